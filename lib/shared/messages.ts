@@ -1,0 +1,124 @@
+/**
+ * The message contract between the package's nodes (docs/ARCHITECTURE.md).
+ * Identity is 24-hex strings, times are epoch milliseconds.
+ */
+
+export type SignalKind = 'power' | 'unit-cycle' | 'counter' | 'other';
+export const SIGNAL_KINDS: readonly SignalKind[] = ['power', 'unit-cycle', 'counter', 'other'];
+
+export interface SignalIdentity {
+  name: string;
+  address: string;
+  dataType: string;
+  kind: SignalKind;
+  machineId?: string;
+  sensorId?: string;
+  pinId?: string;
+}
+
+export type Quality = 'good' | 'bad';
+
+export interface Reading {
+  signal: SignalIdentity;
+  value: unknown;
+  quality: Quality;
+  error?: string;
+  /** Source read time: when the PLC answered, epoch ms. */
+  timestamp: number;
+}
+
+export type UnitSource = 'rising' | 'falling' | 'both' | 'counter';
+
+export interface UnitEvent {
+  key: string;
+  machineId?: string;
+  sensorId?: string;
+  delta: number;
+  total: number;
+  timestamp: number;
+  source: UnitSource;
+}
+
+export type HourStatus = 'running' | 'stoppage' | 'inactive';
+export type MachineStatus = 'running' | 'stoppage' | 'stopped_yet_producing' | 'inactive';
+
+export interface AutoStoppage {
+  startTime: number;
+  endTime: number | null;
+  /** Minutes. */
+  duration: number;
+  isPending: boolean;
+}
+
+export interface PowerStats {
+  minKw: number;
+  maxKw: number;
+  avgKw: number;
+  energyKwh: number;
+  samples: number;
+}
+
+export interface HourSnapshot {
+  machineId: string;
+  /** Plant-local calendar date, YYYY-MM-DD; the document's startTime is this date at 00:00:00.000Z. */
+  date: string;
+  /** Plant-local hour, 0..23. */
+  hour: number;
+  unitsProduced: number;
+  runningMinutes: number;
+  stoppageMinutes: number;
+  status: HourStatus;
+  stoppages: AutoStoppage[];
+  lastActivityTime?: number;
+  power?: PowerStats;
+  final: boolean;
+  revision: number;
+}
+
+export interface MachineStatusEvent {
+  machineId: string;
+  status: MachineStatus;
+  previous?: MachineStatus;
+  hasPower: boolean;
+  hasCycle: boolean;
+  timestamp: number;
+}
+
+export const TOPIC_UNITS = 'units';
+export const TOPIC_PRODUCTION = 'production';
+export const TOPIC_MACHINE_STATUS = 'machine-status';
+
+/** A message as the nodes see it: only the fields of the contract are typed. */
+export interface ContractMessage {
+  topic?: string;
+  payload?: unknown;
+  signal?: SignalIdentity;
+  quality?: Quality;
+  error?: string;
+  timestamp?: number;
+  readings?: Reading[];
+  units?: UnitEvent;
+  [key: string]: unknown;
+}
+
+/** The readings a message carries: one per-signal message, or a per-cycle message's list. */
+export function readingsOf(msg: ContractMessage): Reading[] {
+  if (Array.isArray(msg.readings)) return msg.readings;
+  if (msg.signal && typeof msg.signal === 'object') {
+    return [{
+      signal: msg.signal,
+      value: msg.payload,
+      quality: msg.quality ?? 'good',
+      ...(msg.error === undefined ? {} : { error: msg.error }),
+      timestamp: typeof msg.timestamp === 'number' ? msg.timestamp : Date.now(),
+    }];
+  }
+  return [];
+}
+
+const OBJECT_ID_HEX = /^[0-9a-fA-F]{24}$/;
+
+/** True for the 24-hex-digit form of a MongoDB ObjectId. */
+export function isObjectIdHex(value: unknown): value is string {
+  return typeof value === 'string' && OBJECT_ID_HEX.test(value);
+}
