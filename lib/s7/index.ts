@@ -1,0 +1,4 @@
+export * from './address';
+export * from './decode';
+export * from './planner';
+export * from './connection';
