@@ -1,0 +1,65 @@
+// Node-RED settings for a plant PC that records production data with
+// @linesentry/node-red-s7-production. Copy to /etc/node-red/settings.js (see README, "Operations").
+//
+// Secrets come from the environment (the systemd unit reads /etc/node-red/production.env), never
+// from this file or the flow file:
+//   NODE_RED_CREDENTIAL_SECRET  encrypts the credentials file (MongoDB user/password). Required.
+//                               Keep a copy: without it the stored credentials cannot be read.
+//   NODE_RED_ADMIN_USER         editor user name (default "admin").
+//   NODE_RED_ADMIN_HASH         bcrypt hash of the editor password, made with
+//                                 npx node-red admin hash-pw
+//                               Until it is set, the placeholder below matches no password, so the
+//                               editor stays locked.
+// The flow itself reads PLC_HOST, PLC_PORT, PLC_RACK, PLC_SLOT, MONGODB_URI, MONGODB_DB, PLANT_TZ.
+'use strict';
+
+const credentialSecret = process.env.NODE_RED_CREDENTIAL_SECRET;
+if (!credentialSecret) {
+  throw new Error('NODE_RED_CREDENTIAL_SECRET is not set: put a long random string in /etc/node-red/production.env (see README, "Operations")');
+}
+
+// Not a valid bcrypt hash: no password matches it until NODE_RED_ADMIN_HASH replaces it.
+const ADMIN_HASH_PLACEHOLDER = '$2b$08$REPLACE.WITH.THE.OUTPUT.OF.node-red.admin.hash-pw....';
+
+module.exports = {
+  uiHost: process.env.NODE_RED_HOST || '0.0.0.0',
+  uiPort: Number(process.env.NODE_RED_PORT || 1880),
+
+  flowFile: 'flows.json',
+  flowFilePretty: true,
+  credentialSecret,
+
+  adminAuth: {
+    type: 'credentials',
+    sessionExpiryTime: 8 * 60 * 60,
+    users: [{
+      username: process.env.NODE_RED_ADMIN_USER || 'admin',
+      password: process.env.NODE_RED_ADMIN_HASH || ADMIN_HASH_PLACEHOLDER,
+      permissions: '*',
+    }],
+  },
+
+  // Edge counters and hourly aggregators keep their state in the default store, so counts and
+  // open hours survive a restart; `memory` is there for flows that want volatile context.
+  contextStorage: {
+    default: { module: 'localfilesystem', config: { flushInterval: 30 } },
+    memory: { module: 'memory' },
+  },
+
+  logging: {
+    console: { level: process.env.NODE_RED_LOG_LEVEL || 'info', metrics: false, audit: false },
+  },
+
+  // A plant PC installs nodes deliberately (npm in the user directory), not from the editor.
+  externalModules: { autoInstall: false, palette: { allowInstall: false } },
+  functionExternalModules: false,
+  editorTheme: {
+    projects: { enabled: false },
+    palette: { editable: false },
+    tours: false,
+  },
+  telemetry: { enabled: false, updateNotification: false },
+  diagnostics: { enabled: true, ui: true },
+  runtimeState: { enabled: false, ui: false },
+  exportGlobalContextKeys: false,
+};
