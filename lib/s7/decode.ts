@@ -1,7 +1,92 @@
-import type { S7Address } from './address';
+/**
+ * Decoding S7 values (big-endian, as the PLC stores them) into JS values:
+ *  - BOOL -> boolean; BYTE/WORD/DWORD/SINT/USINT/INT/UINT/DINT/UDINT/REAL/LREAL -> number
+ *  - LINT/ULINT -> number when |v| <= Number.MAX_SAFE_INTEGER, else the decimal string
+ *  - CHAR -> 1-character string; STRING (Latin-1) / WSTRING (UTF-16) -> string (the actual length)
+ *  - TIME -> signed milliseconds; TOD -> milliseconds since midnight
+ *  - DATE -> 'YYYY-MM-DD'; DT -> 'YYYY-MM-DDTHH:MM:SS.mmm'; DTL -> 'YYYY-MM-DDTHH:MM:SS.nnnnnnnnn'
+ *    (PLC local time, no zone: the PLC does not say which zone its clock runs in)
+ *  - arrays (count > 1) -> JS arrays of the above
+ */
+import { elementSize, type S7Address, type S7ScalarType } from './address';
 
-/** Decodes one item (scalar or array) at buf[offset]. */
+const DATE_EPOCH_MS = Date.UTC(1990, 0, 1);
+const DAY_MS = 86_400_000;
+
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+function fromBcd(b: number): number {
+  return (b >> 4) * 10 + (b & 0x0f);
+}
+
+function bigToValue(v: bigint): number | string {
+  return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v.toString();
+}
+
+function decodeDate(days: number): string {
+  return new Date(DATE_EPOCH_MS + days * DAY_MS).toISOString().slice(0, 10);
+}
+
+function decodeDt(buf: Buffer, o: number): string {
+  const yy = fromBcd(buf[o]);
+  const year = yy >= 90 ? 1900 + yy : 2000 + yy;
+  const ms = fromBcd(buf[o + 6]) * 10 + (buf[o + 7] >> 4);
+  return `${year}-${pad(fromBcd(buf[o + 1]))}-${pad(fromBcd(buf[o + 2]))}T`
+    + `${pad(fromBcd(buf[o + 3]))}:${pad(fromBcd(buf[o + 4]))}:${pad(fromBcd(buf[o + 5]))}.${pad(ms, 3)}`;
+}
+
+function decodeDtl(buf: Buffer, o: number): string {
+  return `${pad(buf.readUInt16BE(o), 4)}-${pad(buf[o + 2])}-${pad(buf[o + 3])}T`
+    + `${pad(buf[o + 5])}:${pad(buf[o + 6])}:${pad(buf[o + 7])}.${pad(buf.readUInt32BE(o + 8), 9)}`;
+}
+
+function decodeString(buf: Buffer, o: number, maxChars: number): string {
+  const len = Math.min(buf[o + 1], buf[o], maxChars);
+  return buf.toString('latin1', o + 2, o + 2 + len);
+}
+
+function decodeWString(buf: Buffer, o: number, maxChars: number): string {
+  const len = Math.min(buf.readUInt16BE(o + 2), buf.readUInt16BE(o), maxChars);
+  const chars = Buffer.from(buf.subarray(o + 4, o + 4 + 2 * len));
+  return chars.swap16().toString('utf16le');
+}
+
+function decodeScalar(buf: Buffer, o: number, type: Exclude<S7ScalarType, 'BOOL'>, stringLength: number): unknown {
+  switch (type) {
+    case 'BYTE': case 'USINT': return buf.readUInt8(o);
+    case 'SINT': return buf.readInt8(o);
+    case 'CHAR': return buf.toString('latin1', o, o + 1);
+    case 'WORD': case 'UINT': return buf.readUInt16BE(o);
+    case 'INT': return buf.readInt16BE(o);
+    case 'DWORD': case 'UDINT': case 'TOD': return buf.readUInt32BE(o);
+    case 'DINT': case 'TIME': return buf.readInt32BE(o);
+    case 'LINT': return bigToValue(buf.readBigInt64BE(o));
+    case 'ULINT': return bigToValue(buf.readBigUInt64BE(o));
+    case 'REAL': return buf.readFloatBE(o);
+    case 'LREAL': return buf.readDoubleBE(o);
+    case 'DATE': return decodeDate(buf.readUInt16BE(o));
+    case 'DT': return decodeDt(buf, o);
+    case 'DTL': return decodeDtl(buf, o);
+    case 'STRING': return decodeString(buf, o, stringLength);
+    case 'WSTRING': return decodeWString(buf, o, stringLength);
+  }
+}
+
+/** Decodes one item (scalar or array) whose first byte (a.byteOffset) is at buf[offset]. */
 export function decodeValue(buf: Buffer, offset: number, a: S7Address): unknown {
-  void buf; void offset; void a;
-  throw new Error('not implemented yet');
+  if (offset < 0 || offset + a.byteLength > buf.length) {
+    throw new RangeError(`${a.text}: needs ${a.byteLength} bytes at ${offset}, buffer has ${buf.length}`);
+  }
+  if (a.type === 'BOOL') {
+    const bit = (i: number): boolean => {
+      const n = a.bitOffset + i;
+      return ((buf[offset + (n >> 3)] >> (n & 7)) & 1) === 1;
+    };
+    if (a.count === 1) return bit(0);
+    return Array.from({ length: a.count }, (_, i) => bit(i));
+  }
+  const type = a.type;
+  if (a.count === 1) return decodeScalar(buf, offset, type, a.stringLength);
+  const size = elementSize(type, a.stringLength);
+  return Array.from({ length: a.count }, (_, i) => decodeScalar(buf, offset + i * size, type, a.stringLength));
 }

@@ -1,0 +1,127 @@
+/**
+ * PLC simulator command line.
+ *
+ *   node dist/sim/cli.js [--port N] [--host 127.0.0.1] [--pdu 240|480|960] (--machines file.json | --demo)
+ *
+ *   --port N        public S7 port (default 0 = a free port; real PLCs use 102)
+ *   --host H        loopback address to bind (default 127.0.0.1)
+ *   --pdu N         PDU size the server imposes: 240 (S7-1200-like), 480 (default), 960 (S7-1500-like)
+ *   --machines F    JSON file: an array of MachineSim (see sim/simulator.ts), e.g.
+ *                   [{"name":"press","db":1,"powerPin":0,"cyclePin":1,"scenario":"running","cycleTimeMs":3000}]
+ *   --demo          two machines: "press-1" (DB1, power DQ.0, cycle DQ.1) producing steadily every 4 s;
+ *                   "lathe-2" (DB2, power DQ.2, cycle DQ.3) every 6 s, standing still (powered) for
+ *                   4 min out of every 10 (longer than the application's 2-min cycle-signal timeout)
+ *
+ * When ready it prints one JSON line to stdout: {"ready":true,"host":...,"port":...,"pdu":...,"machines":[...]}.
+ * Logs go to stderr. SIGINT/SIGTERM stop it.
+ *
+ * Memory (sim/layout.ts, sim/README.md): Q0 bit i = the application's DQ.i; per machine a DB of
+ * 1024 bytes: DBD0 power (REAL kW), DBD4 unit counter (DINT), samples of every S7 type from DBB8,
+ * REAL[200] at DBD200..DBD996. IW64 = 0x1234, IB0 = 0x81, MW2 = 4242, MD10 = REAL 21.5, M1.3 = true.
+ *
+ * Forked with IPC (test/helpers/simulator.ts), it also answers control messages
+ * {id, cmd, args}: setScenario(machine, patch), truth(machine), silence(), unsilence(),
+ * stopServer(), startServer(), restart(downMs), connectionCount(), connectionsAccepted(), shutdown()
+ * with {id, ok: true, result} or {id, ok: false, error}. It exits when its parent goes away.
+ */
+import { readFileSync } from 'node:fs';
+import { PlcSimulator, type MachineSim, type SimulatorOptions } from './simulator';
+
+export const DEMO_MACHINES: MachineSim[] = [
+  { name: 'press-1', db: 1, powerPin: 0, cyclePin: 1, scenario: 'running', cycleTimeMs: 4000, pulseWidthMs: 500, powerKw: 18.5 },
+  {
+    name: 'lathe-2', db: 2, powerPin: 2, cyclePin: 3, scenario: 'running', cycleTimeMs: 6000, pulseWidthMs: 500, powerKw: 7.5,
+    stoppageEveryMs: 600_000, stoppageDurationMs: 240_000,
+  },
+];
+
+export interface ControlRequest { id: number; cmd: string; args?: unknown[] }
+export type ControlReply = { id: number; ok: true; result?: unknown } | { id: number; ok: false; error: string };
+
+function parseArgs(argv: string[]): SimulatorOptions {
+  const opts: SimulatorOptions = { machines: [] };
+  let machinesGiven = false;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--port': opts.port = Number(value()); break;
+      case '--host': opts.host = value(); break;
+      case '--pdu': opts.pduSize = Number(value()); break;
+      case '--machines': opts.machines = JSON.parse(readFileSync(value(), 'utf8')) as MachineSim[]; machinesGiven = true; break;
+      case '--machines-json': opts.machines = JSON.parse(value()) as MachineSim[]; machinesGiven = true; break;
+      case '--demo': opts.machines = DEMO_MACHINES; machinesGiven = true; break;
+      case '--help': case '-h':
+        console.log('usage: node dist/sim/cli.js [--port N] [--host 127.0.0.1] [--pdu 240|480|960] (--machines file.json | --machines-json JSON | --demo)');
+        process.exit(0);
+        break;
+      default: throw new Error(`unknown option ${flag}`);
+    }
+  }
+  if (!machinesGiven) throw new Error('give --machines file.json, --machines-json JSON or --demo');
+  if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port >= 0 && opts.port < 65536)) throw new Error('--port must be 0..65535');
+  return opts;
+}
+
+async function handle(sim: PlcSimulator, req: ControlRequest): Promise<unknown> {
+  const args = req.args ?? [];
+  switch (req.cmd) {
+    case 'setScenario': return sim.setScenario(args[0] as string, args[1] as Partial<MachineSim>);
+    case 'truth': return sim.truth(args[0] as string);
+    case 'silence': return sim.silence();
+    case 'unsilence': return sim.unsilence();
+    case 'stopServer': return sim.stopServer();
+    case 'startServer': return sim.startServer();
+    case 'restart': return sim.restart(Number(args[0] ?? 0));
+    case 'connectionCount': return sim.connectionCount();
+    case 'connectionsAccepted': return sim.connectionsAccepted();
+    case 'shutdown': setImmediate(() => void shutdown(sim, 0)); return undefined;
+    default: throw new Error(`unknown command ${req.cmd}`);
+  }
+}
+
+async function shutdown(sim: PlcSimulator, code: number): Promise<void> {
+  try {
+    await sim.stop();
+  } finally {
+    process.exit(code);
+  }
+}
+
+async function main(): Promise<void> {
+  let opts: SimulatorOptions;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error(`simulator: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  const sim = new PlcSimulator(opts);
+  const { port } = await sim.start();
+  const info = {
+    ready: true, host: opts.host ?? '127.0.0.1', port, pdu: opts.pduSize ?? 480,
+    machines: opts.machines.map((m) => ({ name: m.name, db: m.db, powerPin: m.powerPin, cyclePin: m.cyclePin })),
+  };
+  console.log(JSON.stringify(info));
+  process.send?.({ type: 'ready', ...info });
+  process.on('message', (msg: ControlRequest) => {
+    handle(sim, msg).then(
+      (result) => process.send?.({ id: msg.id, ok: true, result } satisfies ControlReply),
+      (err: Error) => process.send?.({ id: msg.id, ok: false, error: err.message } satisfies ControlReply),
+    );
+  });
+  process.on('disconnect', () => void shutdown(sim, 0));
+  process.on('SIGINT', () => void shutdown(sim, 0));
+  process.on('SIGTERM', () => void shutdown(sim, 0));
+}
+
+if (require.main === module) {
+  main().catch((err: Error) => {
+    console.error(`simulator: ${err.stack ?? err.message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,372 @@
+/**
+ * A simulated S7 PLC on node-snap7's S7Server, presenting machines the way a real PLC does:
+ * power and unit-cycle bits in the process-output byte Q0 (the application's DQ.0..DQ.7) and a
+ * data block per machine (power, unit counter, samples of every S7 type; see layout.ts).
+ *
+ * Clients reach the S7Server through a small TCP proxy on the public port. The proxy lets the
+ * simulator listen on a free port (snap7 cannot report the port it bound), count client
+ * connections, and inject "silence": connections stay open but nothing is answered.
+ */
+import net from 'node:net';
+import { encodeValue } from '../lib/s7/encode';
+import { parseAddress } from '../lib/s7/address';
+import { snap7, type Snap7Server } from '../lib/s7/snap7';
+import { MACHINE_DB_LAYOUT, PROCESS_LAYOUT, parseSample } from './layout';
+
+export { MACHINE_DB_LAYOUT, PROCESS_LAYOUT, sampleAddress, parseSample, type SampleTag } from './layout';
+
+export type MachineScenario = 'running' | 'stopped-powered' | 'off' | 'producing-unpowered';
+
+export interface MachineSim {
+  name: string;
+  /** The machine's data block number. */
+  db: number;
+  /** Bits of Q0 (the application's DQ.i). */
+  powerPin?: number;
+  cyclePin?: number;
+  scenario: MachineScenario;
+  /** Time between unit cycles while producing; default 2000. */
+  cycleTimeMs?: number;
+  /** How long the cycle bit stays on; default 200. */
+  pulseWidthMs?: number;
+  /** Power while running, kW; default 12.5. Idle (stopped-powered) draws 20 % of it. */
+  powerKw?: number;
+  /** Recurring stoppages for demos: every stoppageEveryMs the machine stands still (powered) for stoppageDurationMs. */
+  stoppageEveryMs?: number;
+  stoppageDurationMs?: number;
+}
+
+export interface SimulatorOptions {
+  /** Public port; 0 = a free port. */
+  port?: number;
+  host?: string;
+  /** PDU the server imposes: 240 (S7-300/1200-like), 480, 960 (S7-1500-like). */
+  pduSize?: number;
+  machines: MachineSim[];
+}
+
+export interface MachineTruth {
+  /** Unit cycles produced since the simulator started. */
+  pulses: number;
+  /** The DB's unit counter. */
+  counter: number;
+  scenario: MachineScenario;
+  /** Epoch ms of the last unit cycle's rising edge. */
+  lastPulseAt?: number;
+}
+
+const IDLE_POWER_SHARE = 0.2;
+
+interface MachineState {
+  cfg: Required<Pick<MachineSim, 'cycleTimeMs' | 'pulseWidthMs' | 'powerKw'>> & MachineSim;
+  db: Buffer;
+  pulses: number;
+  counter: number;
+  lastPulseAt?: number;
+  cycleTimer?: NodeJS.Timeout;
+  pulseOffTimer?: NodeJS.Timeout;
+  stoppageTimer?: NodeJS.Timeout;
+  /** True while a recurring stoppage holds the machine. */
+  inStoppage: boolean;
+}
+
+/** One client connection through the proxy, and what it holds while silenced. */
+interface ProxiedPair { client: net.Socket; backend: net.Socket; toBackend: Buffer[]; toClient: Buffer[] }
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export class PlcSimulator {
+  private readonly host: string;
+  private readonly pduSize: number;
+  private publicPort: number;
+  private backendPort = 0;
+  private server: Snap7Server | undefined;
+  private proxy: net.Server | undefined;
+  private readonly pairs = new Set<ProxiedPair>();
+  private readonly machines = new Map<string, MachineState>();
+  private readonly outputs = Buffer.alloc(PROCESS_LAYOUT.outputsSize);
+  private silenced = false;
+  private serving = false;
+  private totalConnections = 0;
+
+  constructor(options: SimulatorOptions) {
+    this.host = options.host ?? '127.0.0.1';
+    this.pduSize = options.pduSize ?? 480;
+    this.publicPort = options.port ?? 0;
+    if (![240, 480, 960].includes(this.pduSize)) throw new Error(`pduSize must be 240, 480 or 960, not ${this.pduSize}`);
+    const dbs = new Set<number>();
+    for (const m of options.machines) {
+      if (this.machines.has(m.name)) throw new Error(`machine "${m.name}" defined twice`);
+      if (!(m.db >= 1 && m.db <= 65535) || dbs.has(m.db)) throw new Error(`machine "${m.name}": DB ${m.db} invalid or used twice`);
+      dbs.add(m.db);
+      for (const pin of [m.powerPin, m.cyclePin]) {
+        if (pin !== undefined && !(pin >= 0 && pin <= 7)) throw new Error(`machine "${m.name}": pins are 0..7 (bits of Q0)`);
+      }
+      this.machines.set(m.name, {
+        cfg: { cycleTimeMs: 2000, pulseWidthMs: 200, powerKw: 12.5, ...m },
+        db: this.initialDb(m.db),
+        pulses: 0,
+        counter: 0,
+        inStoppage: false,
+      });
+    }
+  }
+
+  get port(): number {
+    return this.publicPort;
+  }
+
+  async start(): Promise<{ port: number }> {
+    const { S7Server } = snap7();
+    const server = new S7Server();
+    this.server = server;
+    server.RegisterArea(server.srvAreaPA, this.outputs);
+    server.RegisterArea(server.srvAreaPE, this.initialInputs());
+    server.RegisterArea(server.srvAreaMK, this.initialMerkers());
+    for (const m of this.machines.values()) server.RegisterArea(server.srvAreaDB, m.cfg.db, m.db);
+    server.SetParam(server.PDURequest, this.pduSize);
+    await this.startServer();
+    for (const m of this.machines.values()) {
+      this.applyScenario(m);
+      this.scheduleStoppages(m);
+    }
+    return { port: this.publicPort };
+  }
+
+  /** Fault injection: the PLC goes away (listener closed, every connection dropped). */
+  async stopServer(): Promise<void> {
+    if (!this.serving) return;
+    this.serving = false;
+    const proxy = this.proxy;
+    this.proxy = undefined;
+    for (const p of this.pairs) this.dropPair(p);
+    if (proxy) await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    this.server?.Stop();
+  }
+
+  /** Fault injection: the PLC comes back on the same port. */
+  async startServer(): Promise<void> {
+    if (this.serving || !this.server) return;
+    const server = this.server;
+    for (let attempt = 0; ; attempt++) {
+      if (this.backendPort === 0 || attempt > 0) this.backendPort = await freePort(this.host);
+      server.SetParam(server.LocalPort, this.backendPort);
+      if (server.StartTo(this.host) !== false) break;
+      if (attempt >= 5) throw new Error(`S7Server cannot start: ${server.ErrorText(server.LastError())}`);
+    }
+    const proxy = net.createServer((client) => this.accept(client));
+    await new Promise<void>((resolve, reject) => {
+      proxy.once('error', reject);
+      proxy.listen(this.publicPort, this.host, () => {
+        proxy.off('error', reject);
+        resolve();
+      });
+    });
+    proxy.on('error', (err) => console.error(`simulator proxy: ${err.message}`));
+    this.publicPort = (proxy.address() as net.AddressInfo).port;
+    this.proxy = proxy;
+    this.serving = true;
+  }
+
+  /** Stops the server, waits downMs, starts it again on the same port. */
+  async restart(downMs = 0): Promise<void> {
+    await this.stopServer();
+    if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+    await this.startServer();
+  }
+
+  /** Shuts everything down: server, proxy, machine timers. */
+  async stop(): Promise<void> {
+    for (const m of this.machines.values()) this.clearTimers(m, true);
+    await this.stopServer();
+    this.server = undefined;
+  }
+
+  setScenario(machine: string, patch: Partial<MachineSim>): void {
+    const m = this.machine(machine);
+    if (patch.name !== undefined && patch.name !== machine) throw new Error('a machine cannot be renamed');
+    if (patch.db !== undefined && patch.db !== m.cfg.db) throw new Error('a machine cannot change its DB');
+    Object.assign(m.cfg, patch);
+    if (patch.stoppageEveryMs !== undefined || patch.stoppageDurationMs !== undefined) {
+      clearTimeout(m.stoppageTimer);
+      m.inStoppage = false;
+      this.scheduleStoppages(m);
+    }
+    this.applyScenario(m);
+  }
+
+  truth(machine: string): MachineTruth {
+    const m = this.machine(machine);
+    return { pulses: m.pulses, counter: m.counter, scenario: m.cfg.scenario, lastPulseAt: m.lastPulseAt };
+  }
+
+  /** Stop answering while keeping every socket open (and accepting new ones). */
+  silence(): void {
+    this.silenced = true;
+  }
+
+  unsilence(): void {
+    this.silenced = false;
+    for (const p of this.pairs) this.flush(p);
+  }
+
+  /** Client connections open right now. */
+  connectionCount(): number {
+    return this.pairs.size;
+  }
+
+  /** Client connections accepted since start. */
+  connectionsAccepted(): number {
+    return this.totalConnections;
+  }
+
+  private machine(name: string): MachineState {
+    const m = this.machines.get(name);
+    if (!m) throw new Error(`no machine "${name}" (have: ${[...this.machines.keys()].join(', ')})`);
+    return m;
+  }
+
+  private accept(client: net.Socket): void {
+    this.totalConnections++;
+    client.setNoDelay(true);
+    const backend = net.connect(this.backendPort, this.host);
+    backend.setNoDelay(true);
+    const pair: ProxiedPair = { client, backend, toBackend: [], toClient: [] };
+    this.pairs.add(pair);
+    client.on('data', (d) => { pair.toBackend.push(d); this.flush(pair); });
+    backend.on('data', (d) => { pair.toClient.push(d); this.flush(pair); });
+    for (const s of [client, backend]) {
+      s.on('error', () => this.dropPair(pair));
+      s.on('close', () => this.dropPair(pair));
+    }
+  }
+
+  private flush(p: ProxiedPair): void {
+    if (this.silenced) return;
+    for (const d of p.toBackend.splice(0)) p.backend.write(d);
+    for (const d of p.toClient.splice(0)) p.client.write(d);
+  }
+
+  private dropPair(p: ProxiedPair): void {
+    if (!this.pairs.delete(p)) return;
+    p.client.destroy();
+    p.backend.destroy();
+  }
+
+  private initialDb(db: number): Buffer {
+    const buf = Buffer.alloc(MACHINE_DB_LAYOUT.size);
+    for (const s of Object.values(MACHINE_DB_LAYOUT.samples)) {
+      const a = parseSample(db, s);
+      encodeValue(buf, a.byteOffset, a, s.value);
+    }
+    const bulk = MACHINE_DB_LAYOUT.bulk;
+    for (let i = 0; i < bulk.count; i++) buf.writeFloatBE(bulk.value(i), bulk.offset + 4 * i);
+    return buf;
+  }
+
+  private initialInputs(): Buffer {
+    const buf = Buffer.alloc(PROCESS_LAYOUT.inputsSize);
+    for (const [addr, v] of Object.entries(PROCESS_LAYOUT.inputs)) {
+      const a = parseAddress(addr);
+      encodeValue(buf, a.byteOffset, a, v);
+    }
+    return buf;
+  }
+
+  private initialMerkers(): Buffer {
+    const buf = Buffer.alloc(PROCESS_LAYOUT.merkersSize);
+    const types: Record<string, string> = { MD10: 'REAL' };
+    for (const [addr, v] of Object.entries(PROCESS_LAYOUT.merkers)) {
+      const a = parseAddress(addr, types[addr]);
+      encodeValue(buf, a.byteOffset, a, v);
+    }
+    return buf;
+  }
+
+  private effectiveScenario(m: MachineState): MachineScenario {
+    return m.inStoppage && m.cfg.scenario === 'running' ? 'stopped-powered' : m.cfg.scenario;
+  }
+
+  /** Sets power outputs and (re)starts the cycle timer for the machine's current scenario. */
+  private applyScenario(m: MachineState): void {
+    this.clearTimers(m, false);
+    const scenario = this.effectiveScenario(m);
+    const powered = scenario === 'running' || scenario === 'stopped-powered';
+    const kw = scenario === 'running' ? m.cfg.powerKw : scenario === 'stopped-powered' ? m.cfg.powerKw * IDLE_POWER_SHARE : 0;
+    m.db.writeFloatBE(kw, MACHINE_DB_LAYOUT.powerKw.offset);
+    this.setPin(m.cfg.powerPin, powered);
+    this.setPin(m.cfg.cyclePin, false);
+    this.publish(m);
+    if (scenario === 'running' || scenario === 'producing-unpowered') {
+      // Clock-anchored: pulse k is due at t0 + k * cycle, so timer latency never accumulates.
+      const t0 = Date.now();
+      let k = 0;
+      const next = (): void => {
+        k++;
+        m.cycleTimer = setTimeout(() => {
+          this.pulse(m);
+          next();
+        }, Math.max(0, t0 + k * m.cfg.cycleTimeMs - Date.now()));
+      };
+      next();
+    }
+  }
+
+  private pulse(m: MachineState): void {
+    m.pulses++;
+    m.counter = (m.counter + 1) | 0; // DINT wraps like a PLC counter
+    m.lastPulseAt = Date.now();
+    m.db.writeInt32BE(m.counter, MACHINE_DB_LAYOUT.unitCounter.offset);
+    this.setPin(m.cfg.cyclePin, true);
+    this.publish(m);
+    clearTimeout(m.pulseOffTimer);
+    m.pulseOffTimer = setTimeout(() => {
+      this.setPin(m.cfg.cyclePin, false);
+      this.publishOutputs();
+    }, Math.min(m.cfg.pulseWidthMs, m.cfg.cycleTimeMs - 1));
+  }
+
+  private scheduleStoppages(m: MachineState): void {
+    const every = m.cfg.stoppageEveryMs;
+    const duration = m.cfg.stoppageDurationMs;
+    if (!every || !duration) return;
+    m.stoppageTimer = setTimeout(() => {
+      m.inStoppage = true;
+      this.applyScenario(m);
+      m.stoppageTimer = setTimeout(() => {
+        m.inStoppage = false;
+        this.applyScenario(m);
+        this.scheduleStoppages(m);
+      }, duration);
+    }, Math.max(0, every - duration));
+  }
+
+  private clearTimers(m: MachineState, all: boolean): void {
+    clearTimeout(m.cycleTimer);
+    clearTimeout(m.pulseOffTimer);
+    if (all) clearTimeout(m.stoppageTimer);
+  }
+
+  private setPin(pin: number | undefined, on: boolean): void {
+    if (pin === undefined) return;
+    this.outputs[0] = on ? this.outputs[0] | (1 << pin) : this.outputs[0] & ~(1 << pin);
+  }
+
+  private publish(m: MachineState): void {
+    this.server?.SetArea(this.server.srvAreaDB, m.cfg.db, m.db);
+    this.publishOutputs();
+  }
+
+  private publishOutputs(): void {
+    this.server?.SetArea(this.server.srvAreaPA, 0, this.outputs);
+  }
+}

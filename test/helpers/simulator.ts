@@ -1,0 +1,121 @@
+/**
+ * Runs the PLC simulator (dist/sim/cli.js) in a child process, so a crash in the native S7
+ * server cannot take the test runner down, and drives it over IPC.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { ControlReply, ControlRequest } from '../../sim/cli';
+import type { MachineSim, MachineTruth } from '../../sim/simulator';
+
+export { MACHINE_DB_LAYOUT, PROCESS_LAYOUT, sampleAddress } from '../../sim/layout';
+export type { MachineSim, MachineTruth } from '../../sim/simulator';
+
+export interface StartSimulatorOptions {
+  port?: number;
+  pduSize?: 240 | 480 | 960;
+  machines?: MachineSim[];
+  /** Use the CLI's --demo machines. */
+  demo?: boolean;
+}
+
+export interface SimulatorHandle {
+  host: string;
+  port: number;
+  pid: number;
+  setScenario(machine: string, patch: Partial<MachineSim>): Promise<void>;
+  truth(machine: string): Promise<MachineTruth>;
+  silence(): Promise<void>;
+  unsilence(): Promise<void>;
+  /** The PLC goes away: listener closed, connections dropped. */
+  stopServer(): Promise<void>;
+  startServer(): Promise<void>;
+  restart(downMs?: number): Promise<void>;
+  /** Client connections open right now. */
+  connectionCount(): Promise<number>;
+  connectionsAccepted(): Promise<number>;
+  /** Stops the child process (idempotent). */
+  close(): Promise<void>;
+}
+
+const CLI = path.resolve(__dirname, '../../sim/cli.js');
+
+export const ONE_MACHINE: MachineSim[] = [
+  { name: 'm1', db: 1, powerPin: 0, cyclePin: 1, scenario: 'running', cycleTimeMs: 1000, pulseWidthMs: 200, powerKw: 12.5 },
+];
+
+export function startSimulator(opts: StartSimulatorOptions = {}): Promise<SimulatorHandle> {
+  const args = ['--port', String(opts.port ?? 0), '--pdu', String(opts.pduSize ?? 480)];
+  if (opts.demo) args.push('--demo');
+  else args.push('--machines-json', JSON.stringify(opts.machines ?? ONE_MACHINE));
+  const child: ChildProcess = fork(CLI, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  let exited = false;
+
+  const failAll = (why: string): void => {
+    for (const p of pending.values()) p.reject(new Error(why));
+    pending.clear();
+  };
+
+  const call = <T>(cmd: string, ...callArgs: unknown[]): Promise<T> => new Promise<T>((resolve, reject) => {
+    if (exited || !child.connected) {
+      reject(new Error(`simulator is not running (${cmd})`));
+      return;
+    }
+    const id = nextId++;
+    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+    child.send({ id, cmd, args: callArgs } satisfies ControlRequest);
+  });
+
+  const exitedPromise = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  return new Promise<SimulatorHandle>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('simulator did not start within 10 s'));
+    }, 10_000);
+    child.on('exit', (code, signal) => {
+      exited = true;
+      clearTimeout(timer);
+      failAll(`simulator exited (code ${code}, signal ${signal})`);
+      reject(new Error(`simulator exited before it was ready (code ${code}, signal ${signal})`));
+    });
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('message', (msg: ControlReply | { type: 'ready'; host: string; port: number }) => {
+      if ('type' in msg && msg.type === 'ready') {
+        clearTimeout(timer);
+        resolve({
+          host: msg.host,
+          port: msg.port,
+          pid: child.pid as number,
+          setScenario: (machine, patch) => call('setScenario', machine, patch),
+          truth: (machine) => call('truth', machine),
+          silence: () => call('silence'),
+          unsilence: () => call('unsilence'),
+          stopServer: () => call('stopServer'),
+          startServer: () => call('startServer'),
+          restart: (downMs = 0) => call('restart', downMs),
+          connectionCount: () => call('connectionCount'),
+          connectionsAccepted: () => call('connectionsAccepted'),
+          close: async () => {
+            if (exited) return;
+            const kill = setTimeout(() => child.kill('SIGKILL'), 3000);
+            child.kill('SIGTERM');
+            await exitedPromise;
+            clearTimeout(kill);
+          },
+        });
+        return;
+      }
+      const reply = msg as ControlReply;
+      const p = pending.get(reply.id);
+      if (!p) return;
+      pending.delete(reply.id);
+      if (reply.ok) p.resolve(reply.result);
+      else p.reject(new Error(reply.error));
+    });
+  });
+}

@@ -1,0 +1,108 @@
+/**
+ * The PLC simulator, driven in a child process and read back over real S7 with node-snap7's
+ * client: pulses seen on the wire match the simulator's ground truth.
+ */
+import assert from 'node:assert/strict';
+import { snap7, type Snap7Client } from '../../../lib/s7/snap7';
+import { MACHINE_DB_LAYOUT, startSimulator, type SimulatorHandle } from '../../helpers/simulator';
+
+function connect(port: number): Promise<Snap7Client> {
+  const client = new (snap7().S7Client)();
+  client.SetParam(client.RemotePort, port);
+  return new Promise((resolve, reject) => {
+    client.ConnectTo('127.0.0.1', 0, 1, (err) => (err ? reject(new Error(client.ErrorText(err as number))) : resolve(client)));
+  });
+}
+
+function read(client: Snap7Client, area: 'Q' | 'DB', db: number, start: number, size: number): Promise<Buffer> {
+  const a = area === 'Q' ? client.S7AreaPA : client.S7AreaDB;
+  return new Promise((resolve, reject) => {
+    client.ReadArea(a, db, start, size, client.S7WLByte, (err, data) => (err ? reject(new Error(client.ErrorText(err as number))) : resolve(data)));
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('s7 simulator over real S7', function () {
+  this.timeout(30_000);
+  let sim: SimulatorHandle;
+  let client: Snap7Client | undefined;
+
+  before(async () => {
+    sim = await startSimulator({
+      pduSize: 240,
+      machines: [
+        { name: 'press', db: 1, powerPin: 0, cyclePin: 1, scenario: 'stopped-powered', powerKw: 20 },
+        { name: 'lathe', db: 2, powerPin: 2, cyclePin: 3, scenario: 'off' },
+      ],
+    });
+  });
+  after(async () => {
+    client?.Disconnect();
+    await sim?.close();
+  });
+
+  it('negotiates the configured PDU and shows power on Q0 and in the DB', async () => {
+    client = await connect(sim.port);
+    assert.equal(client.PDULength(), 240);
+    const q0 = (await read(client, 'Q', 0, 0, 1))[0];
+    assert.equal(q0 & 0b1111, 0b0001, 'press powered, not cycling; lathe off');
+    const db1 = await read(client, 'DB', 1, 0, 8);
+    assert.equal(db1.readFloatBE(MACHINE_DB_LAYOUT.powerKw.offset), 4, 'idle power is 20 % of 20 kW');
+    const db2 = await read(client, 'DB', 2, 0, 8);
+    assert.equal(db2.readFloatBE(MACHINE_DB_LAYOUT.powerKw.offset), 0);
+  });
+
+  it('produces the configured cycles: edges on Q0 and the DINT counter match the ground truth', async () => {
+    const c = client as Snap7Client;
+    const before = await sim.truth('press');
+    const counterBefore = (await read(c, 'DB', 1, 0, 8)).readInt32BE(MACHINE_DB_LAYOUT.unitCounter.offset);
+    assert.equal(counterBefore, before.counter);
+    await sim.setScenario('press', { scenario: 'running', cycleTimeMs: 250, pulseWidthMs: 100 });
+    const started = Date.now();
+    let edges = 0;
+    let last = false;
+    while (Date.now() - started < 2600) {
+      const on = ((await read(c, 'Q', 0, 0, 1))[0] & 0b10) !== 0;
+      if (on && !last) edges++;
+      last = on;
+      await sleep(10);
+    }
+    await sim.setScenario('press', { scenario: 'stopped-powered' });
+    const after = await sim.truth('press');
+    const produced = after.pulses - before.pulses;
+    assert.ok(produced >= 9 && produced <= 11, `about 10 cycles in 2.6 s at 250 ms, got ${produced}`);
+    assert.equal(edges, produced, 'every pulse is visible on the wire');
+    const counterAfter = (await read(c, 'DB', 1, 0, 8)).readInt32BE(MACHINE_DB_LAYOUT.unitCounter.offset);
+    assert.equal(counterAfter - counterBefore, produced);
+    assert.equal(counterAfter, after.counter);
+    const q0 = (await read(c, 'Q', 0, 0, 1))[0];
+    assert.equal(q0 & 0b11, 0b01, 'stopped: powered, cycle bit low');
+  });
+
+  it('produces without power in producing-unpowered', async () => {
+    const c = client as Snap7Client;
+    const before = await sim.truth('lathe');
+    await sim.setScenario('lathe', { scenario: 'producing-unpowered', cycleTimeMs: 200, pulseWidthMs: 50 });
+    await sleep(700);
+    await sim.setScenario('lathe', { scenario: 'off' });
+    const after = await sim.truth('lathe');
+    assert.ok(after.pulses - before.pulses >= 3, `lathe produced ${after.pulses - before.pulses}`);
+    const db2 = await read(c, 'DB', 2, 0, 8);
+    assert.equal(db2.readInt32BE(MACHINE_DB_LAYOUT.unitCounter.offset), after.counter);
+    assert.equal((await read(c, 'Q', 0, 0, 1))[0] & 0b1100, 0, 'lathe off: no power bit, no cycle bit');
+  });
+
+  it('counts client connections and drops them when the server stops', async () => {
+    assert.equal(await sim.connectionCount(), 1);
+    await sim.stopServer();
+    assert.equal(await sim.connectionCount(), 0);
+    client?.Disconnect();
+    await assert.rejects(connect(sim.port));
+    await sim.startServer();
+    client = await connect(sim.port);
+    assert.equal(await sim.connectionCount(), 1);
+    const db1 = await read(client, 'DB', 1, 0, 8);
+    assert.equal(db1.readInt32BE(MACHINE_DB_LAYOUT.unitCounter.offset), (await sim.truth('press')).counter);
+  });
+});
