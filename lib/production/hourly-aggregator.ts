@@ -1,0 +1,446 @@
+/**
+ * Per machine per plant-local hour: units, running and stoppage minutes, status, automatic
+ * stoppages and power statistics, counted the application's way (FRONTEND-CONTRACT.md).
+ *
+ * Time model. Every machine has a cursor: the instant up to which its status timeline is
+ * accounted. Status is a pure function of the last power and cycle sightings and the
+ * timeouts, so between two inputs it changes only when a timeout runs out; advancing the
+ * cursor walks those instants exactly. An observation at or after the cursor first advances
+ * it to the observation's timestamp, then applies. tick() advances every machine to
+ * clock() - settleMs, so a silent machine still goes inactive and its minutes still count.
+ * An observation older than the cursor ("late") still adds its units and power sample to its
+ * own hour and closes an automatic stoppage it ends; the status timeline before the cursor
+ * is not rewritten.
+ */
+import type { AutoStoppage, HourSnapshot, HourStatus, MachineStatus, MachineStatusEvent, PowerStats } from '../shared/messages';
+import { HOUR_MS, MINUTE_MS, PlantZone } from './plant-time';
+
+export interface AggregatorOptions {
+  timeZone: string;
+  powerTimeoutMs: number;
+  cycleTimeoutMs: number;
+  /** Open hours are snapshotted (when changed) this often. */
+  snapshotIntervalMs: number;
+  /** An hour's final snapshot waits this long after its end for late readings. */
+  graceMs: number;
+  /** tick() accounts time up to clock() minus this, leaving room for delivery delay. */
+  settleMs: number;
+  /** Closed hours are kept this long for corrections; older input is rejected. */
+  retainMs: number;
+  /** Every hour of a known machine gets a snapshot, with zeros when nothing happened. */
+  zeroFill: boolean;
+  /** An automatic stoppage also ends when the machine loses power (default: only the next cycle ends it). */
+  endStoppageOnPowerLoss: boolean;
+}
+
+export const AGGREGATOR_DEFAULTS: AggregatorOptions = {
+  timeZone: 'UTC',
+  powerTimeoutMs: 5 * MINUTE_MS,
+  cycleTimeoutMs: 2 * MINUTE_MS,
+  snapshotIntervalMs: MINUTE_MS,
+  graceMs: 2 * MINUTE_MS,
+  settleMs: 2_000,
+  retainMs: 24 * HOUR_MS,
+  zeroFill: false,
+  endStoppageOnPowerLoss: false,
+};
+
+interface StoppagePart {
+  startTime: number;
+  endTime: number | null;
+}
+
+interface PowerAccumulator {
+  min: number;
+  max: number;
+  sum: number;
+  samples: number;
+  kwh: number;
+}
+
+/** One machine's plant-local hour, keyed by its UTC start. */
+export interface HourBucket {
+  start: number;
+  units: number;
+  /** Running minutes as bits: [minutes 0..29, minutes 30..59] of the hour. */
+  runMask: [number, number];
+  stoppages: StoppagePart[];
+  status: MachineStatus | null;
+  lastActivity: number | null;
+  power: PowerAccumulator | null;
+  revision: number;
+  final: boolean;
+  dirty: boolean;
+}
+
+export interface MachineState {
+  machineId: string;
+  cursor: number;
+  lastPower: number | null;
+  lastCycle: number | null;
+  status: MachineStatus | null;
+  /** Start of the open automatic stoppage. */
+  openStoppage: number | null;
+  lastKw: { t: number; kw: number } | null;
+  buckets: Record<string, HourBucket>;
+}
+
+export interface AggregatorState {
+  version: 1;
+  machines: Record<string, MachineState>;
+  lastSnapshotAt: number;
+}
+
+export type Observation =
+  | { kind: 'power'; machineId: string; timestamp: number; powered: boolean; kw?: number }
+  | { kind: 'cycle'; machineId: string; timestamp: number }
+  | { kind: 'units'; machineId: string; timestamp: number; delta: number }
+  /** A sample that saw nothing (cycle bit 0): time passes, nothing else. */
+  | { kind: 'idle'; machineId: string; timestamp: number };
+
+export interface AggregatorOutput {
+  snapshots: HourSnapshot[];
+  statuses: MachineStatusEvent[];
+}
+
+export function inferStatus(hasPower: boolean, hasCycle: boolean): MachineStatus {
+  if (hasPower) return hasCycle ? 'running' : 'stoppage';
+  return hasCycle ? 'stopped_yet_producing' : 'inactive';
+}
+
+function hourStatusOf(status: MachineStatus | null): HourStatus {
+  if (status === 'running' || status === 'stopped_yet_producing') return 'running';
+  return status === 'stoppage' ? 'stoppage' : 'inactive';
+}
+
+function popcount(x: number): number {
+  let n = 0;
+  for (let v = x; v !== 0; v &= v - 1) n += 1;
+  return n;
+}
+
+function emptyBucket(start: number): HourBucket {
+  return { start, units: 0, runMask: [0, 0], stoppages: [], status: null, lastActivity: null, power: null, revision: 0, final: false, dirty: true };
+}
+
+function isAggregatorState(value: unknown): value is AggregatorState {
+  const v = value as AggregatorState;
+  return typeof v === 'object' && v !== null && v.version === 1 && typeof v.machines === 'object' && v.machines !== null;
+}
+
+export class HourlyAggregator {
+  readonly zone: PlantZone;
+  private readonly options: AggregatorOptions;
+  private readonly data: AggregatorState;
+
+  constructor(options: Partial<AggregatorOptions>, private readonly clock: () => number, restored?: unknown) {
+    this.options = { ...AGGREGATOR_DEFAULTS, ...options };
+    this.zone = new PlantZone(this.options.timeZone);
+    this.data = isAggregatorState(restored) ? restored : { version: 1, machines: {}, lastSnapshotAt: 0 };
+  }
+
+  /** The live state, JSON-safe; the adapter stores it as is. */
+  get state(): AggregatorState {
+    return this.data;
+  }
+
+  get machineCount(): number {
+    return Object.keys(this.data.machines).length;
+  }
+
+  /** Timeouts can change at run time (the application's configs document). */
+  setTimeouts(powerTimeoutMs: number, cycleTimeoutMs: number): void {
+    this.options.powerTimeoutMs = powerTimeoutMs;
+    this.options.cycleTimeoutMs = cycleTimeoutMs;
+  }
+
+  /** Accepted timestamp window, for input checks. */
+  get window(): { maxAgeMs: number; maxAheadMs: number } {
+    return { maxAgeMs: this.options.retainMs, maxAheadMs: 5 * MINUTE_MS };
+  }
+
+  observe(obs: Observation): AggregatorOutput {
+    const out: AggregatorOutput = { snapshots: [], statuses: [] };
+    const m = this.machine(obs.machineId, obs.timestamp);
+    const t = obs.timestamp;
+    const late = t < m.cursor;
+    if (!late) this.advance(m, t, out);
+
+    if (obs.kind === 'power') {
+      if (obs.kw !== undefined) this.addPowerSample(m, t, obs.kw);
+      if (obs.powered) m.lastPower = Math.max(m.lastPower ?? t, t);
+    } else if (obs.kind !== 'idle') {
+      if (obs.kind === 'units') {
+        const bucket = this.bucket(m, t);
+        bucket.units += obs.delta;
+        bucket.lastActivity = Math.max(bucket.lastActivity ?? t, t);
+        bucket.dirty = true;
+      }
+      m.lastCycle = Math.max(m.lastCycle ?? t, t);
+      if (m.openStoppage !== null && m.openStoppage <= t) this.closeStoppage(m, t);
+    }
+    this.evaluate(m, m.cursor, out);
+    this.finalize(m, out);
+    return out;
+  }
+
+  /** Advances every machine to clock() - settleMs; emits status changes, final and periodic snapshots. */
+  tick(): AggregatorOutput {
+    const out: AggregatorOutput = { snapshots: [], statuses: [] };
+    const now = this.clock();
+    const periodic = now - this.data.lastSnapshotAt >= this.options.snapshotIntervalMs;
+    for (const m of Object.values(this.data.machines)) {
+      const target = now - this.options.settleMs;
+      if (target > m.cursor) this.advance(m, target, out);
+      this.finalize(m, out);
+      if (periodic) {
+        for (const bucket of this.sortedBuckets(m)) if (bucket.dirty) out.snapshots.push(this.snapshot(m, bucket));
+      }
+      this.evict(m, now);
+    }
+    if (periodic) this.data.lastSnapshotAt = now;
+    return out;
+  }
+
+  /** Snapshots of every hour held for a machine (all machines when omitted), without changing revisions' order. */
+  snapshotsOf(machineId?: string): HourSnapshot[] {
+    const machines = machineId === undefined ? Object.values(this.data.machines) : [this.data.machines[machineId]].filter(Boolean);
+    return machines.flatMap((m) => this.sortedBuckets(m).map((b) => this.snapshot(m, b)));
+  }
+
+  private machine(machineId: string, t: number): MachineState {
+    let m = this.data.machines[machineId];
+    if (!m) {
+      m = { machineId, cursor: t, lastPower: null, lastCycle: null, status: null, openStoppage: null, lastKw: null, buckets: {} };
+      this.data.machines[machineId] = m;
+      if (this.options.zeroFill) this.bucket(m, t);
+    }
+    return m;
+  }
+
+  private bucket(m: MachineState, t: number): HourBucket {
+    const start = this.zone.hourStart(t);
+    let bucket = m.buckets[start];
+    if (!bucket) {
+      bucket = emptyBucket(start);
+      m.buckets[start] = bucket;
+    }
+    return bucket;
+  }
+
+  private sortedBuckets(m: MachineState): HourBucket[] {
+    return Object.values(m.buckets).sort((a, b) => a.start - b.start);
+  }
+
+  private hasPower(m: MachineState, t: number): boolean {
+    return m.lastPower !== null && t - m.lastPower <= this.options.powerTimeoutMs;
+  }
+
+  private hasCycle(m: MachineState, t: number): boolean {
+    return m.lastCycle !== null && t - m.lastCycle <= this.options.cycleTimeoutMs;
+  }
+
+  /** Walks the status timeline from the cursor to t, splitting at timeout expiries and hour ends. */
+  private advance(m: MachineState, t: number, out: AggregatorOutput): void {
+    while (m.cursor < t) {
+      const from = m.cursor;
+      let to = t;
+      if (this.hasPower(m, from)) to = Math.min(to, (m.lastPower as number) + this.options.powerTimeoutMs + 1);
+      if (this.hasCycle(m, from)) to = Math.min(to, (m.lastCycle as number) + this.options.cycleTimeoutMs + 1);
+      const hourEnd = this.zone.hourStart(from) + HOUR_MS;
+      to = Math.min(to, hourEnd);
+      this.accrue(m, from, to);
+      m.cursor = to;
+      if (to === hourEnd) this.crossHour(m, hourEnd);
+      this.evaluate(m, to, out);
+    }
+  }
+
+  /** Accounts [from, to), which lies within one hour and has one status. */
+  private accrue(m: MachineState, from: number, to: number): void {
+    if (m.status === 'running') this.markRunning(m, from, to - 1);
+    if (m.openStoppage !== null) this.bucket(m, from).dirty = true;
+  }
+
+  private markRunning(m: MachineState, from: number, to: number): void {
+    const bucket = this.bucket(m, from);
+    const first = Math.floor((from - bucket.start) / MINUTE_MS);
+    const last = Math.min(59, Math.floor((to - bucket.start) / MINUTE_MS));
+    for (let minute = first; minute <= last; minute++) {
+      const word = minute < 30 ? 0 : 1;
+      const bit = 1 << (minute % 30);
+      if ((bucket.runMask[word] & bit) === 0) {
+        bucket.runMask[word] |= bit;
+        bucket.dirty = true;
+      }
+    }
+  }
+
+  private crossHour(m: MachineState, boundary: number): void {
+    if (m.openStoppage !== null) {
+      // A stoppage spanning the boundary: each hour holds its own part.
+      const previous = this.bucket(m, boundary - 1);
+      const part = previous.stoppages[previous.stoppages.length - 1];
+      if (part && part.endTime === null) part.endTime = boundary;
+      previous.dirty = true;
+      this.bucket(m, boundary).stoppages.push({ startTime: boundary, endTime: null });
+    } else if (this.options.zeroFill) {
+      this.bucket(m, boundary);
+    }
+  }
+
+  /** The status at instant t (the cursor); emits a change and opens an automatic stoppage. */
+  private evaluate(m: MachineState, t: number, out: AggregatorOutput): void {
+    const hasPower = this.hasPower(m, t);
+    const hasCycle = this.hasCycle(m, t);
+    const status = inferStatus(hasPower, hasCycle);
+    if (status !== m.status) {
+      out.statuses.push({
+        machineId: m.machineId,
+        status,
+        ...(m.status === null ? {} : { previous: m.status }),
+        hasPower,
+        hasCycle,
+        timestamp: t,
+      });
+      m.status = status;
+    }
+    if (status === 'stoppage' && m.openStoppage === null) {
+      m.openStoppage = t;
+      this.bucket(m, t).stoppages.push({ startTime: t, endTime: null });
+    } else if (!hasPower && m.openStoppage !== null && this.options.endStoppageOnPowerLoss) {
+      this.closeStoppage(m, t);
+    }
+    if (status === 'running') this.markRunning(m, t, t);
+    // Like the application, an hour shows the last of running/stoppage it saw; going inactive does not repaint it.
+    const bucket = m.buckets[this.zone.hourStart(t)];
+    if (bucket && status !== 'inactive' && bucket.status !== status) {
+      bucket.status = status;
+      bucket.dirty = true;
+    }
+  }
+
+  /** Ends the open stoppage at t, which may lie before the cursor (a late cycle). */
+  private closeStoppage(m: MachineState, t: number): void {
+    const endHour = this.zone.hourStart(t);
+    for (const bucket of Object.values(m.buckets)) {
+      if (bucket.start + HOUR_MS <= t || bucket.start < (this.zone.hourStart(m.openStoppage as number))) continue;
+      const part = bucket.stoppages[bucket.stoppages.length - 1];
+      if (!part || (part.endTime !== null && part.endTime !== bucket.start + HOUR_MS)) continue;
+      if (bucket.start > endHour || part.startTime >= t) bucket.stoppages.pop();
+      else part.endTime = t;
+      bucket.dirty = true;
+    }
+    m.openStoppage = null;
+  }
+
+  private addPowerSample(m: MachineState, t: number, kw: number): void {
+    const bucket = this.bucket(m, t);
+    const acc = bucket.power ?? { min: kw, max: kw, sum: 0, samples: 0, kwh: 0 };
+    acc.min = Math.min(acc.min, kw);
+    acc.max = Math.max(acc.max, kw);
+    acc.sum += kw;
+    acc.samples += 1;
+    bucket.power = acc;
+    bucket.dirty = true;
+    const last = m.lastKw;
+    if (last && t <= last.t) return; // out of order: counted in min/max/avg, not integrated
+    // Trapezoids only between samples close enough to trust; a gap is missing data, not energy.
+    if (last && t - last.t <= this.options.powerTimeoutMs) this.integrate(m, last.t, last.kw, t, kw);
+    m.lastKw = { t, kw };
+  }
+
+  /** Energy between two samples, split at hour boundaries by linear interpolation. */
+  private integrate(m: MachineState, t1: number, p1: number, t2: number, p2: number): void {
+    const at = (t: number) => p1 + ((p2 - p1) * (t - t1)) / (t2 - t1);
+    let from = t1;
+    while (from < t2) {
+      const to = Math.min(t2, this.zone.hourStart(from) + HOUR_MS);
+      const bucket = this.bucket(m, from);
+      const acc = bucket.power ?? { min: at(from), max: at(from), sum: 0, samples: 0, kwh: 0 };
+      acc.kwh += ((at(from) + at(to)) / 2) * ((to - from) / HOUR_MS);
+      bucket.power = acc;
+      bucket.dirty = true;
+      from = to;
+    }
+  }
+
+  /** Hours whose end plus the grace period the cursor has passed become final. */
+  private finalize(m: MachineState, out: AggregatorOutput): void {
+    for (const bucket of this.sortedBuckets(m)) {
+      if (!bucket.final && m.cursor >= bucket.start + HOUR_MS + this.options.graceMs) {
+        bucket.final = true;
+        out.snapshots.push(this.snapshot(m, bucket));
+      }
+    }
+  }
+
+  /** Closed hours leave memory after the correction window (plus the fall-back twin hour). */
+  private evict(m: MachineState, now: number): void {
+    for (const bucket of Object.values(m.buckets)) {
+      if (bucket.final && !bucket.dirty && bucket.start + 2 * HOUR_MS < now - this.options.retainMs) delete m.buckets[bucket.start];
+    }
+  }
+
+  /** The application's hour slot: both fall-back twin hours summed, minutes capped at 60. */
+  private snapshot(m: MachineState, bucket: HourBucket): HourSnapshot {
+    const parts = [m.buckets[bucket.start - HOUR_MS], bucket, m.buckets[bucket.start + HOUR_MS]].filter(
+      (b): b is HourBucket => b !== undefined && (b === bucket || this.zone.sameLabel(b.start, bucket.start)),
+    );
+    const label = this.zone.label(bucket.start);
+    const revision = Math.max(this.clock(), ...parts.map((b) => b.revision + 1));
+    let units = 0;
+    let running = 0;
+    let lastActivity: number | null = null;
+    let status: MachineStatus | null = null;
+    let power: PowerAccumulator | null = null;
+    const stoppages: AutoStoppage[] = [];
+    for (const b of parts) {
+      units += b.units;
+      running += popcount(b.runMask[0]) + popcount(b.runMask[1]);
+      if (b.lastActivity !== null) lastActivity = Math.max(lastActivity ?? b.lastActivity, b.lastActivity);
+      if (b.status !== null) status = b.status;
+      if (b.power) {
+        power = power
+          ? { min: Math.min(power.min, b.power.min), max: Math.max(power.max, b.power.max), sum: power.sum + b.power.sum, samples: power.samples + b.power.samples, kwh: power.kwh + b.power.kwh }
+          : { ...b.power };
+      }
+      for (const part of b.stoppages) {
+        const end = part.endTime ?? m.cursor;
+        stoppages.push({
+          startTime: part.startTime,
+          endTime: part.endTime,
+          duration: Math.min(60, Math.floor(Math.max(0, end - part.startTime) / MINUTE_MS)),
+          isPending: part.endTime === null,
+        });
+      }
+      b.revision = revision;
+      b.dirty = false;
+    }
+    const snapshot: HourSnapshot = {
+      machineId: m.machineId,
+      date: label.date,
+      hour: label.hour,
+      unitsProduced: units,
+      runningMinutes: Math.min(60, running),
+      stoppageMinutes: Math.min(60, stoppages.reduce((sum, s) => sum + s.duration, 0)),
+      status: hourStatusOf(status),
+      stoppages,
+      final: parts.every((b) => b.final),
+      revision,
+    };
+    if (lastActivity !== null) snapshot.lastActivityTime = lastActivity;
+    if (power) snapshot.power = powerStats(power);
+    return snapshot;
+  }
+}
+
+function powerStats(acc: PowerAccumulator): PowerStats {
+  return {
+    minKw: acc.min,
+    maxKw: acc.max,
+    avgKw: acc.samples === 0 ? 0 : acc.sum / acc.samples,
+    energyKwh: acc.kwh,
+    samples: acc.samples,
+  };
+}

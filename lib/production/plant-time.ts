@@ -1,0 +1,93 @@
+/**
+ * Plant-local time with Intl only: which plant-local hour an instant falls in, and how that
+ * hour is labelled in the application's terms (date + hour 0..23).
+ *
+ * Hours are identified by their UTC start instant. Offsets change only at whole-hour or
+ * half-hour instants in every zone we support (one-hour DST shifts), so each local hour is
+ * exactly 60 real minutes: the spring-forward day has 23 of them, the fall-back day 25, with
+ * one local hour label occurring twice (two distinct UTC starts).
+ */
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 3_600_000;
+
+export interface HourLabel {
+  /** Plant-local calendar date, YYYY-MM-DD. */
+  date: string;
+  /** Plant-local hour, 0..23. */
+  hour: number;
+}
+
+/** Offsets are looked up once per 15-minute UTC block: every real DST transition falls on one. */
+const OFFSET_BLOCK_MS = 15 * MINUTE_MS;
+const OFFSET_CACHE_LIMIT = 4096;
+
+function mod(a: number, b: number): number {
+  return ((a % b) + b) % b;
+}
+
+export class PlantZone {
+  readonly timeZone: string;
+  private readonly format: Intl.DateTimeFormat;
+  private readonly offsets = new Map<number, number>();
+
+  constructor(timeZone: string) {
+    try {
+      this.format = new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+      });
+    } catch {
+      throw new RangeError(`unknown time zone "${timeZone}": use an IANA name such as "Europe/Berlin"`);
+    }
+    this.timeZone = this.format.resolvedOptions().timeZone;
+  }
+
+  /** Local wall-clock fields of an instant. */
+  private fields(t: number): { year: number; month: number; day: number; hour: number; minute: number; second: number } {
+    const out = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
+    for (const part of this.format.formatToParts(t)) {
+      if (part.type in out) out[part.type as keyof typeof out] = Number(part.value);
+    }
+    return out;
+  }
+
+  /** Milliseconds to add to an instant to get its plant-local wall time read as UTC. */
+  offsetMs(t: number): number {
+    const block = Math.floor(t / OFFSET_BLOCK_MS);
+    let offset = this.offsets.get(block);
+    if (offset === undefined) {
+      const at = block * OFFSET_BLOCK_MS;
+      const f = this.fields(at);
+      offset = Date.UTC(f.year, f.month - 1, f.day, f.hour, f.minute, f.second) - at;
+      if (this.offsets.size >= OFFSET_CACHE_LIMIT) this.offsets.clear();
+      this.offsets.set(block, offset);
+    }
+    return offset;
+  }
+
+  /** UTC start instant of the plant-local hour containing t. */
+  hourStart(t: number): number {
+    const local = t + this.offsetMs(t);
+    return local - mod(local, HOUR_MS) - this.offsetMs(t);
+  }
+
+  /** The application's label of the plant-local hour starting at hourStart. */
+  label(hourStart: number): HourLabel {
+    const local = new Date(hourStart + this.offsetMs(hourStart));
+    return { date: local.toISOString().slice(0, 10), hour: local.getUTCHours() };
+  }
+
+  /** True when the hours starting at a and b (a real hour apart) carry the same label (fall-back night). */
+  sameLabel(a: number, b: number): boolean {
+    if (this.offsetMs(a) === this.offsetMs(b)) return false;
+    const la = this.label(a);
+    const lb = this.label(b);
+    return la.date === lb.date && la.hour === lb.hour;
+  }
+}
