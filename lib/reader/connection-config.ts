@@ -1,0 +1,118 @@
+/**
+ * The plc-connection node's settings as the dialog stores them, per-family presets, and their
+ * validation into S7ConnectionOptions. Pure: the editor bundle uses the presets.
+ */
+import type { S7ConnectionOptions } from '../s7/connection';
+
+export type PlcFamily = 'S7-300/400' | 'S7-1200/1500' | 'LOGO' | 'S7-200' | 'custom';
+export type Addressing = 'rack-slot' | 'tsap';
+export type ConnectionType = 'PG' | 'OP' | 'S7_BASIC';
+
+/** As the dialog stores them: numbers may arrive as strings from old flows or hand edits. */
+export interface PlcConnectionSettings {
+  family: PlcFamily;
+  host: string;
+  port: number | string;
+  addressing: Addressing;
+  rack: number | string;
+  slot: number | string;
+  /** Hex as typed, e.g. "0x0100" or "0100". */
+  localTSAP: string;
+  remoteTSAP: string;
+  connectionType: ConnectionType;
+  pduSize: number | string;
+  connectTimeoutMs: number | string;
+  receiveTimeoutMs: number | string;
+  reconnectMinMs: number | string;
+  reconnectMaxMs: number | string;
+  poolSize: number | string;
+  /** Planner: bytes two items may lie apart and still be read as one block. */
+  maxGap: number | string;
+}
+
+export const CONNECTION_DEFAULTS: PlcConnectionSettings = {
+  family: 'S7-1200/1500',
+  host: '',
+  port: 102,
+  addressing: 'rack-slot',
+  rack: 0,
+  slot: 1,
+  localTSAP: '0x0100',
+  remoteTSAP: '0x0200',
+  connectionType: 'PG',
+  pduSize: 480,
+  connectTimeoutMs: 3000,
+  receiveTimeoutMs: 2000,
+  reconnectMinMs: 1000,
+  reconnectMaxMs: 30000,
+  poolSize: 1,
+  maxGap: 16,
+};
+
+export interface FamilyPreset {
+  addressing: Addressing;
+  rack?: number;
+  slot?: number;
+  localTSAP?: string;
+  remoteTSAP?: string;
+  pduSize: number;
+  /** Shown beside the PDU field. */
+  pduHint: string;
+}
+
+export const PLC_FAMILY_PRESETS: Record<Exclude<PlcFamily, 'custom'>, FamilyPreset> = {
+  'S7-300/400': { addressing: 'rack-slot', rack: 0, slot: 2, pduSize: 240, pduHint: 'S7-300: 240, S7-400: 480' },
+  'S7-1200/1500': { addressing: 'rack-slot', rack: 0, slot: 1, pduSize: 480, pduHint: 'S7-1200: 240, S7-1500: 960' },
+  LOGO: { addressing: 'tsap', localTSAP: '0x0100', remoteTSAP: '0x0200', pduSize: 240, pduHint: 'LOGO!: 240' },
+  'S7-200': { addressing: 'tsap', localTSAP: '0x1000', remoteTSAP: '0x1001', pduSize: 240, pduHint: 'S7-200: 240' },
+};
+
+export const PDU_SIZES = [240, 480, 960] as const;
+
+/** "0x0100", "0100", "100h" -> 256. */
+export function parseTsap(text: string): number {
+  const t = text.trim().replace(/^0x/i, '').replace(/h$/i, '');
+  if (!/^[0-9a-f]{1,4}$/i.test(t)) throw new Error(`TSAP "${text}" is not a hex number of up to 4 digits (e.g. 0x0100)`);
+  return parseInt(t, 16);
+}
+
+function integer(settings: PlcConnectionSettings, key: keyof PlcConnectionSettings, min: number, max: number): number {
+  const raw = settings[key] ?? CONNECTION_DEFAULTS[key];
+  const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${key} must be an integer from ${min} to ${max}, got "${String(raw)}"`);
+  return n;
+}
+
+/** Validates dialog settings; throws an Error naming the field that is wrong. */
+export function toConnectionOptions(input: Partial<PlcConnectionSettings>): S7ConnectionOptions {
+  const settings: PlcConnectionSettings = { ...CONNECTION_DEFAULTS, ...input };
+  const host = String(settings.host ?? '').trim();
+  if (!host) throw new Error('host is empty');
+  if (!/^[A-Za-z0-9.:_-]+$/.test(host)) throw new Error(`host "${host}" is not a host name or IP address`);
+  const options: S7ConnectionOptions = {
+    host,
+    port: integer(settings, 'port', 1, 65535),
+    connectionType: settings.connectionType,
+    pduSize: integer(settings, 'pduSize', 240, 960),
+    connectTimeoutMs: integer(settings, 'connectTimeoutMs', 100, 60000),
+    receiveTimeoutMs: integer(settings, 'receiveTimeoutMs', 100, 60000),
+    reconnectMinMs: integer(settings, 'reconnectMinMs', 100, 600000),
+    reconnectMaxMs: integer(settings, 'reconnectMaxMs', 100, 3600000),
+    poolSize: integer(settings, 'poolSize', 1, 8),
+    maxGap: integer(settings, 'maxGap', 0, 512),
+  };
+  if (!['PG', 'OP', 'S7_BASIC'].includes(String(options.connectionType))) {
+    throw new Error(`connectionType must be PG, OP or S7_BASIC, got "${String(options.connectionType)}"`);
+  }
+  if (options.reconnectMaxMs! < options.reconnectMinMs!) {
+    throw new Error(`reconnectMaxMs (${options.reconnectMaxMs}) is below reconnectMinMs (${options.reconnectMinMs})`);
+  }
+  if (settings.addressing === 'tsap') {
+    options.localTSAP = parseTsap(String(settings.localTSAP ?? ''));
+    options.remoteTSAP = parseTsap(String(settings.remoteTSAP ?? ''));
+  } else {
+    options.rack = integer(settings, 'rack', 0, 7);
+    options.slot = integer(settings, 'slot', 0, 31);
+  }
+  return options;
+}

@@ -1,0 +1,89 @@
+/**
+ * The application's own signal configuration, sensorpinmappings -> sensors -> machines
+ * (FRONTEND-CONTRACT.md), joined in code into signal rows. Pure: documents in, rows out.
+ */
+import type { SignalKind } from '../shared/messages';
+import type { SignalRow } from './signals';
+
+/** The fields read from each collection; _id is an ObjectId (or anything whose String() is its hex). */
+export interface PinMappingDoc { _id?: unknown; sensorId?: unknown; pinId?: unknown; isActive?: unknown }
+export interface SensorDoc { _id: unknown; name?: unknown; machineId?: unknown; sensorType?: unknown; isActive?: unknown }
+export interface MachineDoc { _id: unknown; name?: unknown; isActive?: unknown }
+
+export interface MappingJoinResult {
+  rows: SignalRow[];
+  /** Why a mapping was left out, e.g. "pin DQ.3: sensor 65f0... is inactive". */
+  skipped: string[];
+}
+
+const idText = (id: unknown): string => (id === undefined || id === null ? '' : String(id));
+/** The contract: a missing isActive means active. */
+const active = (doc: { isActive?: unknown }): boolean => doc.isActive !== false;
+
+const KIND_BY_SENSOR_TYPE: Record<string, SignalKind> = { power: 'power', 'unit-cycle': 'unit-cycle' };
+
+/**
+ * One BOOL row per active mapping whose sensor and machine exist and are active, named
+ * "<machine> <sensor>" (unique: a pin maps to one sensor), addressed by its pin id (DQ.i).
+ * Rows come out in pin order so a refresh that finds the same mappings yields equal lists.
+ */
+export function joinPinMappings(
+  mappings: readonly PinMappingDoc[],
+  sensors: readonly SensorDoc[],
+  machines: readonly MachineDoc[],
+  knownPins: readonly string[],
+): MappingJoinResult {
+  const sensorById = new Map(sensors.map((s) => [idText(s._id), s]));
+  const machineById = new Map(machines.map((m) => [idText(m._id), m]));
+  const pins = new Map(knownPins.map((p) => [p.toUpperCase(), p]));
+  const rows: SignalRow[] = [];
+  const skipped: string[] = [];
+  const names = new Set<string>();
+  const sorted = [...mappings].sort((a, b) => String(a.pinId).localeCompare(String(b.pinId)));
+  for (const mapping of sorted) {
+    const pinText = typeof mapping.pinId === 'string' ? mapping.pinId.trim() : '';
+    const where = `pin ${pinText || '(none)'}`;
+    if (!active(mapping)) {
+      skipped.push(`${where}: mapping is inactive`);
+      continue;
+    }
+    const pin = pins.get(pinText.toUpperCase());
+    if (!pin) {
+      skipped.push(`${where}: not one of the pins ${knownPins.join(', ')}`);
+      continue;
+    }
+    const sensorId = idText(mapping.sensorId);
+    const sensor = sensorById.get(sensorId);
+    if (!sensor) {
+      skipped.push(`${where}: sensor ${sensorId || '(none)'} not found`);
+      continue;
+    }
+    if (!active(sensor)) {
+      skipped.push(`${where}: sensor ${sensorId} is inactive`);
+      continue;
+    }
+    const machineId = idText(sensor.machineId);
+    const machine = machineById.get(machineId);
+    if (!machine) {
+      skipped.push(`${where}: machine ${machineId || '(none)'} of sensor ${sensorId} not found`);
+      continue;
+    }
+    if (!active(machine)) {
+      skipped.push(`${where}: machine ${machineId} is inactive`);
+      continue;
+    }
+    const baseName = `${String(machine.name ?? machineId)} ${String(sensor.name ?? sensorId)}`;
+    const name = names.has(baseName) ? `${baseName} ${pin}` : baseName;
+    names.add(name);
+    rows.push({
+      name,
+      address: pin,
+      dataType: 'BOOL',
+      kind: KIND_BY_SENSOR_TYPE[String(sensor.sensorType)] ?? 'other',
+      machineId,
+      sensorId,
+    });
+  }
+  return { rows, skipped };
+}
+
