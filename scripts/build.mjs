@@ -25,7 +25,7 @@ try {
 
 const esbuild = require('esbuild');
 const nodesDir = path.join(root, 'nodes');
-for (const name of readdirSync(nodesDir)) {
+for (const name of existsSync(nodesDir) ? readdirSync(nodesDir) : []) {
   const src = path.join(nodesDir, name);
   const out = path.join(dist, 'nodes', name);
   mkdirSync(out, { recursive: true });
