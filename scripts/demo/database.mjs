@@ -1,15 +1,16 @@
-// The demo's local MongoDB-compatible server: FerretDB (SQLite backend) from scripts/db-servers.mjs,
-// built once from source with Go, its data kept in .node-red-data/ferretdb so the demo's history
-// survives a restart. The package's nodes use the mongodb 7 driver, which mongo-java-server (wire
-// version 8) cannot serve, so FerretDB is the only local choice; otherwise MONGODB_URI.
+// The demo's local MongoDB-compatible server, from scripts/db-servers.mjs, its data kept under
+// .node-red-data/ so the demo's history survives a restart. FerretDB (SQLite backend, built once
+// from source with Go) is preferred; without Go, mongo-java-server (H2 backend, fetched once with
+// Maven, needs Java), which speaks an older wire version: Node-RED is then told to use the
+// mongodb 6.x driver (setting s7productionMongoDriver).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { cacheDir, startServer } from '../db-servers.mjs';
 
-function hasGo() {
+function runs(cmd, args) {
   try {
-    execFileSync('go', ['version'], { stdio: 'ignore' });
+    execFileSync(cmd, args, { stdio: 'ignore' });
     return true;
   } catch {
     return false;
@@ -21,22 +22,39 @@ function ferretdbBuilt() {
   return existsSync(bin) && readdirSync(bin).some((f) => /^ferretdb-v[\d.]+$/.test(f));
 }
 
-export const NO_GO_MESSAGE = [
-  'No MONGODB_URI was given and the local database (FerretDB) cannot be built: Go is not installed.',
-  'Either install Go 1.21 or newer (Debian/Ubuntu: sudo apt-get install golang-go; otherwise https://go.dev/dl/)',
-  'and run `npm start` again (the first start builds FerretDB once, which takes a few minutes),',
-  'or point the demo at a MongoDB you have:',
-  '  MONGODB_URI=mongodb://127.0.0.1:27017/industrial_iot npm start',
-  '(for example `docker run -d -p 127.0.0.1:27017:27017 mongo:7`). Java is not needed for the demo:',
-  'mongo-java-server is used only by the tests, with the older 6.x driver.',
+function mongoJavaServerInstalled() {
+  return existsSync(cacheDir) && readdirSync(cacheDir).some((f) => f.startsWith('mongo-java-server-')
+    && existsSync(path.join(cacheDir, f, 'classes', 'Launcher.class')));
+}
+
+export const NO_SERVER_MESSAGE = [
+  'No MONGODB_URI was given, and no local MongoDB-compatible server can be set up:',
+  'FerretDB needs Go (1.21 or newer) to be built once, mongo-java-server needs Java (17 or newer) and Maven.',
+  'Do one of these, then run `npm start` again:',
+  '  - install Go:   sudo apt-get install golang-go   (or https://go.dev/dl/); the first start builds FerretDB (a few minutes)',
+  '  - install Java: sudo apt-get install default-jdk-headless maven',
+  '  - use a MongoDB you have:  MONGODB_URI=mongodb://127.0.0.1:27017/industrial_iot npm start',
+  '    (for example one started with: docker run -d -p 127.0.0.1:27017:27017 mongo:7)',
 ].join('\n');
 
-/** Starts FerretDB on a free loopback port; resolves to { kind, uri, stop }. */
+/** Starts a local server on a free loopback port; resolves to { kind, uri, driver, nodeRedSettings, stop }. */
 export async function startLocalDatabase(root) {
-  if (!ferretdbBuilt()) {
-    if (!hasGo()) throw new Error(NO_GO_MESSAGE);
-    console.log(`[start] building FerretDB once into ${cacheDir} (Go; takes a few minutes) ...`);
+  const dataRoot = path.join(root, '.node-red-data');
+  if (ferretdbBuilt() || runs('go', ['version'])) {
+    if (!ferretdbBuilt()) console.log(`[start] building FerretDB once into ${cacheDir} (takes a few minutes) ...`);
+    const server = await startServer('ferretdb', { dataDir: path.join(dataRoot, 'ferretdb') });
+    return { kind: 'FerretDB', uri: `${server.uri}industrial_iot`, driver: server.driver, nodeRedSettings: {}, stop: server.stop };
   }
-  const server = await startServer('ferretdb', { dataDir: path.join(root, '.node-red-data', 'ferretdb') });
-  return { kind: 'FerretDB', uri: `${server.uri}industrial_iot`, stop: server.stop };
+  if (mongoJavaServerInstalled() || (runs('java', ['-version']) && runs('mvn', ['-v']))) {
+    console.log('[start] Go is missing, so FerretDB cannot be built: using mongo-java-server instead');
+    const server = await startServer('mongo-java-server', { dataDir: path.join(dataRoot, 'mongo-java-server') });
+    return {
+      kind: 'mongo-java-server',
+      uri: `${server.uri}industrial_iot`,
+      driver: server.driver,
+      nodeRedSettings: { s7productionMongoDriver: server.driver },
+      stop: server.stop,
+    };
+  }
+  throw new Error(NO_SERVER_MESSAGE);
 }

@@ -38,9 +38,9 @@ function stagePackage(repoRoot, buildDir, stageDir) {
 
 /**
  * Writes <userDir>/settings.js. `flowSource`, when given, is copied to <userDir>/flows.json
- * (unless that exists and keepFlows is set).
+ * (unless that exists and keepFlows is set). `settings` adds to or overrides the defaults below.
  */
-function prepareUserDir({ userDir, packageDir, flowSource, keepFlows = false, lang }) {
+function prepareUserDir({ userDir, packageDir, flowSource, keepFlows = false, settings: extra = {} }) {
   fs.mkdirSync(userDir, { recursive: true });
   const flowFile = path.join(userDir, 'flows.json');
   if (flowSource && !(keepFlows && fs.existsSync(flowFile))) fs.copyFileSync(flowSource, flowFile);
@@ -59,7 +59,7 @@ function prepareUserDir({ userDir, packageDir, flowSource, keepFlows = false, la
     externalModules: { autoInstall: false, palette: { allowInstall: false } },
     editorTheme: { tours: false, projects: { enabled: false }, palette: { editable: false } },
     logging: { console: { level: 'info', metrics: false, audit: false } },
-    ...(lang ? { lang } : {}),
+    ...extra,
   };
   fs.writeFileSync(path.join(userDir, 'settings.js'),
     `// Written by scripts/demo/node-red.cjs; rewritten on every start.\nmodule.exports = ${JSON.stringify(settings, null, 2)};\n`);
@@ -68,10 +68,11 @@ function prepareUserDir({ userDir, packageDir, flowSource, keepFlows = false, la
 
 /**
  * Starts Node-RED in a child process and resolves once it serves the editor.
- * `env` is added to this process's environment. `onLine` sees every line Node-RED logs.
+ * `env` is added to this process's environment, `execArgv` goes to node (e.g. `-r` preloads).
+ * `onLine` sees every line Node-RED logs.
  */
-function startNodeRed({ userDir, port, env = {}, nodeRedPath = require.resolve('node-red/red.js'), onLine, startTimeoutMs = 60000 }) {
-  const child = spawn(process.execPath, [nodeRedPath, '--userDir', userDir, '--settings', path.join(userDir, 'settings.js'), '--port', String(port)], {
+function startNodeRed({ userDir, port, env = {}, nodeRedPath = require.resolve('node-red/red.js'), execArgv = [], onLine, startTimeoutMs = 60000 }) {
+  const child = spawn(process.execPath, [...execArgv, nodeRedPath, '--userDir', userDir, '--settings', path.join(userDir, 'settings.js'), '--port', String(port)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -31,9 +31,11 @@ export interface NodeRedProcess {
 interface NodeRedModule {
   freePort(): Promise<number>;
   stagePackage(repoRoot: string, buildDir: string, stageDir: string): string;
-  prepareUserDir(options: { userDir: string; packageDir: string; flowSource?: string; keepFlows?: boolean; lang?: string }): { flowFile: string };
+  prepareUserDir(options: {
+    userDir: string; packageDir: string; flowSource?: string; keepFlows?: boolean; settings?: Record<string, unknown>;
+  }): { flowFile: string };
   startNodeRed(options: {
-    userDir: string; port: number; env?: Record<string, string>; nodeRedPath?: string;
+    userDir: string; port: number; env?: Record<string, string>; nodeRedPath?: string; execArgv?: string[];
     onLine?: (line: string) => void; startTimeoutMs?: number;
   }): Promise<NodeRedProcess>;
 }
@@ -74,13 +76,18 @@ export const nodeRedPath = process.env.NODE_RED_PATH
  * Node-RED in a child process with this build loaded as the package, in a fresh temporary user
  * directory, on a free loopback port. `flowSource` is deployed at start.
  */
-export async function startNodeRedWithPackage(options: { flowSource?: string; env?: Record<string, string>; lang?: string; onLine?: (line: string) => void } = {}): Promise<NodeRedProcess & { userDir: string }> {
+export async function startNodeRedWithPackage(options: {
+  flowSource?: string; env?: Record<string, string>; settings?: Record<string, unknown>; execArgv?: string[];
+  onLine?: (line: string) => void;
+} = {}): Promise<NodeRedProcess & { userDir: string }> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nr-s7-'));
   const packageDir = nodeRed.stagePackage(repoRoot, buildDir, path.join(home, 'package'));
   const userDir = path.join(home, 'user');
-  nodeRed.prepareUserDir({ userDir, packageDir, flowSource: options.flowSource, lang: options.lang });
+  nodeRed.prepareUserDir({ userDir, packageDir, flowSource: options.flowSource, settings: options.settings });
   const port = await nodeRed.freePort();
-  const running = await nodeRed.startNodeRed({ userDir, port, env: options.env, nodeRedPath, onLine: options.onLine });
+  const running = await nodeRed.startNodeRed({
+    userDir, port, env: options.env, nodeRedPath, execArgv: options.execArgv, onLine: options.onLine,
+  });
   return {
     ...running,
     userDir,
