@@ -1,12 +1,21 @@
+/**
+ * The read planner (pure): sorts addresses, coalesces neighbours into contiguous byte ranges,
+ * and packs the ranges into as few requests as snap7 and the PDU allow:
+ *  - ReadMultiVars: at most 20 items; request 12 + 12n <= PDU; reply 14 + sum(4 + even(len)) <= PDU
+ *  - a range too large for one multi-var item is read with ReadArea in chunks of PDU - 18 bytes
+ *    (one PDU each).
+ */
 import type { S7Address, S7Area } from './address';
 
 export interface PlanOptions {
   pduSize: number;
   /** Bytes of unused gap worth reading to merge two neighbours; default 16. */
   maxGap?: number;
+  /** Indexes of addresses that must get a range of their own (to isolate an item error). */
+  isolate?: ReadonlySet<number>;
 }
 
-/** One contiguous byte range read from the PLC, and which input addresses it serves. */
+/** One contiguous byte range in the PLC, and which input addresses it serves. */
 export interface PlannedRange {
   area: S7Area;
   dbNumber: number;
@@ -16,15 +25,119 @@ export interface PlannedRange {
   items: number[];
 }
 
+/** A piece of a range that one request item reads: bytes [start, start + length) of the area. */
+export interface RangePart {
+  range: number;
+  area: S7Area;
+  dbNumber: number;
+  start: number;
+  length: number;
+}
+
 export type PlannedRequest =
-  | { kind: 'multi'; ranges: PlannedRange[] }
-  | { kind: 'area'; range: PlannedRange };
+  | { kind: 'multi'; parts: RangePart[] }
+  | { kind: 'area'; part: RangePart };
 
 export interface ReadPlan {
+  ranges: PlannedRange[];
   requests: PlannedRequest[];
 }
 
+/** snap7's limit of items per ReadMultiVars. */
+export const MAX_MULTI_ITEMS = 20;
+/** S7 header (10) + function code and item count (2). */
+const REQUEST_OVERHEAD = 12;
+const REQUEST_ITEM = 12;
+/** Response header (12) + function code and item count (2). */
+const REPLY_OVERHEAD = 14;
+/** Per reply item: return code, transport size, length (4). */
+const REPLY_ITEM = 4;
+
+const even = (n: number): number => n + (n & 1);
+
+/** Items one ReadMultiVars may carry at this PDU. */
+export function maxItemsPerRequest(pduSize: number): number {
+  return Math.min(MAX_MULTI_ITEMS, Math.floor((pduSize - REQUEST_OVERHEAD) / REQUEST_ITEM));
+}
+
+/** The largest range one multi-var item (or one ReadArea PDU) can return. */
+export function maxBytesPerItem(pduSize: number): number {
+  return pduSize - REPLY_OVERHEAD - REPLY_ITEM;
+}
+
+export function requestBytes(items: number): number {
+  return REQUEST_OVERHEAD + REQUEST_ITEM * items;
+}
+
+export function replyBytes(lengths: number[]): number {
+  return lengths.reduce((sum, len) => sum + REPLY_ITEM + even(len), REPLY_OVERHEAD);
+}
+
+function coalesce(addresses: S7Address[], maxGap: number, maxBytes: number, isolate: ReadonlySet<number> | undefined): PlannedRange[] {
+  const groups = new Map<string, number[]>();
+  addresses.forEach((a, i) => {
+    const key = isolate?.has(i) ? `${a.area}:${a.dbNumber}:#${i}` : `${a.area}:${a.dbNumber}`;
+    const list = groups.get(key);
+    if (list) list.push(i);
+    else groups.set(key, [i]);
+  });
+  const ranges: PlannedRange[] = [];
+  for (const indexes of groups.values()) {
+    indexes.sort((x, y) => addresses[x].byteOffset - addresses[y].byteOffset || addresses[x].byteLength - addresses[y].byteLength);
+    let current: PlannedRange | undefined;
+    for (const i of indexes) {
+      const a = addresses[i];
+      const end = a.byteOffset + a.byteLength;
+      if (current) {
+        const curEnd = current.start + current.length;
+        const mergedLength = Math.max(curEnd, end) - current.start;
+        // Merge when close enough and the result still fits one item (or the item lies inside it).
+        if (a.byteOffset <= curEnd + maxGap && (mergedLength <= maxBytes || end <= curEnd)) {
+          current.length = mergedLength;
+          current.items.push(i);
+          continue;
+        }
+      }
+      current = { area: a.area, dbNumber: a.dbNumber, start: a.byteOffset, length: a.byteLength, items: [i] };
+      ranges.push(current);
+    }
+  }
+  return ranges;
+}
+
 export function planReads(addresses: S7Address[], opts: PlanOptions): ReadPlan {
-  void addresses; void opts;
-  return { requests: [] };
+  const pdu = opts.pduSize;
+  if (!(pdu >= 240)) throw new RangeError(`PDU size ${pdu} is below S7's minimum of 240`);
+  const maxBytes = maxBytesPerItem(pdu);
+  const maxItems = maxItemsPerRequest(pdu);
+  const ranges = coalesce(addresses, Math.max(0, opts.maxGap ?? 16), maxBytes, opts.isolate);
+
+  const areaRequests: PlannedRequest[] = [];
+  const small: number[] = [];
+  ranges.forEach((r, ri) => {
+    if (r.length <= maxBytes) {
+      small.push(ri);
+      return;
+    }
+    for (let off = 0; off < r.length; off += maxBytes) {
+      areaRequests.push({ kind: 'area', part: { range: ri, area: r.area, dbNumber: r.dbNumber, start: r.start + off, length: Math.min(maxBytes, r.length - off) } });
+    }
+  });
+
+  // First-fit decreasing on the reply budget, bounded by the item count.
+  small.sort((x, y) => ranges[y].length - ranges[x].length || x - y);
+  const bins: { parts: RangePart[]; reply: number }[] = [];
+  for (const ri of small) {
+    const r = ranges[ri];
+    const cost = REPLY_ITEM + even(r.length);
+    let bin = bins.find((b) => b.parts.length < maxItems && b.reply + cost <= pdu);
+    if (!bin) {
+      bin = { parts: [], reply: REPLY_OVERHEAD };
+      bins.push(bin);
+    }
+    bin.parts.push({ range: ri, area: r.area, dbNumber: r.dbNumber, start: r.start, length: r.length });
+    bin.reply += cost;
+  }
+  const multi = bins.map((b): PlannedRequest => ({ kind: 'multi', parts: b.parts }));
+  return { ranges, requests: [...multi, ...areaRequests] };
 }
