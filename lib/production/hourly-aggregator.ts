@@ -6,7 +6,9 @@
  * accounted. Status is a pure function of the last power and cycle sightings and the
  * timeouts, so between two inputs it changes only when a timeout runs out; advancing the
  * cursor walks those instants exactly. An observation at or after the cursor first advances
- * it to the observation's timestamp, then applies. tick() advances every machine to
+ * it to the observation's timestamp, then applies. Inputs of one instant act together: the
+ * status at that instant is settled when time moves past it (a later input or a tick), so a
+ * power and a cycle reading with the same timestamp make one transition. tick() advances every machine to
  * clock() - settleMs, so a silent machine still goes inactive and its minutes still count.
  * An observation older than the cursor ("late") still adds its units and power sample to its
  * own hour and closes an automatic stoppage it ends; the status timeline before the cursor
@@ -81,6 +83,8 @@ export interface MachineState {
   status: MachineStatus | null;
   /** Start of the open automatic stoppage. */
   openStoppage: number | null;
+  /** Inputs arrived at the cursor instant; its status is settled once time moves on. */
+  evalPending: boolean;
   lastKw: { t: number; kw: number } | null;
   buckets: Record<string, HourBucket>;
 }
@@ -163,8 +167,7 @@ export class HourlyAggregator {
     const out: AggregatorOutput = { snapshots: [], statuses: [] };
     const m = this.machine(obs.machineId, obs.timestamp);
     const t = obs.timestamp;
-    const late = t < m.cursor;
-    if (!late) this.advance(m, t, out);
+    if (t > m.cursor) this.advance(m, t, out);
 
     if (obs.kind === 'power') {
       if (obs.kw !== undefined) this.addPowerSample(m, t, obs.kw);
@@ -179,7 +182,7 @@ export class HourlyAggregator {
       m.lastCycle = Math.max(m.lastCycle ?? t, t);
       if (m.openStoppage !== null && m.openStoppage <= t) this.closeStoppage(m, t);
     }
-    this.evaluate(m, m.cursor, out);
+    m.evalPending = true;
     this.finalize(m, out);
     return out;
   }
@@ -202,16 +205,16 @@ export class HourlyAggregator {
     return out;
   }
 
-  /** Snapshots of every hour held for a machine (all machines when omitted), without changing revisions' order. */
+  /** The current view of every hour held for a machine (all machines when omitted); changes nothing. */
   snapshotsOf(machineId?: string): HourSnapshot[] {
     const machines = machineId === undefined ? Object.values(this.data.machines) : [this.data.machines[machineId]].filter(Boolean);
-    return machines.flatMap((m) => this.sortedBuckets(m).map((b) => this.snapshot(m, b)));
+    return machines.flatMap((m) => this.sortedBuckets(m).map((b) => this.view(m, b, this.slotParts(m, b))));
   }
 
   private machine(machineId: string, t: number): MachineState {
     let m = this.data.machines[machineId];
     if (!m) {
-      m = { machineId, cursor: t, lastPower: null, lastCycle: null, status: null, openStoppage: null, lastKw: null, buckets: {} };
+      m = { machineId, cursor: t, lastPower: null, lastCycle: null, status: null, openStoppage: null, evalPending: false, lastKw: null, buckets: {} };
       this.data.machines[machineId] = m;
       if (this.options.zeroFill) this.bucket(m, t);
     }
@@ -242,6 +245,10 @@ export class HourlyAggregator {
 
   /** Walks the status timeline from the cursor to t, splitting at timeout expiries and hour ends. */
   private advance(m: MachineState, t: number, out: AggregatorOutput): void {
+    if (m.evalPending) {
+      m.evalPending = false;
+      this.evaluate(m, m.cursor, out);
+    }
     while (m.cursor < t) {
       const from = m.cursor;
       let to = t;
@@ -382,13 +389,27 @@ export class HourlyAggregator {
     }
   }
 
-  /** The application's hour slot: both fall-back twin hours summed, minutes capped at 60. */
+  /** A snapshot for output: the slot's revision grows (past the clock), its hours are clean. */
   private snapshot(m: MachineState, bucket: HourBucket): HourSnapshot {
-    const parts = [m.buckets[bucket.start - HOUR_MS], bucket, m.buckets[bucket.start + HOUR_MS]].filter(
+    const parts = this.slotParts(m, bucket);
+    const revision = Math.max(this.clock(), ...parts.map((b) => b.revision + 1));
+    for (const b of parts) {
+      b.revision = revision;
+      b.dirty = false;
+    }
+    return this.view(m, bucket, parts);
+  }
+
+  /** The hours sharing bucket's label: itself, plus its twin on a fall-back night. */
+  private slotParts(m: MachineState, bucket: HourBucket): HourBucket[] {
+    return [m.buckets[bucket.start - HOUR_MS], bucket, m.buckets[bucket.start + HOUR_MS]].filter(
       (b): b is HourBucket => b !== undefined && (b === bucket || this.zone.sameLabel(b.start, bucket.start)),
     );
+  }
+
+  /** The application's hour slot: both fall-back twin hours summed, minutes capped at 60. */
+  private view(m: MachineState, bucket: HourBucket, parts: HourBucket[]): HourSnapshot {
     const label = this.zone.label(bucket.start);
-    const revision = Math.max(this.clock(), ...parts.map((b) => b.revision + 1));
     let units = 0;
     let running = 0;
     let lastActivity: number | null = null;
@@ -414,8 +435,6 @@ export class HourlyAggregator {
           isPending: part.endTime === null,
         });
       }
-      b.revision = revision;
-      b.dirty = false;
     }
     const snapshot: HourSnapshot = {
       machineId: m.machineId,
@@ -427,7 +446,7 @@ export class HourlyAggregator {
       status: hourStatusOf(status),
       stoppages,
       final: parts.every((b) => b.final),
-      revision,
+      revision: Math.max(...parts.map((b) => b.revision)),
     };
     if (lastActivity !== null) snapshot.lastActivityTime = lastActivity;
     if (power) snapshot.power = powerStats(power);

@@ -1,0 +1,310 @@
+import assert from 'node:assert/strict';
+import { inferStatus } from '../../../lib/production/hourly-aggregator';
+import { HOUR_MS, MINUTE_MS } from '../../../lib/production/plant-time';
+import { Harness, M1, M2, at, iso } from './aggregator-harness';
+
+describe('production/hourly-aggregator', () => {
+  describe('status, the application way', () => {
+    it('infers the four states from power and cycle', () => {
+      assert.equal(inferStatus(true, true), 'running');
+      assert.equal(inferStatus(true, false), 'stoppage');
+      assert.equal(inferStatus(false, true), 'stopped_yet_producing');
+      assert.equal(inferStatus(false, false), 'inactive');
+    });
+
+    it('walks every reachable transition at the exact instants timeouts run out', () => {
+      const h = new Harness();
+      const t0 = at('2026-06-01T10:00:00Z');
+      const feed: [number, 'power' | 'cycle'][] = [[t0, 'power'], [t0 + MINUTE_MS, 'cycle']];
+      for (let m = 2; m <= 10; m++) feed.push([t0 + m * MINUTE_MS, 'power']);
+      for (let m = 4; m <= 20; m++) feed.push([t0 + m * MINUTE_MS, 'cycle']);
+      feed.sort((a, b) => a[0] - b[0]);
+      for (const [t, kind] of feed) h[kind](t);
+      h.tickUntil(at('2026-06-01T10:30:00Z'));
+      h.cycle(at('2026-06-01T10:30:00Z'));
+      h.power(at('2026-06-01T10:31:00Z'));
+      h.tickUntil(at('2026-06-01T10:40:00Z'));
+      h.power(at('2026-06-01T10:40:00Z'));
+      h.tickUntil(at('2026-06-01T10:50:00Z'));
+      h.power(at('2026-06-01T10:50:00Z')).cycle(at('2026-06-01T10:50:00Z'));
+      assert.equal(h.statuses.length, 12, 'the status of an instant is settled once time moves on');
+      h.tick(at('2026-06-01T10:50:05Z'));
+      assert.deepEqual(h.transitions(), [
+        '2026-06-01T10:00:00.000Z ->stoppage',
+        '2026-06-01T10:01:00.000Z stoppage>running',
+        '2026-06-01T10:03:00.001Z running>stoppage',
+        '2026-06-01T10:04:00.000Z stoppage>running',
+        '2026-06-01T10:15:00.001Z running>stopped_yet_producing',
+        '2026-06-01T10:22:00.001Z stopped_yet_producing>inactive',
+        '2026-06-01T10:30:00.000Z inactive>stopped_yet_producing',
+        '2026-06-01T10:31:00.000Z stopped_yet_producing>running',
+        '2026-06-01T10:32:00.001Z running>stoppage',
+        '2026-06-01T10:36:00.001Z stoppage>inactive',
+        '2026-06-01T10:40:00.000Z inactive>stoppage',
+        '2026-06-01T10:45:00.001Z stoppage>inactive',
+        '2026-06-01T10:50:00.000Z inactive>running',
+      ]);
+      const last = h.statuses.at(-1);
+      assert.deepEqual(last, { machineId: M1, status: 'running', previous: 'inactive', hasPower: true, hasCycle: true, timestamp: at('2026-06-01T10:50:00Z') });
+    });
+
+    it('uses timeouts changed at run time', () => {
+      const h = new Harness();
+      h.agg.setTimeouts(60_000, 30_000);
+      h.power(at('2026-06-01T10:00:00Z')).cycle(at('2026-06-01T10:00:00Z'));
+      h.tickUntil(at('2026-06-01T10:02:00Z'));
+      assert.deepEqual(h.transitions().slice(1), ['2026-06-01T10:00:30.001Z running>stoppage', '2026-06-01T10:01:00.001Z stoppage>inactive']);
+    });
+  });
+
+  describe('minutes and stoppages', () => {
+    it('counts running minutes and a stoppage exactly as the application rules do', () => {
+      const h = new Harness();
+      h.produce(at('2026-06-01T10:00:00Z'), at('2026-06-01T10:20:00Z'), 30_000);
+      h.tickUntil(at('2026-06-01T10:40:02Z'));
+      const hour = h.current('2026-06-01', 10);
+      assert.ok(hour);
+      assert.equal(hour.unitsProduced, 41);
+      // running from 10:00:00 through 10:22:00.000 (last cycle + 2 min): the wall-clock minutes 10:00..10:22.
+      assert.equal(hour.runningMinutes, 23);
+      assert.deepEqual(hour.stoppages, [{ startTime: at('2026-06-01T10:22:00.001Z'), endTime: null, duration: 17, isPending: true }]);
+      assert.equal(hour.stoppageMinutes, 17);
+      assert.equal(hour.status, 'stoppage');
+      assert.equal(hour.lastActivityTime, at('2026-06-01T10:20:00Z'));
+      // The next unit ends the stoppage, even though power went away meanwhile.
+      h.units(at('2026-06-01T10:50:00Z')).tick(at('2026-06-01T10:50:05Z'));
+      const after = h.current('2026-06-01', 10);
+      assert.deepEqual(after?.stoppages, [{ startTime: at('2026-06-01T10:22:00.001Z'), endTime: at('2026-06-01T10:50:00Z'), duration: 27, isPending: false }]);
+      assert.equal(after?.status, 'running', 'a unit paints the hour running, as in the application');
+    });
+
+    it('can end a stoppage when power goes away instead', () => {
+      const h = new Harness({ endStoppageOnPowerLoss: true });
+      h.produce(at('2026-06-01T10:00:00Z'), at('2026-06-01T10:20:00Z'), 30_000);
+      h.tickUntil(at('2026-06-01T10:40:02Z'));
+      assert.deepEqual(h.current('2026-06-01', 10)?.stoppages, [
+        { startTime: at('2026-06-01T10:22:00.001Z'), endTime: at('2026-06-01T10:25:00.001Z'), duration: 3, isPending: false },
+      ]);
+    });
+
+    it('a minute counts once even if running only for a moment in it, and never beyond 60', () => {
+      const h = new Harness();
+      h.produce(at('2026-06-01T09:59:00Z'), at('2026-06-01T11:00:30Z'), 10_000);
+      h.tickUntil(at('2026-06-01T11:10:00Z'));
+      assert.equal(h.current('2026-06-01', 10)?.runningMinutes, 60);
+      assert.equal(h.current('2026-06-01', 9)?.runningMinutes, 1);
+      // cycles until 11:00:30 -> running until 11:02:30 -> minutes 11:00, 11:01, 11:02.
+      assert.equal(h.current('2026-06-01', 11)?.runningMinutes, 3);
+    });
+
+    it('splits a stoppage at the hour boundary so each hour holds its part', () => {
+      const h = new Harness();
+      h.produce(at('2026-06-01T10:30:00Z'), at('2026-06-01T10:40:00Z'), 60_000);
+      // cycles stop at 10:40 -> stoppage from 10:42:00.001; power continues.
+      for (let t = at('2026-06-01T10:41:00Z'); t <= at('2026-06-01T11:15:00Z'); t += 60_000) h.power(t);
+      h.units(at('2026-06-01T11:10:00Z'));
+      const h10 = h.current('2026-06-01', 10);
+      const h11 = h.current('2026-06-01', 11);
+      assert.deepEqual(h10?.stoppages, [{ startTime: at('2026-06-01T10:42:00.001Z'), endTime: at('2026-06-01T11:00:00Z'), duration: 17, isPending: false }]);
+      assert.equal(h10?.stoppageMinutes, 17);
+      assert.deepEqual(h11?.stoppages, [{ startTime: at('2026-06-01T11:00:00Z'), endTime: at('2026-06-01T11:10:00Z'), duration: 10, isPending: false }]);
+      assert.equal(h11?.stoppageMinutes, 10);
+      assert.equal(h11?.unitsProduced, 1);
+    });
+
+    it('caps stoppage minutes at 60 over a long stoppage', () => {
+      const h = new Harness();
+      h.power(at('2026-06-01T10:00:00Z'));
+      for (let t = at('2026-06-01T10:01:00Z'); t <= at('2026-06-01T13:00:00Z'); t += 60_000) h.power(t);
+      h.tickUntil(at('2026-06-01T13:05:00Z'));
+      assert.equal(h.current('2026-06-01', 11)?.stoppageMinutes, 60);
+      assert.equal(h.current('2026-06-01', 11)?.status, 'stoppage');
+      assert.equal(h.current('2026-06-01', 11)?.runningMinutes, 0);
+    });
+  });
+
+  describe('hours and snapshots', () => {
+    it('buckets by event time at the exact hour boundary', () => {
+      const h = new Harness();
+      h.units(at('2026-06-01T10:59:59.999Z')).units(at('2026-06-01T11:00:00.000Z'), 2);
+      assert.equal(h.current('2026-06-01', 10)?.unitsProduced, 1);
+      assert.equal(h.current('2026-06-01', 11)?.unitsProduced, 2);
+    });
+
+    it('snapshots changed open hours every interval and a final one after the grace period', () => {
+      const h = new Harness({ snapshotIntervalMs: 5 * MINUTE_MS, graceMs: 2 * MINUTE_MS });
+      h.produce(at('2026-06-01T10:00:00Z'), at('2026-06-01T10:58:00Z'), 60_000);
+      assert.equal(h.snapshots.length, 0, 'readings alone do not snapshot open hours');
+      h.tick(at('2026-06-01T10:58:30Z'));
+      const periodic = h.snapshots.at(-1);
+      assert.equal(h.snapshots.length, 1);
+      assert.equal(periodic?.final, false);
+      assert.equal(periodic?.unitsProduced, 59);
+      h.tickUntil(at('2026-06-01T11:02:01Z'), 1000);
+      assert.equal(h.snapshots.length, 1, 'next periodic snapshot at 11:03:30; hour 10 not final before 11:02:00 (+ settle)');
+      h.tick(at('2026-06-01T11:02:02Z'));
+      const final = h.snapshots.at(-1);
+      assert.equal(final?.hour, 10);
+      assert.equal(final?.final, true);
+      assert.ok((final?.revision ?? 0) > (periodic?.revision ?? 0));
+      assert.equal(final?.runningMinutes, 60);
+    });
+
+    it('late data corrects a final hour with a higher revision instead of being dropped', () => {
+      const h = new Harness();
+      h.produce(at('2026-06-01T10:00:00Z'), at('2026-06-01T10:50:00Z'), 60_000);
+      h.tickUntil(at('2026-06-01T11:05:00Z'));
+      const final = h.latest('2026-06-01', 10);
+      assert.equal(final?.final, true);
+      assert.equal(final?.unitsProduced, 51);
+      h.units(at('2026-06-01T10:30:30Z'), 4);
+      h.tickUntil(at('2026-06-01T11:07:00Z'));
+      const corrected = h.latest('2026-06-01', 10);
+      assert.equal(corrected?.unitsProduced, 55);
+      assert.equal(corrected?.final, true);
+      assert.ok((corrected?.revision ?? 0) > (final?.revision ?? 0));
+      assert.equal(h.snapshots.filter((s) => s.hour === 10 && s.unitsProduced === 55).length, 1, 'one correction, not repeated');
+    });
+
+    it('a late cycle ends an open stoppage where it happened', () => {
+      const h = new Harness();
+      h.produce(at('2026-06-01T10:00:00Z'), at('2026-06-01T10:10:00Z'), 60_000);
+      for (let t = at('2026-06-01T10:11:00Z'); t <= at('2026-06-01T11:20:00Z'); t += 60_000) h.power(t);
+      h.units(at('2026-06-01T10:40:00Z')); // late: the cursor is at 11:20
+      h.tick(at('2026-06-01T11:20:05Z'));
+      assert.deepEqual(h.current('2026-06-01', 10)?.stoppages, [
+        { startTime: at('2026-06-01T10:12:00.001Z'), endTime: at('2026-06-01T10:40:00Z'), duration: 27, isPending: false },
+      ]);
+      assert.equal(h.current('2026-06-01', 10)?.unitsProduced, 12);
+      // The status timeline before the cursor is not rewritten: a new stoppage starts at the cursor.
+      assert.deepEqual(h.current('2026-06-01', 11)?.stoppages, [{ startTime: at('2026-06-01T11:20:00Z'), endTime: null, duration: 0, isPending: true }]);
+    });
+
+    it('a silent machine becomes inactive through ticks alone', () => {
+      const h = new Harness();
+      h.power(at('2026-06-01T10:00:00Z')).units(at('2026-06-01T10:00:00Z'));
+      h.tickUntil(at('2026-06-01T10:10:00Z'));
+      assert.deepEqual(h.transitions(), [
+        '2026-06-01T10:00:00.000Z ->running',
+        '2026-06-01T10:02:00.001Z running>stoppage',
+        '2026-06-01T10:05:00.001Z stoppage>inactive',
+      ]);
+      assert.equal(h.current('2026-06-01', 10)?.runningMinutes, 3);
+    });
+
+    it('zero-fills the hours of known machines when asked', () => {
+      const h = new Harness({ zeroFill: true });
+      h.units(at('2026-06-01T10:15:00Z'));
+      h.tickUntil(at('2026-06-01T13:03:00Z'), 60_000);
+      const finals = h.snapshots.filter((s) => s.final).map((s) => [s.hour, s.unitsProduced, s.status]);
+      assert.deepEqual(finals, [[10, 1, 'running'], [11, 0, 'inactive'], [12, 0, 'inactive']]);
+      const plain = new Harness();
+      plain.units(at('2026-06-01T10:15:00Z'));
+      plain.tickUntil(at('2026-06-01T13:03:00Z'), 60_000);
+      assert.deepEqual(plain.snapshots.filter((s) => s.final).map((s) => s.hour), [10]);
+    });
+
+    it('keeps machines apart', () => {
+      const h = new Harness();
+      h.units(at('2026-06-01T10:00:00Z'), 3, M1).units(at('2026-06-01T10:00:00Z'), 5, M2);
+      assert.equal(h.current('2026-06-01', 10, M1)?.unitsProduced, 3);
+      assert.equal(h.current('2026-06-01', 10, M2)?.unitsProduced, 5);
+    });
+
+    it('forgets closed hours after the correction window', () => {
+      const h = new Harness({ retainMs: 2 * HOUR_MS });
+      h.units(at('2026-06-01T10:15:00Z'));
+      h.tickUntil(at('2026-06-01T14:00:00Z'), 60_000);
+      assert.ok(h.current('2026-06-01', 10));
+      h.tickUntil(at('2026-06-01T14:02:00Z'), 60_000);
+      assert.equal(h.current('2026-06-01', 10), undefined);
+    });
+  });
+
+  describe('daylight saving time', () => {
+    it('Europe/Berlin fall back: two hours labelled 2 stay apart and the slot sums them', () => {
+      const h = new Harness({ timeZone: 'Europe/Berlin' });
+      h.produce(at('2026-10-24T23:30:00Z'), at('2026-10-25T01:59:30Z'), 30_000);
+      h.tickUntil(at('2026-10-25T02:10:00Z'), 60_000);
+      const held = Object.keys(h.agg.state.machines[M1].buckets).map((k) => iso(Number(k)));
+      assert.ok(held.includes('2026-10-25T00:00:00.000Z') && held.includes('2026-10-25T01:00:00.000Z'));
+      const slot = h.latest('2026-10-25', 2);
+      assert.equal(slot?.unitsProduced, 240, 'both 02:00 hours: 120 units each');
+      assert.equal(slot?.runningMinutes, 60, 'capped at 60');
+      assert.equal(slot?.final, true);
+      assert.equal(h.latest('2026-10-25', 1)?.unitsProduced, 60, '01:30 to 01:59:30 local');
+      // The 03:00 hour starts at 02:00Z; running until the last cycle (01:59:30Z) + 2 min.
+      assert.equal(h.latest('2026-10-25', 3)?.runningMinutes, 2);
+      const slotSnapshots = h.snapshots.filter((s) => s.date === '2026-10-25' && s.hour === 2).map((s) => s.revision);
+      assert.deepEqual([...slotSnapshots].sort((a, b) => a - b), slotSnapshots, 'revisions of the slot only grow');
+    });
+
+    it('Europe/Berlin spring forward: 23 hourly snapshots, none for hour 2', () => {
+      const h = new Harness({ timeZone: 'Europe/Berlin', zeroFill: true });
+      h.units(at('2026-03-28T23:00:00Z'));
+      h.tickUntil(at('2026-03-29T22:05:00Z'), 60_000);
+      const hours = h.snapshots.filter((s) => s.final && s.date === '2026-03-29').map((s) => s.hour);
+      assert.deepEqual(hours, [0, 1, ...Array.from({ length: 21 }, (_, i) => i + 3)]);
+    });
+
+    it('America/New_York fall back: the two hours labelled 1 are summed', () => {
+      const h = new Harness({ timeZone: 'America/New_York' });
+      h.units(at('2026-11-01T05:10:00Z'), 5).units(at('2026-11-01T06:10:00Z'), 7);
+      assert.equal(h.current('2026-11-01', 1)?.unitsProduced, 12);
+      h.tickUntil(at('2026-11-01T07:05:00Z'), 60_000);
+      const finals = h.snapshots.filter((s) => s.final && s.hour === 1);
+      assert.equal(finals.at(-1)?.unitsProduced, 12);
+    });
+
+    it('America/New_York spring forward: units at 03:00 local land in hour 3', () => {
+      const h = new Harness({ timeZone: 'America/New_York' });
+      h.units(at('2026-03-08T06:59:59Z')).units(at('2026-03-08T07:00:00Z'));
+      assert.equal(h.current('2026-03-08', 1)?.unitsProduced, 1);
+      assert.equal(h.current('2026-03-08', 3)?.unitsProduced, 1);
+      assert.equal(h.current('2026-03-08', 2), undefined);
+    });
+  });
+
+  describe('power statistics', () => {
+    it('min/max/avg and energy by trapezoids, split at the hour', () => {
+      const h = new Harness();
+      h.power(at('2026-06-01T10:00:00Z'), M1, 10).power(at('2026-06-01T10:30:00Z'), M1, 20);
+      assert.deepEqual(h.current('2026-06-01', 10)?.power, { minKw: 10, maxKw: 20, avgKw: 15, energyKwh: 0, samples: 2 }, 'samples 30 min apart (beyond the power timeout) are not integrated');
+      const g = new Harness();
+      for (let m = 0; m <= 90; m++) g.power(at('2026-06-01T10:00:00Z') + m * MINUTE_MS, M1, m < 60 ? 12 : 6);
+      const p10 = g.current('2026-06-01', 10)?.power;
+      const p11 = g.current('2026-06-01', 11)?.power;
+      // 59 minutes at 12 kW, then the trapezoid 10:59 (12 kW) -> 11:00 (6 kW), which ends at the boundary.
+      assert.ok(p10 && Math.abs(p10.energyKwh - (12 * (59 / 60) + 9 / 60)) < 1e-9, `got ${p10?.energyKwh}`);
+      assert.equal(p10?.samples, 60);
+      assert.equal(p10?.avgKw, 12);
+      assert.ok(p11 && Math.abs(p11.energyKwh - 6 * (30 / 60)) < 1e-9, `got ${p11?.energyKwh}`);
+      assert.equal(p11?.minKw, 6);
+      assert.equal(p11?.maxKw, 6);
+      const split = new Harness();
+      split.power(at('2026-06-01T10:59:30Z'), M1, 10).power(at('2026-06-01T11:00:30Z'), M1, 20);
+      // interpolated 15 kW at 11:00: (10+15)/2 over 30 s and (15+20)/2 over 30 s.
+      assert.ok(Math.abs((split.current('2026-06-01', 10)?.power?.energyKwh ?? 0) - 12.5 / 120) < 1e-12);
+      assert.ok(Math.abs((split.current('2026-06-01', 11)?.power?.energyKwh ?? 0) - 17.5 / 120) < 1e-12);
+    });
+  });
+
+  describe('state', () => {
+    it('restarts mid-hour from exported state without losing or double counting', () => {
+      const h = new Harness();
+      h.produce(at('2026-06-01T10:00:00Z'), at('2026-06-01T10:29:00Z'), 60_000);
+      h.tick(at('2026-06-01T10:29:30Z'));
+      const saved = JSON.parse(JSON.stringify(h.agg.state));
+      const before = h.snapshots.at(-1);
+      const r = new Harness({}, saved);
+      r.now = at('2026-06-01T10:29:45Z');
+      r.produce(at('2026-06-01T10:30:00Z'), at('2026-06-01T10:59:00Z'), 60_000);
+      r.tickUntil(at('2026-06-01T11:03:00Z'));
+      const final = r.latest('2026-06-01', 10);
+      assert.equal(final?.unitsProduced, 60);
+      assert.equal(final?.runningMinutes, 60);
+      assert.ok((final?.revision ?? 0) > (before?.revision ?? 0));
+      assert.deepEqual(r.transitions(), ['2026-06-01T11:01:00.001Z running>stoppage'], 'status continues: no fresh "running"');
+    });
+  });
+});
