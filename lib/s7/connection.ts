@@ -188,6 +188,7 @@ export class S7Connection extends EventEmitter {
   private currentState: S7ConnectionState = 'backoff';
   private started = false;
   private closing: Promise<void> | undefined;
+  private closed = false;
   private failedAttempts = 0;
   private error: string | undefined;
   private readonly probes = new Set<net.Socket>();
@@ -239,14 +240,17 @@ export class S7Connection extends EventEmitter {
   }
 
   start(): void {
-    if (this.started || this.closing) return;
+    if (this.started || this.closed) return;
     this.started = true;
     this.updateState();
     for (const p of this.pool) this.connect(p);
   }
 
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
+    if (!this.closing) {
+      this.closed = true;
+      this.closing = this.shutdown();
+    }
     return this.closing;
   }
 
@@ -258,7 +262,7 @@ export class S7Connection extends EventEmitter {
     if (!(prepared instanceof Prepared)) throw new S7ConnectionError('read() needs a PreparedRead from prepare() of this connection');
     const began = Date.now();
     const pdu = this.negotiatedPdu;
-    if (this.closing) throw new S7ConnectionError(`S7 connection to ${this.endpoint} is closed`);
+    if (this.closed) throw new S7ConnectionError(`S7 connection to ${this.endpoint} is closed`);
     if (pdu === undefined) throw new S7ConnectionError(`not connected to ${this.endpoint}${this.error ? `: ${this.error}` : ''}`);
     if (pdu !== prepared.planPdu) prepared.replan(pdu);
 
@@ -378,7 +382,7 @@ export class S7Connection extends EventEmitter {
         task.reject(new S7ConnectionError(`${this.endpoint}: ${(e as Error).message}`));
       }
       p.settle();
-      if (!this.closing) this.pump();
+      if (!this.closed) this.pump();
     };
     try {
       if (task.request.kind === 'multi') {
@@ -423,7 +427,7 @@ export class S7Connection extends EventEmitter {
     p.connected = false;
     this.disposeClient(p);
     this.updateState(reason);
-    if (!this.closing) this.scheduleConnect(p, true);
+    if (!this.closed) this.scheduleConnect(p, true);
     this.pump();
   }
 
@@ -456,15 +460,15 @@ export class S7Connection extends EventEmitter {
   }
 
   private connect(p: PooledClient): void {
-    if (this.closing || p.connecting || p.connected) return;
+    if (this.closed || p.connecting || p.connected) return;
     p.retryAt = undefined;
     p.connecting = true;
     this.updateState();
     const o = this.opts;
     withConnectSlot(async () => {
-      if (this.closing) throw new Error('closed');
+      if (this.closed) throw new Error('closed');
       await probe(o.host, o.port, o.connectTimeoutMs, this.probes);
-      if (this.closing) throw new Error('closed');
+      if (this.closed) throw new Error('closed');
       const client = new (snap7().S7Client)();
       p.client = client;
       client.SetParam(client.RemotePort, o.port);
@@ -491,7 +495,7 @@ export class S7Connection extends EventEmitter {
     }).then(
       () => {
         p.connecting = false;
-        if (this.closing) {
+        if (this.closed) {
           this.disposeClient(p);
           p.settle();
           return;
@@ -507,7 +511,7 @@ export class S7Connection extends EventEmitter {
         p.connecting = false;
         this.disposeClient(p);
         p.settle();
-        if (this.closing) return;
+        if (this.closed) return;
         this.failedAttempts++;
         this.error = err.message;
         this.scheduleConnect(p, false);
@@ -519,7 +523,7 @@ export class S7Connection extends EventEmitter {
 
   private updateState(detail?: string): void {
     let next: S7ConnectionState;
-    if (this.closing) next = 'closed';
+    if (this.closed) next = 'closed';
     else if (this.pool.some((p) => p.connected)) next = 'connected';
     else if (this.pool.some((p) => p.connecting)) next = 'connecting';
     else next = 'backoff';

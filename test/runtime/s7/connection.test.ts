@@ -1,0 +1,269 @@
+/**
+ * S7Connection against the PLC simulator (a child process) over real S7 on loopback.
+ */
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseAddress, type S7Address } from '../../../lib/s7/address';
+import { S7Connection, S7ConnectionError, type S7ConnectionOptions } from '../../../lib/s7/connection';
+import { MACHINE_DB_LAYOUT, PROCESS_LAYOUT, sampleAddress, startSimulator, type SimulatorHandle } from '../../helpers/simulator';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function whenState(conn: S7Connection, state: string, timeoutMs = 5000): Promise<void> {
+  if (conn.state === state) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      conn.off('state', on);
+      reject(new Error(`state ${state} not reached within ${timeoutMs} ms (now ${conn.state}, ${conn.lastError})`));
+    }, timeoutMs);
+    const on = (s: string): void => {
+      if (s !== state) return;
+      clearTimeout(timer);
+      conn.off('state', on);
+      resolve();
+    };
+    conn.on('state', on);
+  });
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(25);
+  }
+}
+
+const samples = Object.entries(MACHINE_DB_LAYOUT.samples);
+
+describe('s7 connection over real S7', function () {
+  this.timeout(40_000);
+  const conns: S7Connection[] = [];
+  const open = (sim: SimulatorHandle, extra: Partial<S7ConnectionOptions> = {}): S7Connection => {
+    const c = new S7Connection({ host: '127.0.0.1', port: sim.port, reconnectMinMs: 200, reconnectMaxMs: 1000, ...extra });
+    conns.push(c);
+    c.start();
+    return c;
+  };
+  afterEach(async () => {
+    await Promise.all(conns.splice(0).map((c) => c.close()));
+  });
+
+  describe('at PDU 240 with 25 machines', () => {
+    let sim: SimulatorHandle;
+    before(async () => {
+      sim = await startSimulator({
+        pduSize: 240,
+        machines: Array.from({ length: 25 }, (_, i) => ({
+          name: `m${i + 1}`, db: i + 1, scenario: i === 0 ? 'running' as const : 'stopped-powered' as const,
+          powerPin: i === 0 ? 0 : undefined, cyclePin: i === 0 ? 1 : undefined, cycleTimeMs: 400, pulseWidthMs: 150, powerKw: 10 + i,
+        })),
+      });
+    });
+    after(async () => {
+      await sim?.close();
+    });
+
+    it('negotiates PDU 240 and decodes every S7 type, process images and merkers', async () => {
+      const conn = open(sim);
+      await whenState(conn, 'connected');
+      assert.equal(conn.negotiatedPdu, 240);
+      const addrs: S7Address[] = samples.map(([, s]) => parseAddress(sampleAddress(2, s), s.dataType));
+      const extra: [string, string | undefined, unknown][] = [
+        ['IW64', undefined, PROCESS_LAYOUT.inputs.IW64], ['IB0', undefined, PROCESS_LAYOUT.inputs.IB0],
+        ['MW2', 'INT', PROCESS_LAYOUT.merkers.MW2], ['%MD10', 'REAL', PROCESS_LAYOUT.merkers.MD10], ['M1.3', undefined, true],
+        ['DB2,REAL0', undefined, Math.fround(11 * 0.2)], ['DB2.DBD4', 'DINT', 0], ['DB2,REAL200.200', undefined, Array.from({ length: 200 }, (_, i) => i * 1.5)],
+      ];
+      for (const [t, dt] of extra) addrs.push(parseAddress(t, dt));
+      const prepared = conn.prepare(addrs);
+      const res = await conn.read(prepared);
+      samples.forEach(([name, s], i) => {
+        assert.equal(res.items[i].ok, true, `${name}: ${res.items[i].error}`);
+        assert.deepEqual(res.items[i].value, s.value, name);
+      });
+      extra.forEach(([t, , want], k) => {
+        const item = res.items[samples.length + k];
+        assert.equal(item.ok, true, `${t}: ${item.error}`);
+        assert.deepEqual(item.value, want, t);
+      });
+      assert.ok(res.requests >= 5, 'the REAL[200] block alone needs 4 ReadArea chunks at PDU 240');
+      assert.equal(res.requests, prepared.requestCount);
+      assert.ok(Math.abs(res.timestamp - Date.now()) < 1000);
+    });
+
+    it('reads more than 20 tags (25 DBs) in 2 requests: 19 + 6 at PDU 240', async () => {
+      const conn = open(sim);
+      await whenState(conn, 'connected');
+      const addrs = Array.from({ length: 25 }, (_, i) => parseAddress(`DB${i + 1},REAL0`));
+      const prepared = conn.prepare(addrs);
+      assert.equal(prepared.requestCount, 2);
+      const res = await conn.read(prepared);
+      assert.equal(res.requests, 2);
+      res.items.forEach((item, i) => {
+        assert.equal(item.ok, true, item.error);
+        assert.equal(item.value, i === 0 ? 10 : Math.fround((10 + i) * 0.2), `DB${i + 1} power`);
+      });
+    });
+
+    it('marks only the missing DB and the out-of-range address bad, with clear errors', async () => {
+      const conn = open(sim);
+      await whenState(conn, 'connected');
+      const addrs = [
+        parseAddress('DB1,DI4'), parseAddress('DB99.DBD0', 'REAL'), parseAddress('DB3.DBD996', 'REAL'),
+        parseAddress('DB3.DBB1012', 'REAL[4]'), // ends at 1028: beyond DB3's 1024 bytes, coalesced with the one before
+        parseAddress('DB2.DBW20', 'INT'),
+      ];
+      const prepared = conn.prepare(addrs);
+      const res = await conn.read(prepared);
+      assert.equal(res.items[0].ok, true);
+      assert.equal(res.items[1].ok, false);
+      assert.match(res.items[1].error ?? '', /^DB99.DBD0: CPU : Item not available \(the DB does not exist/);
+      assert.equal(res.items[2].ok, true, `the good neighbour of a bad address stays good: ${res.items[2].error}`);
+      assert.equal(res.items[2].value, 199 * 1.5);
+      assert.equal(res.items[3].ok, false);
+      assert.match(res.items[3].error ?? '', /^DB3.DBB1012: CPU : Address out of range/);
+      assert.deepEqual(res.items[4], { ok: true, value: -12345 });
+      // The next read plans the bad address alone from the start.
+      const again = await conn.read(prepared);
+      assert.equal(again.items[2].ok, true);
+      assert.equal(again.requests, prepared.requestCount);
+    });
+
+    it('reads the application pins DQ.0/DQ.1 and sees unit cycles', async () => {
+      const conn = open(sim);
+      await whenState(conn, 'connected');
+      const prepared = conn.prepare([parseAddress('DQ.0'), parseAddress('DQ.1'), parseAddress('DB1,DI4')]);
+      let rises = 0;
+      let last = false;
+      const t0 = await sim.truth('m1');
+      const until = Date.now() + 2000;
+      while (Date.now() < until) {
+        const r = await conn.read(prepared);
+        assert.equal(r.items[0].value, true, 'powered');
+        if (r.items[1].value === true && !last) rises++;
+        last = r.items[1].value === true;
+        await sleep(20);
+      }
+      const t1 = await sim.truth('m1');
+      const final = await conn.read(prepared);
+      assert.ok(rises >= t1.pulses - t0.pulses - 1 && rises <= t1.pulses - t0.pulses + 1, `saw ${rises} rises, truth ${t1.pulses - t0.pulses}`);
+      assert.ok((final.items[2].value as number) >= t1.counter);
+    });
+
+    it('connects by TSAP and as an OP connection', async () => {
+      const byTsap = open(sim, { localTSAP: 0x0100, remoteTSAP: 0x0201 });
+      const op = open(sim, { connectionType: 'OP' });
+      await Promise.all([whenState(byTsap, 'connected'), whenState(op, 'connected')]);
+      for (const c of [byTsap, op]) {
+        const res = await c.read(c.prepare([parseAddress('MW2')]));
+        assert.deepEqual(res.items[0], { ok: true, value: 4242 });
+      }
+    });
+  });
+
+  describe('faults', () => {
+    let sim: SimulatorHandle;
+    beforeEach(async () => {
+      sim = await startSimulator({ pduSize: 480 });
+    });
+    afterEach(async () => {
+      await sim?.close();
+    });
+
+    it('resumes reading within the backoff window after the server is killed and restarted', async () => {
+      const conn = open(sim, { reconnectMinMs: 200, reconnectMaxMs: 800, connectTimeoutMs: 500, receiveTimeoutMs: 500 });
+      const states: string[] = [];
+      conn.on('state', (s: string) => states.push(s));
+      await whenState(conn, 'connected');
+      const prepared = conn.prepare([parseAddress('DB1,REAL0'), parseAddress('DB1,DI4')]);
+      assert.equal((await conn.read(prepared)).items[0].value, 12.5);
+      await sim.stopServer();
+      await assert.rejects(conn.read(prepared), (err: Error) => err instanceof S7ConnectionError);
+      await whenState(conn, 'backoff');
+      await sleep(2500); // several failed attempts: the delay grows to the maximum
+      assert.equal(conn.state === 'backoff' || conn.state === 'connecting', true);
+      assert.match(conn.lastError ?? '', /ECONNREFUSED|closed|failed/);
+      if (conn.state === 'backoff') assert.ok((conn.retryAt ?? 0) > Date.now() - 50 && (conn.retryAt ?? 0) <= Date.now() + 800);
+      await sim.startServer();
+      const restarted = Date.now();
+      const res = await waitFor('reading resumes', async () => {
+        try {
+          return await conn.read(prepared);
+        } catch {
+          return undefined;
+        }
+      }, 3000);
+      const resumedAfter = Date.now() - restarted;
+      assert.ok(resumedAfter <= 800 + 500, `resumed ${resumedAfter} ms after the restart (backoff max 800)`);
+      assert.equal(res.items[0].value, 12.5);
+      assert.ok(states.includes('backoff') && states[states.length - 1] === 'connected', states.join(','));
+      assert.equal(await sim.connectionCount(), 1, 'exactly one connection after recovery');
+    });
+
+    it('times out on a silent peer while file I/O in the process keeps working, and recovers', async () => {
+      const conn = open(sim, { receiveTimeoutMs: 1500, connectTimeoutMs: 1000, reconnectMinMs: 300, reconnectMaxMs: 1000 });
+      await whenState(conn, 'connected');
+      const prepared = conn.prepare([parseAddress('DB1,REAL0')]);
+      await conn.read(prepared);
+      await sim.silence();
+      const began = Date.now();
+      const failed = conn.read(prepared).then(() => 'answered', (err: Error) => err);
+      // File I/O runs on the same libuv thread pool: it must not wait for snap7's timeout.
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), 's7-silent-'));
+      let ioOps = 0;
+      let slowest = 0;
+      while (Date.now() - began < 3500) {
+        const t = Date.now();
+        const file = path.join(dir, `f${ioOps % 4}`);
+        await fs.writeFile(file, `x${ioOps}`);
+        assert.equal(await fs.readFile(file, 'utf8'), `x${ioOps}`);
+        await fs.stat(file);
+        slowest = Math.max(slowest, Date.now() - t);
+        ioOps++;
+        await sleep(5);
+      }
+      await fs.rm(dir, { recursive: true, force: true });
+      const outcome = await failed;
+      assert.ok(outcome instanceof S7ConnectionError, `read on a silent peer fails, got ${String(outcome)}`);
+      assert.ok(ioOps > 50, `file I/O kept running (${ioOps} rounds)`);
+      assert.ok(slowest < 250, `slowest file I/O round ${slowest} ms`);
+      assert.notEqual(conn.state, 'connected');
+      await sim.unsilence();
+      await whenState(conn, 'connected', 5000);
+      assert.equal((await conn.read(prepared)).items[0].value, 12.5);
+      assert.equal(await sim.connectionCount(), 1, 'the stale socket was dropped, not reused');
+    });
+
+    it('close() leaves no connection behind, whatever the state', async () => {
+      const conn = open(sim, { poolSize: 3 });
+      await whenState(conn, 'connected');
+      await waitFor('three pooled connections', async () => ((await sim.connectionCount()) === 3 ? true : undefined), 3000);
+      const prepared = conn.prepare(Array.from({ length: 30 }, (_, i) => parseAddress(`DB1.DBD${200 + 40 * i}`, 'REAL')));
+      const pending = conn.read(prepared);
+      await conn.close();
+      await pending.then(() => undefined, () => undefined);
+      assert.equal(conn.state, 'closed');
+      await assert.rejects(conn.read(prepared), /closed/);
+      await waitFor('no connections', async () => ((await sim.connectionCount()) === 0 ? true : undefined), 2000);
+
+      // Closing while reconnecting against a dead server, and while the peer is silent.
+      await sim.stopServer();
+      const dead = open(sim, { reconnectMinMs: 50 });
+      await sleep(300);
+      await dead.close();
+      await sim.startServer();
+      await sim.silence();
+      const stuck = open(sim, { receiveTimeoutMs: 800 });
+      await sleep(200);
+      await stuck.close();
+      await sim.unsilence();
+      await sleep(100);
+      assert.equal(await sim.connectionCount(), 0);
+      assert.equal(await conn.close(), undefined, 'close() is idempotent');
+    });
+  });
+});
