@@ -17,7 +17,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { S7Address } from './address';
 import { decodeValue } from './decode';
-import { describeError, isLinkError } from './errors';
+import { describeError, isLinkError, SNAP7 } from './errors';
 import { planReads, type PlannedRequest, type RangePart, type ReadPlan } from './planner';
 import { snap7, type MultiVarRequest, type MultiVarResult, type Snap7Client } from './snap7';
 
@@ -287,7 +287,7 @@ export class S7Connection extends EventEmitter {
     return { items, timestamp: at, requests, durationMs: Date.now() - began };
   }
 
-  /** Runs a plan's requests on the pool and decodes the items. */
+  /** Runs a plan's requests on the pool and decodes the items; failedRanges: multi-item ranges worth isolating. */
   private async execute(addresses: readonly S7Address[], plan: ReadPlan): Promise<{ items: ItemResult[]; failedRanges: number[]; at: number }> {
     const tasks = plan.requests.map((request) => {
       let task!: Task;
@@ -315,14 +315,18 @@ export class S7Connection extends EventEmitter {
     }
 
     const buffers = plan.ranges.map((r) => Buffer.alloc(r.length));
-    const rangeError = new Map<number, string>();
+    const rangeError = new Map<number, { code: number; text: string }>();
     plan.requests.forEach((req, k) => {
       const parts = req.kind === 'multi' ? req.parts : [req.part];
       parts.forEach((part, j) => {
         const out = outcomes[k].parts[j];
         const range = plan.ranges[part.range];
-        if (out.ok) out.data.copy(buffers[part.range], part.start - range.start, 0, Math.min(out.data.length, part.length));
-        else if (!rangeError.has(part.range)) rangeError.set(part.range, describeError(out.code, out.text, range.area));
+        if (rangeError.has(part.range)) return;
+        if (!out) rangeError.set(part.range, { code: SNAP7.errCliInvalidPlcAnswer, text: 'no result for this item in the reply' });
+        else if (!out.ok) rangeError.set(part.range, { code: out.code, text: describeError(out.code, out.text, range.area) });
+        else if (out.data.length < part.length) {
+          rangeError.set(part.range, { code: SNAP7.errCliInvalidPlcAnswer, text: `short reply: ${out.data.length} of ${part.length} bytes` });
+        } else out.data.copy(buffers[part.range], part.start - range.start, 0, part.length);
       });
     });
     const items: ItemResult[] = new Array(addresses.length);
@@ -331,7 +335,7 @@ export class S7Connection extends EventEmitter {
       for (const i of range.items) {
         const a = addresses[i];
         if (err !== undefined) {
-          items[i] = { ok: false, error: `${a.text}: ${err}` };
+          items[i] = { ok: false, error: `${a.text}: ${err.text}` };
           continue;
         }
         try {
@@ -341,7 +345,10 @@ export class S7Connection extends EventEmitter {
         }
       }
     });
-    return { items, failedRanges: [...rangeError.keys()], at: Math.max(...outcomes.map((o) => o.at), 0) };
+    // Only an address beyond the end of an area can hide among good neighbours; a missing DB or a
+    // refused request fails every item alike, so reading them one by one would not help.
+    const isolatable = [...rangeError].filter(([, e]) => e.code === SNAP7.errCliAddressOutOfRange).map(([ri]) => ri);
+    return { items, failedRanges: isolatable, at: Math.max(...outcomes.map((o) => o.at), 0) };
   }
 
   /** Hands queued requests to idle connected clients. */
@@ -390,7 +397,7 @@ export class S7Connection extends EventEmitter {
         const vars = parts.map((part) => multiVar(client, part));
         client.ReadMultiVars(vars, (err, results: MultiVarResult[] | undefined) => {
           if (err || !results) {
-            finish(typeof err === 'number' ? err : SNAP7_INVALID_ANSWER, undefined);
+            finish(typeof err === 'number' ? err : SNAP7.errCliInvalidPlcAnswer, undefined);
             return;
           }
           finish(null, results.map((r): PartOutcome => (r.Result === 0 && r.Data
@@ -401,7 +408,7 @@ export class S7Connection extends EventEmitter {
         const part = task.request.part;
         const v = multiVar(client, part);
         client.ReadArea(v.Area, v.DBNumber ?? 0, v.Start, v.Amount, client.S7WLByte, (err, data) => {
-          if (err || !data) finish(typeof err === 'number' ? err : SNAP7_INVALID_ANSWER, undefined);
+          if (err || !data) finish(typeof err === 'number' ? err : SNAP7.errCliInvalidPlcAnswer, undefined);
           else finish(null, [{ ok: true, data }]);
         });
       }
@@ -551,8 +558,6 @@ export class S7Connection extends EventEmitter {
     }));
   }
 }
-
-const SNAP7_INVALID_ANSWER = 0x00800000;
 
 function multiVar(client: Snap7Client, part: RangePart): MultiVarRequest {
   const area = { I: client.S7AreaPE, Q: client.S7AreaPA, M: client.S7AreaMK, DB: client.S7AreaDB }[part.area];
