@@ -12,7 +12,7 @@
 //   check must be present and pass. Its P05 (keyword) check cannot fail and a node whose editor
 //   definition it cannot parse is silently skipped, so both are checked here as well.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -97,13 +97,25 @@ function startProxy(catalogueJson) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-function runValidate(proxyUrl, scorecardFile) {
+// The package as it would be published, with the build under test (OUT_DIR, as for
+// scripts/build.mjs, else dist/) standing where package.json expects dist/.
+function stagePackage(dir) {
+  const build = path.resolve(root, process.env.OUT_DIR || 'dist');
+  statSync(build);
+  for (const entry of readdirSync(root)) {
+    if (!['dist', '.git', '.cache'].includes(entry)) symlinkSync(path.join(root, entry), path.join(dir, entry));
+  }
+  symlinkSync(build, path.join(dir, 'dist'));
+  return dir;
+}
+
+function runValidate(packageDir, proxyUrl, scorecardFile) {
   const env = { ...process.env, https_proxy: proxyUrl, HTTPS_PROXY: proxyUrl, http_proxy: proxyUrl, HTTP_PROXY: proxyUrl };
   delete env.no_proxy;
   delete env.NO_PROXY;
   const cli = path.join(path.dirname(require.resolve('node-red-dev/package.json')), 'bin', 'run');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'validate', '-p', root, '-o', scorecardFile], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, 'validate', '-p', packageDir, '-o', scorecardFile], { cwd: packageDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     for (const stream of [child.stdout, child.stderr]) {
       stream.on('data', (chunk) => {
@@ -139,7 +151,8 @@ const proxy = await startProxy(JSON.stringify(catalogue()));
 let problems;
 try {
   const { port } = proxy.address();
-  const result = await runValidate(`http://127.0.0.1:${port}`, scorecardFile);
+  const packageDir = stagePackage(mkdtempSync(path.join(tmp, 'package-')));
+  const result = await runValidate(packageDir, `http://127.0.0.1:${port}`, scorecardFile);
   let scorecard;
   try {
     scorecard = JSON.parse(readFileSync(scorecardFile, 'utf8'));
