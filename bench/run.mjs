@@ -1,0 +1,59 @@
+// Runs the benchmarks (all, or those named: `npm run bench -- s7 mongo`), prints their tables,
+// saves raw figures to bench/results/<name>.json and rebuilds bench/REPORT.md.
+// Benchmarks compare against peers in the same run; their ratios are what matters on a
+// shared machine. Never part of `npm test`.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { goalLines, textTable, writeReport } from './lib/report.mjs';
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const NAMES = ['s7', 'production', 'mongo', 'soak'];
+
+const INTRO = `# Benchmarks
+
+Produced by \`npm run bench\` (all) or \`npm run bench -- <name>\` (${NAMES.join(', ')}); each section
+is rewritten from \`bench/results/<name>.json\` when that benchmark runs. Peers are installed into
+\`bench/peers/\` by \`bench/install-peers.mjs\` (run automatically) and driven as their users would.
+Every comparison is made within one run, on the same servers, so read the **ratios**: absolute
+figures depend on the machine (2 cores, shared with other work while these were taken).`;
+
+function installPeers() {
+  if (existsSync(path.join(benchDir, 'peers', 'node_modules', 'node-red-contrib-s7'))) return;
+  execFileSync(process.execPath, [path.join(benchDir, 'install-peers.mjs')], { stdio: 'inherit' });
+}
+
+async function main() {
+  const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const unknown = wanted.filter((n) => !NAMES.includes(n));
+  if (unknown.length) throw new Error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${NAMES.join(', ')}`);
+  const selected = wanted.length ? wanted : NAMES;
+  installPeers();
+  mkdirSync(path.join(benchDir, 'results'), { recursive: true });
+  const modules = await Promise.all(NAMES.filter((n) => existsSync(path.join(benchDir, `${n}.mjs`))).map(async (name) => ({ name, module: await import(`./${name}.mjs`) })));
+  let failed = 0;
+  for (const { name, module } of modules.filter((m) => selected.includes(m.name))) {
+    const saved = { name, title: module.title, startedAt: new Date().toISOString(), host: { node: process.version, platform: `${os.type()} ${os.release()}`, cpus: os.cpus().length, loadavg: os.loadavg().map((v) => v.toFixed(2)) } };
+    console.log(`\n== ${module.title}`);
+    try {
+      saved.result = await module.run((line) => console.log(`  ${line}`));
+    } catch (err) {
+      failed++;
+      saved.error = String(err?.stack ?? err);
+      console.error(`  FAILED: ${saved.error}`);
+    }
+    saved.finishedAt = new Date().toISOString();
+    writeFileSync(path.join(benchDir, 'results', `${name}.json`), JSON.stringify(saved, null, 2) + '\n');
+    if (saved.result) {
+      for (const t of module.tables(saved.result)) console.log('\n' + textTable(t));
+      console.log('\n' + goalLines(saved.result.goals).join('\n'));
+    }
+  }
+  writeReport({ benchDir, benchmarks: modules, intro: INTRO });
+  console.log(`\nbench/REPORT.md updated${failed ? `; ${failed} benchmark(s) failed` : ''}`);
+  process.exitCode = failed ? 1 : 0;
+}
+
+main().catch((err) => { console.error(err); process.exitCode = 1; });
