@@ -1,26 +1,28 @@
 /**
  * Loads the application's pin mappings from MongoDB and joins them in code (no $lookup, so
  * it works on every MongoDB-compatible server). The database comes from a small interface
- * the mongo-connection config node implements (/tmp/team/MONGO-CONN-API.md).
+ * the mongo-connection config node implements (lib/mongo/connection-handle.ts).
  */
 import type { Db, Document } from 'mongodb';
 import { joinPinMappings, type MachineDoc, type MappingJoinResult, type PinMappingDoc, type SensorDoc } from './mapping-join';
+import type { SignalRow } from './signals';
 
 /** What the reader needs of a MongoDB connection: the configured database. */
 export interface MongoDbSource {
-  db(): Promise<Db>;
+  /** Rejects (without credentials in the message) when the server cannot be reached in waitMs. */
+  getDb(options?: { waitMs?: number }): Promise<Db>;
 }
 
 export function isMongoDbSource(value: unknown): value is MongoDbSource {
-  return !!value && typeof (value as MongoDbSource).db === 'function';
+  return !!value && typeof (value as MongoDbSource).getDb === 'function';
 }
 
 /** A filter on _id; the ids are whatever the documents hold (ObjectIds, or strings in older data). */
 const byIds = (ids: unknown[]): Document => ({ _id: { $in: ids.filter((id) => id !== undefined && id !== null) } });
 
 /** Reads sensorpinmappings, then only the sensors and machines they reference, and joins them. */
-export async function loadPinMappings(source: MongoDbSource, knownPins: readonly string[]): Promise<MappingJoinResult> {
-  const db = await source.db();
+export async function loadPinMappings(source: MongoDbSource, knownPins: readonly string[], waitMs?: number): Promise<MappingJoinResult> {
+  const db = await source.getDb({ waitMs });
   const mappings = await db.collection<PinMappingDoc>('sensorpinmappings')
     .find({}, { projection: { sensorId: 1, pinId: 1, isActive: 1 } }).toArray();
   const sensorFilter = byIds(mappings.map((m) => m.sensorId));
@@ -30,4 +32,84 @@ export async function loadPinMappings(source: MongoDbSource, knownPins: readonly
   const machines = machineFilter._id.$in.length === 0 ? [] : await db.collection('machines')
     .find(machineFilter, { projection: { name: 1, isActive: 1 } }).toArray() as MachineDoc[];
   return joinPinMappings(mappings, sensors, machines, knownPins);
+}
+
+export interface MappingPollerOptions {
+  source: MongoDbSource;
+  knownPins: readonly string[];
+  refreshMs: number;
+  /** Polling interval given to mapped rows; undefined = the reader's interval. */
+  intervalMs?: number;
+  /** A new (different) list of mapped rows. */
+  onRows(rows: SignalRow[]): void;
+  /** Mappings left out, when that list changed. */
+  onSkipped(skipped: string[]): void;
+  /** A failed refresh, once per distinct error; undefined when a refresh works again. */
+  onError(error: string | undefined): void;
+}
+
+/**
+ * Re-reads the mappings every refreshMs so a mapping added in the application is read
+ * without a redeploy. Reports only changes: no log flood while the database is down.
+ */
+export class MappingPoller {
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> | undefined;
+  private stopped = false;
+  private lastRows: string | undefined;
+  private lastSkipped = '';
+  private lastError: string | undefined;
+
+  constructor(private readonly options: MappingPollerOptions) {}
+
+  /** Loads now, then every refreshMs. */
+  start(): void {
+    this.stopped = false;
+    this.tick();
+  }
+
+  /** Stops refreshing; resolves when a refresh in flight has ended. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.inFlight;
+  }
+
+  private tick(): void {
+    this.inFlight = this.refresh().finally(() => {
+      this.inFlight = undefined;
+      if (!this.stopped) this.timer = setTimeout(() => this.tick(), this.options.refreshMs);
+    });
+  }
+
+  private async refresh(): Promise<void> {
+    const o = this.options;
+    try {
+      const { rows, skipped } = await loadPinMappings(o.source, o.knownPins, Math.min(o.refreshMs, 10_000));
+      if (this.stopped) return;
+      if (this.lastError !== undefined) {
+        this.lastError = undefined;
+        o.onError(undefined);
+      }
+      const withInterval = o.intervalMs ? rows.map((r) => ({ ...r, intervalMs: o.intervalMs })) : rows;
+      const key = JSON.stringify(withInterval);
+      if (key !== this.lastRows) {
+        this.lastRows = key;
+        o.onRows(withInterval);
+      }
+      const skippedKey = skipped.join('\n');
+      if (skippedKey !== this.lastSkipped) {
+        this.lastSkipped = skippedKey;
+        if (skipped.length > 0) o.onSkipped(skipped);
+      }
+    } catch (err) {
+      if (this.stopped) return;
+      const text = `reading the sensor pin mappings from MongoDB: ${err instanceof Error ? err.message : String(err)}`;
+      if (text !== this.lastError) {
+        this.lastError = text;
+        o.onError(text);
+      }
+    }
+  }
 }

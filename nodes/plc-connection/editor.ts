@@ -1,0 +1,80 @@
+/** Editor for the plc-connection config node: presets per PLC family, rack/slot or TSAP, status. */
+import type * as EditorClient from '@node-red/editor-client';
+import { CONNECTION_DEFAULTS, PLC_COLOR, PLC_CONNECTION_TYPE, PLC_FAMILY_PRESETS, type PlcConnectionConfig, type PlcFamily } from './types';
+
+declare const RED: EditorClient.RED;
+
+const intIn = (min: number, max: number) => (v: unknown): boolean => {
+  const n = Number(v);
+  return Number.isInteger(n) && n >= min && n <= max;
+};
+const tsap = (v: unknown): boolean => /^(0x)?[0-9a-f]{1,4}h?$/i.test(String(v).trim());
+const d = CONNECTION_DEFAULTS;
+
+RED.nodes.registerType<PlcConnectionConfig>(PLC_CONNECTION_TYPE, {
+  category: 'config',
+  color: PLC_COLOR,
+  defaults: {
+    name: { value: '' },
+    family: { value: d.family },
+    host: { value: d.host, required: true, validate: (v: string) => /^[A-Za-z0-9.:_-]+$/.test(String(v).trim()) },
+    port: { value: d.port, required: true, validate: intIn(1, 65535) },
+    addressing: { value: d.addressing },
+    rack: { value: d.rack, validate: intIn(0, 7) },
+    slot: { value: d.slot, validate: intIn(0, 31) },
+    localTSAP: { value: d.localTSAP, validate: tsap },
+    remoteTSAP: { value: d.remoteTSAP, validate: tsap },
+    connectionType: { value: d.connectionType },
+    pduSize: { value: d.pduSize, validate: intIn(240, 960) },
+    connectTimeoutMs: { value: d.connectTimeoutMs, validate: intIn(100, 60000) },
+    receiveTimeoutMs: { value: d.receiveTimeoutMs, validate: intIn(100, 60000) },
+    reconnectMinMs: { value: d.reconnectMinMs, validate: intIn(100, 600000) },
+    reconnectMaxMs: { value: d.reconnectMaxMs, validate: intIn(100, 3600000) },
+    poolSize: { value: d.poolSize, validate: intIn(1, 8) },
+    maxGap: { value: d.maxGap, validate: intIn(0, 512) },
+  },
+  label: function () {
+    return this.name || `${this.host || '?'}:${this.port} (${this.family})`;
+  },
+  oneditprepare: function () {
+    const showAddressing = (): void => {
+      const tsapMode = $('#node-config-input-addressing').val() === 'tsap';
+      $('.plc-connection-tsap').toggle(tsapMode);
+      $('.plc-connection-rack-slot').toggle(!tsapMode);
+    };
+    const showHint = (): void => {
+      const family = $('#node-config-input-family').val() as PlcFamily;
+      $('#plc-connection-pdu-hint').text(family === 'custom' ? '' : PLC_FAMILY_PRESETS[family].pduHint);
+    };
+    // choosing a family fills in its preset; the fields stay editable afterwards
+    $('#node-config-input-family').on('change', () => {
+      const family = $('#node-config-input-family').val() as PlcFamily;
+      if (family !== 'custom') {
+        const preset = PLC_FAMILY_PRESETS[family];
+        $('#node-config-input-addressing').val(preset.addressing);
+        if (preset.rack !== undefined) $('#node-config-input-rack').val(preset.rack);
+        if (preset.slot !== undefined) $('#node-config-input-slot').val(preset.slot);
+        if (preset.localTSAP) $('#node-config-input-localTSAP').val(preset.localTSAP);
+        if (preset.remoteTSAP) $('#node-config-input-remoteTSAP').val(preset.remoteTSAP);
+        if (family !== this.family) $('#node-config-input-pduSize').val(String(preset.pduSize));
+      }
+      showAddressing();
+      showHint();
+    });
+    $('#node-config-input-addressing').on('change', showAddressing);
+    $('#node-config-input-pduSize').val(String(this.pduSize));
+    showAddressing();
+    showHint();
+    $('#plc-connection-status-button').on('click', () => {
+      const out = $('#plc-connection-status');
+      out.text('…');
+      $.getJSON(`plc-connection/${encodeURIComponent(this.id)}/status`)
+        .done((s: { state: string; negotiatedPdu?: number; lastError?: string; error?: string }) => {
+          const pdu = s.negotiatedPdu ? `, ${RED._('plc-connection.status.pdu')} ${s.negotiatedPdu}` : '';
+          const err = s.lastError || s.error ? ` – ${s.lastError ?? s.error}` : '';
+          out.text(`${s.state}${pdu}${err}`);
+        })
+        .fail((xhr: JQuery.jqXHR) => out.text(xhr.status === 404 ? RED._('plc-connection.status.notDeployed') : xhr.statusText));
+    });
+  },
+});

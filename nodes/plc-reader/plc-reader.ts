@@ -1,0 +1,172 @@
+/**
+ * plc-reader: reads the configured signals from a PLC through a plc-connection and sends
+ * Readings (docs/ARCHITECTURE.md). Thin adapter over lib/reader's engine, signal validation,
+ * MongoDB mapping source and status.
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import type { PinMap } from '../../lib/s7/address';
+import { toConnectionOptions } from '../../lib/reader/connection-config';
+import { ReaderEngine } from '../../lib/reader/engine';
+import { isMongoDbSource, MappingPoller } from '../../lib/reader/mapping-source';
+import { OUTPUT_MODES } from '../../lib/reader/output';
+import { readOnce } from '../../lib/reader/read-once';
+import type { ConnectionProvider } from '../../lib/reader/shared-connection';
+import { MIN_INTERVAL_MS, parsePinMap, resolveSignals, toSignalRow, type SignalRow } from '../../lib/reader/signals';
+import { readerStatus, type NodeStatus } from '../../lib/reader/status';
+import type { ContractMessage, Reading } from '../../lib/shared/messages';
+import { MIN_MAPPING_REFRESH_S, PLC_READER_DEFAULTS, PLC_READER_TYPE, type PlcReaderConfig, type TestReadRequest } from './types';
+
+const STATUS_REFRESH_MS = 1000;
+/** Bad signals named in one error; the rest are counted. */
+const MAX_ERRORS_LISTED = 5;
+
+function positive(value: unknown, fallback: number, min: number): number {
+  const n = Number(value);
+  return Number.isFinite(n) && n >= min ? n : fallback;
+}
+
+function summarizeBad(errors: string[]): string {
+  const listed = errors.slice(0, MAX_ERRORS_LISTED).join('; ');
+  const more = errors.length > MAX_ERRORS_LISTED ? `; and ${errors.length - MAX_ERRORS_LISTED} more` : '';
+  return `${errors.length} bad signal${errors.length === 1 ? '' : 's'}: ${listed}${more}`;
+}
+
+export = function register(RED: NodeAPI): void {
+  function PlcReader(this: Node, def: NodeDef & Partial<PlcReaderConfig>): void {
+    RED.nodes.createNode(this, def);
+    const config: PlcReaderConfig = { ...PLC_READER_DEFAULTS, connection: '', mongo: '', ...def };
+    const intervalMs = positive(config.intervalMs, PLC_READER_DEFAULTS.intervalMs, MIN_INTERVAL_MS);
+    const mode = OUTPUT_MODES.includes(config.outputMode) ? config.outputMode : PLC_READER_DEFAULTS.outputMode;
+    let pinMap: PinMap;
+    try {
+      pinMap = parsePinMap(config.pinMap);
+    } catch (err) {
+      this.error(`pin map: ${(err as Error).message}`);
+      pinMap = parsePinMap('');
+    }
+
+    const provider = RED.nodes.getNode(config.connection) as unknown as ConnectionProvider | null;
+    const shared = provider?.shared;
+    if (!shared) {
+      const why = provider ? provider.settingsError ?? 'invalid settings' : 'no PLC connection configured';
+      this.status({ fill: 'red', shape: 'ring', text: why });
+      this.error(why);
+      this.on('input', (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => done(new Error(why)));
+      return;
+    }
+    const connection = shared.acquire(this.id);
+
+    const engine = new ReaderEngine(connection, { mode, heartbeatMs: positive(config.heartbeatS, 0, 0) * 1000 }, {
+      emit: (msgs) => this.send([msgs]),
+      reportBad: (errors: string[], readings: Reading[]) => {
+        this.error(summarizeBad(errors), { payload: errors, readings } as unknown as NodeMessageInFlow);
+      },
+    });
+
+    // the signal list: the table and/or the application's mappings, unless a message replaced it
+    const useTable = config.source !== 'mongo';
+    const useMongo = config.source === 'mongo' || config.source === 'both';
+    let mappedRows: SignalRow[] = [];
+    let replacedRows: SignalRow[] | undefined;
+    let lastProblems = '';
+    const tableRows = (Array.isArray(config.signals) ? config.signals : []).map(toSignalRow);
+    const applySignals = (): Promise<void> => {
+      const rows = replacedRows ?? [...(useTable ? tableRows : []), ...(useMongo ? mappedRows : [])];
+      const { signals, problems } = resolveSignals(rows, intervalMs, pinMap);
+      const problemText = problems.map((p) => p.message).join('\n');
+      if (problemText !== lastProblems) {
+        lastProblems = problemText;
+        for (const p of problems) this.error(p.message);
+      }
+      return engine.setSignals(signals);
+    };
+
+    let poller: MappingPoller | undefined;
+    if (useMongo) {
+      const mongo = RED.nodes.getNode(config.mongo);
+      if (isMongoDbSource(mongo)) {
+        poller = new MappingPoller({
+          source: mongo,
+          knownPins: Object.keys(pinMap),
+          refreshMs: positive(config.mappingRefreshS, PLC_READER_DEFAULTS.mappingRefreshS, MIN_MAPPING_REFRESH_S) * 1000,
+          intervalMs: positive(config.mappingIntervalMs, 0, MIN_INTERVAL_MS) || undefined,
+          onRows: (rows) => {
+            mappedRows = rows;
+            this.log(`${rows.length} signal${rows.length === 1 ? '' : 's'} from the application's pin mappings`);
+            if (!replacedRows) applySignals().catch((err: Error) => this.error(err.message));
+          },
+          onSkipped: (skipped) => this.warn(`pin mappings left out: ${skipped.join('; ')}`),
+          onError: (error) => (error === undefined ? this.log('pin mappings readable again') : this.error(error)),
+        });
+      } else {
+        this.error('signal source MongoDB: no mongo-connection configured');
+      }
+    }
+
+    let lastStatus = '';
+    const updateStatus = (): void => {
+      const status: NodeStatus = readerStatus(shared.status(), engine.stats(), Date.now());
+      const key = JSON.stringify(status);
+      if (key === lastStatus) return;
+      lastStatus = key;
+      this.status(status);
+    };
+    const statusTimer = setInterval(updateStatus, STATUS_REFRESH_MS);
+    connection.on('state', updateStatus);
+
+    applySignals()
+      .then(() => engine.start())
+      .then(() => poller?.start())
+      .catch((err: Error) => this.error(`starting: ${err.message}`));
+    updateStatus();
+
+    this.on('input', (input, send, done) => {
+      const msg = input as NodeMessageInFlow & { signals?: unknown };
+      const run = async (): Promise<void> => {
+        if (msg.signals !== undefined) {
+          if (!Array.isArray(msg.signals)) throw new Error('msg.signals must be an array of signal rows ({name, address, dataType?, kind?, machineId?, sensorId?, intervalMs?, deadband?})');
+          const rows = msg.signals.map(toSignalRow);
+          const { problems } = resolveSignals(rows, intervalMs, pinMap);
+          if (problems.length > 0) {
+            throw new Error(`msg.signals rejected, the signal list is unchanged: ${problems.map((p) => p.message).join('; ')}`);
+          }
+          replacedRows = rows;
+          await applySignals();
+        }
+        const msgs = await engine.readNow();
+        const { signals: _replaced, ...base } = msg;
+        if (msgs.length > 0) send([msgs.map((m: ContractMessage) => ({ ...base, ...m }) as NodeMessageInFlow)]);
+        updateStatus();
+      };
+      run().then(() => done(), (err: Error) => done(err));
+    });
+
+    this.on('close', (_removed: boolean, done: () => void) => {
+      clearInterval(statusTimer);
+      connection.off('state', updateStatus);
+      Promise.all([poller?.stop(), engine.stop()])
+        .then(() => shared.release(this.id))
+        .catch((err: Error) => this.warn(`closing: ${err.message}`))
+        .finally(done);
+    });
+  }
+  RED.nodes.registerType(PLC_READER_TYPE, PlcReader as unknown as (this: Node, config: NodeDef) => void);
+
+  // "test connection / read now": connect with the dialog's (unsaved) settings, read once, disconnect
+  RED.httpAdmin.post('/plc-reader/test-read', RED.auth.needsPermission('plc-reader.read'), (req, res) => {
+    const body = (req.body ?? {}) as Partial<TestReadRequest>;
+    let options;
+    let pinMap: PinMap;
+    try {
+      options = toConnectionOptions(body.connection ?? {});
+      pinMap = parsePinMap(body.pinMap);
+    } catch (err) {
+      res.status(400).json({ error: (err as Error).message });
+      return;
+    }
+    const rows = (Array.isArray(body.signals) ? body.signals : []).map(toSignalRow);
+    readOnce(options, rows, pinMap)
+      .then((report) => res.json(report))
+      .catch((err: Error) => res.status(500).json({ error: err.message }));
+  });
+};
