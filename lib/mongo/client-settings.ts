@@ -1,0 +1,118 @@
+/**
+ * How a mongo-connection's settings and credentials become a MongoClient's connection string
+ * and options (runtime only: reads the TLS files).
+ */
+import { readFileSync } from 'node:fs';
+import {
+  AUTH_MECHANISMS,
+  DEFAULT_DATABASE,
+  MONGO_CONNECTION_DEFAULTS,
+  type AuthMechanism,
+  type MongoConnectionConfig,
+  type MongoConnectionCredentials,
+} from './connection-config';
+import { formatMongoUri, parseMongoUri, type MongoUriParts } from './uri';
+
+/** What a MongoClient is made from. `uri` carries no credentials; they go in `options.auth`. */
+export interface ClientSettings {
+  uri: string;
+  options: Record<string, unknown>;
+  databaseName: string;
+  /** Strings to redact from anything logged. */
+  secrets: string[];
+  /** Set when the URI itself held credentials (hand-written flows): say so, redacted. */
+  warning?: string;
+}
+
+function num(value: unknown, fallback: number): number {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : fallback;
+}
+
+/** Merges a stored config with the defaults (older flows lack newer fields; numbers may be text). */
+export function normalizeConnectionConfig(raw: Partial<Record<keyof MongoConnectionConfig, unknown>>): MongoConnectionConfig {
+  const d = MONGO_CONNECTION_DEFAULTS;
+  const str = (k: keyof MongoConnectionConfig): string => (typeof raw[k] === 'string' ? (raw[k] as string).trim() : (d[k] as string));
+  const bool = (k: keyof MongoConnectionConfig): boolean => (typeof raw[k] === 'boolean' ? (raw[k] as boolean) : raw[k] === 'true' || (raw[k] === undefined && (d[k] as boolean)));
+  const mechanism = str('authMechanism') as AuthMechanism;
+  return {
+    name: str('name'),
+    mode: raw.mode === 'host' ? 'host' : 'uri',
+    uri: str('uri'),
+    host: str('host') || d.host,
+    port: num(raw.port, d.port),
+    database: str('database'),
+    authSource: str('authSource'),
+    authMechanism: AUTH_MECHANISMS.includes(mechanism) ? mechanism : '',
+    tls: bool('tls'),
+    tlsCAFile: str('tlsCAFile'),
+    tlsCertFile: str('tlsCertFile'),
+    tlsKeyFile: str('tlsKeyFile'),
+    tlsAllowInvalidCertificates: bool('tlsAllowInvalidCertificates'),
+    appName: str('appName'),
+    maxPoolSize: num(raw.maxPoolSize, d.maxPoolSize) || d.maxPoolSize,
+    connectTimeoutMS: num(raw.connectTimeoutMS, d.connectTimeoutMS),
+    serverSelectionTimeoutMS: num(raw.serverSelectionTimeoutMS, d.serverSelectionTimeoutMS),
+    socketTimeoutMS: num(raw.socketTimeoutMS, d.socketTimeoutMS),
+    writeConcern: typeof raw.writeConcern === 'string' ? raw.writeConcern.trim() : d.writeConcern,
+    journal: bool('journal'),
+  };
+}
+
+/**
+ * Connection string, options and database name for a config. Reads the TLS files (their
+ * contents go to the driver), so it throws an Error naming a file that cannot be read.
+ */
+export function buildClientSettings(config: MongoConnectionConfig, credentials: MongoConnectionCredentials): ClientSettings {
+  let parts: MongoUriParts;
+  if (config.mode === 'host') {
+    parts = { scheme: 'mongodb', hosts: `${config.host}:${config.port}`, query: '' };
+  } else {
+    parts = parseMongoUri(config.uri);
+  }
+  const username = credentials.username || parts.username;
+  const password = credentials.password || parts.password;
+  const warning = parts.password !== undefined ? 'the connection string contains a password: open the connection in the editor to move it into the credentials' : undefined;
+  const options: Record<string, unknown> = {
+    maxPoolSize: config.maxPoolSize,
+    connectTimeoutMS: config.connectTimeoutMS,
+    serverSelectionTimeoutMS: config.serverSelectionTimeoutMS,
+    socketTimeoutMS: config.socketTimeoutMS,
+  };
+  if (config.appName) options.appName = config.appName;
+  if (username) options.auth = password === undefined ? { username } : { username, password };
+  if (config.authSource) options.authSource = config.authSource;
+  if (config.authMechanism) options.authMechanism = config.authMechanism;
+  if (config.writeConcern) {
+    const w = /^\d+$/.test(config.writeConcern) ? Number(config.writeConcern) : config.writeConcern;
+    options.writeConcern = config.journal ? { w, journal: true } : { w };
+  } else if (config.journal) {
+    options.writeConcern = { journal: true };
+  }
+  if (config.tls) {
+    options.tls = true;
+    if (config.tlsCAFile) options.ca = readPem(config.tlsCAFile, 'CA file');
+    if (config.tlsCertFile) {
+      options.cert = readPem(config.tlsCertFile, 'client certificate file');
+      options.key = readPem(config.tlsKeyFile || config.tlsCertFile, 'client key file');
+    }
+    if (credentials.tlsKeyPassword) options.passphrase = credentials.tlsKeyPassword;
+    if (config.tlsAllowInvalidCertificates) options.tlsAllowInvalidCertificates = true;
+  }
+  const secrets = [password, credentials.tlsKeyPassword].filter((s): s is string => !!s);
+  return {
+    uri: formatMongoUri(parts),
+    options,
+    databaseName: config.database || parts.database || DEFAULT_DATABASE,
+    secrets,
+    ...(warning ? { warning } : {}),
+  };
+}
+
+function readPem(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`TLS ${what} "${file}" cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * What a mongo-connection config node offers the nodes that use it (the sink, the reader's
+ * sensor mapping, the aggregator's state). Type-only: importing it costs nothing at runtime.
+ */
+import type * as MongoDriver from 'mongodb';
+
+export type DriverModule = typeof MongoDriver;
+
+export type ConnectionStatus = 'connecting' | 'connected' | 'disconnected' | 'closed';
+
+export interface ConnectionState {
+  status: ConnectionStatus;
+  /** Why the last attempt failed or the server was lost; credentials redacted. */
+  error?: string;
+}
+
+export interface MongoConnectionHandle {
+  /**
+   * The configured database once the client has connected. Waits up to `waitMs` (default
+   * 30000) through a failing first connect, then rejects with an Error free of credentials;
+   * rejects at once after the node closed. Call it for every batch of work: after an outage the
+   * supervisor may have replaced the client.
+   */
+  getDb(options?: { waitMs?: number }): Promise<MongoDriver.Db>;
+  readonly databaseName: string;
+  readonly state: ConnectionState;
+  /** The driver module in use: build ObjectIds and other BSON values with it. */
+  readonly driver: DriverModule;
+  /** Removes credentials from a text (for users' logs and errors). */
+  redact(text: string): string;
+  on(event: 'status', listener: (state: ConnectionState) => void): unknown;
+  off(event: 'status', listener: (state: ConnectionState) => void): unknown;
+}

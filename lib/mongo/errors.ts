@@ -1,0 +1,69 @@
+/**
+ * Which database errors are worth retrying. Lost connections, elections, timeouts and
+ * write-concern failures pass: the sink keeps the batch and retries with backoff. Everything
+ * else (a document the server refuses) is permanent for the documents concerned.
+ */
+
+// Server codes that say "not now" rather than "never" (MongoDB's retryable-write codes plus
+// interruptions and lock timeouts).
+const TRANSIENT_CODES = new Set([
+  6, 7, 24, 46, 50, 89, 91, 112, 134, 189, 251, 262, 9001, 10107, 11600, 11601, 11602, 13435, 13436, 64, 100,
+]);
+
+const TRANSIENT_NAMES = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+  'MongoPoolClosedError',
+  'MongoWriteConcernError',
+  'MongoOperationTimeoutError',
+  'MongoWaitQueueTimeoutError',
+  'ConnectionClosedError',
+]);
+
+interface ErrorLike {
+  name?: string;
+  code?: unknown;
+  errorLabels?: unknown;
+  hasErrorLabel?: (label: string) => boolean;
+  cause?: unknown;
+  message?: string;
+}
+
+export function isTransientError(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const e = err as ErrorLike;
+  if (e.name && TRANSIENT_NAMES.has(e.name)) return true;
+  if (typeof e.code === 'number' && TRANSIENT_CODES.has(e.code)) return true;
+  if (typeof e.hasErrorLabel === 'function' && (e.hasErrorLabel('RetryableWriteError') || e.hasErrorLabel('ResetPool'))) return true;
+  if (/ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|socket|connection .*closed|not connected|timed out/i.test(e.message ?? '')) return true;
+  return e.cause !== undefined && e.cause !== err && isTransientError(e.cause);
+}
+
+export const DUPLICATE_KEY = 11000;
+
+export interface WriteErrorLike {
+  index: number;
+  code?: number;
+  errmsg?: string;
+  message?: string;
+}
+
+/** The per-document errors of a bulk write error (the driver gives one or an array). */
+export function writeErrorsOf(err: unknown): WriteErrorLike[] | undefined {
+  if (!err || typeof err !== 'object' || !('writeErrors' in err)) return undefined;
+  const we = (err as { writeErrors: unknown }).writeErrors;
+  if (Array.isArray(we)) return we as WriteErrorLike[];
+  if (we && typeof we === 'object') return [we as WriteErrorLike];
+  return undefined;
+}
+
+/** True when a bulk write error also carries a write-concern error (durability unknown: retry). */
+export function hasWriteConcernError(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const e = err as { writeConcernError?: unknown; result?: { getWriteConcernError?: () => unknown; writeConcernErrors?: unknown[] } };
+  return !!e.writeConcernError || !!e.result?.getWriteConcernError?.() || (Array.isArray(e.result?.writeConcernErrors) && e.result!.writeConcernErrors!.length > 0);
+}

@@ -1,0 +1,168 @@
+/**
+ * From a Node-RED message to work items: validated, plain (hex ids, epoch ms), serialisable
+ * for the disk spool. The driver's BSON types are only made when a batch is written.
+ */
+import {
+  TOPIC_MACHINE_STATUS,
+  TOPIC_PRODUCTION,
+  readingsOf,
+  type ContractMessage,
+  type MachineStatus,
+} from '../shared/messages';
+import { validateSnapshot, type ValidSnapshot } from './production';
+import { collectionNameProblem, splitList, type GenericOperation, type MongoSinkConfig } from './sink-config';
+import {
+  ValidationError,
+  assertSafeValue,
+  requireEpochMs,
+  requireObject,
+  requireObjectIdHex,
+  requireOneOf,
+} from './validate';
+
+export const MACHINE_STATUSES: readonly MachineStatus[] = ['running', 'stoppage', 'stopped_yet_producing', 'inactive'];
+
+export interface SignalItem {
+  kind: 'history' | 'latest';
+  collection: string;
+  /** _id of the history document, chosen before the first attempt so retries cannot duplicate it. */
+  id?: string;
+  sensorId: string;
+  machineId: string;
+  value: unknown;
+  timestamp: number;
+}
+export interface ProductionItem {
+  kind: 'production';
+  collection: string;
+  snapshot: ValidSnapshot;
+}
+export interface StatusItem {
+  kind: 'status';
+  collection: string;
+  machineId: string;
+  status: MachineStatus;
+  timestamp: number;
+}
+export interface GenericItem {
+  kind: 'generic';
+  collection: string;
+  operation: GenericOperation;
+  /** _id for inserts that have none, chosen once (idempotent retries). */
+  id?: string;
+  doc: Record<string, unknown>;
+  key: string[];
+  objectIdFields: string[];
+  timestamps: boolean;
+}
+export type WorkItem = SignalItem | ProductionItem | StatusItem | GenericItem;
+
+export interface Intake {
+  items: WorkItem[];
+  /** Parts of the message deliberately not written, with why (reported, never silent). */
+  skipped: string[];
+  /** Parts that were invalid; the rest of the message is still written. */
+  errors: ValidationError[];
+}
+
+function isSnapshotLike(payload: unknown): boolean {
+  return !!payload && typeof payload === 'object' && 'revision' in payload && 'hour' in payload && 'date' in payload;
+}
+
+/** Splits a message into work items. Throws a ValidationError when nothing in it can be written. */
+export function intakeMessage(msg: ContractMessage, config: MongoSinkConfig, newId: () => string): Intake {
+  if (msg.topic === TOPIC_PRODUCTION || isSnapshotLike(msg.payload)) {
+    if (!config.writeProduction) return { items: [], skipped: ['production snapshot: production writes are off'], errors: [] };
+    return { items: [{ kind: 'production', collection: config.productionCollection, snapshot: validateSnapshot(msg.payload) }], skipped: [], errors: [] };
+  }
+  if (msg.topic === TOPIC_MACHINE_STATUS) {
+    if (!config.writeStatus) return { items: [], skipped: ['machine status: status writes are off'], errors: [] };
+    return { items: [statusItem(msg.payload, config)], skipped: [], errors: [] };
+  }
+  const readings = readingsOf(msg);
+  if (readings.length > 0) return intakeReadings(msg, config, newId);
+  if (Array.isArray(msg.readings)) return { items: [], skipped: ['readings: empty list'], errors: [] };
+  if (config.generic) return { items: genericItems(msg, config, newId), skipped: [], errors: [] };
+  throw new ValidationError('msg', 'not a reading (msg.signal or msg.readings), production snapshot (topic "production") or machine status (topic "machine-status"), and generic writes are off');
+}
+
+function statusItem(payload: unknown, config: MongoSinkConfig): StatusItem {
+  const p = requireObject(payload, 'payload');
+  return {
+    kind: 'status',
+    collection: config.machinesCollection,
+    machineId: requireObjectIdHex(p.machineId, 'payload.machineId'),
+    status: requireOneOf(p.status, MACHINE_STATUSES, 'payload.status'),
+    timestamp: p.timestamp === undefined ? Date.now() : requireEpochMs(p.timestamp, 'payload.timestamp'),
+  };
+}
+
+function intakeReadings(msg: ContractMessage, config: MongoSinkConfig, newId: () => string): Intake {
+  const intake: Intake = { items: [], skipped: [], errors: [] };
+  if (config.signalMode === 'off') {
+    intake.skipped.push('readings: signal writes are off');
+    return intake;
+  }
+  const perCycle = Array.isArray(msg.readings);
+  const readings = readingsOf(msg);
+  readings.forEach((reading, i) => {
+    const field = perCycle ? `readings.${i}` : 'msg';
+    try {
+      const r = requireObject(reading, field);
+      const signal = requireObject(r.signal, `${field}.signal`);
+      const name = typeof signal.name === 'string' ? signal.name : `#${i}`;
+      if (r.quality === 'bad' && !config.writeBadQuality) {
+        intake.skipped.push(`${name}: bad quality`);
+        return;
+      }
+      if (signal.sensorId === undefined || signal.machineId === undefined) {
+        intake.skipped.push(`${name}: no sensorId/machineId (not an application sensor)`);
+        return;
+      }
+      const sensorId = requireObjectIdHex(signal.sensorId, `${field}.signal.sensorId`);
+      const machineId = requireObjectIdHex(signal.machineId, `${field}.signal.machineId`);
+      const valueField = perCycle ? `${field}.value` : 'payload';
+      // The application stores pins as the numbers 0/1.
+      const value = typeof r.value === 'boolean' ? (r.value ? 1 : 0) : assertSafeValue(r.value, valueField);
+      if (value === undefined) throw new ValidationError(valueField, 'no value');
+      const timestamp = requireEpochMs(r.timestamp, perCycle ? `${field}.timestamp` : 'timestamp');
+      const base = { sensorId, machineId, value, timestamp };
+      if (config.signalMode === 'history' || config.signalMode === 'both') {
+        intake.items.push({ kind: 'history', collection: config.historyCollection, id: newId(), ...base });
+      }
+      if (config.signalMode === 'latest' || config.signalMode === 'both') {
+        intake.items.push({ kind: 'latest', collection: config.latestCollection, ...base });
+      }
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      intake.errors.push(err);
+    }
+  });
+  if (intake.items.length === 0 && intake.errors.length > 0) {
+    throw intake.errors.length === 1 ? intake.errors[0] : new ValidationError(intake.errors[0].field, `${intake.errors.map((e) => e.message).join('; ')}`);
+  }
+  return intake;
+}
+
+function genericItems(msg: ContractMessage, config: MongoSinkConfig, newId: () => string): GenericItem[] {
+  const collection = config.genericCollection || (typeof msg.collection === 'string' ? msg.collection : '');
+  const problem = collectionNameProblem(collection);
+  if (problem) throw new ValidationError(config.genericCollection ? 'genericCollection' : 'msg.collection', `collection name ${problem}`);
+  const docs = Array.isArray(msg.payload) ? msg.payload : [msg.payload];
+  if (docs.length === 0) throw new ValidationError('payload', 'empty array: nothing to write');
+  const key = splitList(config.genericKey);
+  const objectIdFields = splitList(config.genericObjectIdFields);
+  return docs.map((raw, i) => {
+    const field = Array.isArray(msg.payload) ? `payload.${i}` : 'payload';
+    const doc = assertSafeValue(requireObject(raw, field), field);
+    for (const f of objectIdFields) {
+      if (doc[f] !== undefined && doc[f] !== null) requireObjectIdHex(doc[f], `${field}.${f}`);
+    }
+    if (config.genericOperation === 'upsert') {
+      for (const k of key) if (doc[k] === undefined) throw new ValidationError(`${field}.${k}`, 'upsert key field missing');
+    }
+    const item: GenericItem = { kind: 'generic', collection, operation: config.genericOperation, doc, key, objectIdFields, timestamps: config.genericTimestamps };
+    if (config.genericOperation === 'insert' && doc._id === undefined) item.id = newId();
+    return item;
+  });
+}

@@ -1,0 +1,306 @@
+/**
+ * The sink without Node-RED: messages in, batched idempotent writes out, nothing lost.
+ * Each message gets a ticket; its done() is called once every item it produced is written
+ * (done(err) names what failed for good; dropped items are counted and reported).
+ */
+import type { ContractMessage } from '../shared/messages';
+import { isTransientError } from './errors';
+import { intakeMessage, type WorkItem } from './intake';
+import { snapshotKey } from './production';
+import { WriteQueue, type LaneSpec, type QueueEntry } from './queue';
+import type { MongoSinkConfig } from './sink-config';
+import type { Spool } from './spool';
+import type { BsonTypes, DbLike } from './store';
+import { ValidationError } from './validate';
+import { BatchWriter, ensureIndexes, type Outcome } from './writer';
+
+export interface SinkStats {
+  queued: number;
+  inFlight: number;
+  written: number;
+  unchanged: number;
+  dropped: number;
+  failed: number;
+  retrying: boolean;
+  lastError?: string;
+}
+
+export interface BatchReport {
+  lane: string;
+  kind: WorkItem['kind'];
+  collection: string;
+  written: number;
+  unchanged: number;
+  failed: number;
+  errors: string[];
+  durationMs: number;
+}
+
+export interface DropReport {
+  kind: 'dropped';
+  lanes: Record<string, number>;
+  count: number;
+  totalDropped: number;
+}
+
+export interface EngineOptions {
+  config: MongoSinkConfig;
+  getDb: () => Promise<DbLike>;
+  bson: BsonTypes;
+  spool?: Spool<WorkItem>;
+  onReport: (report: BatchReport | DropReport) => void;
+  onStats: (stats: SinkStats) => void;
+  warn: (text: string) => void;
+  /** Redacts credentials from error text. */
+  redact: (text: string) => string;
+  now?: () => Date;
+}
+
+type Done = (err?: Error) => void;
+
+/** Waits for all parts of one message. */
+class Ticket {
+  private remaining = 0;
+  private readonly errors: string[] = [];
+  constructor(private readonly done: Done) {}
+  expect(parts: number): void {
+    this.remaining += parts;
+  }
+  addError(text: string): void {
+    this.errors.push(text);
+  }
+  settle(outcome?: Outcome): void {
+    if (outcome?.error) this.errors.push(outcome.error);
+    if (--this.remaining === 0) this.finish();
+  }
+  finish(): void {
+    this.done(this.errors.length ? new ValidationError('msg', this.errors.join('; ')) : undefined);
+  }
+}
+
+function laneOf(item: WorkItem): { lane: string; spec: LaneSpec<WorkItem> } {
+  switch (item.kind) {
+    case 'history':
+      return { lane: `history:${item.collection}`, spec: {} };
+    case 'generic':
+      return { lane: `generic-${item.operation}:${item.collection}`, spec: {} };
+    case 'latest':
+      return { lane: `latest:${item.collection}`, spec: { key: item.sensorId, newer: (a, b) => (a as typeof item).timestamp >= (b as typeof item).timestamp } };
+    case 'status':
+      return { lane: `status:${item.collection}`, spec: { key: item.machineId, newer: (a, b) => (a as typeof item).timestamp >= (b as typeof item).timestamp } };
+    case 'production':
+      return {
+        lane: `production:${item.collection}`,
+        spec: { key: snapshotKey(item.snapshot), newer: (a, b) => (a as typeof item).snapshot.revision >= (b as typeof item).snapshot.revision },
+      };
+  }
+}
+
+/** Rough size in memory and on the wire, for the queue's byte bound. */
+export function estimateBytes(item: WorkItem): number {
+  if (item.kind === 'history' || item.kind === 'latest') {
+    const v = item.value;
+    return 160 + (typeof v === 'string' ? v.length * 2 : typeof v === 'object' && v !== null ? JSON.stringify(v).length * 2 : 8);
+  }
+  return 100 + JSON.stringify(item).length * 2;
+}
+
+export class SinkEngine {
+  private readonly queue: WriteQueue<WorkItem, Ticket>;
+  private readonly writer: BatchWriter;
+  private readonly stats: SinkStats = { queued: 0, inFlight: 0, written: 0, unchanged: 0, dropped: 0, failed: 0, retrying: false };
+  private readonly backoff = new Map<string, { delay: number; until: number }>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly laneKinds = new Map<string, { kind: WorkItem['kind']; collection: string }>();
+  private timer: NodeJS.Timeout | undefined;
+  private flushScheduled = false;
+  private indexesDone: boolean;
+  private closed = false;
+  private pendingDrops: Record<string, number> = {};
+
+  constructor(private readonly options: EngineOptions) {
+    const { config } = options;
+    this.queue = new WriteQueue({ maxEntries: config.maxEntries, maxBytes: config.maxMegabytes * 1024 * 1024, overflow: config.overflow });
+    this.writer = new BatchWriter(options.bson, options.now);
+    this.indexesDone = !config.createIndexes;
+    if (options.spool) {
+      for (const entry of options.spool.load()) this.enqueue(entry.item, undefined, entry.seq);
+      if (options.spool.corruptLines) options.warn(`spool ${options.spool.file}: ${options.spool.corruptLines} unreadable line(s) skipped`);
+    }
+    this.timer = setInterval(() => this.flush(), Math.max(config.flushIntervalMs, 10));
+    this.publishStats();
+  }
+
+  private newId = (): string => new this.options.bson.ObjectId().toHexString();
+
+  /**
+   * Accepts a message. `done` is called once it is written (or failed for good); a message
+   * that cannot be written at all throws its ValidationError (the caller passes it to done).
+   */
+  submit(msg: ContractMessage, done: Done): { skipped: string[] } {
+    if (this.closed) throw new Error('the sink is closing');
+    const intake = intakeMessage(msg, this.options.config, this.newId);
+    const ticket = new Ticket(done);
+    for (const err of intake.errors) ticket.addError(err.message);
+    if (intake.items.length === 0) {
+      ticket.finish();
+      return { skipped: intake.skipped };
+    }
+    ticket.expect(intake.items.length);
+    for (const item of intake.items) this.enqueue(item, ticket);
+    this.publishStats();
+    return { skipped: intake.skipped };
+  }
+
+  private enqueue(item: WorkItem, ticket: Ticket | undefined, seq?: number): void {
+    const { lane, spec } = laneOf(item);
+    this.laneKinds.set(lane, { kind: item.kind, collection: item.collection });
+    const result = this.queue.add(lane, item, estimateBytes(item), ticket, spec, seq);
+    const spool = this.options.spool;
+    if (spool && seq === undefined && result.entry) spool.add({ seq: result.entry.seq, lane, key: spec.key, item, bytes: result.entry.bytes });
+    if (result.coalesced && spool) spool.ack([result.coalesced.seq]);
+    if (result.rejected) {
+      this.countDrop(lane, 1);
+      ticket?.settle();
+    }
+    if (result.dropped.length) {
+      spool?.ack(result.dropped.map((e) => e.seq));
+      for (const entry of result.dropped) {
+        this.countDrop(entry.lane, 1);
+        for (const t of entry.waiters) t.settle();
+      }
+    }
+    if (this.queue.pendingIn(lane) >= this.options.config.batchSize) this.scheduleFlush();
+  }
+
+  private countDrop(lane: string, n: number): void {
+    this.stats.dropped += n;
+    this.pendingDrops[lane] = (this.pendingDrops[lane] ?? 0) + n;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  /** Starts a batch on every idle lane that is not backing off. */
+  flush(): void {
+    this.reportDrops();
+    if (this.closed) return;
+    const now = Date.now();
+    for (const lane of this.queue.idleLanes()) {
+      const backoff = this.backoff.get(lane.name);
+      if (backoff && backoff.until > now) continue;
+      const batch = this.queue.take(lane.name, this.options.config.batchSize);
+      if (batch.length === 0) continue;
+      const running = this.runBatch(lane.name, batch).finally(() => this.inFlight.delete(running));
+      this.inFlight.add(running);
+    }
+    this.publishStats();
+  }
+
+  private reportDrops(): void {
+    const count = Object.values(this.pendingDrops).reduce((a, b) => a + b, 0);
+    if (count === 0) return;
+    this.options.onReport({ kind: 'dropped', lanes: this.pendingDrops, count, totalDropped: this.stats.dropped });
+    this.options.warn(`queue full: ${count} reading(s) dropped (${this.options.config.overflow}); ${this.stats.dropped} in total`);
+    this.pendingDrops = {};
+  }
+
+  private async runBatch(lane: string, batch: QueueEntry<WorkItem, Ticket>[]): Promise<void> {
+    const { kind, collection } = this.laneKinds.get(lane)!;
+    const started = Date.now();
+    this.stats.inFlight += batch.length;
+    let outcomes: Outcome[];
+    try {
+      const db = await this.options.getDb();
+      if (!this.indexesDone) await this.createIndexes(db);
+      outcomes = await this.writer.write(db, kind, collection, batch.map((e) => e.item));
+    } catch (err) {
+      // Only transient failures get here (no connection yet, lost connection, write conflicts
+      // that persisted): the writer turns the server's refusals into per-item outcomes.
+      this.stats.inFlight -= batch.length;
+      const superseded = this.queue.retry(lane, batch);
+      for (const entry of superseded) this.options.spool?.ack([entry.seq]);
+      const previous = this.backoff.get(lane);
+      const delay = previous ? Math.min(previous.delay * 2, this.options.config.retryMaxMs) : this.options.config.retryInitialMs;
+      this.backoff.set(lane, { delay, until: Date.now() + delay });
+      this.stats.retrying = true;
+      this.stats.lastError = this.options.redact((err as Error).message ?? String(err));
+      this.publishStats();
+      return;
+    }
+    this.stats.inFlight -= batch.length;
+    this.finishBatch(lane, batch, outcomes, kind, collection, started);
+  }
+
+  private finishBatch(lane: string, batch: QueueEntry<WorkItem, Ticket>[], outcomes: Outcome[], kind: WorkItem['kind'], collection: string, started: number): void {
+    this.backoff.delete(lane);
+    this.stats.retrying = this.backoff.size > 0;
+    this.queue.complete(lane);
+    this.options.spool?.ack(batch.map((e) => e.seq));
+    const report: BatchReport = { lane, kind, collection, written: 0, unchanged: 0, failed: 0, errors: [], durationMs: Date.now() - started };
+    batch.forEach((entry, i) => {
+      const outcome = outcomes[i] ?? { ok: false, error: 'no result' };
+      if (!outcome.ok) {
+        report.failed++;
+        if (report.errors.length < 10) report.errors.push(outcome.error!);
+        this.stats.lastError = outcome.error;
+      } else if (outcome.unchanged) report.unchanged++;
+      else report.written++;
+      for (const ticket of entry.waiters) ticket.settle(outcome);
+    });
+    this.stats.written += report.written;
+    this.stats.unchanged += report.unchanged;
+    this.stats.failed += report.failed;
+    this.options.onReport(report);
+    this.publishStats();
+    // More may be waiting in this lane.
+    if (this.queue.pendingIn(lane) > 0) this.scheduleFlush();
+  }
+
+  private async createIndexes(db: DbLike): Promise<void> {
+    const { config } = this.options;
+    const signals = [
+      ...(config.signalMode === 'history' || config.signalMode === 'both' ? [config.historyCollection] : []),
+      ...(config.signalMode === 'latest' || config.signalMode === 'both' ? [config.latestCollection] : []),
+    ];
+    try {
+      await ensureIndexes(db, signals);
+      this.indexesDone = true;
+    } catch (err) {
+      if (isTransientError(err)) throw err;
+      this.indexesDone = true; // e.g. duplicate pinIds: the application's data, not ours to fix
+      this.options.warn(`creating the application's indexes: ${this.options.redact((err as Error).message)}`);
+    }
+  }
+
+  private publishStats(): void {
+    this.stats.queued = this.queue.entries;
+    this.options.onStats({ ...this.stats });
+  }
+
+  getStats(): SinkStats {
+    this.stats.queued = this.queue.entries;
+    return { ...this.stats };
+  }
+
+  /**
+   * Stops: waits for batches in flight (up to `waitMs`), flushes the spool. Returns how many
+   * queued entries were left unwritten (kept in the spool when there is one).
+   */
+  async close(waitMs = 5000): Promise<number> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
+    this.reportDrops();
+    this.options.spool?.close();
+    return this.queue.entries;
+  }
+}

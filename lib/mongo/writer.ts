@@ -1,0 +1,204 @@
+/**
+ * Writes one batch of one lane and says, per item, what became of it. Throws only for
+ * transient failures (the whole batch is retried; every write here is idempotent: history and
+ * generic inserts carry an _id chosen before the first attempt, so a replay meets "duplicate
+ * key" and counts as written; upserts and the production merge converge).
+ */
+import { DUPLICATE_KEY, hasWriteConcernError, isTransientError, writeErrorsOf } from './errors';
+import type { GenericItem, ProductionItem, SignalItem, StatusItem, WorkItem } from './intake';
+import { dayStart, mergeSnapshots, recordKey } from './production';
+import type { BsonTypes, CollectionLike, DbLike, Doc } from './store';
+
+export interface Outcome {
+  ok: boolean;
+  /** Permanent failure: why (names the document or field). */
+  error?: string;
+  /** Written before (a replay) or nothing newer to write. */
+  unchanged?: boolean;
+}
+
+export class TransientWriteError extends Error {
+  constructor(message: string, override readonly cause?: unknown) {
+    super(message);
+    this.name = 'TransientWriteError';
+  }
+}
+
+/** Compare-and-swap attempts on one production document before the batch is retried later. */
+const CAS_ATTEMPTS = 8;
+
+export class BatchWriter {
+  constructor(private readonly bson: BsonTypes, private readonly now: () => Date = () => new Date()) {}
+
+  private oid(hex: string): unknown {
+    return new this.bson.ObjectId(hex);
+  }
+
+  async write(db: DbLike, kind: WorkItem['kind'], collection: string, items: WorkItem[]): Promise<Outcome[]> {
+    const coll = db.collection(collection);
+    try {
+      switch (kind) {
+        case 'history':
+          return await this.insertAll(coll, (items as SignalItem[]).map((i) => this.historyDoc(i)));
+        case 'latest':
+          return await this.upsertLatest(coll, items as SignalItem[]);
+        case 'status':
+          return await this.writeStatus(coll, items as StatusItem[]);
+        case 'production':
+          return await this.writeProduction(coll, items as ProductionItem[]);
+        case 'generic':
+          return await this.writeGeneric(coll, items as GenericItem[]);
+      }
+    } catch (err) {
+      if (err instanceof TransientWriteError) throw err;
+      if (isTransientError(err) || hasWriteConcernError(err)) throw new TransientWriteError((err as Error).message, err);
+      const message = (err as Error).message ?? String(err);
+      return items.map(() => ({ ok: false, error: `${collection}: ${message}` }));
+    }
+  }
+
+  private historyDoc(item: SignalItem): Doc {
+    const now = this.now();
+    return {
+      _id: this.oid(item.id!),
+      sensorId: this.oid(item.sensorId),
+      machineId: this.oid(item.machineId),
+      value: item.value,
+      timestamp: new Date(item.timestamp),
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+
+  /** Unordered insertMany; a duplicate _id means an earlier attempt already wrote it. */
+  private async insertAll(coll: CollectionLike, docs: Doc[]): Promise<Outcome[]> {
+    const outcomes: Outcome[] = docs.map(() => ({ ok: true }));
+    try {
+      await coll.insertMany(docs, { ordered: false });
+      return outcomes;
+    } catch (err) {
+      const writeErrors = writeErrorsOf(err);
+      if (!writeErrors || hasWriteConcernError(err)) throw err;
+      for (const we of writeErrors) {
+        if (we.code === DUPLICATE_KEY) {
+          outcomes[we.index] = { ok: true, unchanged: true };
+        } else if (typeof we.code === 'number' && isTransientError({ code: we.code })) {
+          throw new TransientWriteError(we.errmsg ?? we.message ?? `code ${we.code}`, err);
+        } else {
+          outcomes[we.index] = { ok: false, error: `document ${we.index} refused: ${we.errmsg ?? we.message ?? `code ${we.code}`}` };
+        }
+      }
+      return outcomes;
+    }
+  }
+
+  private async upsertLatest(coll: CollectionLike, items: SignalItem[]): Promise<Outcome[]> {
+    const now = this.now();
+    await coll.bulkWrite(
+      items.map((i) => ({
+        updateOne: {
+          filter: { sensorId: this.oid(i.sensorId) },
+          update: {
+            $set: { machineId: this.oid(i.machineId), value: i.value, timestamp: new Date(i.timestamp), updatedAt: now },
+            $setOnInsert: { createdAt: now },
+          },
+          upsert: true,
+        },
+      })),
+      { ordered: false },
+    );
+    return items.map(() => ({ ok: true }));
+  }
+
+  private async writeStatus(coll: CollectionLike, items: StatusItem[]): Promise<Outcome[]> {
+    const now = this.now();
+    await coll.bulkWrite(
+      items.map((i) => ({ updateOne: { filter: { _id: this.oid(i.machineId) }, update: { $set: { status: i.status, updatedAt: now } } } })),
+      { ordered: false },
+    );
+    const found = await coll.find({ _id: { $in: items.map((i) => this.oid(i.machineId)) } }, { projection: { _id: 1 } }).toArray();
+    const ids = new Set(found.map((d) => (d._id as { toHexString(): string }).toHexString()));
+    return items.map((i) => (ids.has(i.machineId) ? { ok: true } : { ok: false, error: `machines: no machine with _id ${i.machineId}` }));
+  }
+
+  private async writeProduction(coll: CollectionLike, items: ProductionItem[]): Promise<Outcome[]> {
+    const groups = new Map<string, number[]>();
+    items.forEach((item, i) => {
+      const key = recordKey(item.snapshot);
+      groups.set(key, [...(groups.get(key) ?? []), i]);
+    });
+    const outcomes: Outcome[] = new Array(items.length);
+    for (const indexes of groups.values()) {
+      const changed = await this.mergeIntoRecord(coll, indexes.map((i) => items[i]));
+      for (const i of indexes) outcomes[i] = changed ? { ok: true } : { ok: true, unchanged: true };
+    }
+    return outcomes;
+  }
+
+  /**
+   * Read, merge, write with compare-and-swap on updatedAt: when the application saved the
+   * document in between, the write matches nothing and the merge is redone on its version.
+   */
+  private async mergeIntoRecord(coll: CollectionLike, items: ProductionItem[]): Promise<boolean> {
+    const { machineId, date } = items[0].snapshot;
+    const filter = { machineId: this.oid(machineId), startTime: dayStart(date) };
+    const bson = { objectId: (hex?: string) => new this.bson.ObjectId(hex) };
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      // The oldest document of the day, should an earlier writer have made two.
+      const existing = await coll.findOne(filter, { sort: { _id: 1 } });
+      const merged = mergeSnapshots(existing, items.map((i) => i.snapshot), bson, this.now());
+      if (!merged.changed) return false;
+      if (!existing) {
+        const r = await coll.updateOne(filter, { $setOnInsert: merged.insert! }, { upsert: true });
+        if (r.upsertedCount === 1) return true;
+        continue; // created meanwhile: merge into that one
+      }
+      const r = await coll.updateOne({ _id: existing._id, updatedAt: existing.updatedAt }, { $set: merged.set! });
+      if (r.matchedCount === 1) return true;
+    }
+    throw new TransientWriteError(`productionrecords ${machineId} ${date}: the document kept changing during ${CAS_ATTEMPTS} attempts`);
+  }
+
+  private genericDoc(item: GenericItem, now: Date): Doc {
+    const doc: Doc = { ...item.doc };
+    for (const f of item.objectIdFields) {
+      if (typeof doc[f] === 'string') doc[f] = this.oid(doc[f] as string);
+    }
+    if (item.id !== undefined) doc._id = this.oid(item.id);
+    if (item.timestamps) {
+      if (doc.createdAt === undefined) doc.createdAt = now;
+      doc.updatedAt = now;
+    }
+    return doc;
+  }
+
+  private async writeGeneric(coll: CollectionLike, items: GenericItem[]): Promise<Outcome[]> {
+    const now = this.now();
+    const docs = items.map((i) => this.genericDoc(i, now));
+    if (items[0].operation === 'insert') return this.insertAll(coll, docs);
+    await coll.bulkWrite(
+      docs.map((doc, n) => {
+        const { _id, createdAt, ...fields } = doc;
+        const filter: Doc = {};
+        for (const k of items[n].key) filter[k] = doc[k];
+        const onInsert: Doc = {};
+        if (_id !== undefined) onInsert._id = _id;
+        if (createdAt !== undefined) onInsert.createdAt = createdAt;
+        return { updateOne: { filter, update: { $set: fields, ...(Object.keys(onInsert).length ? { $setOnInsert: onInsert } : {}) }, upsert: true } };
+      }),
+      { ordered: false },
+    );
+    return items.map(() => ({ ok: true }));
+  }
+}
+
+/** The application's indexes (as its Mongoose models declare them) for the collections we write. */
+export async function ensureIndexes(db: DbLike, signalCollections: string[]): Promise<void> {
+  for (const name of new Set(signalCollections)) {
+    const coll = db.collection(name);
+    await coll.createIndex({ timestamp: 1 });
+    await coll.createIndex({ sensorId: 1, timestamp: -1 });
+    await coll.createIndex({ machineId: 1, timestamp: -1 });
+  }
+  await db.collection('sensorpinmappings').createIndex({ pinId: 1 }, { unique: true });
+}

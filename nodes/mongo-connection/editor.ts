@@ -1,0 +1,90 @@
+import type * as EditorClient from '@node-red/editor-client';
+import { splitCredentials } from '../../lib/mongo/uri';
+import { MONGO_CONNECTION_DEFAULTS as D, MONGO_CONNECTION_TYPE, type MongoConnectionConfig } from './types';
+
+declare const RED: EditorClient.RED;
+
+const num = (v: number) => ({ value: v, required: true, validate: RED.validators.number() });
+
+/** Moves a password typed into the URI into the password field; true when it did. */
+function movePasswordOutOfUri(): boolean {
+  const input = $('#node-config-input-uri');
+  let parts;
+  try {
+    parts = splitCredentials(String(input.val() ?? ''));
+  } catch {
+    return false; // not a connection string (yet): validation tells the user
+  }
+  if (parts.password === undefined && parts.username === undefined) return false;
+  input.val(parts.uri);
+  if (parts.username !== undefined) $('#node-config-input-username').val(parts.username);
+  if (parts.password !== undefined) $('#node-config-input-password').val(parts.password);
+  return true;
+}
+
+RED.nodes.registerType<MongoConnectionConfig & EditorClient.NodeProperties, { username: string; password: string; tlsKeyPassword: string }>(MONGO_CONNECTION_TYPE, {
+  category: 'config',
+  color: '#2E8C93',
+  defaults: {
+    name: { value: D.name },
+    mode: { value: D.mode },
+    uri: {
+      value: D.uri,
+      validate(this: { mode?: string }, v: string) {
+        if (this.mode === 'host') return true;
+        try {
+          splitCredentials(v);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    },
+    host: { value: D.host },
+    port: num(D.port),
+    database: { value: D.database },
+    authSource: { value: D.authSource },
+    authMechanism: { value: D.authMechanism },
+    tls: { value: D.tls },
+    tlsCAFile: { value: D.tlsCAFile },
+    tlsCertFile: { value: D.tlsCertFile },
+    tlsKeyFile: { value: D.tlsKeyFile },
+    tlsAllowInvalidCertificates: { value: D.tlsAllowInvalidCertificates },
+    appName: { value: D.appName },
+    maxPoolSize: num(D.maxPoolSize),
+    connectTimeoutMS: num(D.connectTimeoutMS),
+    serverSelectionTimeoutMS: num(D.serverSelectionTimeoutMS),
+    socketTimeoutMS: num(D.socketTimeoutMS),
+    writeConcern: { value: D.writeConcern },
+    journal: { value: D.journal },
+  } as never,
+  credentials: {
+    username: { type: 'text' },
+    password: { type: 'password' },
+    tlsKeyPassword: { type: 'password' },
+  },
+  label(this: MongoConnectionConfig) {
+    if (this.name) return this.name;
+    const target = this.mode === 'host' ? `${this.host}:${this.port}` : (this.uri || '').replace(/^mongodb(\+srv)?:\/\//, '');
+    return `${target}${this.database ? ' / ' + this.database : ''}`;
+  },
+  oneditprepare() {
+    const showMode = () => {
+      const host = $('#node-config-input-mode').val() === 'host';
+      $('.mongo-connection-uri').toggle(!host);
+      $('.mongo-connection-host').toggle(host);
+    };
+    const showTls = () => $('.mongo-connection-tls').toggle($('#node-config-input-tls').is(':checked'));
+    $('#node-config-input-mode').on('change', showMode);
+    $('#node-config-input-tls').on('change', showTls);
+    $('#node-config-input-uri').on('change', () => {
+      if (movePasswordOutOfUri()) $('.mongo-connection-uri-note').show();
+    });
+    showMode();
+    showTls();
+  },
+  oneditsave() {
+    // A password must never be stored in (or exported with) the flow: it goes to the credentials.
+    movePasswordOutOfUri();
+  },
+});
