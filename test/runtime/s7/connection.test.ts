@@ -238,6 +238,43 @@ describe('s7 connection over real S7', function () {
       assert.equal(await sim.connectionCount(), 1, 'the stale socket was dropped, not reused');
     });
 
+    it('backs off exponentially with jitter against a dead port, never waiting longer than the maximum', async () => {
+      const port = sim.port;
+      await sim.stopServer();
+      const conn = open(sim, { port, reconnectMinMs: 100, reconnectMaxMs: 400 });
+      const delays: number[] = [];
+      conn.on('state', (s: string) => {
+        if (s === 'backoff' && conn.retryAt !== undefined) delays.push(conn.retryAt - Date.now());
+      });
+      await sleep(2200);
+      assert.ok(delays.length >= 5, `attempts: ${delays.join(', ')}`);
+      const nominal = [100, 200, 400, 400, 400];
+      nominal.forEach((n, i) => {
+        assert.ok(delays[i] <= n + 5 && delays[i] >= 0.8 * n - 5, `delay ${i}: ${delays[i]} ms, nominal ${n}`);
+      });
+      assert.match(conn.lastError ?? '', /ECONNREFUSED/);
+      assert.equal(await sim.connectionsAccepted(), 0, 'nothing reached the dead port');
+    });
+
+    it('caps concurrent connects process-wide, so silent PLCs cannot take the whole thread pool', async () => {
+      await sim.silence();
+      const many = Array.from({ length: 4 }, () => open(sim, { receiveTimeoutMs: 1500, connectTimeoutMs: 1500 }));
+      let peak = 0;
+      let slowest = 0;
+      const began = Date.now();
+      while (Date.now() - began < 1200) {
+        peak = Math.max(peak, await sim.connectionCount());
+        const t = Date.now();
+        await fs.stat(__filename);
+        slowest = Math.max(slowest, Date.now() - t);
+        await sleep(20);
+      }
+      assert.equal(peak, 2, `2 snap7 connects at once, not more (4 connections waiting), saw ${peak} open sockets`);
+      assert.ok(slowest < 250, `file I/O stayed responsive (slowest ${slowest} ms)`);
+      await Promise.all(many.map((c) => c.close()));
+      await sim.unsilence();
+    });
+
     it('close() leaves no connection behind, whatever the state', async () => {
       const conn = open(sim, { poolSize: 3 });
       await whenState(conn, 'connected');
