@@ -1,0 +1,141 @@
+/**
+ * edge-counter: units from a PLC cycle bit (edges, debounced) or counter register (delta),
+ * per machine, with the counts kept in the context store the user picks.
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { RateLimit, SerialQueue, errorText, loadState, numberSetting, saveState, type ContextStore } from '../../lib/production/adapter';
+import { COUNT_MODES, EDGE_COUNTER_DEFAULTS, EdgeCounter, type CountMode, type EdgeCounterOptions } from '../../lib/production/edge-counter';
+import { KEY_SOURCES, parseCounterInput, type KeySource } from '../../lib/production/edge-input';
+import { InputError } from '../../lib/production/input';
+import { TOPIC_UNITS, type ContractMessage, type UnitEvent } from '../../lib/shared/messages';
+import { EDGE_COUNTER_CONFIG_DEFAULTS, EDGE_COUNTER_TYPE } from './types';
+
+type EdgeCounterDef = NodeDef & Record<string, unknown>;
+
+function optionsOf(def: EdgeCounterDef): EdgeCounterOptions {
+  const d = EDGE_COUNTER_CONFIG_DEFAULTS;
+  return {
+    mode: COUNT_MODES.includes(def.mode as CountMode) ? (def.mode as CountMode) : d.mode,
+    minHighMs: numberSetting(def.minHighMs, d.minHighMs, 0, 3_600_000),
+    minLowMs: numberSetting(def.minLowMs, d.minLowMs, 0, 3_600_000),
+    counterBits: Number(def.counterBits) === 32 ? 32 : 16,
+    maxStep: numberSetting(def.maxStep, EDGE_COUNTER_DEFAULTS.maxStep, 1, 2 ** 31),
+    gapWarnMs: numberSetting(def.gapWarnSeconds, d.gapWarnSeconds, 0.1, 86_400) * 1000,
+  };
+}
+
+/** What msg.reset asks for: every key, one key, or nothing. */
+function resetOf(value: unknown): { all: true } | { key: string } | null {
+  if (value === undefined || value === false) return null;
+  if (value === true) return { all: true };
+  if (typeof value === 'string' && value !== '') return { key: value };
+  throw new InputError(`msg.reset must be true (all keys) or a key string, got ${typeof value}`);
+}
+
+export = function register(RED: NodeAPI): void {
+  function EdgeCounterNode(this: Node, def: EdgeCounterDef): void {
+    RED.nodes.createNode(this, def);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the handlers below outlive `this`
+    const node = this;
+    const options = optionsOf(def);
+    const keyBy: KeySource = KEY_SOURCES.includes(def.keyBy as KeySource) ? (def.keyBy as KeySource) : 'machineId';
+    const store = typeof def.store === 'string' && def.store !== '' ? def.store : undefined;
+    const context = node.context() as unknown as ContextStore;
+    const warnings = new RateLimit(60_000);
+    const statusRate = new RateLimit(1000);
+    const queue = new SerialQueue((err) => node.error(`edge-counter: ${errorText(err)}`));
+    let counter = new EdgeCounter(options);
+
+    const showStatus = (force = false): void => {
+      if (!force && !statusRate.allow('status')) return;
+      const keys = Object.values(counter.state);
+      const total = keys.reduce((sum, k) => sum + k.total, 0);
+      const suppressed = keys.reduce((sum, k) => sum + k.suppressed, 0);
+      const text = `${total} ${RED._('edge-counter.status.units')} · ${keys.length} ${RED._('edge-counter.status.keys')}` +
+        (suppressed ? ` · ${suppressed} ${RED._('edge-counter.status.suppressed')}` : '');
+      node.status({ fill: 'green', shape: 'dot', text });
+    };
+
+    node.status({ fill: 'grey', shape: 'ring', text: 'edge-counter.status.restoring' });
+    void queue.run(async () => {
+      try {
+        counter = new EdgeCounter(options, await loadState(context, store));
+        // What the signal did while stopped is unknown: the next sample of each key is a baseline.
+        counter.rebaseline();
+      } catch (err) {
+        node.error(`edge-counter: restoring the counts from context store "${store ?? 'default'}" failed (${errorText(err)}); counting from 0`);
+      }
+      showStatus(true);
+    });
+
+    node.on('input', (msg: NodeMessage, send, done) => {
+      void queue.run(() => handle(msg, send).then(
+        (errors) => (errors.length > 0 ? done(new Error(errors.join('; '))) : done()),
+        (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+      ));
+    });
+
+    /** Counts one message; returns the problems to report through done(err). */
+    async function handle(msg: NodeMessage, send: (msgs: NodeMessage[][]) => void): Promise<string[]> {
+      const errors: string[] = [];
+      const out: NodeMessage[] = [];
+      let changed = false;
+      try {
+        const reset = resetOf((msg as ContractMessage).reset);
+        if (reset) {
+          counter.reset('key' in reset ? reset.key : undefined);
+          changed = true;
+        }
+      } catch (err) {
+        errors.push(errorText(err));
+      }
+      const input = msg as ContractMessage;
+      const isReadingMessage = input.readings !== undefined || input.signal !== undefined;
+      if (isReadingMessage || input.reset === undefined) {
+        const parsed = parseCounterInput(input, options.mode, keyBy, Date.now());
+        errors.push(...parsed.errors);
+        for (const sample of parsed.samples) {
+          try {
+            const result = counter.sample(sample.key, sample.timestamp, sample.value, sample.field);
+            changed = true;
+            for (const warning of result.warnings) {
+              if (warnings.allow(`${sample.key}\u0000${warning.kind}`)) node.warn(warning.message);
+            }
+            if (result.delta > 0) {
+              const units: UnitEvent = {
+                key: sample.key,
+                ...(sample.machineId ? { machineId: sample.machineId } : {}),
+                ...(sample.sensorId ? { sensorId: sample.sensorId } : {}),
+                delta: result.delta,
+                total: result.total,
+                timestamp: result.timestamp,
+                source: options.mode,
+              };
+              out.push({ topic: TOPIC_UNITS, payload: result.delta, units, timestamp: result.timestamp } as NodeMessage);
+            }
+          } catch (err) {
+            if (!(err instanceof InputError)) throw err;
+            errors.push(err.message);
+          }
+        }
+      }
+      if (changed) {
+        try {
+          await saveState(context, store, counter.state);
+        } catch (err) {
+          errors.push(`saving the counts to context store "${store ?? 'default'}" failed: ${errorText(err)}`);
+        }
+      }
+      if (out.length > 0) send([out]);
+      showStatus();
+      return errors;
+    }
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      // Let queued inputs finish so their counts reach the context store.
+      void queue.run(() => undefined).then(() => done());
+    });
+  }
+
+  RED.nodes.registerType(EDGE_COUNTER_TYPE, EdgeCounterNode as unknown as Parameters<NodeAPI['nodes']['registerType']>[1]);
+};

@@ -1,0 +1,47 @@
+/** Editor for edge-counter: fields per mode, context store choice. */
+import type * as EditorClient from '@node-red/editor-client';
+import { fillStoreSelect, intField, numberField } from '../hourly-aggregator/editor/fields';
+import { EDGE_COUNTER_CONFIG_DEFAULTS, EDGE_COUNTER_TYPE, PRODUCTION_COLOR, type EdgeCounterConfig } from './types';
+
+declare const RED: EditorClient.RED;
+const d = EDGE_COUNTER_CONFIG_DEFAULTS;
+
+RED.nodes.registerType<EdgeCounterConfig>(EDGE_COUNTER_TYPE, {
+  category: 'S7 production',
+  color: PRODUCTION_COLOR,
+  icon: 'edge-counter.svg',
+  inputs: 1,
+  outputs: 1,
+  defaults: {
+    name: { value: d.name },
+    mode: { value: d.mode, required: true },
+    keyBy: { value: d.keyBy, required: true },
+    minHighMs: { value: d.minHighMs, validate: intField(0, 3_600_000) },
+    minLowMs: { value: d.minLowMs, validate: intField(0, 3_600_000) },
+    counterBits: { value: d.counterBits },
+    maxStep: { value: d.maxStep, validate: intField(1, 2 ** 31) },
+    gapWarnSeconds: { value: d.gapWarnSeconds, validate: numberField(0.1, 86_400) },
+    store: { value: d.store },
+  },
+  inputLabels: () => RED._('edge-counter.port.input'),
+  outputLabels: () => RED._('edge-counter.port.output'),
+  paletteLabel: () => RED._('edge-counter.paletteLabel'),
+  label: function () {
+    return this.name || `${RED._('edge-counter.paletteLabel')} (${RED._(`edge-counter.mode.${this.mode}`)})`;
+  },
+  labelStyle: function () {
+    return this.name ? 'node_label_italic' : '';
+  },
+  oneditprepare: function () {
+    fillStoreSelect('#node-input-store', this.store, RED._('edge-counter.label.defaultStore'));
+    const showMode = (): void => {
+      const counter = $('#node-input-mode').val() === 'counter';
+      $('.edge-counter-counter').toggle(counter);
+      $('.edge-counter-edges').toggle(!counter);
+      $('#edge-counter-tip').toggle(!counter);
+    };
+    $('#node-input-mode').on('change', showMode);
+    $('#node-input-counterBits').val(String(this.counterBits));
+    showMode();
+  },
+});

@@ -1,0 +1,75 @@
+/** Editor for hourly-aggregator: time zone with suggestions and a check, timing, state. */
+import type * as EditorClient from '@node-red/editor-client';
+import { fillStoreSelect, numberField } from './editor/fields';
+import { PRODUCTION_COLOR } from '../edge-counter/types';
+import { HOURLY_AGGREGATOR_CONFIG_DEFAULTS, HOURLY_AGGREGATOR_TYPE, type HourlyAggregatorConfig } from './types';
+
+declare const RED: EditorClient.RED;
+const d = HOURLY_AGGREGATOR_CONFIG_DEFAULTS;
+
+function isTimeZone(v: unknown): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: String(v).trim() });
+    return String(v).trim() !== '';
+  } catch {
+    return false;
+  }
+}
+
+RED.nodes.registerType<HourlyAggregatorConfig>(HOURLY_AGGREGATOR_TYPE, {
+  category: 'S7 production',
+  color: PRODUCTION_COLOR,
+  icon: 'hourly-aggregator.svg',
+  inputs: 1,
+  outputs: 2,
+  defaults: {
+    name: { value: d.name },
+    timeZone: { value: d.timeZone, required: true, validate: isTimeZone },
+    powerTimeoutMinutes: { value: d.powerTimeoutMinutes, validate: numberField(0.05, 1440) },
+    cycleTimeoutMinutes: { value: d.cycleTimeoutMinutes, validate: numberField(0.05, 1440) },
+    powerThresholdKw: { value: d.powerThresholdKw, validate: numberField(0, 1e6) },
+    snapshotMinutes: { value: d.snapshotMinutes, validate: numberField(0.05, 60) },
+    graceMinutes: { value: d.graceMinutes, validate: numberField(0, 1440) },
+    tickSeconds: { value: d.tickSeconds, validate: numberField(0.1, 60) },
+    retainHours: { value: d.retainHours, validate: numberField(2, 24 * 31) },
+    zeroFill: { value: d.zeroFill },
+    endStoppageOnPowerLoss: { value: d.endStoppageOnPowerLoss },
+    store: { value: d.store },
+    mongo: { value: d.mongo, type: 'mongo-connection', required: false },
+    timeoutsFromDb: { value: d.timeoutsFromDb },
+  },
+  inputLabels: () => RED._('hourly-aggregator.port.input'),
+  outputLabels: (i: number) => RED._(i === 0 ? 'hourly-aggregator.port.production' : 'hourly-aggregator.port.status'),
+  paletteLabel: () => RED._('hourly-aggregator.paletteLabel'),
+  label: function () {
+    return this.name || `${RED._('hourly-aggregator.paletteLabel')} (${this.timeZone})`;
+  },
+  labelStyle: function () {
+    return this.name ? 'node_label_italic' : '';
+  },
+  oneditprepare: function () {
+    fillStoreSelect('#node-input-store', this.store, RED._('hourly-aggregator.label.defaultStore'));
+    const zones = (Intl as unknown as { supportedValuesOf?: (key: string) => string[] }).supportedValuesOf?.('timeZone') ?? [];
+    const list = $('#hourly-aggregator-zones');
+    for (const zone of zones) list.append($('<option>').val(zone));
+    const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const hint = $('#hourly-aggregator-zone-hint');
+    const showHint = (): void => {
+      const zone = String($('#node-input-timeZone').val()).trim();
+      if (!isTimeZone(zone)) {
+        hint.text(RED._('hourly-aggregator.tip.badZone'));
+        return;
+      }
+      const now = new Intl.DateTimeFormat(undefined, { timeZone: zone, dateStyle: 'medium', timeStyle: 'short' }).format(new Date());
+      hint.text(`${RED._('hourly-aggregator.tip.localNow')} ${now}${zone !== browserZone ? ` · ${RED._('hourly-aggregator.tip.browserZone')} ${browserZone}` : ''}`);
+    };
+    $('#node-input-timeZone').on('input change', showHint);
+    showHint();
+    const showDb = (): void => {
+      const mongo = $('#node-input-mongo').val();
+      $('.hourly-aggregator-db').toggle(typeof mongo === 'string' && mongo !== '' && mongo !== '_ADD_');
+    };
+    $('#node-input-mongo').on('change', showDb);
+    showDb();
+  },
+});

@@ -1,0 +1,23 @@
+/** Editor helpers shared by the edge-counter and hourly-aggregator dialogs. */
+import type * as EditorClient from '@node-red/editor-client';
+
+declare const RED: EditorClient.RED;
+
+export const numberField = (min: number, max: number) => (v: unknown): boolean => {
+  const n = Number(v);
+  return String(v).trim() !== '' && Number.isFinite(n) && n >= min && n <= max;
+};
+
+export const intField = (min: number, max: number) => (v: unknown): boolean => numberField(min, max)(v) && Number.isInteger(Number(v));
+
+/** Fills a select with the context stores configured in settings.js ("" = the default store). */
+export function fillStoreSelect(selector: string, current: string, defaultLabel: string): void {
+  const settings = RED.settings as unknown as { context?: { default?: string; stores?: string[] } };
+  const stores = settings.context?.stores ?? ['memory'];
+  const select = $(selector).empty();
+  select.append($('<option>').val('').text(`${defaultLabel}${settings.context?.default ? ` (${settings.context.default})` : ''}`));
+  for (const store of stores) select.append($('<option>').val(store).text(store));
+  // a store that is no longer configured stays visible, so saving does not silently change it
+  if (current && !stores.includes(current)) select.append($('<option>').val(current).text(`${current} (?)`));
+  select.val(current || '');
+}

@@ -1,0 +1,145 @@
+/**
+ * hourly-aggregator: per machine per plant-local hour, in the application's terms.
+ * Output 1: HourSnapshot (topic "production"); output 2: MachineStatusEvent ("machine-status").
+ * Time advances with the readings' timestamps and with a wall-clock tick.
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { SerialQueue, errorText, loadState, numberSetting, saveState, type ContextStore } from '../../lib/production/adapter';
+import { timeoutsFromConfigDocument } from '../../lib/production/app-config';
+import { HourlyAggregator, type AggregatorOptions, type AggregatorOutput } from '../../lib/production/hourly-aggregator';
+import { parseAggregatorInput } from '../../lib/production/observations';
+import { MINUTE_MS } from '../../lib/production/plant-time';
+import type { MongoConnectionHandle } from '../../lib/mongo/connection-handle';
+import { TOPIC_MACHINE_STATUS, TOPIC_PRODUCTION, type ContractMessage } from '../../lib/shared/messages';
+import { HOURLY_AGGREGATOR_CONFIG_DEFAULTS, HOURLY_AGGREGATOR_TYPE } from './types';
+
+type HourlyAggregatorDef = NodeDef & Record<string, unknown>;
+
+/** How often the application's configs document is read again. */
+const CONFIG_REFRESH_MS = 10 * MINUTE_MS;
+
+function optionsOf(def: HourlyAggregatorDef): AggregatorOptions & { powerThresholdKw: number; tickMs: number } {
+  const d = HOURLY_AGGREGATOR_CONFIG_DEFAULTS;
+  return {
+    timeZone: typeof def.timeZone === 'string' && def.timeZone.trim() !== '' ? def.timeZone.trim() : d.timeZone,
+    powerTimeoutMs: numberSetting(def.powerTimeoutMinutes, d.powerTimeoutMinutes, 0.05, 1440) * MINUTE_MS,
+    cycleTimeoutMs: numberSetting(def.cycleTimeoutMinutes, d.cycleTimeoutMinutes, 0.05, 1440) * MINUTE_MS,
+    snapshotIntervalMs: numberSetting(def.snapshotMinutes, d.snapshotMinutes, 0.05, 60) * MINUTE_MS,
+    graceMs: numberSetting(def.graceMinutes, d.graceMinutes, 0, 1440) * MINUTE_MS,
+    retainMs: numberSetting(def.retainHours, d.retainHours, 2, 24 * 31) * 3_600_000,
+    settleMs: 2000,
+    zeroFill: def.zeroFill === true,
+    endStoppageOnPowerLoss: def.endStoppageOnPowerLoss === true,
+    powerThresholdKw: numberSetting(def.powerThresholdKw, d.powerThresholdKw, 0, 1e6),
+    tickMs: numberSetting(def.tickSeconds, d.tickSeconds, 0.1, 60) * 1000,
+  };
+}
+
+function messagesOf(out: AggregatorOutput): [NodeMessage[], NodeMessage[]] {
+  return [
+    out.snapshots.map((payload) => ({ topic: TOPIC_PRODUCTION, payload }) as NodeMessage),
+    out.statuses.map((payload) => ({ topic: TOPIC_MACHINE_STATUS, payload }) as NodeMessage),
+  ];
+}
+
+export = function register(RED: NodeAPI): void {
+  function HourlyAggregatorNode(this: Node, def: HourlyAggregatorDef): void {
+    RED.nodes.createNode(this, def);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the handlers below outlive `this`
+    const node = this;
+    const options = optionsOf(def);
+    const store = typeof def.store === 'string' && def.store !== '' ? def.store : undefined;
+    const context = node.context() as unknown as ContextStore;
+    const queue = new SerialQueue((err) => node.error(`hourly-aggregator: ${errorText(err)}`));
+    let aggregator: HourlyAggregator;
+    try {
+      aggregator = new HourlyAggregator(options, Date.now);
+    } catch (err) {
+      node.error(`hourly-aggregator: ${errorText(err)}`);
+      node.status({ fill: 'red', shape: 'ring', text: errorText(err) });
+      node.on('input', (_msg: NodeMessage, _send: unknown, done: (err?: Error) => void) => done(new Error(`not running: ${errorText(err)}`)));
+      return;
+    }
+    let lastStatusAt = 0;
+
+    const showStatus = (force = false): void => {
+      const now = Date.now();
+      if (!force && now - lastStatusAt < 1000) return;
+      lastStatusAt = now;
+      node.status({ fill: 'green', shape: 'dot', text: `${aggregator.machineCount} ${RED._('hourly-aggregator.status.machines')} · ${aggregator.zone.timeZone}` });
+    };
+
+    /** Sends what the aggregator produced and stores its state. */
+    const emit = async (out: AggregatorOutput, send: (msgs: NodeMessage[][]) => void): Promise<string[]> => {
+      const [snapshots, statuses] = messagesOf(out);
+      if (snapshots.length > 0 || statuses.length > 0) send([snapshots, statuses]);
+      try {
+        await saveState(context, store, aggregator.state);
+        return [];
+      } catch (err) {
+        return [`saving open hours to context store "${store ?? 'default'}" failed: ${errorText(err)}`];
+      }
+    };
+
+    node.status({ fill: 'grey', shape: 'ring', text: 'hourly-aggregator.status.restoring' });
+    void queue.run(async () => {
+      try {
+        aggregator = new HourlyAggregator(options, Date.now, await loadState(context, store));
+      } catch (err) {
+        node.error(`hourly-aggregator: restoring open hours from context store "${store ?? 'default'}" failed (${errorText(err)}); starting empty`);
+      }
+      showStatus(true);
+    });
+
+    const mongo = typeof def.mongo === 'string' && def.mongo !== '' ? (RED.nodes.getNode(def.mongo) as unknown as MongoConnectionHandle | null) : null;
+    const readTimeouts = (): void => {
+      if (!mongo || def.timeoutsFromDb !== true) return;
+      mongo
+        .getDb()
+        .then((db) => db.collection('configs').findOne({}))
+        .then((doc) => {
+          const t = timeoutsFromConfigDocument(doc, options);
+          void queue.run(() => aggregator.setTimeouts(t.powerTimeoutMs, t.cycleTimeoutMs));
+        })
+        .catch((err: unknown) => node.warn(`reading the timeouts from the configs collection failed, keeping ${options.powerTimeoutMs / MINUTE_MS}/${options.cycleTimeoutMs / MINUTE_MS} min: ${mongo.redact(errorText(err))}`));
+    };
+    readTimeouts();
+    const configTimer = setInterval(readTimeouts, CONFIG_REFRESH_MS);
+
+    const tickTimer = setInterval(() => {
+      void queue.run(async () => {
+        const errors = await emit(aggregator.tick(), (msgs) => node.send(msgs));
+        for (const error of errors) node.error(error);
+        showStatus();
+      });
+    }, options.tickMs);
+
+    node.on('input', (msg: NodeMessage, send, done) => {
+      void queue.run(async () => {
+        try {
+          const parsed = parseAggregatorInput(msg as ContractMessage, Date.now(), aggregator.window, options);
+          const out: AggregatorOutput = { snapshots: [], statuses: [] };
+          for (const obs of parsed.observations) {
+            const result = aggregator.observe(obs);
+            out.snapshots.push(...result.snapshots);
+            out.statuses.push(...result.statuses);
+          }
+          const errors = [...parsed.errors, ...(await emit(out, send))];
+          showStatus();
+          if (errors.length > 0) done(new Error(errors.join('; ')));
+          else done();
+        } catch (err) {
+          done(err instanceof Error ? err : new Error(String(err)));
+        }
+      });
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      clearInterval(tickTimer);
+      clearInterval(configTimer);
+      void queue.run(() => saveState(context, store, aggregator.state)).then(() => done());
+    });
+  }
+
+  RED.nodes.registerType(HOURLY_AGGREGATOR_TYPE, HourlyAggregatorNode as unknown as Parameters<NodeAPI['nodes']['registerType']>[1]);
+};

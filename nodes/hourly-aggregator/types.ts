@@ -1,0 +1,41 @@
+/** The hourly-aggregator node's settings (shared by runtime and editor). */
+export interface HourlyAggregatorConfig {
+  name: string;
+  /** IANA time zone of the plant, e.g. "Europe/Berlin". */
+  timeZone: string;
+  powerTimeoutMinutes: number;
+  cycleTimeoutMinutes: number;
+  /** Analog power at or above this many kW means "powered". */
+  powerThresholdKw: number;
+  snapshotMinutes: number;
+  graceMinutes: number;
+  tickSeconds: number;
+  retainHours: number;
+  zeroFill: boolean;
+  endStoppageOnPowerLoss: boolean;
+  /** Context store for open hours ("" = the default store). */
+  store: string;
+  /** Optional mongo-connection config node. */
+  mongo: string;
+  /** Read the timeouts from the application's configs document (needs mongo). */
+  timeoutsFromDb: boolean;
+}
+
+export const HOURLY_AGGREGATOR_CONFIG_DEFAULTS: HourlyAggregatorConfig = {
+  name: '',
+  timeZone: 'UTC',
+  powerTimeoutMinutes: 5,
+  cycleTimeoutMinutes: 2,
+  powerThresholdKw: 0.5,
+  snapshotMinutes: 1,
+  graceMinutes: 2,
+  tickSeconds: 5,
+  retainHours: 24,
+  zeroFill: false,
+  endStoppageOnPowerLoss: false,
+  store: '',
+  mongo: '',
+  timeoutsFromDb: false,
+};
+
+export const HOURLY_AGGREGATOR_TYPE = 'hourly-aggregator';
