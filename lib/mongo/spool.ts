@@ -50,7 +50,7 @@ export class Spool<T> {
         if (!line) continue;
         let parsed: AddLine<T> | AckLine;
         try {
-          parsed = this.ejson.parse(line, { relaxed: false }) as AddLine<T> | AckLine;
+          parsed = this.ejson.parse(line, { relaxed: true }) as AddLine<T> | AckLine;
         } catch {
           this.corruptLines++;
           continue;
@@ -66,7 +66,7 @@ export class Spool<T> {
   add(entry: SpooledEntry<T>): void {
     this.live.set(entry.seq, entry);
     const line: AddLine<T> = { a: entry.seq, l: entry.lane, b: entry.bytes, i: entry.item, ...(entry.key === undefined ? {} : { k: entry.key }) };
-    this.push(this.ejson.stringify(line, { relaxed: false }));
+    this.push(this.ejson.stringify(line, { relaxed: true }));
   }
 
   ack(seqs: number[]): void {
@@ -98,7 +98,7 @@ export class Spool<T> {
     const tmp = `${this.file}.tmp`;
     const fd = openSync(tmp, 'w');
     const lines = [...this.live.values()].map((e) =>
-      this.ejson.stringify({ a: e.seq, l: e.lane, b: e.bytes, i: e.item, ...(e.key === undefined ? {} : { k: e.key }) }, { relaxed: false }),
+      this.ejson.stringify({ a: e.seq, l: e.lane, b: e.bytes, i: e.item, ...(e.key === undefined ? {} : { k: e.key }) }, { relaxed: true }),
     );
     if (lines.length) writeSync(fd, lines.join('\n') + '\n');
     fsyncSync(fd);

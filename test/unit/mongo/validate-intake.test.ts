@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { intakeMessage, type SignalItem } from '../../../lib/mongo/intake';
+import { MONGO_SINK_DEFAULTS, sinkConfigProblems, type MongoSinkConfig } from '../../../lib/mongo/sink-config';
+import { ValidationError, assertSafeValue, requireObjectIdHex } from '../../../lib/mongo/validate';
+
+const M = 'aaaaaaaaaaaaaaaaaaaaaaaa';
+const S = 'bbbbbbbbbbbbbbbbbbbbbbbb';
+let n = 0;
+const newId = (): string => (++n).toString(16).padStart(24, '0');
+const config = (over: Partial<MongoSinkConfig> = {}): MongoSinkConfig => ({ ...MONGO_SINK_DEFAULTS, ...over });
+const signal = { name: 'cycle', address: 'DQ.1', dataType: 'BOOL', kind: 'unit-cycle' as const, machineId: M, sensorId: S };
+
+describe('mongo validate', () => {
+  it('rejects operator keys, dotted keys, NaN and Infinity, naming the field', () => {
+    assert.throws(() => assertSafeValue({ a: { $where: '1' } }, 'payload'), /^ValidationError: payload\.a\.\$where: keys must not start with "\$"/);
+    assert.throws(() => assertSafeValue({ 'a.b': 1 }, 'payload'), /payload\.a\.b: keys must not contain "\."/);
+    assert.throws(() => assertSafeValue({ x: [1, NaN] }, 'payload'), /payload\.x\.1: NaN is not a finite number/);
+    assert.throws(() => assertSafeValue({ x: -Infinity }, 'payload'), /payload\.x: -Infinity/);
+    assert.deepEqual(assertSafeValue({ ok: [1, 'a', null, new Date(0)] }, 'payload'), { ok: [1, 'a', null, new Date(0)] });
+  });
+
+  it('accepts an ObjectId only as 24 hex digits', () => {
+    assert.equal(requireObjectIdHex('AAAAAAAAAAAAAAAAAAAAAAAA', 'f'), M);
+    assert.throws(() => requireObjectIdHex('machine-1', 'payload.machineId'), /payload\.machineId: expected an ObjectId as 24 hex digits, got "machine-1"/);
+    assert.throws(() => requireObjectIdHex(12, 'x'), ValidationError);
+  });
+});
+
+describe('mongo intake', () => {
+  it('turns a per-signal reading into a history item with 0/1 for a bit', () => {
+    const intake = intakeMessage({ signal, payload: true, quality: 'good', timestamp: 1000 }, config(), newId);
+    assert.equal(intake.items.length, 1);
+    const item = intake.items[0] as SignalItem;
+    assert.equal(item.kind, 'history');
+    assert.equal(item.collection, 'signaldatas');
+    assert.equal(item.value, 1);
+    assert.equal(item.timestamp, 1000);
+    assert.match(item.id!, /^[0-9a-f]{24}$/);
+  });
+
+  it('writes both history and latest into two collections when asked', () => {
+    const intake = intakeMessage({ signal, payload: 0, timestamp: 5 }, config({ signalMode: 'both', latestCollection: 'latest' }), newId);
+    assert.deepEqual(intake.items.map((i) => `${i.kind}:${i.collection}`), ['history:signaldatas', 'latest:latest']);
+    assert.deepEqual(sinkConfigProblems(config({ signalMode: 'both' })), [
+      'history and latest values need different collections (an upsert by sensorId would overwrite a history document)',
+    ]);
+  });
+
+  it('skips bad quality and signals without application ids, and names a bad reading of a cycle', () => {
+    const readings = [
+      { signal, value: 1, quality: 'good' as const, timestamp: 1 },
+      { signal, value: 1, quality: 'bad' as const, timestamp: 1 },
+      { signal: { ...signal, sensorId: undefined, machineId: undefined, name: 'temp' }, value: 20, quality: 'good' as const, timestamp: 1 },
+      { signal: { ...signal, sensorId: 'nope' }, value: 1, quality: 'good' as const, timestamp: 1 },
+      { signal, value: NaN, quality: 'good' as const, timestamp: 1 },
+    ];
+    const intake = intakeMessage({ readings }, config(), newId);
+    assert.equal(intake.items.length, 1);
+    assert.deepEqual(intake.skipped, ['cycle: bad quality', 'temp: no sensorId/machineId (not an application sensor)']);
+    assert.deepEqual(intake.errors.map((e) => e.field), ['readings.3.signal.sensorId', 'readings.4.value']);
+  });
+
+  it('throws for a message that carries nothing writable', () => {
+    assert.throws(() => intakeMessage({ payload: { a: 1 } }, config(), newId), /^ValidationError: msg: not a reading/);
+    assert.throws(() => intakeMessage({ signal, payload: NaN, timestamp: 1 }, config(), newId), /payload: NaN is not a finite number/);
+    assert.throws(() => intakeMessage({ topic: 'machine-status', payload: { machineId: M, status: 'broken' } }, config(), newId), /payload\.status: expected one of running, stoppage, stopped_yet_producing, inactive/);
+    assert.throws(() => intakeMessage({ topic: 'production', payload: { machineId: M, date: '2026-02-30', hour: 1, revision: 1 } }, config(), newId), /payload\.date/);
+  });
+
+  it('takes generic documents, checks ObjectId fields and upsert keys', () => {
+    const c = config({ generic: true, genericCollection: 'events', genericObjectIdFields: 'machineId' });
+    const [item] = intakeMessage({ payload: { machineId: M, note: 'x' } }, c, newId).items;
+    assert.equal(item.kind, 'generic');
+    assert.throws(() => intakeMessage({ payload: { machineId: 'm1' } }, c, newId), /payload\.machineId: expected an ObjectId/);
+    assert.throws(() => intakeMessage({ payload: [{ ok: 1 }, { $set: 1 }] }, c, newId), /payload\.1\.\$set/);
+    const up = config({ generic: true, genericOperation: 'upsert', genericKey: 'code', genericCollection: '' });
+    assert.throws(() => intakeMessage({ collection: 'molds', payload: { name: 'x' } }, up, newId), /payload\.code: upsert key field missing/);
+    assert.throws(() => intakeMessage({ collection: 'system.users', payload: { code: 1 } }, up, newId), /msg\.collection: collection name must not start with "system\."/);
+  });
+});
