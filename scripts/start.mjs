@@ -10,12 +10,15 @@ import { startSimulator } from './demo/simulator.mjs';
 import { startLocalDatabase } from './demo/database.mjs';
 
 const require = createRequire(import.meta.url);
-const { prepareUserDir, startNodeRed } = require('./demo/node-red.cjs');
+const { prepareUserDir, stagePackage, startNodeRed } = require('./demo/node-red.cjs');
 const { seedIfEmpty } = require('./demo/seed.cjs');
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// The build to run: dist/ (what `npm start` builds), or BUILD_DIR for a developer's own build
+// directory (OUT_DIR of scripts/build.mjs).
+const buildDir = path.resolve(root, process.env.BUILD_DIR ?? 'dist');
 // The simulator's demo preset: which machine has its power and cycle bits on which pin.
-const { DEMO_MACHINES } = require(path.join(root, 'dist', 'sim', 'cli.js'));
+const { DEMO_MACHINES } = require(path.join(buildDir, 'sim', 'cli.js'));
 const args = new Set(process.argv.slice(2));
 const say = (text) => console.log(`[start] ${text}`);
 
@@ -45,7 +48,7 @@ async function main() {
     env.PLC_PORT = process.env.PLC_PORT ?? '102';
     say(`PLC: ${env.PLC_HOST}:${env.PLC_PORT} (PLC_HOST given, no simulator)`);
   } else {
-    const sim = await startSimulator(root);
+    const sim = await startSimulator(buildDir);
     stoppers.push(sim.stop);
     env.PLC_HOST = '127.0.0.1';
     env.PLC_PORT = String(sim.port);
@@ -71,7 +74,8 @@ async function main() {
     : 'the database already holds a plant configuration: left as it is');
 
   const userDir = path.join(root, '.node-red-data');
-  prepareUserDir({ userDir, packageDir: root, flowSource: path.join(root, 'flows', 'default-flow.json'), keepFlows: args.has('--keep-flows'), settings: nodeRedSettings });
+  const packageDir = buildDir === path.join(root, 'dist') ? root : stagePackage(root, buildDir, path.join(userDir, 'package'));
+  prepareUserDir({ userDir, packageDir, flowSource: path.join(root, 'flows', 'default-flow.json'), keepFlows: args.has('--keep-flows'), settings: nodeRedSettings });
   const port = Number(process.env.NODE_RED_PORT ?? 1880);
   const nodeRed = await startNodeRed({
     userDir,

@@ -1,10 +1,10 @@
-// The demo's PLC: the simulator's CLI (dist/sim/cli.js --demo) in a child process on a free
+// The demo's PLC: the simulator's CLI (<build>/sim/cli.js --demo) in a child process on a free
 // loopback port. Resolves to what the simulator announces ({ port, machines }) and stop().
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
-export function startSimulator(root, { args = ['--demo'], onLog = (line) => console.log(`[plc-sim] ${line}`) } = {}) {
-  const child = spawn(process.execPath, [path.join(root, 'dist', 'sim', 'cli.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startSimulator(buildDir, { args = ['--demo'], onLog = (line) => console.log(`[plc-sim] ${line}`) } = {}) {
+  const child = spawn(process.execPath, [path.join(buildDir, 'sim', 'cli.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let exited = false;
   const exitedPromise = new Promise((resolve) => child.once('exit', (code, signal) => { exited = true; resolve({ code, signal }); }));
   const stop = async () => {

@@ -1,22 +1,43 @@
 /**
  * Preloaded into the Node-RED process of the end-to-end test (`node -r`): time runs
- * CLOCK_SPEED times faster from the instant CLOCK_START (epoch ms). Date, performance.now and
+ * CLOCK_SPEED times faster, and read CLOCK_START (epoch ms) at the real instant CLOCK_REAL_START
+ * (default: when this loads), so the test process can compute the same clock with
+ * acceleratedNow(). Date, performance.now and
  * every timer are scaled together, so the nodes run their production code paths (clock-anchored
  * reads, minute accounting, hour closing) and a simulated hour passes in a fraction of one.
  * Not part of the package: tests only.
  */
 import { performance } from 'node:perf_hooks';
 
-const speed = Number(process.env.CLOCK_SPEED ?? '1');
-const start = Number(process.env.CLOCK_START ?? String(Date.now()));
+export interface ClockSettings { speed: number; start: number; realStart: number }
 
-if (speed !== 1 || process.env.CLOCK_START) {
+/** The accelerated time at real instant `realNow` (epoch ms). */
+export function acceleratedNow(clock: ClockSettings, realNow: number): number {
+  return Math.floor(clock.start + (realNow - clock.realStart) * clock.speed);
+}
+
+/** The real instant at which the accelerated clock shows `at`. */
+export function realInstantOf(clock: ClockSettings, at: number): number {
+  return clock.realStart + (at - clock.start) / clock.speed;
+}
+
+/** The environment that makes a preloaded process run on `clock`. */
+export function clockEnvironment(clock: ClockSettings): Record<string, string> {
+  return { CLOCK_SPEED: String(clock.speed), CLOCK_START: String(clock.start), CLOCK_REAL_START: String(clock.realStart) };
+}
+
+if (process.env.CLOCK_START) {
   const RealDate = Date;
   const realNow = RealDate.now.bind(RealDate);
   const realPerfNow = performance.now.bind(performance);
-  const realStart = realNow();
+  const clock: ClockSettings = {
+    speed: Number(process.env.CLOCK_SPEED ?? '1'),
+    start: Number(process.env.CLOCK_START),
+    realStart: Number(process.env.CLOCK_REAL_START ?? String(realNow())),
+  };
+  const speed = clock.speed;
   const perfStart = realPerfNow();
-  const fakeNow = (): number => Math.floor(start + (realNow() - realStart) * speed);
+  const fakeNow = (): number => acceleratedNow(clock, realNow());
 
   class AcceleratedDate extends RealDate {
     constructor(...args: unknown[]) {
