@@ -11,7 +11,7 @@
  * (7.x) for the others.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -109,7 +109,10 @@ export class DedicatedMongoServer {
   private port = 0;
   info: MongoServerInfo | undefined;
 
-  constructor(readonly name: string) {}
+  /** `port`: listen there (e.g. one a flow was configured with before the server existed). */
+  constructor(readonly name: string, port = 0) {
+    this.port = port;
+  }
 
   get uri(): string {
     if (!this.info) throw new Error(`${this.name} was never started`);
@@ -135,6 +138,36 @@ export class DedicatedMongoServer {
   async dispose(): Promise<void> {
     await this.stop();
     rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Connections the server holds open, counted on the server's side: its established sockets on
+ * its port from /proc/net/tcp for a local server (no client of our own disturbs the count), else
+ * serverStatus().connections.current minus the asking connection.
+ */
+export async function serverSideConnections(server: MongoServerInfo): Promise<number> {
+  const first = /^mongodb:\/\/(?:[^@/]*@)?([^,/:]+)(?::(\d+))?[/,]?/.exec(server.uri);
+  const [hostname, port] = first ? [first[1], first[2]] : ['', ''];
+  if (/^(127\.|localhost$)/.test(hostname) && existsSync('/proc/net/tcp')) {
+    const hexPort = Number(port || 27017).toString(16).toUpperCase().padStart(4, '0');
+    let count = 0;
+    for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      if (!existsSync(file)) continue;
+      for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+        const cols = line.trim().split(/\s+/);
+        // local_address is "IP:PORT" in hex; state 01 is ESTABLISHED.
+        if (cols.length > 3 && cols[1].endsWith(`:${hexPort}`) && cols[3] === '01') count++;
+      }
+    }
+    return count;
+  }
+  const client = new (driverModule(server).MongoClient)(server.uri);
+  try {
+    const status = await client.db('admin').command({ serverStatus: 1 });
+    return (status.connections as { current: number }).current - 1;
+  } finally {
+    await client.close();
   }
 }
 
