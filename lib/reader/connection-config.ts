@@ -69,6 +69,12 @@ export const PLC_FAMILY_PRESETS: Record<Exclude<PlcFamily, 'custom'>, FamilyPres
 
 export const PDU_SIZES = [240, 480, 960] as const;
 
+/** A field holding only an environment variable reference, ${NAME}: Node-RED substitutes it at deploy. */
+export const ENV_REFERENCE = /^\$\{[^}]+\}$/;
+
+/** An editor validator that also accepts an ${ENV} reference. */
+export const orEnv = (check: (v: unknown) => boolean) => (v: unknown): boolean => ENV_REFERENCE.test(String(v).trim()) || check(v);
+
 /** "0x0100", "0100", "100h" -> 256. */
 export function parseTsap(text: string): number {
   const t = text.trim().replace(/^0x/i, '').replace(/h$/i, '');
@@ -77,7 +83,9 @@ export function parseTsap(text: string): number {
 }
 
 function integer(settings: PlcConnectionSettings, key: keyof PlcConnectionSettings, min: number, max: number): number {
-  const raw = settings[key] ?? CONNECTION_DEFAULTS[key];
+  // an empty field (e.g. an unset ${ENV} in the default flow) means the default
+  const given = settings[key];
+  const raw = given === undefined || given === null || String(given).trim() === '' ? CONNECTION_DEFAULTS[key] : given;
   const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
   if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${key} must be an integer from ${min} to ${max}, got "${String(raw)}"`);
   return n;
@@ -86,8 +94,9 @@ function integer(settings: PlcConnectionSettings, key: keyof PlcConnectionSettin
 /** Validates dialog settings; throws an Error naming the field that is wrong. */
 export function toConnectionOptions(input: Partial<PlcConnectionSettings>): S7ConnectionOptions {
   const settings: PlcConnectionSettings = { ...CONNECTION_DEFAULTS, ...input };
+  if (!settings.connectionType) settings.connectionType = CONNECTION_DEFAULTS.connectionType;
   const host = String(settings.host ?? '').trim();
-  if (!host) throw new Error('host is empty');
+  if (!host) throw new Error('host is empty (in the default flow: set PLC_HOST)');
   if (!/^[A-Za-z0-9.:_-]+$/.test(host)) throw new Error(`host "${host}" is not a host name or IP address`);
   const options: S7ConnectionOptions = {
     host,
@@ -108,8 +117,8 @@ export function toConnectionOptions(input: Partial<PlcConnectionSettings>): S7Co
     throw new Error(`reconnectMaxMs (${options.reconnectMaxMs}) is below reconnectMinMs (${options.reconnectMinMs})`);
   }
   if (settings.addressing === 'tsap') {
-    options.localTSAP = parseTsap(String(settings.localTSAP ?? ''));
-    options.remoteTSAP = parseTsap(String(settings.remoteTSAP ?? ''));
+    options.localTSAP = parseTsap(String(settings.localTSAP || CONNECTION_DEFAULTS.localTSAP));
+    options.remoteTSAP = parseTsap(String(settings.remoteTSAP || CONNECTION_DEFAULTS.remoteTSAP));
   } else {
     options.rack = integer(settings, 'rack', 0, 7);
     options.slot = integer(settings, 'slot', 0, 31);

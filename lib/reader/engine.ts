@@ -142,6 +142,8 @@ export class ReaderEngine {
       async (id) => {
         const group = groups.get(id);
         if (!group) return;
+        // no readings before the first connect has had its chance: a deploy is not an outage
+        if (this.connection.state === 'connecting') return;
         const msgs = await this.cycle(group, false);
         if (msgs.length > 0) this.callbacks.emit(msgs);
       },

@@ -1,14 +1,15 @@
 /** Editor for the plc-connection config node: presets per PLC family, rack/slot or TSAP, status. */
 import type * as EditorClient from '@node-red/editor-client';
+import { orEnv } from '../../lib/reader/connection-config';
 import { CONNECTION_DEFAULTS, PLC_COLOR, PLC_CONNECTION_TYPE, PLC_FAMILY_PRESETS, type PlcConnectionConfig, type PlcFamily } from './types';
 
 declare const RED: EditorClient.RED;
 
-const intIn = (min: number, max: number) => (v: unknown): boolean => {
+const intIn = (min: number, max: number) => orEnv((v) => {
   const n = Number(v);
   return Number.isInteger(n) && n >= min && n <= max;
-};
-const tsap = (v: unknown): boolean => /^(0x)?[0-9a-f]{1,4}h?$/i.test(String(v).trim());
+});
+const tsap = orEnv((v) => /^(0x)?[0-9a-f]{1,4}h?$/i.test(String(v).trim()));
 const d = CONNECTION_DEFAULTS;
 
 RED.nodes.registerType<PlcConnectionConfig>(PLC_CONNECTION_TYPE, {
@@ -17,7 +18,7 @@ RED.nodes.registerType<PlcConnectionConfig>(PLC_CONNECTION_TYPE, {
   defaults: {
     name: { value: '' },
     family: { value: d.family },
-    host: { value: d.host, required: true, validate: (v: string) => /^[A-Za-z0-9.:_-]+$/.test(String(v).trim()) },
+    host: { value: d.host, required: true, validate: orEnv((v) => /^[A-Za-z0-9.:_-]+$/.test(String(v).trim())) },
     port: { value: d.port, required: true, validate: intIn(1, 65535) },
     addressing: { value: d.addressing },
     rack: { value: d.rack, validate: intIn(0, 7) },

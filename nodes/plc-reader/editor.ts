@@ -4,6 +4,7 @@
  * "test connection / read now" showing live values while editing.
  */
 import type * as EditorClient from '@node-red/editor-client';
+import { orEnv } from '../../lib/reader/connection-config';
 import { exportSignalsCsv, importSignalsCsv } from '../../lib/reader/csv';
 import { checkRow, parsePinMap, type SignalRow } from '../../lib/reader/signals';
 import { SIGNAL_KINDS, type SignalKind } from '../../lib/shared/messages';
@@ -85,9 +86,9 @@ RED.nodes.registerType<PlcReaderConfig>(PLC_READER_TYPE, {
         return Array.isArray(value) && value.every((r: SignalRow) => checkRow(r, map).length === 0);
       },
     },
-    intervalMs: { value: PLC_READER_DEFAULTS.intervalMs, required: true, validate: (v: unknown) => Number(v) >= MIN_INTERVAL_MS },
+    intervalMs: { value: PLC_READER_DEFAULTS.intervalMs, required: true, validate: orEnv((v) => Number(v) >= MIN_INTERVAL_MS) },
     outputMode: { value: PLC_READER_DEFAULTS.outputMode },
-    heartbeatS: { value: PLC_READER_DEFAULTS.heartbeatS, validate: (v: unknown) => Number(v) >= 0 },
+    heartbeatS: { value: PLC_READER_DEFAULTS.heartbeatS, validate: orEnv((v) => Number(v) >= 0) },
     mongo: {
       value: '', type: 'mongo-connection',
       required: false,
@@ -95,9 +96,9 @@ RED.nodes.registerType<PlcReaderConfig>(PLC_READER_TYPE, {
         return (this as { source?: string }).source === 'table' || !!v;
       },
     },
-    mappingRefreshS: { value: PLC_READER_DEFAULTS.mappingRefreshS, validate: (v: unknown) => Number(v) >= 1 },
-    mappingIntervalMs: { value: PLC_READER_DEFAULTS.mappingIntervalMs, validate: (v: unknown) => Number(v) === 0 || Number(v) >= MIN_INTERVAL_MS },
-    pinMap: { value: PLC_READER_DEFAULTS.pinMap, validate: (v: unknown) => pinMapOf(v) !== undefined },
+    mappingRefreshS: { value: PLC_READER_DEFAULTS.mappingRefreshS, validate: orEnv((v) => Number(v) >= 1) },
+    mappingIntervalMs: { value: PLC_READER_DEFAULTS.mappingIntervalMs, validate: orEnv((v) => Number(v) === 0 || Number(v) >= MIN_INTERVAL_MS) },
+    pinMap: { value: PLC_READER_DEFAULTS.pinMap, validate: orEnv((v) => pinMapOf(v) !== undefined) },
   },
   inputs: 1,
   outputs: 1,

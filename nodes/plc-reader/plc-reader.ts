@@ -114,9 +114,20 @@ export = function register(RED: NodeAPI): void {
     const statusTimer = setInterval(updateStatus, STATUS_REFRESH_MS);
     connection.on('state', updateStatus);
 
+    // the schedule starts once the first connect has succeeded or failed, so a deploy does
+    // not begin with a cycle of "not connected" readings
+    let closed = false;
+    const startWhenSettled = (): void => {
+      if (closed || connection.state === 'connecting') return;
+      connection.off('state', startWhenSettled);
+      engine.start().catch((err: Error) => this.error(`starting: ${err.message}`));
+    };
     applySignals()
-      .then(() => engine.start())
-      .then(() => poller?.start())
+      .then(() => {
+        connection.on('state', startWhenSettled);
+        startWhenSettled();
+        poller?.start();
+      })
       .catch((err: Error) => this.error(`starting: ${err.message}`));
     updateStatus();
 
@@ -142,8 +153,10 @@ export = function register(RED: NodeAPI): void {
     });
 
     this.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
       clearInterval(statusTimer);
       connection.off('state', updateStatus);
+      connection.off('state', startWhenSettled);
       Promise.all([poller?.stop(), engine.stop()])
         .then(() => shared.release(this.id))
         .catch((err: Error) => this.warn(`closing: ${err.message}`))

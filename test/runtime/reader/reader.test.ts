@@ -1,0 +1,286 @@
+/**
+ * plc-connection + plc-reader in a real Node-RED runtime, reading a simulated PLC (a child
+ * process running node-snap7's S7Server) over real S7 on loopback.
+ */
+import assert from 'node:assert/strict';
+import type { EventEmitter } from 'node:events';
+import type { Node } from 'node-red';
+import type { ContractMessage, Reading } from '../../../lib/shared/messages';
+import type { SignalRow } from '../../../lib/reader/signals';
+import plcConnection = require('../../../nodes/plc-connection/plc-connection');
+import plcReader = require('../../../nodes/plc-reader/plc-reader');
+import { helper } from '../../helpers/node-red';
+import { MACHINE_DB_LAYOUT, PROCESS_LAYOUT, sampleAddress, startSimulator, type MachineSim, type SimulatorHandle } from '../../helpers/simulator';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const MACHINE = '65f000000000000000000001';
+const SENSOR = '65f0000000000000000000a1';
+
+async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 8000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
+// DQ.0..DQ.7 = power and cycle bits of four machines in four different states
+const MACHINES: MachineSim[] = [
+  { name: 'm1', db: 1, powerPin: 0, cyclePin: 1, scenario: 'running', cycleTimeMs: 400, pulseWidthMs: 150, powerKw: 12.5 },
+  { name: 'm2', db: 2, powerPin: 2, cyclePin: 3, scenario: 'stopped-powered', powerKw: 10 },
+  { name: 'm3', db: 3, powerPin: 4, cyclePin: 5, scenario: 'off' },
+  { name: 'm4', db: 4, powerPin: 6, cyclePin: 7, scenario: 'producing-unpowered', cycleTimeMs: 400, pulseWidthMs: 150 },
+];
+
+/** A row for every sample of every S7 type in DB1, plus power and counter with the application's identity. */
+const sampleRows: SignalRow[] = Object.entries(MACHINE_DB_LAYOUT.samples).map(([name, s]) => ({
+  name, address: sampleAddress(1, s), dataType: s.dataType, kind: 'other',
+}));
+const powerRow: SignalRow = { name: 'm1 power', address: 'DB1.DBD0', dataType: 'REAL', kind: 'power', machineId: MACHINE, sensorId: SENSOR };
+const expected: Record<string, unknown> = Object.fromEntries(Object.entries(MACHINE_DB_LAYOUT.samples).map(([n, s]) => [n, s.value]));
+
+interface Harness {
+  reader: Node;
+  messages: ContractMessage[];
+  errors: unknown[][];
+  statuses: { text?: string }[];
+}
+
+describe('plc-reader against the PLC simulator', function () {
+  this.timeout(60_000);
+  let sim: SimulatorHandle;
+
+  before(async () => {
+    sim = await startSimulator({ pduSize: 240, machines: MACHINES });
+  });
+  after(async () => {
+    await sim?.close();
+  });
+  afterEach(async () => {
+    await helper.unload();
+  });
+
+  const connection = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+    id: 'conn', type: 'plc-connection', name: 'sim', family: 'S7-1200/1500', host: '127.0.0.1', port: String(sim.port),
+    addressing: 'rack-slot', rack: '0', slot: '1', connectionType: 'PG', pduSize: '480', connectTimeoutMs: '1000',
+    receiveTimeoutMs: '1000', reconnectMinMs: '200', reconnectMaxMs: '1000', poolSize: '1', maxGap: '16', ...extra,
+  });
+
+  async function load(reader: Record<string, unknown>, conn: Record<string, unknown> = connection()): Promise<Harness> {
+    const flow = [
+      conn,
+      { id: 'reader', type: 'plc-reader', name: 'PLC reader', connection: 'conn', source: 'table', intervalMs: 5000,
+        outputMode: 'per-signal', heartbeatS: 0, mappingRefreshS: 60, mappingIntervalMs: 0, pinMap: '', mongo: '', wires: [['out']], ...reader },
+      { id: 'out', type: 'helper' },
+    ];
+    await helper.load([plcConnection, plcReader], flow as Parameters<typeof helper.load>[1]);
+    const h: Harness = { reader: helper.getNode('reader'), messages: [], errors: [], statuses: [] };
+    helper.getNode('out').on('input', (msg: ContractMessage) => h.messages.push(msg));
+    const events = h.reader as unknown as EventEmitter;
+    events.on('call:error', (call: { args: unknown[] }) => h.errors.push(call.args));
+    events.on('call:status', (call: { args: [{ text?: string }] }) => h.statuses.push(call.args[0]));
+    return h;
+  }
+
+  /** The latest per-signal message of each name, once every name has one. */
+  const latestBySignal = (h: Harness, names: string[]): Map<string, ContractMessage> | undefined => {
+    const latest = new Map<string, ContractMessage>();
+    for (const m of h.messages) if (m.topic) latest.set(m.topic, m);
+    return names.every((n) => latest.has(n)) ? latest : undefined;
+  };
+
+  it('per signal: every S7 type decoded, more than 20 tags at PDU 240, identity, quality and source time', async () => {
+    const before = Date.now();
+    const bulk: SignalRow = { name: 'bulk', address: 'DB1.DBD200', dataType: 'REAL[200]' };
+    const rows = [...sampleRows, powerRow, bulk];
+    assert.ok(rows.length > 20);
+    const h = await load({ signals: rows, intervalMs: 200 });
+    const latest = await waitFor('every signal once', () => latestBySignal(h, rows.map((r) => r.name)));
+    for (const [name, value] of Object.entries(expected)) {
+      const m = latest.get(name)!;
+      assert.equal(m.quality, 'good', `${name}: ${m.error}`);
+      assert.deepEqual(m.payload, value, name);
+      assert.equal(m.signal?.address, rows.find((r) => r.name === name)!.address);
+      assert.ok(m.timestamp! >= before && m.timestamp! <= Date.now(), `${name}: source timestamp`);
+    }
+    const power = latest.get('m1 power')!;
+    assert.equal(power.payload, 12.5);
+    assert.deepEqual(power.signal, { name: 'm1 power', address: 'DB1.DBD0', dataType: 'REAL', kind: 'power', machineId: MACHINE, sensorId: SENSOR });
+    assert.equal(power.error, undefined);
+    assert.deepEqual(latest.get('bulk')!.payload, Array.from({ length: 200 }, (_, i) => i * 1.5));
+    // the connection negotiated PDU 240: the status shows the tag count and several requests per cycle
+    const status = await waitFor('status with requests', () => h.statuses.find((s) => /^30 tags · [2-9]\d* req · \d+ ms$/.test(s.text ?? '')));
+    assert.ok(status);
+    assert.deepEqual(h.errors, []);
+  });
+
+  it('per cycle: one message keyed by name with the readings beside it', async () => {
+    const rows = [powerRow, { name: 'counter', address: 'DB2.DBD4', dataType: 'DINT', kind: 'counter' as const }, { name: 'MW2', address: 'MW2', dataType: 'INT' }];
+    const h = await load({ signals: rows, intervalMs: 100, outputMode: 'per-cycle' });
+    const msg = await waitFor('a cycle', () => h.messages[0]);
+    const payload = msg.payload as Record<string, unknown>;
+    assert.deepEqual(Object.keys(payload), ['m1 power', 'counter', 'MW2']);
+    assert.equal(payload['m1 power'], 12.5);
+    assert.equal(payload.MW2, PROCESS_LAYOUT.merkers.MW2);
+    assert.equal(typeof payload.counter, 'number');
+    assert.equal(msg.readings?.length, 3);
+    assert.deepEqual(msg.readings?.map((r: Reading) => [r.signal.name, r.quality, r.timestamp]), rows.map((r) => [r.name, 'good', msg.timestamp]));
+    assert.equal(msg.readings?.[0].signal.machineId, MACHINE);
+    await waitFor('three cycles', () => (h.messages.length >= 3 ? true : undefined));
+  });
+
+  it('one bad address among good ones: only it is bad, named with its address; one error, not one per cycle', async () => {
+    const rows: SignalRow[] = [
+      powerRow,
+      { name: 'missing DB', address: 'DB99.DBD0', dataType: 'REAL' },
+      { name: 'MW2', address: 'MW2', dataType: 'INT' },
+      { name: 'typo', address: 'DB1.DBQ3' },
+    ];
+    const h = await load({ signals: rows, intervalMs: 50, outputMode: 'per-cycle' });
+    await waitFor('ten cycles', () => (h.messages.length >= 10 ? true : undefined));
+    const last = h.messages[h.messages.length - 1];
+    const byName = new Map(last.readings!.map((r) => [r.signal.name, r]));
+    assert.equal(byName.get('m1 power')!.quality, 'good');
+    assert.equal(byName.get('MW2')!.value, PROCESS_LAYOUT.merkers.MW2);
+    const bad = byName.get('missing DB')!;
+    assert.equal(bad.quality, 'bad');
+    assert.equal(bad.value, null);
+    assert.match(bad.error!, /^signal "missing DB" \(DB99\.DBD0\): .*DB99\.DBD0/);
+    assert.equal(byName.has('typo'), false, 'an unparseable address is not read');
+    const texts = h.errors.map((args) => String(args[0]));
+    assert.equal(texts.filter((t) => t.includes('signal "typo" (DB1.DBQ3)')).length, 1, texts.join('\n'));
+    assert.equal(texts.filter((t) => t.startsWith('1 bad signal: signal "missing DB" (DB99.DBD0)')).length, 1, texts.join('\n'));
+    assert.equal(texts.length, 2, 'no error per cycle');
+    const reported = h.errors.find((args) => String(args[0]).startsWith('1 bad signal'))!;
+    assert.deepEqual((reported[1] as { readings: Reading[] }).readings.filter((r) => r.quality === 'bad').map((r) => r.signal.name), ['missing DB']);
+  });
+
+  it("reads the application's pins DQ.0-DQ.7 as BOOLs with their pin ids, and sees unit-cycle pulses", async () => {
+    const rows: SignalRow[] = Array.from({ length: 8 }, (_, i) => ({ name: `pin ${i}`, address: `DQ.${i}`, kind: i % 2 ? 'unit-cycle' : 'power' }));
+    const h = await load({ signals: rows, intervalMs: 25, outputMode: 'per-cycle' });
+    await waitFor('1.5 s of cycles', () => (h.messages.length > 0 && Date.now() - h.messages[0].timestamp! > 1500 ? true : undefined), 10_000);
+    const seen = (pin: number): Set<unknown> => new Set(h.messages.map((m) => (m.payload as Record<string, unknown>)[`pin ${pin}`]));
+    assert.deepEqual(seen(0), new Set([true]), 'm1 powered');
+    assert.deepEqual(seen(1), new Set([true, false]), 'm1 cycle pulses');
+    assert.deepEqual(seen(2), new Set([true]), 'm2 powered');
+    assert.deepEqual(seen(3), new Set([false]), 'm2 stands still');
+    assert.deepEqual(seen(4), new Set([false]));
+    assert.deepEqual(seen(5), new Set([false]));
+    assert.deepEqual(seen(6), new Set([false]), 'm4 unpowered');
+    assert.deepEqual(seen(7), new Set([true, false]), 'm4 produces');
+    const signal = h.messages[0].readings![3].signal;
+    assert.deepEqual(signal, { name: 'pin 3', address: 'DQ.3', dataType: 'BOOL', kind: 'unit-cycle', pinId: 'DQ.3' });
+  });
+
+  it('polls each interval group at its own rate', async () => {
+    const rows: SignalRow[] = [
+      { name: 'fast', address: 'DQ.1', intervalMs: 50 },
+      { name: 'slow', address: 'DB1.DBD0', dataType: 'REAL' },
+    ];
+    const h = await load({ signals: rows, intervalMs: 1000 });
+    await sleep(1500);
+    const count = (name: string): number => h.messages.filter((m) => m.topic === name).length;
+    assert.equal(count('slow'), 2, 'at 0 and 1000 ms');
+    assert.ok(count('fast') >= 20, `fast: ${count('fast')}`);
+  });
+
+  it('an input message triggers an immediate read and keeps its properties', async () => {
+    const h = await load({ signals: [powerRow], intervalMs: 60_000 });
+    await waitFor('the first scheduled read', () => h.messages[0]);
+    const reader = h.reader as Node & { receive(msg: object): void };
+    const sent = Date.now();
+    reader.receive({ payload: 'go', correlation: 42 });
+    const triggered = await waitFor('the triggered read', () => h.messages.find((m) => m.correlation === 42), 3000);
+    assert.equal(triggered.topic, 'm1 power');
+    assert.equal(triggered.payload, 12.5);
+    assert.ok(triggered.timestamp! >= sent);
+    assert.equal(h.messages.length, 2);
+  });
+
+  it('msg.signals replaces the signal list; an invalid list is refused through done(err) and the old one stays', async () => {
+    const h = await load({ signals: [powerRow], intervalMs: 100 });
+    await waitFor('power read', () => h.messages[0]);
+    const reader = h.reader as Node & { receive(msg: object): void };
+    reader.receive({ signals: [{ name: 'merker', address: 'MW2', dataType: 'INT' }, { name: 'bad', address: 'DB1.DBZ1' }] });
+    const refusal = await waitFor('the refusal', () => h.errors.find((args) => String(args[0]).startsWith('Error: msg.signals rejected')
+      || String(args[0]).startsWith('msg.signals rejected')));
+    assert.match(String(refusal[0]), /signal "bad" \(DB1\.DBZ1\)/);
+    reader.receive({ signals: [{ name: 'merker', address: 'MW2', dataType: 'INT' }] });
+    await waitFor('the new signal', () => h.messages.find((m) => m.topic === 'merker'));
+    const mark = h.messages.length;
+    await sleep(400);
+    const after = h.messages.slice(mark);
+    assert.ok(after.length >= 2);
+    assert.deepEqual(new Set(after.map((m) => m.topic)), new Set(['merker']));
+    assert.equal(after[0].payload, PROCESS_LAYOUT.merkers.MW2);
+  });
+
+  it('the dialog\'s "read now" endpoint connects with unsaved settings, reads once and disconnects', async () => {
+    // only the endpoint: no reader holds a connection
+    await helper.load([plcConnection, plcReader], []);
+    const res = await helper.request().post('/plc-reader/test-read').send({
+      connection: { host: '127.0.0.1', port: sim.port, rack: 0, slot: 1, pduSize: 960 },
+      signals: [powerRow, { name: 'gone', address: 'DB77.DBW0', dataType: 'INT' }, { name: 'typo', address: 'XX1' }],
+    }).expect(200);
+    assert.equal(res.body.connected, true);
+    assert.equal(res.body.negotiatedPdu, 240);
+    assert.deepEqual(res.body.items[0], { name: 'm1 power', address: 'DB1.DBD0', dataType: 'REAL', quality: 'good', value: 12.5 });
+    assert.equal(res.body.items[1].quality, 'bad');
+    assert.match(res.body.items[1].error, /signal "gone" \(DB77\.DBW0\)/);
+    assert.match(res.body.problems[0], /signal "typo" \(XX1\)/);
+    await waitFor('its connection closed', async () => ((await sim.connectionCount()) === 0 ? true : undefined), 3000);
+
+    const refused = await helper.request().post('/plc-reader/test-read').send({ connection: { host: '127.0.0.1', port: 1 }, signals: [powerRow] }).expect(200);
+    assert.equal(refused.body.connected, false);
+    assert.ok(refused.body.error);
+    const invalid = await helper.request().post('/plc-reader/test-read').send({ connection: { host: '' }, signals: [] }).expect(400);
+    assert.match(invalid.body.error, /host is empty/);
+  });
+
+  it('the connection status endpoint shows the negotiated PDU', async () => {
+    const h = await load({ signals: [powerRow], intervalMs: 100 });
+    await waitFor('a read', () => h.messages[0]);
+    const res = await helper.request().get('/plc-connection/conn/status').expect(200);
+    assert.equal(res.body.state, 'connected');
+    assert.equal(res.body.negotiatedPdu, 240);
+    assert.equal(res.body.users, 1);
+  });
+
+  it('redeploy leaves no connection behind, and a new deploy reads again', async () => {
+    for (let round = 0; round < 2; round++) {
+      const h = await load({ signals: [powerRow], intervalMs: 50 });
+      await waitFor('a read', () => h.messages[0]);
+      assert.equal(await sim.connectionCount(), 1, 'one connection shared by the reader');
+      await helper.unload();
+      // the simulator's proxy sees the socket close a moment after the client has closed it
+      await waitFor('no connection after the flow stopped', async () => ((await sim.connectionCount()) === 0 ? true : undefined), 2000);
+    }
+  });
+
+  it('a configuration without host reports it clearly and refuses input through done(err)', async () => {
+    const h = await load({ signals: [powerRow] }, connection({ host: '' }));
+    const status = await waitFor('status', () => h.statuses.find((s) => /host is empty/.test(s.text ?? '')));
+    assert.ok(status);
+    (h.reader as Node & { receive(msg: object): void }).receive({ payload: 1 });
+    await waitFor('the input error', () => h.errors.find((args) => /host is empty/.test(String(args[0])) && args[1] !== undefined));
+  });
+
+  it('PLC gone and back: bad quality with the reason and a retry countdown, then reading resumes', async () => {
+    const h = await load({ signals: [powerRow], intervalMs: 100 });
+    await waitFor('a good read', () => h.messages.find((m) => m.quality === 'good'));
+    await sim.stopServer();
+    const bad = await waitFor('a bad reading', () => h.messages.find((m) => m.quality === 'bad'), 5000);
+    assert.match(bad.error!, /^signal "m1 power" \(DB1\.DBD0\): ./);
+    await waitFor('the retry countdown', () => h.statuses.find((s) => /^retry in \d+ s/.test(s.text ?? '')), 5000);
+    const errorsWhileDown = h.errors.length;
+    await sleep(500);
+    assert.equal(h.errors.length, errorsWhileDown, 'no error per cycle while down');
+    await sim.startServer();
+    const mark = h.messages.length;
+    // backoff is 200 ms .. 1 s: reading must resume well within a few seconds
+    const good = await waitFor('reading again', () => h.messages.slice(mark).find((m) => m.quality === 'good'), 6000);
+    assert.equal(good.payload, 12.5);
+  });
+});
