@@ -1,6 +1,7 @@
 /**
- * The read planner (pure): sorts addresses, coalesces neighbours into contiguous byte ranges,
- * and packs the ranges into as few requests as snap7 and the PDU allow:
+ * The read planner (pure): sorts addresses, coalesces neighbours into contiguous byte ranges
+ * (bridging gaps up to maxGap when that saves requests), and packs the ranges into as few
+ * requests as snap7 and the PDU allow:
  *  - ReadMultiVars: at most 20 items; request 12 + 12n <= PDU; reply 14 + sum(4 + even(len)) <= PDU
  *  - a range too large for one multi-var item is read with ReadArea in chunks of PDU - 18 bytes
  *    (one PDU each).
@@ -9,7 +10,7 @@ import type { S7Address, S7Area } from './address';
 
 export interface PlanOptions {
   pduSize: number;
-  /** Bytes of unused gap worth reading to merge two neighbours; default 16. */
+  /** The largest unused gap (bytes) the planner may read to merge two neighbours; default 16. */
   maxGap?: number;
   /** Indexes of addresses that must get a range of their own (to isolate an item error). */
   isolate?: ReadonlySet<number>;
@@ -105,12 +106,42 @@ function coalesce(addresses: S7Address[], maxGap: number, maxBytes: number, isol
   return ranges;
 }
 
+/** Gaps worth trying: 0, powers of two below maxGap, and maxGap itself. */
+function candidateGaps(maxGap: number): number[] {
+  const gaps = [0];
+  for (let g = 1; g < maxGap; g *= 2) gaps.push(g);
+  if (maxGap > 0) gaps.push(maxGap);
+  return gaps;
+}
+
+function replyTotal(plan: ReadPlan): number {
+  return plan.requests.reduce((sum, r) => sum + (r.kind === 'multi' ? replyBytes(r.parts.map((p) => p.length)) : REPLY_OVERHEAD + REPLY_ITEM + r.part.length), 0);
+}
+
+/**
+ * Plans with the gap (up to opts.maxGap) that needs the fewest requests, then the fewest reply
+ * bytes: bridging a gap only pays when it saves an item slot that would cost a request.
+ */
 export function planReads(addresses: S7Address[], opts: PlanOptions): ReadPlan {
   const pdu = opts.pduSize;
   if (!(pdu >= 240)) throw new RangeError(`PDU size ${pdu} is below S7's minimum of 240`);
+  let best: ReadPlan | undefined;
+  let bestBytes = 0;
+  for (const gap of candidateGaps(Math.max(0, Math.floor(opts.maxGap ?? 16)))) {
+    const plan = planWithGap(addresses, pdu, gap, opts.isolate);
+    const bytes = replyTotal(plan);
+    if (!best || plan.requests.length < best.requests.length || (plan.requests.length === best.requests.length && bytes < bestBytes)) {
+      best = plan;
+      bestBytes = bytes;
+    }
+  }
+  return best as ReadPlan;
+}
+
+function planWithGap(addresses: S7Address[], pdu: number, gap: number, isolate: ReadonlySet<number> | undefined): ReadPlan {
   const maxBytes = maxBytesPerItem(pdu);
   const maxItems = maxItemsPerRequest(pdu);
-  const ranges = coalesce(addresses, Math.max(0, opts.maxGap ?? 16), maxBytes, opts.isolate);
+  const ranges = coalesce(addresses, gap, maxBytes, isolate);
 
   const areaRequests: PlannedRequest[] = [];
   const small: number[] = [];

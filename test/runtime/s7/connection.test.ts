@@ -114,18 +114,20 @@ describe('s7 connection over real S7', function () {
       await whenState(conn, 'connected');
       const addrs = [
         parseAddress('DB1,DI4'), parseAddress('DB99.DBD0', 'REAL'), parseAddress('DB3.DBD996', 'REAL'),
-        parseAddress('DB3.DBB1012', 'REAL[4]'), // ends at 1028: beyond DB3's 1024 bytes, coalesced with the one before
+        parseAddress('DB3.DBB1000', 'REAL[7]'), // 1000..1028: beyond DB3's 1024 bytes, touching (so coalesced with) the one before
         parseAddress('DB2.DBW20', 'INT'),
       ];
       const prepared = conn.prepare(addrs);
+      const planned = prepared.requestCount;
       const res = await conn.read(prepared);
+      assert.ok(res.requests > planned, 'the failed merged range was re-read item by item in the same cycle');
       assert.equal(res.items[0].ok, true);
       assert.equal(res.items[1].ok, false);
       assert.match(res.items[1].error ?? '', /^DB99.DBD0: CPU : Item not available \(the DB does not exist/);
       assert.equal(res.items[2].ok, true, `the good neighbour of a bad address stays good: ${res.items[2].error}`);
       assert.equal(res.items[2].value, 199 * 1.5);
       assert.equal(res.items[3].ok, false);
-      assert.match(res.items[3].error ?? '', /^DB3.DBB1012: CPU : Address out of range/);
+      assert.match(res.items[3].error ?? '', /^DB3.DBB1000: CPU : Address out of range/);
       assert.deepEqual(res.items[4], { ok: true, value: -12345 });
       // The next read plans the bad address alone from the start.
       const again = await conn.read(prepared);

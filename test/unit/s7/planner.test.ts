@@ -84,27 +84,40 @@ describe('s7 read planner', () => {
         assert.equal(plan.requests.length, 2);
       });
 
-      it('coalesces neighbours within the gap into one item, not across it', () => {
+      it('merges touching neighbours and reads no gap bytes when bridging saves nothing', () => {
         const addrs = [
           parseAddress('DB1.DBD0', 'REAL'), parseAddress('DB1.DBD4', 'DINT'), parseAddress('DB1.DBX8.1'),
-          parseAddress('DB1.DBW24', 'INT'), // gap 15 after byte 9: merged with the default 16
-          parseAddress('DB1.DBW60', 'INT'), // gap 34: separate
+          parseAddress('DB1.DBW24', 'INT'), parseAddress('DB1.DBW60', 'INT'),
           parseAddress('DB2.DBW0', 'INT'), parseAddress('Q0.1'), parseAddress('Q0.3'), parseAddress('MW2'),
         ];
         const plan = planReads(addrs, { pduSize: pdu });
         assertWithinLimits(plan, addrs, pdu);
         const db1 = plan.ranges.filter((r) => r.area === 'DB' && r.dbNumber === 1).map((r) => [r.start, r.length]);
-        assert.deepEqual(db1, [[0, 26], [60, 2]]);
-        assert.equal(plan.ranges.find((r) => r.area === 'Q')?.items.length, 2);
+        assert.deepEqual(db1, [[0, 9], [24, 2], [60, 2]]);
+        assert.equal(plan.ranges.find((r) => r.area === 'Q')?.items.length, 2, 'two bits of one byte share it');
         assert.equal(plan.requests.length, 1);
-        const tight = planReads(addrs, { pduSize: pdu, maxGap: 0 });
-        assert.equal(tight.ranges.filter((r) => r.area === 'DB' && r.dbNumber === 1).length, 3);
+      });
+
+      it('bridges gaps up to maxGap, and no further, when that saves requests', () => {
+        // 40 REALs 6 bytes apart (gap 2): alone they need ceil(40 / items per request) requests.
+        const addrs = Array.from({ length: 40 }, (_, i) => parseAddress(`DB1,REAL${6 * i}`));
+        const apart = planReads(addrs, { pduSize: pdu, maxGap: 0 });
+        assert.equal(apart.requests.length, Math.ceil(40 / perRequest));
+        assert.equal(planReads(addrs, { pduSize: pdu, maxGap: 1 }).requests.length, apart.requests.length);
+        const bridged = planReads(addrs, { pduSize: pdu });
+        assertWithinLimits(bridged, addrs, pdu);
+        assert.ok(bridged.requests.length < apart.requests.length, `${bridged.requests.length} < ${apart.requests.length}`);
+        assert.ok(bridged.ranges.length < 40);
+        for (const r of bridged.ranges) assert.ok(r.length <= maxBytesPerItem(pdu));
       });
 
       it('keeps isolated items in ranges of their own', () => {
         const addrs = [parseAddress('DB1.DBD0', 'REAL'), parseAddress('DB1.DBD4', 'REAL'), parseAddress('DB1.DBD8', 'REAL')];
+        assert.deepEqual(planReads(addrs, { pduSize: pdu }).ranges.map((r) => r.items), [[0, 1, 2]]);
         const plan = planReads(addrs, { pduSize: pdu, isolate: new Set([1]) });
-        assert.deepEqual(plan.ranges.map((r) => r.items), [[0, 2], [1]]);
+        assertWithinLimits(plan, addrs, pdu);
+        assert.deepEqual(plan.ranges.find((r) => r.items.includes(1))?.items, [1]);
+        assert.equal(plan.requests.length, 1);
       });
 
       it('reads a block larger than one PDU through ReadArea in PDU-sized chunks', () => {
