@@ -1,0 +1,217 @@
+/**
+ * mongo-connection + mongo-sink in a real Node-RED runtime, against every test server with
+ * the driver that reaches it.
+ */
+import assert from 'node:assert/strict';
+import type { Node } from 'node-red';
+import type { MongoClient } from 'mongodb';
+import connectionNode from '../../../nodes/mongo-connection/mongo-connection';
+import sinkNode from '../../../nodes/mongo-sink/mongo-sink';
+import { helper } from '../../helpers/node-red';
+import { describeEachMongoServer, serverSideConnections, type MongoServerInfo } from '../../helpers/mongo-servers';
+
+export const NODES = [connectionNode, sinkNode];
+export const T0 = Date.parse('2026-03-10T08:00:00Z');
+
+export interface FlowOptions {
+  sink?: Record<string, unknown>;
+  connection?: Record<string, unknown>;
+}
+
+/** A connection, a sink and two helper nodes on the sink's outputs. */
+export function sinkFlow(uri: string, database: string, options: FlowOptions = {}): Record<string, unknown>[] {
+  return [
+    { id: 'conn', type: 'mongo-connection', uri, database, serverSelectionTimeoutMS: 1000, connectTimeoutMS: 1000, ...options.connection },
+    {
+      id: 'sink', type: 'mongo-sink', connection: 'conn', batchSize: 200, flushIntervalMs: 50, retryInitialMs: 100, retryMaxMs: 1000,
+      wires: [['written'], ['results']], ...options.sink,
+    },
+    { id: 'written', type: 'helper' },
+    { id: 'results', type: 'helper' },
+  ];
+}
+
+export async function loadSink(server: MongoServerInfo, flow: Record<string, unknown>[], credentials: Record<string, unknown> = {}, userDir?: string): Promise<Node> {
+  helper.settings({ s7productionMongoDriver: server.driver, ...(userDir ? { userDir } : {}) } as never);
+  await helper.load(NODES as never, flow as never, credentials);
+  return helper.getNode('sink');
+}
+
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Counts messages on a helper node. */
+export function counter(id: string): { count: number; messages: Record<string, unknown>[] } {
+  const state = { count: 0, messages: [] as Record<string, unknown>[] };
+  helper.getNode(id).on('input', (msg: Record<string, unknown>) => {
+    state.count++;
+    if (state.messages.length < 1000) state.messages.push(msg);
+  });
+  return state;
+}
+
+/** Every node.error() call of a node (what done(err) produces), as text. */
+export function onErrorCall(node: Node, listener: (text: string) => void): void {
+  (node as unknown as { on(event: string, cb: (call: { args: unknown[] }) => void): void }).on('call:error', (call) => listener(String(call.args[0])));
+}
+
+export function readingsMessage(machineId: string, sensorIds: string[], timestamp: number, value = 1): Record<string, unknown> {
+  return {
+    readings: sensorIds.map((sensorId, i) => ({
+      signal: { name: `s${i}`, address: `DQ.${i}`, dataType: 'BOOL', kind: 'unit-cycle', machineId, sensorId },
+      value, quality: 'good', timestamp,
+    })),
+    timestamp,
+  };
+}
+
+describeEachMongoServer('mongo-sink in Node-RED', (target) => {
+  let client: MongoClient;
+  let database: string;
+  let oid: () => string;
+
+  beforeEach(async () => {
+    const { server, driver } = target();
+    client = new driver.MongoClient(server.uri) as unknown as MongoClient;
+    database = `sink_${Date.now()}`;
+    oid = () => new driver.ObjectId().toHexString();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await client.db(database).dropDatabase().catch(() => undefined);
+    await client.close();
+  });
+
+  it('writes readings, a production snapshot and a machine status, then passes each message on', async () => {
+    const { server, driver } = target();
+    const machine = new driver.ObjectId();
+    await client.db(database).collection('machines').insertOne({ _id: machine, name: 'M1', status: 'inactive' });
+    await loadSink(server, sinkFlow(server.uri, database));
+    const written = counter('written');
+    const results = counter('results');
+    const sink = helper.getNode('sink');
+    const [s1, s2] = [oid(), oid()];
+    sink.receive(readingsMessage(machine.toHexString(), [s1, s2], T0) as never);
+    sink.receive({
+      topic: 'production',
+      payload: { machineId: machine.toHexString(), date: '2026-03-10', hour: 8, unitsProduced: 12, runningMinutes: 30, stoppageMinutes: 0, status: 'running', stoppages: [], final: false, revision: 1 },
+    } as never);
+    sink.receive({ topic: 'machine-status', payload: { machineId: machine.toHexString(), status: 'running', hasPower: true, hasCycle: true, timestamp: T0 } } as never);
+    await waitFor('3 written messages', () => written.count === 3);
+    const db = client.db(database);
+    const signals = await db.collection('signaldatas').find({}).toArray();
+    assert.equal(signals.length, 2);
+    assert.ok(signals.every((d) => d.sensorId instanceof driver.ObjectId && d.timestamp instanceof Date && d.value === 1));
+    const record = await db.collection('productionrecords').findOne({ machineId: machine });
+    assert.equal(record!.unitsProduced, 12);
+    assert.equal((await db.collection('machines').findOne({ _id: machine }))!.status, 'running');
+    const kinds = results.messages.map((m) => (m.payload as { kind: string; written: number }).kind).sort();
+    assert.deepEqual(kinds, ['history', 'production', 'status']);
+    const indexes = (await db.collection('signaldatas').indexes()).map((i) => i.name);
+    assert.ok(indexes.includes('sensorId_1_timestamp_-1'));
+  });
+
+  it('survives 10,000 malformed messages with an error naming the field for each, and still writes', async function () {
+    this.timeout(120_000);
+    const { server } = target();
+    await loadSink(server, sinkFlow(server.uri, database));
+    const sink = helper.getNode('sink');
+    const errors: string[] = [];
+    onErrorCall(sink, (text) => errors.push(text));
+    const written = counter('written');
+    const m = oid();
+    const bad: (() => Record<string, unknown>)[] = [
+      () => ({ payload: { hello: 'world' } }),
+      () => ({ signal: { name: 'x', address: 'DB1.DBD0', dataType: 'REAL', kind: 'power', machineId: m, sensorId: oid() }, payload: NaN, timestamp: T0 }),
+      () => ({ signal: { name: 'x', address: 'DQ.0', dataType: 'BOOL', kind: 'power', machineId: 'machine-1', sensorId: oid() }, payload: 1, timestamp: T0 }),
+      () => ({ topic: 'machine-status', payload: { machineId: m, status: 'exploded' } }),
+      () => ({ topic: 'production', payload: { machineId: m, date: '10.03.2026', hour: 8, revision: 1 } }),
+      () => ({ topic: 'production', payload: 'not an object' }),
+      () => ({ readings: [{ signal: { name: 'y', machineId: m, sensorId: oid() }, value: { $gt: 1 }, quality: 'good', timestamp: T0 }] }),
+      () => ({ readings: [{ signal: { name: 'z', machineId: m, sensorId: oid() }, value: 1, quality: 'good', timestamp: 'yesterday' }] }),
+    ];
+    for (let i = 0; i < 10_000; i++) sink.receive(bad[i % bad.length]() as never);
+    await waitFor('10,000 errors', () => errors.length === 10_000, 60_000);
+    const fieldNamed = /^ValidationError: (msg|payload|readings\.\d+\.\S+|msg\.signal\.machineId|timestamp|payload\.\S+): /;
+    const unnamed = errors.filter((e) => !fieldNamed.test(e));
+    assert.deepEqual(unnamed.slice(0, 3), []);
+    assert.ok(errors.some((e) => e.includes('payload.machineId') || e.includes('msg.signal.machineId')));
+    sink.receive(readingsMessage(m, [oid()], T0) as never);
+    await waitFor('the good message written', () => written.count === 1);
+    assert.equal(await client.db(database).collection('signaldatas').countDocuments({}), 1);
+  });
+
+  it('replaying the same messages changes nothing', async () => {
+    const { server, driver } = target();
+    await loadSink(server, sinkFlow(server.uri, database, { sink: { signalMode: 'latest' } }));
+    const written = counter('written');
+    const sink = helper.getNode('sink');
+    const machine = oid();
+    const sensors = [oid(), oid(), oid()];
+    const snapshot = { topic: 'production', payload: { machineId: machine, date: '2026-03-10', hour: 8, unitsProduced: 5, runningMinutes: 10, stoppageMinutes: 2, status: 'running', stoppages: [{ startTime: T0, endTime: T0 + 120_000, duration: 2, isPending: false }], final: false, revision: 3 } };
+    const batch = [readingsMessage(machine, sensors, T0), snapshot];
+    for (const msg of batch) sink.receive(structuredClone(msg) as never);
+    await waitFor('first pass', () => written.count === 2);
+    const db = client.db(database);
+    const dump = async () => ({ s: await db.collection('signaldatas').find({}).sort({ _id: 1 }).toArray(), p: await db.collection('productionrecords').find({}).toArray() });
+    const first = await dump();
+    for (const msg of batch) sink.receive(structuredClone(msg) as never);
+    await waitFor('second pass', () => written.count === 4);
+    const second = await dump();
+    assert.equal(first.s.length, 3);
+    assert.deepEqual(second.p, first.p, 'production record unchanged (same revision)');
+    assert.deepEqual(second.s.map((d) => [d._id.toHexString(), d.value, d.timestamp.getTime()]), first.s.map((d) => [d._id.toHexString(), d.value, d.timestamp.getTime()]));
+    assert.ok(second.p[0].machineId instanceof driver.ObjectId);
+  });
+
+  it('leaves no connection open after redeploys (counted on the server)', async function () {
+    this.timeout(60_000);
+    const { server } = target();
+    const baseline = await serverSideConnections(server);
+    for (let round = 0; round < 3; round++) {
+      await loadSink(server, sinkFlow(server.uri, database));
+      const written = counter('written');
+      helper.getNode('sink').receive(readingsMessage(oid(), [oid()], T0 + round) as never);
+      await waitFor('written', () => written.count === 1);
+      assert.ok((await serverSideConnections(server)) > baseline, 'the sink holds connections while deployed');
+      await helper.unload();
+    }
+    await waitFor('connections back to the baseline', async () => (await serverSideConnections(server)) <= baseline, 10_000);
+  });
+});
+
+describe('mongo-connection credentials', () => {
+  afterEach(() => helper.unload());
+
+  it('keeps credentials out of the flow export, the logs and the errors', async function () {
+    this.timeout(30_000);
+    const secret = 'S3cret-Pw!';
+    const uriSecret = 'Uri-Pw-42';
+    // Nothing listens on port 9 of 127.0.0.1: connecting fails and is logged.
+    const flow = sinkFlow(`mongodb://ann:${uriSecret}@127.0.0.1:9/`, 'creds_test');
+    helper.settings({});
+    await helper.load(NODES as never, flow as never, { conn: { username: 'ann', password: secret } });
+    const sink = helper.getNode('sink');
+    const errors: string[] = [];
+    onErrorCall(sink, (text) => errors.push(text));
+    sink.receive({ payload: { not: 'writable' } } as never);
+    sink.receive(readingsMessage('a'.repeat(24), ['b'.repeat(24)], T0) as never);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const logged = JSON.stringify(helper.log().args);
+    assert.match(logged, /MongoDB disconnected/, 'connection failures are logged');
+    assert.match(logged, /contains a password/);
+    assert.doesNotMatch(logged, new RegExp(secret));
+    assert.doesNotMatch(logged, new RegExp(uriSecret));
+    assert.equal(errors.length, 1);
+    assert.doesNotMatch(errors.join(), new RegExp(`${secret}|${uriSecret}`));
+    const exported = JSON.stringify((helper as unknown as { _redNodes: { getFlows(): unknown } })._redNodes.getFlows());
+    assert.doesNotMatch(exported, new RegExp(secret), 'credentials are not in the exported flow');
+    const status = JSON.stringify((sink as unknown as { status: { args: unknown[] } }).status.args);
+    assert.doesNotMatch(status, new RegExp(`${secret}|${uriSecret}`));
+  });
+});
