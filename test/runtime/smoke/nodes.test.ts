@@ -64,9 +64,14 @@ const declared = Object.entries(pkg['node-red'].nodes).filter(([name]) => exists
 // package.json names the files in dist/; the build under test may live elsewhere.
 const modules = declared.map(([name, file]) => ({ name, file: path.join(buildDir, path.relative('dist', file)) }));
 const definitions = new Map<string, EditorDefinition>();
+const moduleOfType = new Map<string, string>();
 for (const { file } of modules) {
   const html = file.replace(/\.js$/, '.html');
-  if (existsSync(html)) for (const [type, def] of editorDefinitions(html)) definitions.set(type, def);
+  if (!existsSync(html)) continue;
+  for (const [type, def] of editorDefinitions(html)) {
+    definitions.set(type, def);
+    moduleOfType.set(type, file);
+  }
 }
 
 /** A flow holding one node of `type` with the editor's defaults, plus the config nodes it requires. */
@@ -133,11 +138,13 @@ describe('smoke: every declared node', function () {
       });
 
       it('starts in a real runtime with its editor defaults and closes', async function () {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const all = modules.map((m) => require(m.file) as NodeModule);
         for (const type of types()) {
           const flow = defaultFlow(type, 'n1');
-          await helper.load(all, flow as Parameters<typeof helper.load>[1]);
+          // the node's own module and those of the config nodes it requires
+          const files = new Set(flow.map((n) => moduleOfType.get(String(n.type))!));
+          // eslint-disable-next-line @typescript-eslint/no-require-imports
+          const loaded = [...files].map((f) => require(f) as NodeModule);
+          await helper.load(loaded, flow as Parameters<typeof helper.load>[1]);
           const node = helper.getNode('n1');
           assert.ok(node, `${type} did not start`);
           assert.equal(node.type, type);
