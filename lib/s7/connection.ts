@@ -375,7 +375,10 @@ export class S7Connection extends EventEmitter {
   private run(p: PooledClient, task: Task): void {
     const client = p.client as Snap7Client;
     p.busy = true;
+    let finished = false;
     const finish = (err: number | null, parts: PartOutcome[] | undefined): void => {
+      if (finished) return;
+      finished = true;
       p.busy = false;
       try {
         if (err !== null && isLinkError(err)) {
@@ -401,23 +404,29 @@ export class S7Connection extends EventEmitter {
         const parts = task.request.parts;
         const vars = parts.map((part) => multiVar(client, part));
         client.ReadMultiVars(vars, (err, results: MultiVarResult[] | undefined) => {
-          if (err || !results) {
-            finish(typeof err === 'number' ? err : SNAP7.errCliInvalidPlcAnswer, undefined);
-            return;
+          try {
+            if (err || !Array.isArray(results)) {
+              finish(typeof err === 'number' ? err : SNAP7.errCliInvalidPlcAnswer, undefined);
+              return;
+            }
+            finish(null, results.slice(0, parts.length).map((r): PartOutcome => (r.Result === 0 && Buffer.isBuffer(r.Data)
+              ? { ok: true, data: r.Data }
+              : { ok: false, code: r.Result, text: this.errorText(client, r.Result) })));
+          } catch {
+            finish(SNAP7.errCliInvalidPlcAnswer, undefined);
           }
-          finish(null, results.map((r): PartOutcome => (r.Result === 0 && r.Data
-            ? { ok: true, data: r.Data }
-            : { ok: false, code: r.Result, text: this.errorText(client, r.Result) })).slice(0, parts.length));
         });
       } else {
         const part = task.request.part;
         const v = multiVar(client, part);
         client.ReadArea(v.Area, v.DBNumber ?? 0, v.Start, v.Amount, client.S7WLByte, (err, data) => {
-          if (err || !data) finish(typeof err === 'number' ? err : SNAP7.errCliInvalidPlcAnswer, undefined);
+          if (err || !Buffer.isBuffer(data)) finish(typeof err === 'number' ? err : SNAP7.errCliInvalidPlcAnswer, undefined);
           else finish(null, [{ ok: true, data }]);
         });
       }
     } catch (e) {
+      // snap7 refused the call itself: treat the client as unusable.
+      finished = true;
       p.busy = false;
       task.reject(new S7ConnectionError(`${this.endpoint}: ${(e as Error).message}`));
       this.linkLost(p, (e as Error).message);
@@ -530,7 +539,10 @@ export class S7Connection extends EventEmitter {
         this.updateState(err.message);
         this.pump();
       },
-    );
+    ).catch((err: Error) => {
+      // Bookkeeping failed: record it rather than let a rejection escape.
+      this.error = `internal: ${err.message}`;
+    });
   }
 
   private updateState(detail?: string): void {
