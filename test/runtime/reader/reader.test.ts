@@ -7,8 +7,8 @@ import type { EventEmitter } from 'node:events';
 import type { Node } from 'node-red';
 import type { ContractMessage, Reading } from '../../../lib/shared/messages';
 import type { SignalRow } from '../../../lib/reader/signals';
-import plcConnection = require('../../../nodes/plc-connection/plc-connection');
-import plcReader = require('../../../nodes/plc-reader/plc-reader');
+import plcConnection from '../../../nodes/plc-connection/plc-connection';
+import plcReader from '../../../nodes/plc-reader/plc-reader';
 import { helper } from '../../helpers/node-red';
 import { MACHINE_DB_LAYOUT, PROCESS_LAYOUT, sampleAddress, startSimulator, type MachineSim, type SimulatorHandle } from '../../helpers/simulator';
 

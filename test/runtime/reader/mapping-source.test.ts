@@ -1,0 +1,118 @@
+/**
+ * The reader's second signal source: the application's sensorpinmappings -> sensors ->
+ * machines in a real MongoDB-compatible server (FerretDB, mongo-java-server), read through a
+ * mongo-connection and refreshed while running, against the PLC simulator.
+ */
+import assert from 'node:assert/strict';
+import type { EventEmitter } from 'node:events';
+import type { ContractMessage } from '../../../lib/shared/messages';
+import { loadPinMappings } from '../../../lib/reader/mapping-source';
+import mongoConnection from '../../../nodes/mongo-connection/mongo-connection';
+import { DRIVER_SETTING, MONGO_CONNECTION_DEFAULTS } from '../../../nodes/mongo-connection/types';
+import plcConnection from '../../../nodes/plc-connection/plc-connection';
+import { CONNECTION_DEFAULTS } from '../../../nodes/plc-connection/types';
+import plcReader from '../../../nodes/plc-reader/plc-reader';
+import { PLC_READER_DEFAULTS } from '../../../nodes/plc-reader/types';
+import { describeEachMongoServer } from '../../helpers/mongo-servers';
+import { helper } from '../../helpers/node-red';
+import { startSimulator, type SimulatorHandle } from '../../helpers/simulator';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+const hex = (n: number): string => n.toString(16).padStart(24, '0');
+
+describeEachMongoServer('plc-reader signals from the application\'s pin mappings', (target) => {
+  let sim: SimulatorHandle;
+  before(async function () {
+    this.timeout(30_000);
+    sim = await startSimulator({
+      machines: [
+        { name: 'press', db: 1, powerPin: 0, cyclePin: 1, scenario: 'running', cycleTimeMs: 400, pulseWidthMs: 150 },
+        { name: 'lathe', db: 2, powerPin: 2, cyclePin: 3, scenario: 'stopped-powered' },
+      ],
+    });
+  });
+  after(async () => {
+    await sim?.close();
+  });
+  afterEach(async () => {
+    await helper.unload();
+  });
+
+  it('reads the mapped pins with their ids, skips inactive ones, and picks up a mapping added while running', async function () {
+    this.timeout(60_000);
+    const { server, driver } = target();
+    const database = `reader_map_${Date.now()}`;
+    const client = new driver.MongoClient(server.uri);
+    await client.connect();
+    try {
+      const db = client.db(database);
+      const id = (n: number): InstanceType<typeof driver.ObjectId> => new driver.ObjectId(hex(n));
+      await db.collection('machines').insertMany([
+        { _id: id(1), name: 'Press', departmentId: id(0xd), status: 'inactive', isActive: true },
+        { _id: id(2), name: 'Lathe', departmentId: id(0xd), status: 'inactive' },
+      ]);
+      await db.collection('sensors').insertMany([
+        { _id: id(0xa1), name: 'power', machineId: id(1), sensorType: 'power', isActive: true },
+        { _id: id(0xa2), name: 'cycle', machineId: id(1), sensorType: 'unit-cycle' },
+        { _id: id(0xa3), name: 'power', machineId: id(2), sensorType: 'power', isActive: false },
+        { _id: id(0xa4), name: 'spare', machineId: id(2), sensorType: 'unit-cycle' },
+        { _id: id(0xa5), name: 'cycle', machineId: id(2), sensorType: 'unit-cycle' },
+      ]);
+      await db.collection('sensorpinmappings').insertMany([
+        { sensorId: id(0xa1), pinId: 'DQ.0' },
+        { sensorId: id(0xa2), pinId: 'DQ.1', isActive: true },
+        { sensorId: id(0xa3), pinId: 'DQ.2' }, // inactive sensor
+        { sensorId: id(0xa4), pinId: 'DQ.5', isActive: false }, // inactive mapping
+      ]);
+
+      helper.settings({ [DRIVER_SETTING]: server.driver } as Parameters<typeof helper.settings>[0]);
+      await helper.load([plcConnection, plcReader, mongoConnection], [
+        { id: 'plc', type: 'plc-connection', ...CONNECTION_DEFAULTS, name: 'simulator', host: sim.host, port: sim.port, reconnectMinMs: 200, reconnectMaxMs: 1000 },
+        { id: 'db', type: 'mongo-connection', ...MONGO_CONNECTION_DEFAULTS, mode: 'uri', uri: server.uri, database },
+        {
+          id: 'pins', type: 'plc-reader', ...PLC_READER_DEFAULTS, name: 'application pins', connection: 'plc', source: 'mongo', mongo: 'db',
+          intervalMs: 100, outputMode: 'per-cycle', mappingRefreshS: 1, wires: [['out']],
+        },
+        { id: 'out', type: 'helper' },
+      ] as Parameters<typeof helper.load>[1]);
+      const messages: ContractMessage[] = [];
+      const errors: string[] = [];
+      (helper.getNode('out') as unknown as EventEmitter).on('input', (msg: ContractMessage) => messages.push(msg));
+      (helper.getNode('pins') as unknown as EventEmitter).on('call:error', (call: { args: unknown[] }) => errors.push(String(call.args[0])));
+
+      const first = await waitFor('the mapped pins read', () => messages.find((m) => m.readings?.length));
+      assert.deepEqual(first.readings!.map((r) => r.signal), [
+        { name: 'Press power', address: 'DQ.0', dataType: 'BOOL', kind: 'power', machineId: hex(1), sensorId: hex(0xa1), pinId: 'DQ.0' },
+        { name: 'Press cycle', address: 'DQ.1', dataType: 'BOOL', kind: 'unit-cycle', machineId: hex(1), sensorId: hex(0xa2), pinId: 'DQ.1' },
+      ]);
+      assert.equal((first.payload as Record<string, unknown>)['Press power'], true);
+
+      // the application maps the lathe's cycle sensor to DQ.3 while the flow runs
+      await db.collection('sensorpinmappings').insertOne({ sensorId: id(0xa5), pinId: 'DQ.3' });
+      const added = await waitFor('the new mapping read', () => messages.find((m) => m.readings?.some((r) => r.signal.pinId === 'DQ.3')));
+      const lathe = added.readings!.find((r) => r.signal.pinId === 'DQ.3')!;
+      assert.deepEqual(lathe.signal, { name: 'Lathe cycle', address: 'DQ.3', dataType: 'BOOL', kind: 'unit-cycle', machineId: hex(2), sensorId: hex(0xa5), pinId: 'DQ.3' });
+      assert.equal(lathe.quality, 'good');
+      assert.equal(lathe.value, false, 'the lathe stands still');
+      assert.deepEqual(errors, []);
+
+      // the same join, straight from the library, against this server
+      const direct = await loadPinMappings({ getDb: async () => db as never }, ['DQ.0', 'DQ.1', 'DQ.2', 'DQ.3', 'DQ.4', 'DQ.5']);
+      assert.deepEqual(direct.rows.map((r) => r.address), ['DQ.0', 'DQ.1', 'DQ.3']);
+      assert.deepEqual(direct.skipped, [`pin DQ.2: sensor ${hex(0xa3)} is inactive`, 'pin DQ.5: mapping is inactive']);
+    } finally {
+      await client.db(database).dropDatabase().catch(() => undefined);
+      await client.close();
+    }
+  });
+});
