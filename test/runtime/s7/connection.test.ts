@@ -109,6 +109,26 @@ describe('s7 connection over real S7', function () {
       });
     });
 
+    it('spreads 500 tags over a pool of 2 clients and re-plans for the negotiated PDU', async () => {
+      const conn = new S7Connection({ host: '127.0.0.1', port: sim.port, poolSize: 2, pduSize: 960 });
+      conns.push(conn);
+      // 500 REALs of the bulk blocks of DB1..DB10, with a gap of 4 bytes between neighbours.
+      const addrs = Array.from({ length: 500 }, (_, i) => parseAddress(`DB${1 + (i % 10)}.DBD${200 + 8 * Math.floor(i / 10)}`, 'REAL'));
+      const prepared = conn.prepare(addrs);
+      const plannedFor960 = prepared.requestCount;
+      conn.start();
+      await whenState(conn, 'connected');
+      await waitFor('both pooled clients', async () => ((await sim.connectionCount()) >= 2 ? true : undefined), 3000);
+      assert.equal(conn.negotiatedPdu, 240, 'the simulator imposes 240');
+      const res = await conn.read(prepared);
+      assert.ok(prepared.requestCount > plannedFor960, `re-planned for PDU 240: ${plannedFor960} -> ${prepared.requestCount}`);
+      assert.equal(res.requests, prepared.requestCount);
+      res.items.forEach((item, i) => {
+        assert.equal(item.ok, true, item.error);
+        assert.equal(item.value, 2 * Math.floor(i / 10) * 1.5, addrs[i].text);
+      });
+    });
+
     it('marks only the missing DB and the out-of-range address bad, with clear errors', async () => {
       const conn = open(sim);
       await whenState(conn, 'connected');
