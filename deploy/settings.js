@@ -55,7 +55,6 @@ module.exports = {
   functionExternalModules: false,
   editorTheme: {
     projects: { enabled: false },
-    palette: { editable: false },
     tours: false,
   },
   telemetry: { enabled: false, updateNotification: false },

@@ -57,7 +57,7 @@ function prepareUserDir({ userDir, packageDir, flowSource, keepFlows = false, se
     telemetry: { enabled: false, updateNotification: false },
     diagnostics: { enabled: true, ui: true },
     externalModules: { autoInstall: false, palette: { allowInstall: false } },
-    editorTheme: { tours: false, projects: { enabled: false }, palette: { editable: false } },
+    editorTheme: { tours: false, projects: { enabled: false } },
     logging: { console: { level: 'info', metrics: false, audit: false } },
     ...extra,
   };

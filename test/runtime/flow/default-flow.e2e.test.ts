@@ -1,0 +1,269 @@
+/**
+ * End to end: flows/default-flow.json, unchanged, in a real Node-RED process, against the PLC
+ * simulator (S7 over TCP) and a MongoDB-compatible server seeded with the application's
+ * configuration, for a simulated plant hour. The Node-RED process runs on an accelerated clock
+ * (accelerated-clock.ts: Date and every timer scaled together), so the nodes run their production
+ * code paths; the simulator's cycle times are scaled by the same factor. The plant is in
+ * Asia/Kolkata (UTC+05:30), so plant hours and UTC hours differ.
+ *
+ * Script, in plant time (hour H = 10:00-11:00 local):
+ *   until H-3 min  both machines off (the flow starts, reads the configuration, sets baselines)
+ *   H-3            press-1 and lathe-2 produce (one unit every 16 s)
+ *   H+15           lathe-2 stands still with power on
+ *   H+35           lathe-2 produces again
+ *   H+65           press-1 stands still with power on, lathe-2 is switched off
+ *   H+72           the check
+ * Expected in MongoDB: units = the simulator's pulses; hour H of press-1 all running; hour H of
+ * lathe-2 running except one automatic stoppage from its last unit + the 2-min cycle timeout to
+ * its first unit after H+35; machine status stoppage (press-1) and inactive (lathe-2); ObjectId
+ * references; only the collections and fields of the contract.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import type { Db, Document, MongoClient, ObjectId } from 'mongodb';
+import { REVISIONS_FIELD } from '../../../lib/mongo/production';
+import { describeEachMongoServer } from '../../helpers/mongo-servers';
+import { startSimulator, type MachineSim, type SimulatorHandle } from '../../helpers/simulator';
+import { acceleratedNow, clockEnvironment, realInstantOf, type ClockSettings } from './accelerated-clock';
+import { buildDir, repoRoot, seed, startNodeRedWithPackage, type NodeRedProcess, type PlantDocuments } from './harness';
+
+// 20x: a simulated hour in 3 real minutes. The cycle bit is high for 8 s of plant time (400 ms
+// real), so a pause of the Node-RED process (GC, a busy machine) of less than that loses no unit.
+const SPEED = Number(process.env.E2E_CLOCK_SPEED ?? '20');
+const MINUTE = 60_000;
+const TZ = 'Asia/Kolkata';
+const TZ_OFFSET = 330 * MINUTE;
+/** Hour H: 10:00 plant time on a fixed day; its UTC start is 04:30Z. */
+const DATE = '2026-03-16';
+const H = Date.parse(`${DATE}T10:00:00.000Z`) - TZ_OFFSET;
+const CYCLE_MS = 16_000;
+const PULSE_MS = 8_000;
+
+const sim = (ms: number): number => Math.round(ms / SPEED);
+const MACHINES: MachineSim[] = [
+  { name: 'press-1', db: 1, powerPin: 0, cyclePin: 1, scenario: 'off', cycleTimeMs: sim(CYCLE_MS), pulseWidthMs: sim(PULSE_MS), powerKw: 18.5 },
+  { name: 'lathe-2', db: 2, powerPin: 2, cyclePin: 3, scenario: 'off', cycleTimeMs: sim(CYCLE_MS), pulseWidthMs: sim(PULSE_MS), powerKw: 7.5 },
+];
+
+const CONTRACT_COLLECTIONS = ['configs', 'departments', 'machines', 'productionrecords', 'sensorpinmappings', 'sensors', 'signaldatas'];
+// The contract's fields, plus the sink's per-hour revisions (lib/mongo/production.ts), which make
+// replayed snapshots harmless; Mongoose ignores fields outside its schema.
+const RECORD_FIELDS = ['_id', '__v', 'machineId', 'operatorId', 'moldId', 'unitsProduced', 'defectiveUnits', 'startTime', 'endTime',
+  'lastActivityTime', 'hourlyData', 'createdAt', 'updatedAt', REVISIONS_FIELD];
+const HOUR_FIELDS = ['_id', 'hour', 'unitsProduced', 'defectiveUnits', 'status', 'runningMinutes', 'stoppageMinutes', 'operatorId', 'moldId', 'stoppages'];
+const STOPPAGE_FIELDS = ['_id', 'reason', 'description', 'sapNotificationNumber', 'startTime', 'endTime', 'duration', 'isPending', 'isClassified'];
+const SIGNAL_FIELDS = ['_id', '__v', 'sensorId', 'machineId', 'value', 'timestamp', 'createdAt', 'updatedAt'];
+
+function isObjectId(v: unknown): v is ObjectId {
+  return !!v && typeof v === 'object' && (v as { _bsontype?: string })._bsontype === 'ObjectId';
+}
+
+function assertOnlyFields(doc: Document, allowed: string[], what: string): void {
+  for (const key of Object.keys(doc)) assert.ok(allowed.includes(key), `${what} has field "${key}", which the contract does not know`);
+}
+
+const within = (actual: number, expected: number, tolerance: number, what: string): void =>
+  assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: ${actual}, expected ${expected} ± ${tolerance}`);
+
+describeEachMongoServer('the default flow, end to end, for a simulated hour', (target) => {
+  let clock: ClockSettings;
+  let plc: SimulatorHandle | undefined;
+  let nodeRed: NodeRedProcess | undefined;
+  let client: MongoClient | undefined;
+  let db: Db;
+  let plant: PlantDocuments;
+  const pulses = new Map<string, { atStart: number; hourStart: number; hourEnd: number; atEnd: number }>();
+  const log: string[] = [];
+
+  /** Resolves when the accelerated clock shows `at`. */
+  const until = (at: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, realInstantOf(clock, at) - Date.now())));
+  const truth = async (name: string): Promise<number> => (await plc!.truth(name)).pulses;
+
+  before(async function () {
+    this.timeout(300_000);
+    const { server, driver } = target();
+    const dbName = `e2e_${Date.now().toString(36)}`;
+    client = new driver.MongoClient(server.uri, { serverSelectionTimeoutMS: 10_000 }) as unknown as MongoClient;
+    await client.connect();
+    db = client.db(dbName);
+    const seeded = await seed.seedIfEmpty(db, {
+      department: 'Assembly',
+      machines: MACHINES.map(({ name, powerPin, cyclePin }) => ({ name, powerPin, cyclePin })),
+    });
+    assert.ok(seeded, 'a fresh database is seeded');
+    plant = seeded;
+
+    plc = await startSimulator({ machines: MACHINES });
+    // The flow starts at H-6 min; 3 s of real start-up are 1 min at 20x.
+    clock = { speed: SPEED, start: H - 6 * MINUTE, realStart: Date.now() + 1500 };
+    nodeRed = await startNodeRedWithPackage({
+      flowSource: path.join(repoRoot, 'flows', 'default-flow.json'),
+      env: {
+        ...clockEnvironment(clock),
+        PLC_HOST: '127.0.0.1',
+        PLC_PORT: String(plc.port),
+        MONGODB_URI: server.uri,
+        MONGODB_DB: dbName,
+        PLANT_TZ: TZ,
+        // 1 s of plant time between reads (50 ms real at 20x): a pulse is seen about eight times.
+        PLC_INTERVAL_MS: '1000',
+      },
+      settings: server.driver === 'mongodb' ? {} : { s7productionMongoDriver: server.driver },
+      execArgv: ['-r', path.join(buildDir, 'test', 'runtime', 'flow', 'accelerated-clock.js')],
+      onLine: (line) => log.push(line),
+    });
+
+    // Every pin read (and written) once before the machines start: the counters have their baselines.
+    while (await db.collection('signaldatas').countDocuments() < 4) {
+      assert.ok(acceleratedNow(clock, Date.now()) < H - 3 * MINUTE, 'the flow read no pins before H-3 min: lower E2E_CLOCK_SPEED');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await until(H - 3 * MINUTE);
+    for (const m of MACHINES) pulses.set(m.name, { atStart: await truth(m.name), hourStart: 0, hourEnd: 0, atEnd: 0 });
+    await plc.setScenario('press-1', { scenario: 'running' });
+    await plc.setScenario('lathe-2', { scenario: 'running' });
+    await until(H);
+    for (const m of MACHINES) pulses.get(m.name)!.hourStart = await truth(m.name);
+    await until(H + 15 * MINUTE);
+    await plc.setScenario('lathe-2', { scenario: 'stopped-powered' });
+    await until(H + 35 * MINUTE);
+    await plc.setScenario('lathe-2', { scenario: 'running' });
+    await until(H + 60 * MINUTE);
+    for (const m of MACHINES) pulses.get(m.name)!.hourEnd = await truth(m.name);
+    await until(H + 65 * MINUTE);
+    await plc.setScenario('press-1', { scenario: 'stopped-powered' });
+    await plc.setScenario('lathe-2', { scenario: 'off' });
+    for (const m of MACHINES) pulses.get(m.name)!.atEnd = await truth(m.name);
+    // Status timeouts (2 and 5 min), the hour's grace period and the sink's flush.
+    await until(H + 72 * MINUTE);
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await nodeRed?.stop();
+    await plc?.close();
+    if (client) {
+      await db?.dropDatabase().catch(() => undefined);
+      await client.close();
+    }
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') console.log(`Node-RED log (last 60 lines):\n${log.slice(-60).join('\n')}`);
+  });
+
+  const machineId = (name: string): ObjectId => (plant.machines.find((m) => m.name === name)!._id as ObjectId);
+
+  it('the simulator made units in the scripted windows', () => {
+    for (const m of MACHINES) {
+      const p = pulses.get(m.name)!;
+      assert.ok(p.atEnd - p.atStart > 100, `${m.name}: ${p.atEnd - p.atStart} pulses`);
+    }
+  });
+
+  it('holds only the collections of the contract', async () => {
+    const names = (await db.listCollections().toArray()).map((c) => c.name).filter((n) => !n.startsWith('system.')).sort();
+    assert.deepEqual(names, CONTRACT_COLLECTIONS);
+  });
+
+  it('left the application\'s configuration as it was, except machines.status', async () => {
+    for (const name of ['departments', 'sensors', 'sensorpinmappings', 'configs'] as const) {
+      assert.deepEqual(await db.collection(name).find().sort({ _id: 1 }).toArray(), plant[name].slice().sort((a, b) => String(a._id).localeCompare(String(b._id))), name);
+    }
+    for (const seeded of plant.machines) {
+      const now = await db.collection('machines').findOne({ _id: seeded._id as ObjectId });
+      assert.ok(now);
+      const { status: _s, updatedAt: _u, ...rest } = now;
+      const { status: _s0, updatedAt: _u0, ...seededRest } = seeded;
+      assert.deepEqual(rest, seededRest, `machine ${String(seeded.name)}`);
+    }
+  });
+
+  it('machine status as scripted: press-1 stoppage (power, no cycle), lathe-2 inactive (switched off)', async () => {
+    assert.equal((await db.collection('machines').findOne({ _id: machineId('press-1') }))?.status, 'stoppage');
+    assert.equal((await db.collection('machines').findOne({ _id: machineId('lathe-2') }))?.status, 'inactive');
+  });
+
+  it('one production record per machine and plant date, shaped as the contract says, units = the pulses', async () => {
+    const records = await db.collection('productionrecords').find().toArray();
+    assert.equal(records.length, 2, `records: ${records.map((r) => `${String(r.machineId)} ${String(r.startTime?.toISOString?.())}`).join(', ')}`);
+    for (const m of MACHINES) {
+      const record = records.find((r) => isObjectId(r.machineId) && r.machineId.equals(machineId(m.name)));
+      assert.ok(record, `no record with machineId ObjectId of ${m.name}`);
+      assertOnlyFields(record, RECORD_FIELDS, `${m.name}'s record`);
+      assert.ok(record.startTime instanceof Date && record.startTime.toISOString() === `${DATE}T00:00:00.000Z`, `startTime ${String(record.startTime)}`);
+      assert.ok(record.createdAt instanceof Date && record.updatedAt instanceof Date, 'timestamps are Dates');
+      assert.ok(Array.isArray(record.hourlyData) && record.hourlyData.length > 0);
+      const hours = (record.hourlyData as Document[]).map((h) => h.hour as number);
+      assert.deepEqual(hours.slice().sort((a, b) => a - b), [...new Set(hours)].sort((a, b) => a - b), 'one entry per hour');
+      let units = 0;
+      for (const hour of record.hourlyData as Document[]) {
+        assertOnlyFields(hour, HOUR_FIELDS, `${m.name} hour ${hour.hour}`);
+        assert.ok(isObjectId(hour._id), 'hourlyData entries have an ObjectId _id');
+        assert.ok(Number.isInteger(hour.hour) && hour.hour >= 9 && hour.hour <= 11, `hour ${hour.hour}`);
+        assert.ok(['running', 'stoppage', 'inactive'].includes(hour.status as string));
+        for (const f of ['runningMinutes', 'stoppageMinutes']) assert.ok(hour[f] >= 0 && hour[f] <= 60, `${f} ${hour[f]}`);
+        for (const s of hour.stoppages as Document[]) {
+          assertOnlyFields(s, STOPPAGE_FIELDS, 'stoppage');
+          assert.ok(isObjectId(s._id));
+          assert.equal(s.reason, 'unclassified');
+          assert.ok(s.startTime instanceof Date);
+        }
+        units += hour.unitsProduced as number;
+      }
+      assert.equal(record.unitsProduced, units, 'the record\'s units are the sum of its hours');
+      const p = pulses.get(m.name)!;
+      assert.equal(units, p.atEnd - p.atStart, `${m.name}: units recorded = pulses made`);
+    }
+  });
+
+  it('hour H of press-1: 60 running minutes, no stoppage, the hour\'s pulses', async () => {
+    const record = await db.collection('productionrecords').findOne({ machineId: machineId('press-1') });
+    const hour = (record!.hourlyData as Document[]).find((h) => h.hour === 10)!;
+    assert.ok(hour, 'hour 10 exists');
+    assert.equal(hour.status, 'running');
+    assert.equal(hour.runningMinutes, 60);
+    assert.equal(hour.stoppageMinutes, 0);
+    assert.deepEqual(hour.stoppages, []);
+    const p = pulses.get('press-1')!;
+    within(hour.unitsProduced as number, p.hourEnd - p.hourStart, 1, 'units in hour H');
+  });
+
+  it('hour H of lathe-2: the scripted stoppage, running otherwise', async () => {
+    const record = await db.collection('productionrecords').findOne({ machineId: machineId('lathe-2') });
+    const hour = (record!.hourlyData as Document[]).find((h) => h.hour === 10)!;
+    assert.ok(hour, 'hour 10 exists');
+    // Stoppage from the last unit before H+15 plus the 2-min cycle timeout, to the first unit after H+35.
+    const stoppages = hour.stoppages as Document[];
+    assert.equal(stoppages.length, 1, JSON.stringify(stoppages));
+    const [s] = stoppages;
+    assert.equal(s.isPending, false);
+    within((s.startTime as Date).getTime(), H + 17 * MINUTE, CYCLE_MS + MINUTE / 2, 'stoppage start');
+    within((s.endTime as Date).getTime(), H + 35 * MINUTE, CYCLE_MS + MINUTE / 2, 'stoppage end');
+    within(s.duration as number, 18, 1, 'stoppage minutes');
+    assert.equal(hour.stoppageMinutes, s.duration);
+    // Running minutes: 0..17 and 35..59, the minutes at both edges touched by either status.
+    within(hour.runningMinutes as number, 43, 1, 'running minutes');
+    assert.equal(hour.status, 'running');
+    const p = pulses.get('lathe-2')!;
+    within(hour.unitsProduced as number, p.hourEnd - p.hourStart, 1, 'units in hour H');
+  });
+
+  it('raw readings: the latest value of each sensor, ObjectId references, 0/1 values, Date timestamps', async () => {
+    const readings = await db.collection('signaldatas').find().toArray();
+    assert.equal(readings.length, 4, 'one document per sensor (the flow writes latest values)');
+    const sensors = new Map(plant.sensors.map((s) => [String(s._id), String(s.machineId)]));
+    for (const r of readings) {
+      assertOnlyFields(r, SIGNAL_FIELDS, 'signaldata');
+      assert.ok(isObjectId(r.sensorId) && isObjectId(r.machineId), 'references are ObjectIds');
+      assert.equal(sensors.get(String(r.sensorId)), String(r.machineId), 'sensor belongs to the machine');
+      assert.ok(r.value === 0 || r.value === 1, `value ${String(r.value)}`);
+      assert.ok(r.timestamp instanceof Date && r.timestamp.getTime() > H + 65 * MINUTE, `a recent reading: ${String(r.timestamp)}`);
+    }
+    assert.equal(new Set(readings.map((r) => String(r.sensorId))).size, 4, 'every mapped pin is recorded');
+    // As scripted at the end: press-1 powered, not cycling; lathe-2 off.
+    const value = (machine: string, type: string): unknown => readings.find((r) => String(r.sensorId)
+      === String(plant.sensors.find((s) => String(s.machineId) === String(machineId(machine)) && s.sensorType === type)!._id))?.value;
+    assert.deepEqual([value('press-1', 'power'), value('press-1', 'unit-cycle'), value('lathe-2', 'power'), value('lathe-2', 'unit-cycle')], [1, 0, 0, 0]);
+  });
+});
