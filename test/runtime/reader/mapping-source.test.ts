@@ -16,17 +16,8 @@ import { PLC_READER_DEFAULTS } from '../../../nodes/plc-reader/types';
 import { describeEachMongoServer } from '../../helpers/mongo-servers';
 import { helper } from '../../helpers/node-red';
 import { startSimulator, type SimulatorHandle } from '../../helpers/simulator';
+import { waitFor } from './wait';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
 
 const hex = (n: number): string => n.toString(16).padStart(24, '0');
 
@@ -90,7 +81,7 @@ describeEachMongoServer('plc-reader signals from the application\'s pin mappings
       (helper.getNode('out') as unknown as EventEmitter).on('input', (msg: ContractMessage) => messages.push(msg));
       (helper.getNode('pins') as unknown as EventEmitter).on('call:error', (call: { args: unknown[] }) => errors.push(String(call.args[0])));
 
-      const first = await waitFor('the mapped pins read', () => messages.find((m) => m.readings?.length));
+      const first = await waitFor('the mapped pins read', () => messages.find((m) => m.readings?.length), 15_000);
       assert.deepEqual(first.readings!.map((r) => r.signal), [
         { name: 'Press power', address: 'DQ.0', dataType: 'BOOL', kind: 'power', machineId: hex(1), sensorId: hex(0xa1), pinId: 'DQ.0' },
         { name: 'Press cycle', address: 'DQ.1', dataType: 'BOOL', kind: 'unit-cycle', machineId: hex(1), sensorId: hex(0xa2), pinId: 'DQ.1' },
@@ -99,7 +90,7 @@ describeEachMongoServer('plc-reader signals from the application\'s pin mappings
 
       // the application maps the lathe's cycle sensor to DQ.3 while the flow runs
       await db.collection('sensorpinmappings').insertOne({ sensorId: id(0xa5), pinId: 'DQ.3' });
-      const added = await waitFor('the new mapping read', () => messages.find((m) => m.readings?.some((r) => r.signal.pinId === 'DQ.3')));
+      const added = await waitFor('the new mapping read', () => messages.find((m) => m.readings?.some((r) => r.signal.pinId === 'DQ.3')), 15_000);
       const lathe = added.readings!.find((r) => r.signal.pinId === 'DQ.3')!;
       assert.deepEqual(lathe.signal, { name: 'Lathe cycle', address: 'DQ.3', dataType: 'BOOL', kind: 'unit-cycle', machineId: hex(2), sensorId: hex(0xa5), pinId: 'DQ.3' });
       assert.equal(lathe.quality, 'good');

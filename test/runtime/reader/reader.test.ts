@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
+import { promises as fs } from 'node:fs';
 import type { Node } from 'node-red';
 import type { ContractMessage, Reading } from '../../../lib/shared/messages';
 import type { SignalRow } from '../../../lib/reader/signals';
@@ -11,20 +12,11 @@ import plcConnection from '../../../nodes/plc-connection/plc-connection';
 import plcReader from '../../../nodes/plc-reader/plc-reader';
 import { helper } from '../../helpers/node-red';
 import { MACHINE_DB_LAYOUT, PROCESS_LAYOUT, sampleAddress, startSimulator, type MachineSim, type SimulatorHandle } from '../../helpers/simulator';
+import { sleep, waitFor } from './wait';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const MACHINE = '65f000000000000000000001';
 const SENSOR = '65f0000000000000000000a1';
 
-async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 8000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(20);
-  }
-}
 
 // DQ.0..DQ.7 = power and cycle bits of four machines in four different states
 const MACHINES: MachineSim[] = [
@@ -184,6 +176,49 @@ describe('plc-reader against the PLC simulator', function () {
     const count = (name: string): number => h.messages.filter((m) => m.topic === name).length;
     assert.equal(count('slow'), 2, 'at 0 and 1000 ms');
     assert.ok(count('fast') >= 20, `fast: ${count('fast')}`);
+  });
+
+  it('on change: power once (it is steady), every edge of the cycle bit, and the heartbeat', async () => {
+    const rows: SignalRow[] = [{ ...powerRow, deadband: 0.5 }, { name: 'cycle', address: 'DQ.1', kind: 'unit-cycle' }];
+    const h = await load({ signals: rows, intervalMs: 20, outputMode: 'on-change', heartbeatS: 1 });
+    await sleep(1600);
+    const power = h.messages.filter((m) => m.topic === 'm1 power');
+    const cycle = h.messages.filter((m) => m.topic === 'cycle');
+    assert.equal(power.length, 2, 'the first value and one heartbeat after 1 s');
+    assert.ok(power[1].timestamp! - power[0].timestamp! >= 1000);
+    assert.ok(cycle.length >= 4, `edges of a 400 ms cycle in 1.6 s: ${cycle.length}`);
+    cycle.slice(1).forEach((m, i) => assert.ok(m.payload !== cycle[i].payload || m.timestamp! - cycle[i].timestamp! >= 1000, 'only edges or heartbeats'));
+  });
+
+  it('redeploying with another interval changes the rate', async () => {
+    const rate = async (intervalMs: number): Promise<number> => {
+      const h = await load({ signals: [powerRow], intervalMs });
+      await sleep(1000);
+      await helper.unload();
+      return h.messages.length;
+    };
+    const slow = await rate(250);
+    const fast = await rate(50);
+    // 4-5 against 20-21 reads; a ratio, so a busy machine does not make it flaky
+    assert.ok(slow >= 2 && fast >= 3 * slow, `250 ms: ${slow} reads, 50 ms: ${fast} reads in 1 s`);
+  });
+
+  it('a silent PLC (accepts, never answers): bad readings after the receive timeout, file I/O keeps working, then recovery', async () => {
+    const h = await load({ signals: [powerRow], intervalMs: 100 });
+    await waitFor('a good read', () => h.messages.find((m) => m.quality === 'good'));
+    await sim.silence();
+    try {
+      const mark = h.messages.length;
+      const io = Date.now();
+      for (let i = 0; i < 20; i++) await fs.readFile(__filename);
+      assert.ok(Date.now() - io < 1000, 'the thread pool is not blocked by the silent peer');
+      const bad = await waitFor('a bad reading', () => h.messages.slice(mark).find((m) => m.quality === 'bad'), 5000);
+      assert.match(bad.error!, /^signal "m1 power" \(DB1\.DBD0\): ./);
+    } finally {
+      await sim.unsilence();
+    }
+    const mark = h.messages.length;
+    await waitFor('reading again', () => h.messages.slice(mark).find((m) => m.quality === 'good'), 8000);
   });
 
   it('an input message triggers an immediate read and keeps its properties', async () => {
