@@ -3,7 +3,7 @@
  * client: pulses seen on the wire match the simulator's ground truth.
  */
 import assert from 'node:assert/strict';
-import { snap7, type Snap7Client } from '../../../lib/s7/snap7';
+import { snap7, type MultiVarRequest, type Snap7Client } from '../../../lib/s7/snap7';
 import { MACHINE_DB_LAYOUT, startSimulator, type SimulatorHandle } from '../../helpers/simulator';
 
 function connect(port: number): Promise<Snap7Client> {
@@ -18,6 +18,15 @@ function read(client: Snap7Client, area: 'Q' | 'DB', db: number, start: number, 
   const a = area === 'Q' ? client.S7AreaPA : client.S7AreaDB;
   return new Promise((resolve, reject) => {
     client.ReadArea(a, db, start, size, client.S7WLByte, (err, data) => (err ? reject(new Error(client.ErrorText(err as number))) : resolve(data)));
+  });
+}
+
+function readMulti(client: Snap7Client, vars: MultiVarRequest[]): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    client.ReadMultiVars(vars, (err, results) => {
+      if (err || results.some((r) => r.Result !== 0 || !r.Data)) reject(new Error(`ReadMultiVars failed: ${String(err)}`));
+      else resolve(results.map((r) => r.Data as Buffer));
+    });
   });
 }
 
@@ -56,25 +65,35 @@ describe('s7 simulator over real S7', function () {
   it('produces the configured cycles: edges on Q0 and the DINT counter match the ground truth', async () => {
     const c = client as Snap7Client;
     const before = await sim.truth('press');
-    const counterBefore = (await read(c, 'DB', 1, 0, 8)).readInt32BE(MACHINE_DB_LAYOUT.unitCounter.offset);
+    const counterAt = MACHINE_DB_LAYOUT.unitCounter.offset;
+    const counterBefore = (await read(c, 'DB', 1, 0, 8)).readInt32BE(counterAt);
     assert.equal(counterBefore, before.counter);
     await sim.setScenario('press', { scenario: 'running', cycleTimeMs: 400, pulseWidthMs: 200 });
     const started = Date.now();
     let edges = 0;
     let last = false;
+    let firstCounter: number | undefined;
+    let lastCounter = 0;
     while (Date.now() - started < 4100) {
-      const on = ((await read(c, 'Q', 0, 0, 1))[0] & 0b10) !== 0;
+      // Q0 and the counter in one request, so each poll sees one consistent moment.
+      const [q, db] = await readMulti(c, [
+        { Area: c.S7AreaPA, WordLen: c.S7WLByte, Start: 0, Amount: 1 },
+        { Area: c.S7AreaDB, WordLen: c.S7WLByte, DBNumber: 1, Start: counterAt, Amount: 4 },
+      ]);
+      const on = (q[0] & 0b10) !== 0;
       if (on && !last) edges++;
       last = on;
+      lastCounter = db.readInt32BE(0);
+      firstCounter ??= lastCounter;
       await sleep(10);
     }
     await sim.setScenario('press', { scenario: 'stopped-powered' });
     const after = await sim.truth('press');
     const produced = after.pulses - before.pulses;
     assert.ok(produced >= 9 && produced <= 11, `about 10 cycles in 4.1 s at 400 ms, got ${produced}`);
-    assert.equal(edges, produced, 'every pulse is visible on the wire');
-    const counterAfter = (await read(c, 'DB', 1, 0, 8)).readInt32BE(MACHINE_DB_LAYOUT.unitCounter.offset);
-    assert.equal(counterAfter - counterBefore, produced);
+    assert.equal(edges, lastCounter - (firstCounter as number), 'every unit cycle is visible on Q0 while the counter counts it');
+    const counterAfter = (await read(c, 'DB', 1, 0, 8)).readInt32BE(counterAt);
+    assert.equal(counterAfter - counterBefore, produced, 'the counter over S7 matches the ground truth');
     assert.equal(counterAfter, after.counter);
     const q0 = (await read(c, 'Q', 0, 0, 1))[0];
     assert.equal(q0 & 0b11, 0b01, 'stopped: powered, cycle bit low');
