@@ -77,8 +77,12 @@ export class BatchWriter {
       await coll.insertMany(docs, { ordered: false });
       return outcomes;
     } catch (err) {
+      // Only a server's answer for every document says what was written; a bulk error that
+      // wraps a lost connection (no write errors, or fewer documents accounted for) means: retry
+      // the whole batch. (mongo-java-server counts duplicates as inserted, hence "<".)
       const writeErrors = writeErrorsOf(err);
-      if (!writeErrors || hasWriteConcernError(err)) throw err;
+      const inserted = (err as { result?: { insertedCount?: number } }).result?.insertedCount;
+      if (!writeErrors?.length || hasWriteConcernError(err) || inserted === undefined || inserted + writeErrors.length < docs.length) throw err;
       for (const we of writeErrors) {
         if (we.code === DUPLICATE_KEY) {
           outcomes[we.index] = { ok: true, unchanged: true };

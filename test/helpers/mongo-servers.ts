@@ -14,6 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 import { createInterface } from 'node:readline';
 import type * as MongoDriver from 'mongodb';
 
@@ -39,6 +40,18 @@ export function mongoServerNames(): string[] {
 export function driverModule(server: Pick<MongoServerInfo, 'driver'>): DriverModule {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return server.driver === 'mongodb6' ? (require('mongodb6') as DriverModule) : (require('mongodb') as DriverModule);
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 function repoRoot(): string {
@@ -106,7 +119,7 @@ export async function getMongoServer(name: string): Promise<MongoServerInfo> {
 export class DedicatedMongoServer {
   readonly dataDir = mkdtempSync(path.join(os.tmpdir(), 'mongo-dedicated-'));
   private runner: Runner | undefined;
-  private port = 0;
+  port = 0;
   info: MongoServerInfo | undefined;
 
   /** `port`: listen there (e.g. one a flow was configured with before the server existed). */
