@@ -103,11 +103,12 @@ function databaseName(uri, explicit) {
 }
 
 async function seedDemo(uri, dbName, driver) {
-  const { MongoClient } = require(driver);
+  const { MongoClient, ObjectId } = require(driver);
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10000 });
   try {
     await client.connect();
     return await seedIfEmpty(client.db(databaseName(uri, dbName)), {
+      ObjectId,
       department: 'Demo line',
       machines: DEMO_MACHINES.map(({ name, powerPin, cyclePin }) => ({ name, powerPin, cyclePin })),
     });

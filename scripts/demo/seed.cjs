@@ -5,7 +5,7 @@
 // from `timestamps: true`, `__v: 0`, and an `_id` on every sub-document. The demo (scripts/start.mjs)
 // and the end-to-end test seed a database with it, so the default flow meets exactly what a plant
 // running the application has.
-const { ObjectId } = require('mongodb');
+const mongodb = require('mongodb');
 
 /** The collections the application's configuration lives in, in the order they reference each other. */
 const CONFIGURATION_COLLECTIONS = ['departments', 'machines', 'sensors', 'sensorpinmappings', 'configs'];
@@ -14,11 +14,12 @@ const CONFIGURATION_COLLECTIONS = ['departments', 'machines', 'sensors', 'sensor
  * @typedef {{ name: string, description?: string, powerPin?: number, cyclePin?: number }} MachineSpec
  *   powerPin / cyclePin: the bit i of the PLC's output byte 0 (the application's pin "DQ.i").
  * @typedef {{ department: string, machines: MachineSpec[], now?: Date,
+ *   ObjectId?: new () => unknown,
  *   signalTimeouts?: { powerSignalTimeout: number, cycleSignalTimeout: number },
  *   shifts?: { name: string, startTime: string, endTime: string }[] }} PlantSpec
  */
 
-function stamped(fields, now) {
+function stamped(fields, now, ObjectId) {
   // Mongoose puts the schema's fields first, then _id, the timestamps and the version key.
   return { ...fields, _id: new ObjectId(), createdAt: now, updatedAt: now, __v: 0 };
 }
@@ -30,7 +31,9 @@ function thresholds(excellent, good, fair, poor) {
 /** The documents, per collection, that the application would hold for this plant. */
 function plantDocuments(/** @type {PlantSpec} */ spec) {
   const now = spec.now ?? new Date();
-  const department = stamped({ name: spec.department, description: '', layout: {}, isActive: true }, now);
+  // The ObjectId class of the driver that writes the documents (the 6.x driver rejects 7.x BSON).
+  const ObjectId = spec.ObjectId ?? mongodb.ObjectId;
+  const department = stamped({ name: spec.department, description: '', layout: {}, isActive: true }, now, ObjectId);
   const machines = [];
   const sensors = [];
   const sensorpinmappings = [];
@@ -43,7 +46,7 @@ function plantDocuments(/** @type {PlantSpec} */ spec) {
       dimensions: { width: 154, height: 152 },
       status: 'inactive',
       isActive: true,
-    }, now);
+    }, now, ObjectId);
     machines.push(machine);
     const pins = [['power', m.powerPin], ['unit-cycle', m.cyclePin]];
     for (const [sensorType, pin] of pins) {
@@ -54,9 +57,9 @@ function plantDocuments(/** @type {PlantSpec} */ spec) {
         machineId: machine._id,
         sensorType,
         isActive: true,
-      }, now);
+      }, now, ObjectId);
       sensors.push(sensor);
-      sensorpinmappings.push(stamped({ sensorId: sensor._id, pinId: `DQ.${pin}` }, now));
+      sensorpinmappings.push(stamped({ sensorId: sensor._id, pinId: `DQ.${pin}` }, now, ObjectId));
     }
   });
   const config = stamped({
@@ -76,7 +79,7 @@ function plantDocuments(/** @type {PlantSpec} */ spec) {
       mtbf: thresholds(500, 300, 150, 0),
       mttr: thresholds(20, 40, 60, 100),
     },
-  }, now);
+  }, now, ObjectId);
   return { departments: [department], machines, sensors, sensorpinmappings, configs: [config] };
 }
 

@@ -87,6 +87,7 @@ describeEachMongoServer('the default flow, end to end, for a simulated hour', (t
     await client.connect();
     db = client.db(dbName);
     const seeded = await seed.seedIfEmpty(db, {
+      ObjectId: driver.ObjectId,
       department: 'Assembly',
       machines: MACHINES.map(({ name, powerPin, cyclePin }) => ({ name, powerPin, cyclePin })),
     });

@@ -45,6 +45,8 @@ export interface PlantSpec {
   department: string;
   machines: MachineSpec[];
   now?: Date;
+  /** The ObjectId class of the driver that writes the documents. */
+  ObjectId?: new () => unknown;
   signalTimeouts?: { powerSignalTimeout: number; cycleSignalTimeout: number };
   shifts?: { name: string; startTime: string; endTime: string }[];
 }
