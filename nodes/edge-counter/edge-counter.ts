@@ -4,23 +4,24 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { RateLimit, SerialQueue, errorText, loadState, numberSetting, saveState, type ContextStore } from '../../lib/production/adapter';
-import { COUNT_MODES, EDGE_COUNTER_DEFAULTS, EdgeCounter, type CountMode, type EdgeCounterOptions } from '../../lib/production/edge-counter';
+import { COUNT_MODES, EdgeCounter, type CountMode, type EdgeCounterOptions } from '../../lib/production/edge-counter';
 import { KEY_SOURCES, parseCounterInput, type KeySource } from '../../lib/production/edge-input';
 import { InputError } from '../../lib/production/input';
 import { TOPIC_UNITS, type ContractMessage, type UnitEvent } from '../../lib/shared/messages';
-import { EDGE_COUNTER_CONFIG_DEFAULTS, EDGE_COUNTER_TYPE } from './types';
+import { EDGE_COUNTER_CONFIG_DEFAULTS, EDGE_COUNTER_LIMITS, EDGE_COUNTER_TYPE } from './types';
 
 type EdgeCounterDef = NodeDef & Record<string, unknown>;
 
 function optionsOf(def: EdgeCounterDef): EdgeCounterOptions {
   const d = EDGE_COUNTER_CONFIG_DEFAULTS;
+  const l = EDGE_COUNTER_LIMITS;
   return {
     mode: COUNT_MODES.includes(def.mode as CountMode) ? (def.mode as CountMode) : d.mode,
-    minHighMs: numberSetting(def.minHighMs, d.minHighMs, 0, 3_600_000),
-    minLowMs: numberSetting(def.minLowMs, d.minLowMs, 0, 3_600_000),
+    minHighMs: numberSetting(def.minHighMs, d.minHighMs, ...l.debounceMs),
+    minLowMs: numberSetting(def.minLowMs, d.minLowMs, ...l.debounceMs),
     counterBits: Number(def.counterBits) === 32 ? 32 : 16,
-    maxStep: numberSetting(def.maxStep, EDGE_COUNTER_DEFAULTS.maxStep, 1, 2 ** 31),
-    gapWarnMs: numberSetting(def.gapWarnSeconds, d.gapWarnSeconds, 0.1, 86_400) * 1000,
+    maxStep: numberSetting(def.maxStep, d.maxStep, ...l.maxStep),
+    gapWarnMs: numberSetting(def.gapWarnSeconds, d.gapWarnSeconds, ...l.gapWarnSeconds) * 1000,
   };
 }
 

@@ -1,7 +1,7 @@
 /** Editor for edge-counter: fields per mode, context store choice. */
 import type * as EditorClient from '@node-red/editor-client';
 import { fillStoreSelect, intField, numberField } from '../hourly-aggregator/editor/fields';
-import { EDGE_COUNTER_CONFIG_DEFAULTS, EDGE_COUNTER_TYPE, PRODUCTION_COLOR, type EdgeCounterConfig } from './types';
+import { EDGE_COUNTER_CONFIG_DEFAULTS, EDGE_COUNTER_LIMITS as l, EDGE_COUNTER_TYPE, PRODUCTION_COLOR, type EdgeCounterConfig } from './types';
 
 declare const RED: EditorClient.RED;
 const d = EDGE_COUNTER_CONFIG_DEFAULTS;
@@ -16,11 +16,11 @@ RED.nodes.registerType<EdgeCounterConfig>(EDGE_COUNTER_TYPE, {
     name: { value: d.name },
     mode: { value: d.mode, required: true },
     keyBy: { value: d.keyBy, required: true },
-    minHighMs: { value: d.minHighMs, validate: intField(0, 3_600_000) },
-    minLowMs: { value: d.minLowMs, validate: intField(0, 3_600_000) },
+    minHighMs: { value: d.minHighMs, validate: intField(...l.debounceMs) },
+    minLowMs: { value: d.minLowMs, validate: intField(...l.debounceMs) },
     counterBits: { value: d.counterBits },
-    maxStep: { value: d.maxStep, validate: intField(1, 2 ** 31) },
-    gapWarnSeconds: { value: d.gapWarnSeconds, validate: numberField(0.1, 86_400) },
+    maxStep: { value: d.maxStep, validate: intField(...l.maxStep) },
+    gapWarnSeconds: { value: d.gapWarnSeconds, validate: numberField(...l.gapWarnSeconds) },
     store: { value: d.store },
   },
   inputLabels: () => RED._('edge-counter.port.input'),

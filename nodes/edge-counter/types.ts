@@ -28,6 +28,13 @@ export const EDGE_COUNTER_CONFIG_DEFAULTS: EdgeCounterConfig = {
   store: '',
 };
 
+/** Accepted [min, max] of the numeric settings, the same in the dialog and at run time. */
+export const EDGE_COUNTER_LIMITS = {
+  debounceMs: [0, 3_600_000],
+  maxStep: [1, 2 ** 31],
+  gapWarnSeconds: [0.1, 86_400],
+} as const;
+
 export const EDGE_COUNTER_TYPE = 'edge-counter';
 /** Palette colour of the counting and aggregating nodes. */
 export const PRODUCTION_COLOR = '#5BB9BF';

@@ -2,7 +2,7 @@
 import type * as EditorClient from '@node-red/editor-client';
 import { fillStoreSelect, numberField } from './editor/fields';
 import { PRODUCTION_COLOR } from '../edge-counter/types';
-import { HOURLY_AGGREGATOR_CONFIG_DEFAULTS, HOURLY_AGGREGATOR_TYPE, type HourlyAggregatorConfig } from './types';
+import { HOURLY_AGGREGATOR_CONFIG_DEFAULTS, HOURLY_AGGREGATOR_LIMITS as l, HOURLY_AGGREGATOR_TYPE, type HourlyAggregatorConfig } from './types';
 
 declare const RED: EditorClient.RED;
 const d = HOURLY_AGGREGATOR_CONFIG_DEFAULTS;
@@ -25,13 +25,13 @@ RED.nodes.registerType<HourlyAggregatorConfig>(HOURLY_AGGREGATOR_TYPE, {
   defaults: {
     name: { value: d.name },
     timeZone: { value: d.timeZone, required: true, validate: isTimeZone },
-    powerTimeoutMinutes: { value: d.powerTimeoutMinutes, validate: numberField(0.05, 1440) },
-    cycleTimeoutMinutes: { value: d.cycleTimeoutMinutes, validate: numberField(0.05, 1440) },
-    powerThresholdKw: { value: d.powerThresholdKw, validate: numberField(0, 1e6) },
-    snapshotMinutes: { value: d.snapshotMinutes, validate: numberField(0.05, 60) },
-    graceMinutes: { value: d.graceMinutes, validate: numberField(0, 1440) },
-    tickSeconds: { value: d.tickSeconds, validate: numberField(0.1, 60) },
-    retainHours: { value: d.retainHours, validate: numberField(2, 24 * 31) },
+    powerTimeoutMinutes: { value: d.powerTimeoutMinutes, validate: numberField(...l.timeoutMinutes) },
+    cycleTimeoutMinutes: { value: d.cycleTimeoutMinutes, validate: numberField(...l.timeoutMinutes) },
+    powerThresholdKw: { value: d.powerThresholdKw, validate: numberField(...l.powerThresholdKw) },
+    snapshotMinutes: { value: d.snapshotMinutes, validate: numberField(...l.snapshotMinutes) },
+    graceMinutes: { value: d.graceMinutes, validate: numberField(...l.graceMinutes) },
+    tickSeconds: { value: d.tickSeconds, validate: numberField(...l.tickSeconds) },
+    retainHours: { value: d.retainHours, validate: numberField(...l.retainHours) },
     zeroFill: { value: d.zeroFill },
     endStoppageOnPowerLoss: { value: d.endStoppageOnPowerLoss },
     store: { value: d.store },

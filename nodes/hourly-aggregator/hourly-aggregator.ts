@@ -11,7 +11,7 @@ import { parseAggregatorInput } from '../../lib/production/observations';
 import { MINUTE_MS } from '../../lib/production/plant-time';
 import type { MongoConnectionHandle } from '../../lib/mongo/connection-handle';
 import { TOPIC_MACHINE_STATUS, TOPIC_PRODUCTION, type ContractMessage } from '../../lib/shared/messages';
-import { HOURLY_AGGREGATOR_CONFIG_DEFAULTS, HOURLY_AGGREGATOR_TYPE } from './types';
+import { HOURLY_AGGREGATOR_CONFIG_DEFAULTS, HOURLY_AGGREGATOR_LIMITS, HOURLY_AGGREGATOR_TYPE } from './types';
 
 type HourlyAggregatorDef = NodeDef & Record<string, unknown>;
 
@@ -20,18 +20,19 @@ const CONFIG_REFRESH_MS = 10 * MINUTE_MS;
 
 function optionsOf(def: HourlyAggregatorDef): AggregatorOptions & { powerThresholdKw: number; tickMs: number } {
   const d = HOURLY_AGGREGATOR_CONFIG_DEFAULTS;
+  const l = HOURLY_AGGREGATOR_LIMITS;
   return {
     timeZone: typeof def.timeZone === 'string' && def.timeZone.trim() !== '' ? def.timeZone.trim() : d.timeZone,
-    powerTimeoutMs: numberSetting(def.powerTimeoutMinutes, d.powerTimeoutMinutes, 0.05, 1440) * MINUTE_MS,
-    cycleTimeoutMs: numberSetting(def.cycleTimeoutMinutes, d.cycleTimeoutMinutes, 0.05, 1440) * MINUTE_MS,
-    snapshotIntervalMs: numberSetting(def.snapshotMinutes, d.snapshotMinutes, 0.05, 60) * MINUTE_MS,
-    graceMs: numberSetting(def.graceMinutes, d.graceMinutes, 0, 1440) * MINUTE_MS,
-    retainMs: numberSetting(def.retainHours, d.retainHours, 2, 24 * 31) * 3_600_000,
+    powerTimeoutMs: numberSetting(def.powerTimeoutMinutes, d.powerTimeoutMinutes, ...l.timeoutMinutes) * MINUTE_MS,
+    cycleTimeoutMs: numberSetting(def.cycleTimeoutMinutes, d.cycleTimeoutMinutes, ...l.timeoutMinutes) * MINUTE_MS,
+    snapshotIntervalMs: numberSetting(def.snapshotMinutes, d.snapshotMinutes, ...l.snapshotMinutes) * MINUTE_MS,
+    graceMs: numberSetting(def.graceMinutes, d.graceMinutes, ...l.graceMinutes) * MINUTE_MS,
+    retainMs: numberSetting(def.retainHours, d.retainHours, ...l.retainHours) * 3_600_000,
     settleMs: 2000,
     zeroFill: def.zeroFill === true,
     endStoppageOnPowerLoss: def.endStoppageOnPowerLoss === true,
-    powerThresholdKw: numberSetting(def.powerThresholdKw, d.powerThresholdKw, 0, 1e6),
-    tickMs: numberSetting(def.tickSeconds, d.tickSeconds, 0.1, 60) * 1000,
+    powerThresholdKw: numberSetting(def.powerThresholdKw, d.powerThresholdKw, ...l.powerThresholdKw),
+    tickMs: numberSetting(def.tickSeconds, d.tickSeconds, ...l.tickSeconds) * 1000,
   };
 }
 
@@ -69,10 +70,11 @@ export = function register(RED: NodeAPI): void {
       node.status({ fill: 'green', shape: 'dot', text: `${aggregator.machineCount} ${RED._('hourly-aggregator.status.machines')} · ${aggregator.zone.timeZone}` });
     };
 
-    /** Sends what the aggregator produced and stores its state. */
-    const emit = async (out: AggregatorOutput, send: (msgs: NodeMessage[][]) => void): Promise<string[]> => {
+    /** Sends what the aggregator produced and stores its state when it changed. */
+    const emit = async (out: AggregatorOutput, send: (msgs: NodeMessage[][]) => void, changed: boolean): Promise<string[]> => {
       const [snapshots, statuses] = messagesOf(out);
       if (snapshots.length > 0 || statuses.length > 0) send([snapshots, statuses]);
+      if (!changed) return [];
       try {
         await saveState(context, store, aggregator.state);
         return [];
@@ -108,7 +110,7 @@ export = function register(RED: NodeAPI): void {
 
     const tickTimer = setInterval(() => {
       void queue.run(async () => {
-        const errors = await emit(aggregator.tick(), (msgs) => node.send(msgs));
+        const errors = await emit(aggregator.tick(), (msgs) => node.send(msgs), true);
         for (const error of errors) node.error(error);
         showStatus();
       });
@@ -124,7 +126,7 @@ export = function register(RED: NodeAPI): void {
             out.snapshots.push(...result.snapshots);
             out.statuses.push(...result.statuses);
           }
-          const errors = [...parsed.errors, ...(await emit(out, send))];
+          const errors = [...parsed.errors, ...(await emit(out, send, parsed.observations.length > 0))];
           showStatus();
           if (errors.length > 0) done(new Error(errors.join('; ')));
           else done();

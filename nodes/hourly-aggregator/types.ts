@@ -38,4 +38,14 @@ export const HOURLY_AGGREGATOR_CONFIG_DEFAULTS: HourlyAggregatorConfig = {
   timeoutsFromDb: false,
 };
 
+/** Accepted [min, max] of the numeric settings, the same in the dialog and at run time. */
+export const HOURLY_AGGREGATOR_LIMITS = {
+  timeoutMinutes: [0.005, 1440],
+  powerThresholdKw: [0, 1e6],
+  snapshotMinutes: [0.005, 60],
+  graceMinutes: [0, 1440],
+  tickSeconds: [0.1, 60],
+  retainHours: [2, 24 * 31],
+} as const;
+
 export const HOURLY_AGGREGATOR_TYPE = 'hourly-aggregator';

@@ -1,0 +1,278 @@
+/**
+ * edge-counter and hourly-aggregator in a real Node-RED runtime (node-red-node-test-helper):
+ * behaviour through the nodes, errors through a Catch node, and 10,000 malformed messages.
+ */
+import assert from 'node:assert/strict';
+import type { Node, NodeMessage } from 'node-red';
+import { helper } from '../../helpers/node-red';
+import edgeCounterNode from '../../../nodes/edge-counter/edge-counter';
+import hourlyAggregatorNode from '../../../nodes/hourly-aggregator/hourly-aggregator';
+import type { HourSnapshot, MachineStatusEvent, UnitEvent } from '../../../lib/shared/messages';
+
+
+const M1 = '65a1b2c3d4e5f60718293a4b';
+const M2 = '65a1b2c3d4e5f60718293a4c';
+type Msg = NodeMessage & Record<string, unknown>;
+
+function cycleSignal(machineId: string | null = M1, kind = 'unit-cycle') {
+  return { name: `cycle-${machineId}`, address: 'DQ.1', dataType: 'BOOL', kind, ...(machineId ? { machineId } : {}), sensorId: '75a1b2c3d4e5f60718293a4b', pinId: 'DQ.1' };
+}
+
+/** helper.load with plain flow objects, all on one tab (a Catch node needs one). */
+function load(modules: unknown[], flow: Record<string, unknown>[]): Promise<void> {
+  const onTab = [{ id: 'tab', type: 'tab', label: 'production' }, ...flow.map((n) => ({ z: 'tab', x: 100, y: 100, ...n }))];
+  return helper.load(modules as Parameters<typeof helper.load>[0], onTab as unknown as Parameters<typeof helper.load>[1]);
+}
+
+/** Collects what a helper node receives. */
+function collect(node: Node): Msg[] {
+  const seen: Msg[] = [];
+  node.on('input', (msg: NodeMessage) => seen.push(msg as Msg));
+  return seen;
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Both nodes as one module. */
+function bothNodes(RED: unknown): void {
+  (edgeCounterNode as (red: unknown) => void)(RED);
+  (hourlyAggregatorNode as (red: unknown) => void)(RED);
+}
+
+describe('production nodes in Node-RED', function () {
+  this.timeout(60_000);
+  afterEach(async () => {
+    await helper.unload();
+  });
+
+  describe('edge-counter', () => {
+    const flow = (config: Record<string, unknown> = {}) => [
+      { id: 'ec', type: 'edge-counter', name: 'ec', mode: 'rising', keyBy: 'machineId', minHighMs: 0, minLowMs: 0, counterBits: 16, maxStep: 1000, gapWarnSeconds: 10, store: '', wires: [['out']], ...config },
+      { id: 'out', type: 'helper' },
+      { id: 'catch', type: 'catch', scope: ['ec'], uncaught: false, wires: [['caught']] },
+      { id: 'caught', type: 'helper' },
+    ];
+
+    it('counts rising edges of per-signal messages, baseline first', async () => {
+      await load([edgeCounterNode], flow());
+      const out = collect(helper.getNode('out'));
+      const ec = helper.getNode('ec');
+      const t0 = Date.now() - 10_000;
+      [1, 0, 1, 1, 0, 1, 0].forEach((bit, i) => ec.receive({ topic: 'cycle', payload: bit, signal: cycleSignal(), quality: 'good', timestamp: t0 + i * 100 } as Msg));
+      await until(() => out.length === 2, 'two unit events');
+      const units = out.map((m) => m.units as UnitEvent);
+      assert.deepEqual(units.map((u) => [u.delta, u.total, u.timestamp - t0, u.source, u.key, u.machineId]), [
+        [1, 1, 200, 'rising', M1, M1],
+        [1, 2, 500, 'rising', M1, M1],
+      ]);
+      assert.equal(out[0].topic, 'units');
+      assert.equal(out[0].payload, 1);
+      assert.equal(out[0].timestamp, t0 + 200);
+    });
+
+    it('counts counter deltas from per-cycle messages, only counter signals, per machine', async () => {
+      await load([edgeCounterNode], flow({ mode: 'counter', counterBits: 16 }));
+      const out = collect(helper.getNode('out'));
+      const ec = helper.getNode('ec');
+      const t0 = Date.now() - 10_000;
+      const cycle = (i: number, c1: number, c2: number) => ({
+        readings: [
+          { signal: { ...cycleSignal(M1, 'counter'), name: 'c1' }, value: c1, quality: 'good', timestamp: t0 + i * 1000 },
+          { signal: { ...cycleSignal(M2, 'counter'), name: 'c2' }, value: c2, quality: 'good', timestamp: t0 + i * 1000 },
+          { signal: { ...cycleSignal(M1, 'power'), name: 'p1' }, value: true, quality: 'good', timestamp: t0 + i * 1000 },
+        ],
+      });
+      ec.receive(cycle(0, 65530, 7) as Msg);
+      ec.receive(cycle(1, 65535, 7) as Msg);
+      ec.receive(cycle(2, 3, 9) as Msg);
+      await until(() => out.length === 3, 'three unit events');
+      const totals = out.map((m) => [(m.units as UnitEvent).machineId, (m.units as UnitEvent).delta, (m.units as UnitEvent).total]);
+      assert.deepEqual(totals, [[M1, 5, 5], [M1, 4, 9], [M2, 2, 2]]);
+    });
+
+    it('msg.reset forgets one key or all', async () => {
+      await load([edgeCounterNode], flow());
+      const out = collect(helper.getNode('out'));
+      const ec = helper.getNode('ec');
+      const t0 = Date.now() - 10_000;
+      const send = (machineId: string, bit: number, i: number) => ec.receive({ payload: bit, signal: cycleSignal(machineId), timestamp: t0 + i } as Msg);
+      send(M1, 0, 0); send(M1, 1, 1); send(M2, 0, 0); send(M2, 1, 1);
+      ec.receive({ reset: M1 } as Msg);
+      send(M1, 0, 2); send(M1, 1, 3); send(M2, 0, 2); send(M2, 1, 3);
+      await until(() => out.length === 4, 'four unit events');
+      assert.deepEqual(out.map((m) => [(m.units as UnitEvent).key, (m.units as UnitEvent).total]), [[M1, 1], [M2, 1], [M1, 1], [M2, 2]]);
+      ec.receive({ reset: true } as Msg);
+      send(M2, 0, 4); send(M2, 1, 5);
+      await until(() => out.length === 5, 'a fifth unit event');
+      assert.equal((out[4].units as UnitEvent).total, 1);
+    });
+
+    it('reports bad input through a Catch node, naming the field, and keeps counting', async () => {
+      await load([edgeCounterNode], flow());
+      const out = collect(helper.getNode('out'));
+      const caught = collect(helper.getNode('caught'));
+      const ec = helper.getNode('ec');
+      const t0 = Date.now() - 10_000;
+      ec.receive({ payload: 'on', signal: cycleSignal(), timestamp: t0 } as Msg);
+      ec.receive({ payload: 1, signal: cycleSignal(null), timestamp: t0 } as Msg);
+      ec.receive({ payload: 1, signal: cycleSignal(), timestamp: Number.NaN } as Msg);
+      ec.receive({ payload: 1 } as Msg);
+      ec.receive({ reset: 42 } as Msg);
+      ec.receive({ payload: 0, signal: cycleSignal(), timestamp: t0 } as Msg);
+      ec.receive({ payload: 1, signal: cycleSignal(), timestamp: t0 + 1 } as Msg);
+      await until(() => out.length === 1 && caught.length === 5, 'one unit and five errors').catch((err: Error) => {
+        throw new Error(`${err.message}: ${out.length} units, errors ${JSON.stringify(caught.map((m) => (m.error as { message: string }).message))}`);
+      });
+      const errors = caught.map((m) => (m.error as { message: string }).message);
+      assert.match(errors[0], /msg\.payload of key "65a1b2c3d4e5f60718293a4b" must be a BOOL/);
+      assert.match(errors[1], /msg\.signal\.machineId must name/);
+      assert.match(errors[2], /msg\.timestamp must be a finite number/);
+      assert.match(errors[3], /expected a reading from plc-reader/);
+      assert.match(errors[4], /msg\.reset must be true/);
+    });
+  });
+
+  describe('hourly-aggregator', () => {
+    const flow = (config: Record<string, unknown> = {}) => [
+      {
+        id: 'agg', type: 'hourly-aggregator', name: 'agg', timeZone: 'Europe/Berlin', powerTimeoutMinutes: 0.02, cycleTimeoutMinutes: 0.01,
+        powerThresholdKw: 1, snapshotMinutes: 0.005, graceMinutes: 0, tickSeconds: 0.1, retainHours: 24, zeroFill: false,
+        endStoppageOnPowerLoss: false, store: '', mongo: '', timeoutsFromDb: false, wires: [['production'], ['status']], ...config,
+      },
+      { id: 'production', type: 'helper' },
+      { id: 'status', type: 'helper' },
+      { id: 'catch', type: 'catch', scope: ['agg'], uncaught: false, wires: [['caught']] },
+      { id: 'caught', type: 'helper' },
+    ];
+    const powerSignal = (machineId = M1) => ({ name: 'power', address: 'DB1.DBD0', dataType: 'REAL', kind: 'power', machineId });
+
+    it('reports status changes as time passes, and hour snapshots with units and power', async () => {
+      await load([hourlyAggregatorNode], flow());
+      const production = collect(helper.getNode('production'));
+      const status = collect(helper.getNode('status'));
+      const caught = collect(helper.getNode('caught'));
+      const agg = helper.getNode('agg');
+      // 3 s in the past, so the tick (now - 2 s) settles the instant at once.
+      const t = Date.now() - 3000;
+      agg.receive({
+        readings: [
+          { signal: powerSignal(), value: 4.5, quality: 'good', timestamp: t },
+          { signal: cycleSignal(), value: 1, quality: 'good', timestamp: t },
+        ],
+      } as Msg);
+      agg.receive({ topic: 'units', payload: 3, units: { key: M1, machineId: M1, delta: 3, total: 3, timestamp: t, source: 'rising' } } as Msg);
+      await until(() => status.length >= 1, 'a status message');
+      const first = status[0].payload as MachineStatusEvent;
+      assert.equal(status[0].topic, 'machine-status');
+      assert.deepEqual(first, { machineId: M1, status: 'running', hasPower: true, hasCycle: true, timestamp: t });
+      // Silence: cycle timeout 0.6 s, power timeout 1.2 s: stoppage, then inactive, by ticks alone.
+      await until(() => status.length >= 3, 'stoppage and inactive');
+      assert.deepEqual(status.slice(1, 3).map((m) => [(m.payload as MachineStatusEvent).status, (m.payload as MachineStatusEvent).timestamp - t]), [
+        ['stoppage', 601],
+        ['inactive', 1201],
+      ]);
+      await until(() => production.some((m) => (m.payload as HourSnapshot).stoppages.length === 1), 'a snapshot with the stoppage');
+      const snapshot = production.at(-1)?.payload as HourSnapshot;
+      assert.equal(production.at(-1)?.topic, 'production');
+      assert.equal(snapshot.machineId, M1);
+      assert.equal(snapshot.unitsProduced, 3);
+      assert.equal(snapshot.power?.maxKw, 4.5);
+      const local = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', hourCycle: 'h23' }).formatToParts(t);
+      const part = (type: string) => local.find((p) => p.type === type)?.value;
+      assert.equal(snapshot.date, `${part('year')}-${part('month')}-${part('day')}`);
+      assert.equal(snapshot.hour, Number(part('hour')));
+      assert.equal(caught.length, 0);
+    });
+
+    it('rejects malformed readings through the Catch node and uses the good ones of the same message', async () => {
+      await load([hourlyAggregatorNode], flow());
+      const caught = collect(helper.getNode('caught'));
+      const production = collect(helper.getNode('production'));
+      const agg = helper.getNode('agg');
+      const t = Date.now() - 3000;
+      agg.receive({
+        readings: [
+          { signal: { ...powerSignal(), machineId: 'nope' }, value: 1, quality: 'good', timestamp: t },
+          { signal: powerSignal(), value: 'hot', quality: 'good', timestamp: t },
+          { signal: cycleSignal(), value: 1, quality: 'good', timestamp: Date.now() + 3_600_000 },
+          { signal: cycleSignal(), value: 1, quality: 'good', timestamp: 0 },
+          { signal: powerSignal(), value: 3, quality: 'good', timestamp: t },
+        ],
+      } as Msg);
+      await until(() => caught.length === 1, 'one error for the message');
+      const message = (caught[0].error as { message: string }).message;
+      assert.match(message, /msg\.readings\[0\]\.signal\.machineId must be the machine's 24-digit hex id, got "nope"/);
+      assert.match(message, /msg\.readings\[1\]\.value must be a finite number, got "hot"/);
+      assert.match(message, /msg\.readings\[2\]\.timestamp .* in the future/);
+      assert.match(message, /msg\.readings\[3\]\.timestamp 1970-01-01T00:00:00\.000Z is older than/);
+      await until(() => production.length > 0, 'a snapshot from the good reading');
+      assert.equal((production[0].payload as HourSnapshot).power?.samples, 1);
+    });
+
+    it('survives 10,000 malformed messages, rejecting each through done(err)', async function () {
+      // A bound for a loaded CI machine, not a performance goal (that is bench/'s job).
+      this.timeout(300_000);
+      await load([bothNodes], [
+        ...flow({ tickSeconds: 1 }).filter((n) => n.id !== 'catch'),
+        { id: 'ec', type: 'edge-counter', mode: 'rising', keyBy: 'machineId', store: '', wires: [[]] },
+        { id: 'catch-all', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      ]);
+      // The test helper spies on every Node method call and keeps them all; for 20,000 errors that
+      // bookkeeping, not the nodes, would dominate the run. The Catch node is the witness here.
+      (helper as unknown as { _sandbox: { restore(): void } })._sandbox.restore();
+      const errors = collect(helper.getNode('caught'));
+      const from = (id: string) => errors.filter((m) => (m.error as { source: { id: string } }).source.id === id);
+      const agg = helper.getNode('agg');
+      const ec = helper.getNode('ec');
+      const now = Date.now();
+      const malformed: ((i: number) => Record<string, unknown>)[] = [
+        () => ({ payload: 1 }),
+        () => ({ signal: cycleSignal(null), payload: 1, timestamp: now }),
+        () => ({ signal: cycleSignal(), payload: 'x', timestamp: now }),
+        () => ({ signal: cycleSignal(), payload: 1, timestamp: Number.NaN }),
+        () => ({ signal: cycleSignal(), payload: 1, timestamp: '2026-01-01' }),
+        () => ({ signal: cycleSignal(), payload: 1, timestamp: now + 86_400_000 }),
+        () => ({ signal: cycleSignal(), payload: 1, timestamp: -1e15 }),
+        () => ({ readings: 'all of them' }),
+        () => ({ readings: [null] }),
+        () => ({ readings: [{ signal: 7, value: 1, timestamp: now }] }),
+        () => ({ signal: cycleSignal(), payload: { nested: true }, timestamp: now }),
+        (i) => ({ signal: { ...cycleSignal(), machineId: i }, payload: 1, timestamp: now }),
+        () => ({ signal: cycleSignal(), payload: Number.POSITIVE_INFINITY, timestamp: now }),
+      ];
+      const aggOnly = [
+        () => ({ units: { machineId: M1, delta: -1, timestamp: now } }),
+        () => ({ units: { machineId: M1, delta: 1.5, timestamp: now } }),
+        () => ({ units: 'three' }),
+        () => ({ signal: powerSignal(), payload: Number.NaN, timestamp: now }),
+      ];
+      const all = [...malformed, ...aggOnly];
+      for (let i = 0; i < 10_000; i++) {
+        agg.receive(all[i % all.length](i) as Msg);
+        ec.receive(malformed[i % malformed.length](i) as Msg);
+      }
+      const started = Date.now();
+      await until(() => errors.length >= 20_000, '10,000 errors from each node', 280_000).catch((err: Error) => {
+        throw new Error(`${err.message}: ${from('agg').length} from the aggregator, ${from('ec').length} from the counter`);
+      });
+      console.log(`      20,000 malformed messages rejected in ${Date.now() - started} ms`);
+      assert.equal(from('agg').length, 10_000);
+      assert.equal(from('ec').length, 10_000);
+      for (const m of [...from('agg').slice(0, all.length), ...from('ec').slice(0, malformed.length)]) {
+        const message = (m.error as { message: string }).message;
+        assert.match(message, /msg\.|expected a reading/, `names a field: ${message}`);
+      }
+      // Both still work.
+      const status = collect(helper.getNode('status'));
+      agg.receive({ signal: cycleSignal(), payload: 1, timestamp: Date.now() - 3000 } as Msg);
+      await until(() => status.length === 1, 'a status message after the storm');
+      assert.equal((status[0].payload as MachineStatusEvent).status, 'stopped_yet_producing');
+    });
+  });
+});
