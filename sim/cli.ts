@@ -100,7 +100,13 @@ async function main(): Promise<void> {
     console.error(`simulator: ${(err as Error).message}`);
     process.exit(2);
   }
-  const sim = new PlcSimulator(opts);
+  let sim: PlcSimulator;
+  try {
+    sim = new PlcSimulator(opts);
+  } catch (err) {
+    console.error(`simulator: ${(err as Error).message}`);
+    process.exit(2);
+  }
   const { port } = await sim.start();
   const info = {
     ready: true, host: opts.host ?? '127.0.0.1', port, pdu: opts.pduSize ?? 480,

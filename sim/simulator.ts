@@ -73,6 +73,25 @@ interface MachineState {
 /** One client connection through the proxy, and what it holds while silenced. */
 interface ProxiedPair { client: net.Socket; backend: net.Socket; toBackend: Buffer[]; toClient: Buffer[] }
 
+const SCENARIOS: readonly MachineScenario[] = ['running', 'stopped-powered', 'off', 'producing-unpowered'];
+
+function validateMachine(m: MachineState['cfg']): void {
+  const fail = (why: string): never => {
+    throw new Error(`machine "${m.name}": ${why}`);
+  };
+  if (!SCENARIOS.includes(m.scenario)) fail(`scenario must be one of ${SCENARIOS.join(', ')}, not ${String(m.scenario)}`);
+  for (const pin of [m.powerPin, m.cyclePin]) {
+    if (pin !== undefined && !(Number.isInteger(pin) && pin >= 0 && pin <= 7)) fail('pins are 0..7 (bits of Q0)');
+  }
+  if (!(m.cycleTimeMs >= 10)) fail('cycleTimeMs must be at least 10');
+  if (!(m.pulseWidthMs >= 1 && m.pulseWidthMs < m.cycleTimeMs)) fail('pulseWidthMs must be at least 1 and shorter than cycleTimeMs');
+  if (!(Number.isFinite(m.powerKw) && m.powerKw >= 0)) fail('powerKw must be a number >= 0');
+  if ((m.stoppageEveryMs === undefined) !== (m.stoppageDurationMs === undefined)) fail('give both stoppageEveryMs and stoppageDurationMs, or neither');
+  if (m.stoppageEveryMs !== undefined && !((m.stoppageDurationMs as number) > 0 && (m.stoppageDurationMs as number) < m.stoppageEveryMs)) {
+    fail('stoppageDurationMs must be positive and shorter than stoppageEveryMs');
+  }
+}
+
 function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -104,15 +123,16 @@ export class PlcSimulator {
     this.publicPort = options.port ?? 0;
     if (![240, 480, 960].includes(this.pduSize)) throw new Error(`pduSize must be 240, 480 or 960, not ${this.pduSize}`);
     const dbs = new Set<number>();
+    if (!Array.isArray(options.machines)) throw new Error('machines must be an array');
     for (const m of options.machines) {
+      if (typeof m?.name !== 'string' || m.name === '') throw new Error('every machine needs a name');
       if (this.machines.has(m.name)) throw new Error(`machine "${m.name}" defined twice`);
       if (!(m.db >= 1 && m.db <= 65535) || dbs.has(m.db)) throw new Error(`machine "${m.name}": DB ${m.db} invalid or used twice`);
       dbs.add(m.db);
-      for (const pin of [m.powerPin, m.cyclePin]) {
-        if (pin !== undefined && !(pin >= 0 && pin <= 7)) throw new Error(`machine "${m.name}": pins are 0..7 (bits of Q0)`);
-      }
+      const cfg = { cycleTimeMs: 2000, pulseWidthMs: 200, powerKw: 12.5, ...m };
+      validateMachine(cfg);
       this.machines.set(m.name, {
-        cfg: { cycleTimeMs: 2000, pulseWidthMs: 200, powerKw: 12.5, ...m },
+        cfg,
         db: this.initialDb(m.db),
         pulses: 0,
         counter: 0,
@@ -195,6 +215,7 @@ export class PlcSimulator {
     const m = this.machine(machine);
     if (patch.name !== undefined && patch.name !== machine) throw new Error('a machine cannot be renamed');
     if (patch.db !== undefined && patch.db !== m.cfg.db) throw new Error('a machine cannot change its DB');
+    validateMachine({ ...m.cfg, ...patch });
     Object.assign(m.cfg, patch);
     if (patch.stoppageEveryMs !== undefined || patch.stoppageDurationMs !== undefined) {
       clearTimeout(m.stoppageTimer);
@@ -332,7 +353,7 @@ export class PlcSimulator {
     m.pulseOffTimer = setTimeout(() => {
       this.setPin(m.cfg.cyclePin, false);
       this.publishOutputs();
-    }, Math.min(m.cfg.pulseWidthMs, m.cfg.cycleTimeMs - 1));
+    }, m.cfg.pulseWidthMs);
   }
 
   private scheduleStoppages(m: MachineState): void {

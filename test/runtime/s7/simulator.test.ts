@@ -112,6 +112,12 @@ describe('s7 simulator over real S7', function () {
     assert.equal((await read(c, 'Q', 0, 0, 1))[0] & 0b1100, 0, 'lathe off: no power bit, no cycle bit');
   });
 
+  it('refuses an invalid control message with a clear error and keeps running', async () => {
+    await assert.rejects(sim.setScenario('press', { scenario: 'idle' as 'off' }), /machine "press": scenario must be one of/);
+    await assert.rejects(sim.truth('nope'), /no machine "nope" \(have: press, lathe\)/);
+    assert.equal((await sim.truth('press')).scenario, 'stopped-powered');
+  });
+
   it('counts client connections and drops them when the server stops', async () => {
     assert.equal(await sim.connectionCount(), 1);
     await sim.stopServer();
