@@ -56,11 +56,13 @@ export interface EngineOptions {
   now?: () => Date;
 }
 
-type Done = (err?: Error) => void;
+/** `dropped`: how many of the message's items the overflow policy dropped (not an error). */
+type Done = (err?: Error, dropped?: number) => void;
 
 /** Waits for all parts of one message. */
 class Ticket {
   private remaining = 0;
+  private dropped = 0;
   private readonly errors: string[] = [];
   constructor(private readonly done: Done) {}
   expect(parts: number): void {
@@ -69,12 +71,13 @@ class Ticket {
   addError(text: string): void {
     this.errors.push(text);
   }
-  settle(outcome?: Outcome): void {
-    if (outcome?.error) this.errors.push(outcome.error);
+  settle(outcome: Outcome | 'dropped'): void {
+    if (outcome === 'dropped') this.dropped++;
+    else if (outcome.error) this.errors.push(outcome.error);
     if (--this.remaining === 0) this.finish();
   }
   finish(): void {
-    this.done(this.errors.length ? new ValidationError('msg', this.errors.join('; ')) : undefined);
+    this.done(this.errors.length ? new ValidationError('msg', this.errors.join('; ')) : undefined, this.dropped);
   }
 }
 
@@ -161,13 +164,13 @@ export class SinkEngine {
     if (result.coalesced && spool) spool.ack([result.coalesced.seq]);
     if (result.rejected) {
       this.countDrop(lane, 1);
-      ticket?.settle();
+      ticket?.settle('dropped');
     }
     if (result.dropped.length) {
       spool?.ack(result.dropped.map((e) => e.seq));
       for (const entry of result.dropped) {
         this.countDrop(entry.lane, 1);
-        for (const t of entry.waiters) t.settle();
+        for (const t of entry.waiters) t.settle('dropped');
       }
     }
     if (this.queue.pendingIn(lane) >= this.options.config.batchSize) this.scheduleFlush();

@@ -87,10 +87,11 @@ export = function register(RED: NodeAPI): void {
 
     node.on('input', (msg, send, done) => {
       try {
-        engine.submit(msg as ContractMessage, (err) => {
+        engine.submit(msg as ContractMessage, (err, dropped) => {
           if (err) done(err);
           else {
-            send([msg, null]);
+            // Output 1 means "written": a message whose readings were dropped is not passed on.
+            if (!dropped) send([msg, null]);
             done();
           }
         });
