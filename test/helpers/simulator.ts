@@ -35,6 +35,8 @@ export interface SimulatorHandle {
   connectionsAccepted(): Promise<number>;
   /** Stops the child process (idempotent). */
   close(): Promise<void>;
+  /** Fault injection: SIGKILL, as if the PLC lost power; resolves when the process is gone. */
+  kill(): Promise<void>;
 }
 
 const CLI = path.resolve(__dirname, '../../sim/cli.js');
@@ -100,6 +102,10 @@ export function startSimulator(opts: StartSimulatorOptions = {}): Promise<Simula
           restart: (downMs = 0) => call('restart', downMs),
           connectionCount: () => call('connectionCount'),
           connectionsAccepted: () => call('connectionsAccepted'),
+          kill: async () => {
+            if (!exited) child.kill('SIGKILL');
+            await exitedPromise;
+          },
           close: async () => {
             if (exited) return;
             const kill = setTimeout(() => child.kill('SIGKILL'), 3000);

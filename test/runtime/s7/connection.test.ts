@@ -229,6 +229,28 @@ describe('s7 connection over real S7', function () {
       assert.equal(await sim.connectionCount(), 1, 'exactly one connection after recovery');
     });
 
+    it('resumes after the simulator process is SIGKILLed and started again on the same port', async () => {
+      const conn = open(sim, { reconnectMinMs: 200, reconnectMaxMs: 800, connectTimeoutMs: 500, receiveTimeoutMs: 500 });
+      await whenState(conn, 'connected');
+      const prepared = conn.prepare([parseAddress('DB1,DI4'), parseAddress('DQ.0')]);
+      assert.equal((await conn.read(prepared)).items[1].value, true);
+      const port = sim.port;
+      await sim.kill();
+      await assert.rejects(conn.read(prepared), (err: Error) => err instanceof S7ConnectionError);
+      await sleep(1000);
+      sim = await startSimulator({ port, pduSize: 480 });
+      const restarted = Date.now();
+      const res = await waitFor('reading resumes', async () => {
+        try {
+          return await conn.read(prepared);
+        } catch {
+          return undefined;
+        }
+      }, 3000);
+      assert.ok(Date.now() - restarted <= 800 + 700, `resumed ${Date.now() - restarted} ms after the restart (backoff max 800)`);
+      assert.deepEqual(res.items.map((i) => i.ok), [true, true]);
+    });
+
     it('times out on a silent peer while file I/O in the process keeps working, and recovers', async () => {
       const conn = open(sim, { receiveTimeoutMs: 2000, connectTimeoutMs: 1000, reconnectMinMs: 300, reconnectMaxMs: 1000 });
       await whenState(conn, 'connected');
