@@ -5,6 +5,12 @@ import { CONNECTION_DEFAULTS, PLC_COLOR, PLC_CONNECTION_TYPE, PLC_FAMILY_PRESETS
 
 declare const RED: EditorClient.RED;
 
+/** This node's labels: the definition's own i18n function (bound to its catalogue) once registered. */
+function t(key: string): string {
+  const translate = (definition as { _?: (k: string) => string })._;
+  return translate ? translate(`plc-connection.${key}`) : key;
+}
+
 const intIn = (min: number, max: number) => orEnv((v) => {
   const n = Number(v);
   return Number.isInteger(n) && n >= min && n <= max;
@@ -12,7 +18,7 @@ const intIn = (min: number, max: number) => orEnv((v) => {
 const tsap = orEnv((v) => /^(0x)?[0-9a-f]{1,4}h?$/i.test(String(v).trim()));
 const d = CONNECTION_DEFAULTS;
 
-RED.nodes.registerType<PlcConnectionConfig>(PLC_CONNECTION_TYPE, {
+const definition: EditorClient.NodeDef<PlcConnectionConfig> = {
   category: 'config',
   color: PLC_COLOR,
   defaults: {
@@ -71,11 +77,13 @@ RED.nodes.registerType<PlcConnectionConfig>(PLC_CONNECTION_TYPE, {
       out.text('…');
       $.getJSON(`plc-connection/${encodeURIComponent(this.id)}/status`)
         .done((s: { state: string; negotiatedPdu?: number; lastError?: string; error?: string }) => {
-          const pdu = s.negotiatedPdu ? `, ${RED._('plc-connection.status.pdu')} ${s.negotiatedPdu}` : '';
+          const pdu = s.negotiatedPdu ? `, ${t('status.pdu')} ${s.negotiatedPdu}` : '';
           const err = s.lastError || s.error ? ` – ${s.lastError ?? s.error}` : '';
           out.text(`${s.state}${pdu}${err}`);
         })
-        .fail((xhr: JQuery.jqXHR) => out.text(xhr.status === 404 ? RED._('plc-connection.status.notDeployed') : xhr.statusText));
+        .fail((xhr: JQuery.jqXHR) => out.text(xhr.status === 404 ? t('status.notDeployed') : xhr.statusText));
     });
   },
-});
+};
+
+RED.nodes.registerType(PLC_CONNECTION_TYPE, definition);

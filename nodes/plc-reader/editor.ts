@@ -13,10 +13,15 @@ import { MIN_INTERVAL_MS, PLC_READER_DEFAULTS, PLC_READER_TYPE, type PlcReaderCo
 
 declare const RED: EditorClient.RED;
 
+/** This node's labels: the definition's own i18n function (bound to its catalogue) once registered. */
+function t(key: string): string {
+  const translate = (definition as { _?: (k: string) => string })._;
+  return translate ? translate(`plc-reader.${key}`) : key;
+}
+
 const COLOR = '#3FADB5';
 const DATA_TYPES = ['BOOL', 'BYTE', 'WORD', 'DWORD', 'CHAR', 'SINT', 'USINT', 'INT', 'UINT', 'DINT', 'UDINT', 'LINT', 'ULINT',
   'REAL', 'LREAL', 'STRING[20]', 'WSTRING[20]', 'DATE', 'TIME', 'TOD', 'DT', 'DTL'];
-const t = (key: string): string => RED._(`plc-reader.${key}`);
 
 function pinMapOf(text: unknown): ReturnType<typeof parsePinMap> | undefined {
   try {
@@ -72,7 +77,7 @@ function showTestReport(report: ReadOnceReport): void {
     (rows.length ? `<table class="red-ui-info-table" style="width: 100%">${rows.join('')}</table>` : '') + problems.join(''));
 }
 
-RED.nodes.registerType<PlcReaderConfig>(PLC_READER_TYPE, {
+const definition: EditorClient.NodeDef<PlcReaderConfig> = {
   category: 'S7 production',
   color: COLOR,
   defaults: {
@@ -230,4 +235,6 @@ RED.nodes.registerType<PlcReaderConfig>(PLC_READER_TYPE, {
     });
     $('#node-input-signals-container').editableList('height', Math.max(150, height - 120));
   },
-});
+};
+
+RED.nodes.registerType(PLC_READER_TYPE, definition);
