@@ -11,6 +11,7 @@ import {
   type MongoConnectionConfig,
   type MongoConnectionCredentials,
 } from './connection-config';
+import { configReader } from './config-reader';
 import { formatMongoUri, parseMongoUri, type MongoUriParts } from './uri';
 
 /** What a MongoClient is made from. `uri` carries no credentials; they go in `options.auth`. */
@@ -24,23 +25,17 @@ export interface ClientSettings {
   warning?: string;
 }
 
-function num(value: unknown, fallback: number): number {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : fallback;
-}
-
 /** Merges a stored config with the defaults (older flows lack newer fields; numbers may be text). */
 export function normalizeConnectionConfig(raw: Partial<Record<keyof MongoConnectionConfig, unknown>>): MongoConnectionConfig {
   const d = MONGO_CONNECTION_DEFAULTS;
-  const str = (k: keyof MongoConnectionConfig): string => (typeof raw[k] === 'string' ? (raw[k] as string).trim() : (d[k] as string));
-  const bool = (k: keyof MongoConnectionConfig): boolean => (typeof raw[k] === 'boolean' ? (raw[k] as boolean) : raw[k] === 'true' || (raw[k] === undefined && (d[k] as boolean)));
+  const { str, bool, num } = configReader(raw, d);
   const mechanism = str('authMechanism') as AuthMechanism;
   return {
     name: str('name'),
     mode: raw.mode === 'host' ? 'host' : 'uri',
     uri: str('uri'),
     host: str('host') || d.host,
-    port: num(raw.port, d.port),
+    port: num('port', 1),
     database: str('database'),
     authSource: str('authSource'),
     authMechanism: AUTH_MECHANISMS.includes(mechanism) ? mechanism : '',
@@ -50,11 +45,11 @@ export function normalizeConnectionConfig(raw: Partial<Record<keyof MongoConnect
     tlsKeyFile: str('tlsKeyFile'),
     tlsAllowInvalidCertificates: bool('tlsAllowInvalidCertificates'),
     appName: str('appName'),
-    maxPoolSize: num(raw.maxPoolSize, d.maxPoolSize) || d.maxPoolSize,
-    connectTimeoutMS: num(raw.connectTimeoutMS, d.connectTimeoutMS),
-    serverSelectionTimeoutMS: num(raw.serverSelectionTimeoutMS, d.serverSelectionTimeoutMS),
-    socketTimeoutMS: num(raw.socketTimeoutMS, d.socketTimeoutMS),
-    writeConcern: typeof raw.writeConcern === 'string' ? raw.writeConcern.trim() : d.writeConcern,
+    maxPoolSize: num('maxPoolSize', 1),
+    connectTimeoutMS: num('connectTimeoutMS'),
+    serverSelectionTimeoutMS: num('serverSelectionTimeoutMS'),
+    socketTimeoutMS: num('socketTimeoutMS'),
+    writeConcern: str('writeConcern'),
     journal: bool('journal'),
   };
 }

@@ -1,4 +1,5 @@
 /** The mongo-sink node's settings (shared by runtime, editor and the pure write engine). */
+import { configReader } from './config-reader';
 
 export type SignalMode = 'off' | 'history' | 'latest' | 'both';
 export const SIGNAL_MODES: readonly SignalMode[] = ['off', 'history', 'latest', 'both'];
@@ -103,16 +104,10 @@ export function splitList(text: string): string[] {
   return text.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-function num(value: unknown, fallback: number, min: number): number {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  return typeof n === 'number' && Number.isFinite(n) && n >= min ? n : fallback;
-}
-
 /** A stored config merged with the defaults (older flows lack newer fields; numbers may be text). */
 export function normalizeSinkConfig(raw: Partial<Record<keyof MongoSinkConfig, unknown>>): MongoSinkConfig {
   const d = MONGO_SINK_DEFAULTS;
-  const str = (k: keyof MongoSinkConfig): string => (typeof raw[k] === 'string' ? (raw[k] as string).trim() : (d[k] as string));
-  const bool = (k: keyof MongoSinkConfig): boolean => (typeof raw[k] === 'boolean' ? (raw[k] as boolean) : raw[k] === undefined ? (d[k] as boolean) : raw[k] === 'true');
+  const { str, bool, num } = configReader(raw, d);
   return {
     name: str('name'),
     connection: str('connection'),
@@ -130,13 +125,13 @@ export function normalizeSinkConfig(raw: Partial<Record<keyof MongoSinkConfig, u
     genericKey: str('genericKey'),
     genericObjectIdFields: str('genericObjectIdFields'),
     genericTimestamps: bool('genericTimestamps'),
-    batchSize: Math.floor(num(raw.batchSize, d.batchSize, 1)),
-    flushIntervalMs: num(raw.flushIntervalMs, d.flushIntervalMs, 0),
-    maxEntries: Math.floor(num(raw.maxEntries, d.maxEntries, 1)),
-    maxMegabytes: num(raw.maxMegabytes, d.maxMegabytes, 0.001),
+    batchSize: Math.floor(num('batchSize', 1)),
+    flushIntervalMs: num('flushIntervalMs', 0),
+    maxEntries: Math.floor(num('maxEntries', 1)),
+    maxMegabytes: num('maxMegabytes', 0.001),
     overflow: raw.overflow === 'drop-newest' ? 'drop-newest' : 'drop-oldest',
-    retryInitialMs: num(raw.retryInitialMs, d.retryInitialMs, 1),
-    retryMaxMs: num(raw.retryMaxMs, d.retryMaxMs, 1),
+    retryInitialMs: num('retryInitialMs', 1),
+    retryMaxMs: num('retryMaxMs', 1),
     spool: bool('spool'),
     createIndexes: bool('createIndexes'),
   };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { intakeMessage, type SignalItem } from '../../../lib/mongo/intake';
-import { MONGO_SINK_DEFAULTS, sinkConfigProblems, type MongoSinkConfig } from '../../../lib/mongo/sink-config';
+import { MONGO_SINK_DEFAULTS, normalizeSinkConfig, sinkConfigProblems, type MongoSinkConfig } from '../../../lib/mongo/sink-config';
 import { ValidationError, assertSafeValue, requireObjectIdHex } from '../../../lib/mongo/validate';
 
 const M = 'aaaaaaaaaaaaaaaaaaaaaaaa';
@@ -23,6 +23,22 @@ describe('mongo validate', () => {
     assert.equal(requireObjectIdHex('AAAAAAAAAAAAAAAAAAAAAAAA', 'f'), M);
     assert.throws(() => requireObjectIdHex('machine-1', 'payload.machineId'), /payload\.machineId: expected an ObjectId as 24 hex digits, got "machine-1"/);
     assert.throws(() => requireObjectIdHex(12, 'x'), ValidationError);
+  });
+});
+
+describe('mongo sink config', () => {
+  it('fills missing fields with defaults and reads numbers and booleans stored as text', () => {
+    const c = normalizeSinkConfig({ batchSize: '250', spool: 'true', maxMegabytes: 'lots', signalMode: 'sometimes', overflow: 'drop-newest' });
+    assert.equal(c.batchSize, 250);
+    assert.equal(c.spool, true);
+    assert.equal(c.maxMegabytes, MONGO_SINK_DEFAULTS.maxMegabytes);
+    assert.equal(c.signalMode, 'history');
+    assert.equal(c.overflow, 'drop-newest');
+    assert.equal(c.writeProduction, true);
+    assert.deepEqual(sinkConfigProblems(normalizeSinkConfig({ generic: true, genericOperation: 'upsert', maxEntries: 10, batchSize: 20 })), [
+      'genericKey: an upsert needs at least one key field',
+      'maxEntries must be at least batchSize',
+    ]);
   });
 });
 
