@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseAddress, type S7Address } from '../../../lib/s7/address';
-import { S7Connection, S7ConnectionError, type S7ConnectionOptions } from '../../../lib/s7/connection';
+import { S7Connection, S7ConnectionError, type PreparedRead, type ReadResult, type S7ConnectionOptions } from '../../../lib/s7/connection';
 import { MACHINE_DB_LAYOUT, PROCESS_LAYOUT, sampleAddress, startSimulator, type SimulatorHandle } from '../../helpers/simulator';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -36,6 +36,13 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
     if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs} ms`);
     await sleep(25);
   }
+}
+
+/** Reads until a read succeeds again; says how long that took. */
+async function readWhenBack(conn: S7Connection, prepared: PreparedRead): Promise<{ res: ReadResult; resumedAfter: number }> {
+  const from = Date.now();
+  const res = await waitFor('reading resumes', async () => conn.read(prepared).catch(() => undefined), 3000);
+  return { res, resumedAfter: Date.now() - from };
 }
 
 const samples = Object.entries(MACHINE_DB_LAYOUT.samples);
@@ -214,15 +221,7 @@ describe('s7 connection over real S7', function () {
       assert.match(conn.lastError ?? '', /ECONNREFUSED|closed|failed/);
       if (conn.state === 'backoff') assert.ok((conn.retryAt ?? 0) > Date.now() - 50 && (conn.retryAt ?? 0) <= Date.now() + 800);
       await sim.startServer();
-      const restarted = Date.now();
-      const res = await waitFor('reading resumes', async () => {
-        try {
-          return await conn.read(prepared);
-        } catch {
-          return undefined;
-        }
-      }, 3000);
-      const resumedAfter = Date.now() - restarted;
+      const { res, resumedAfter } = await readWhenBack(conn, prepared);
       assert.ok(resumedAfter <= 800 + 700, `resumed ${resumedAfter} ms after the restart (backoff max 800)`);
       assert.equal(res.items[0].value, 12.5);
       assert.ok(states.includes('backoff') && states[states.length - 1] === 'connected', states.join(','));
@@ -239,15 +238,8 @@ describe('s7 connection over real S7', function () {
       await assert.rejects(conn.read(prepared), (err: Error) => err instanceof S7ConnectionError);
       await sleep(1000);
       sim = await startSimulator({ port, pduSize: 480 });
-      const restarted = Date.now();
-      const res = await waitFor('reading resumes', async () => {
-        try {
-          return await conn.read(prepared);
-        } catch {
-          return undefined;
-        }
-      }, 3000);
-      assert.ok(Date.now() - restarted <= 800 + 700, `resumed ${Date.now() - restarted} ms after the restart (backoff max 800)`);
+      const { res, resumedAfter } = await readWhenBack(conn, prepared);
+      assert.ok(resumedAfter <= 800 + 700, `resumed ${resumedAfter} ms after the restart (backoff max 800)`);
       assert.deepEqual(res.items.map((i) => i.ok), [true, true]);
     });
 
