@@ -9,7 +9,7 @@ import type { PreparedRead, ReadResult, S7ConnectionState } from '../s7/connecti
 import type { ContractMessage, Reading } from '../shared/messages';
 import { BadSetTracker, OutputShaper, type OutputOptions } from './output';
 import { Scheduler, systemClock, type SchedulerClock } from './scheduler';
-import { describeSignal, type ResolvedSignal } from './signals';
+import { describeSignal, itemError, type ResolvedSignal } from './signals';
 
 /** The part of S7Connection the engine uses (a device boundary). */
 export interface ReadConnection {
@@ -53,6 +53,8 @@ export class ReaderEngine {
   private readonly badSet = new BadSetTracker();
   private deadbands = new Map<string, number>();
   private lastCycleMs = 0;
+  /** Overruns of schedules already stopped (signal list replaced, engine stopped): stats keep counting. */
+  private retired = { overruns: 0, skippedSlots: 0 };
   private running = false;
   /** Serialises signal replacement against start/stop. */
   private transition: Promise<void> = Promise.resolve();
@@ -99,22 +101,27 @@ export class ReaderEngine {
   }
 
   stats(): EngineStats {
-    let overruns = 0;
-    let skippedSlots = 0;
-    for (const g of this.groups) {
-      const s = this.scheduler?.stats(g.id);
-      overruns += s?.overruns ?? 0;
-      skippedSlots += s?.skippedSlots ?? 0;
-    }
+    const { overruns, skippedSlots } = this.overrunsOf(this.scheduler);
     return {
       tags: this.signals.length,
       groups: this.groups.length,
       requestsPerCycle: this.groups.reduce((n, g) => n + g.prepared.requestCount, 0),
       cycleTimeMs: this.lastCycleMs,
       bad: this.badSet.size,
-      overruns,
-      skippedSlots,
+      overruns: this.retired.overruns + overruns,
+      skippedSlots: this.retired.skippedSlots + skippedSlots,
     };
+  }
+
+  private overrunsOf(scheduler: Scheduler<ContractMessage[]> | undefined): { overruns: number; skippedSlots: number } {
+    let overruns = 0;
+    let skippedSlots = 0;
+    for (const g of this.groups) {
+      const s = scheduler?.stats(g.id);
+      overruns += s?.overruns ?? 0;
+      skippedSlots += s?.skippedSlots ?? 0;
+    }
+    return { overruns, skippedSlots };
   }
 
   private build(signals: ResolvedSignal[]): void {
@@ -123,7 +130,11 @@ export class ReaderEngine {
     this.badSet.retain(new Set(this.deadbands.keys()));
     this.shaper.reset();
     const byInterval = new Map<number, ResolvedSignal[]>();
-    for (const s of signals) byInterval.set(s.intervalMs, [...(byInterval.get(s.intervalMs) ?? []), s]);
+    for (const s of signals) {
+      const list = byInterval.get(s.intervalMs);
+      if (list) list.push(s);
+      else byInterval.set(s.intervalMs, [s]);
+    }
     this.groups = [...byInterval.entries()]
       .sort((a, b) => a[0] - b[0])
       .map(([intervalMs, list]) => this.group(`${intervalMs}ms`, intervalMs, list));
@@ -158,6 +169,9 @@ export class ReaderEngine {
     const scheduler = this.scheduler;
     this.scheduler = undefined;
     await scheduler?.stop();
+    const stopped = this.overrunsOf(scheduler);
+    this.retired.overruns += stopped.overruns;
+    this.retired.skippedSlots += stopped.skippedSlots;
   }
 
   private async cycle(group: Group, force: boolean): Promise<ContractMessage[]> {
@@ -179,7 +193,7 @@ export class ReaderEngine {
           signal: s.identity,
           value: null,
           quality: 'bad',
-          error: `${describeSignal(s.identity)}: ${item?.error ?? 'no result'}`,
+          error: itemError(s.identity, item?.error),
           timestamp: result.timestamp,
         };
       });

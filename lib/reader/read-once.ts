@@ -4,7 +4,7 @@
  */
 import type { PinMap } from '../s7/address';
 import { S7Connection, type S7ConnectionOptions, type S7ConnectionState } from '../s7/connection';
-import { describeSignal, resolveSignals, type SignalRow } from './signals';
+import { itemError, resolveSignals, type SignalRow } from './signals';
 
 export interface ReadOnceItem {
   name: string;
@@ -65,7 +65,7 @@ export async function readOnce(options: S7ConnectionOptions, rows: readonly Sign
       const base = { name: s.identity.name, address: s.identity.address, dataType: s.identity.dataType };
       return item?.ok
         ? { ...base, quality: 'good', value: item.value }
-        : { ...base, quality: 'bad', error: `${describeSignal(s.identity)}: ${item?.error ?? 'no result'}` };
+        : { ...base, quality: 'bad', error: itemError(s.identity, item?.error) };
     });
   } catch (err) {
     report.error = err instanceof Error ? err.message : String(err);

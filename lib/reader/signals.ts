@@ -42,6 +42,13 @@ export function describeSignal(row: Pick<SignalRow, 'name' | 'address'>): string
   return `signal "${row.name ?? ''}" (${row.address ?? ''})`;
 }
 
+/** A bad item's error for a Reading: signal and address first, then the PLC's text (without the address again). */
+export function itemError(signal: Pick<SignalRow, 'name' | 'address'>, error: string | undefined): string {
+  const text = error ?? 'no result';
+  const prefix = `${signal.address}: `;
+  return `${describeSignal(signal)}: ${text.startsWith(prefix) ? text.slice(prefix.length) : text}`;
+}
+
 /** The problems of one row (independent of the others), or [] when it is readable. */
 export function checkRow(row: SignalRow, pinMap: PinMap = DEFAULT_PIN_MAP): string[] {
   const problems: string[] = [];

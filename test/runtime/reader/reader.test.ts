@@ -139,7 +139,7 @@ describe('plc-reader against the PLC simulator', function () {
     const bad = byName.get('missing DB')!;
     assert.equal(bad.quality, 'bad');
     assert.equal(bad.value, null);
-    assert.match(bad.error!, /^signal "missing DB" \(DB99\.DBD0\): .*DB99\.DBD0/);
+    assert.match(bad.error!, /^signal "missing DB" \(DB99\.DBD0\): CPU : Item not available \(the DB does not exist/);
     assert.equal(byName.has('typo'), false, 'an unparseable address is not read');
     const texts = h.errors.map((args) => String(args[0]));
     assert.equal(texts.filter((t) => t.includes('signal "typo" (DB1.DBQ3)')).length, 1, texts.join('\n'));

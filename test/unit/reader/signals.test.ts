@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { checkRow, parsePinMap, pinIdOf, resolveSignals, toSignalRow } from '../../../lib/reader/signals';
+import { checkRow, itemError, parsePinMap, pinIdOf, resolveSignals, toSignalRow } from '../../../lib/reader/signals';
 
 const MACHINE = '65f000000000000000000001';
 
@@ -57,6 +57,13 @@ describe('reader signal rows', () => {
     assert.equal(pinIdOf('dq.1', map), 'DQ.1');
     assert.equal(pinIdOf('Q0.1', map), undefined);
     assert.throws(() => parsePinMap('DQ.0'), /pin map entry "DQ.0" is not of the form PIN=ADDRESS/);
+  });
+
+  it('words a bad item with signal and address first, not repeating the address', () => {
+    const signal = { name: 'p', address: 'DB9.DBD0' };
+    assert.equal(itemError(signal, 'DB9.DBD0: CPU : Item not available'), 'signal "p" (DB9.DBD0): CPU : Item not available');
+    assert.equal(itemError(signal, 'timeout'), 'signal "p" (DB9.DBD0): timeout');
+    assert.equal(itemError(signal, undefined), 'signal "p" (DB9.DBD0): no result');
   });
 
   it('coerces loose JSON rows (msg.signals, HTTP bodies)', () => {
