@@ -4,7 +4,7 @@
  * requests as snap7 and the PDU allow:
  *  - ReadMultiVars: at most 20 items; request 12 + 12n <= PDU; reply 14 + sum(4 + even(len)) <= PDU
  *  - a range too large for one multi-var item is read with ReadArea in chunks of PDU - 18 bytes
- *    (one PDU each).
+ *    (one PDU each); its remainder joins the multi-var packing.
  */
 import type { S7Address, S7Area } from './address';
 
@@ -143,30 +143,29 @@ function planWithGap(addresses: S7Address[], pdu: number, gap: number, isolate: 
   const maxItems = maxItemsPerRequest(pdu);
   const ranges = coalesce(addresses, gap, maxBytes, isolate);
 
+  // A range too large for one item: full PDU-sized chunks through ReadArea; the remainder is
+  // packed with the small ranges, where it may share a request.
   const areaRequests: PlannedRequest[] = [];
-  const small: number[] = [];
+  const parts: RangePart[] = [];
   ranges.forEach((r, ri) => {
-    if (r.length <= maxBytes) {
-      small.push(ri);
-      return;
+    let off = 0;
+    for (; r.length - off > maxBytes; off += maxBytes) {
+      areaRequests.push({ kind: 'area', part: { range: ri, area: r.area, dbNumber: r.dbNumber, start: r.start + off, length: maxBytes } });
     }
-    for (let off = 0; off < r.length; off += maxBytes) {
-      areaRequests.push({ kind: 'area', part: { range: ri, area: r.area, dbNumber: r.dbNumber, start: r.start + off, length: Math.min(maxBytes, r.length - off) } });
-    }
+    parts.push({ range: ri, area: r.area, dbNumber: r.dbNumber, start: r.start + off, length: r.length - off });
   });
 
   // First-fit decreasing on the reply budget, bounded by the item count.
-  small.sort((x, y) => ranges[y].length - ranges[x].length || x - y);
+  parts.sort((x, y) => y.length - x.length || x.range - y.range);
   const bins: { parts: RangePart[]; reply: number }[] = [];
-  for (const ri of small) {
-    const r = ranges[ri];
-    const cost = REPLY_ITEM + even(r.length);
+  for (const part of parts) {
+    const cost = REPLY_ITEM + even(part.length);
     let bin = bins.find((b) => b.parts.length < maxItems && b.reply + cost <= pdu);
     if (!bin) {
       bin = { parts: [], reply: REPLY_OVERHEAD };
       bins.push(bin);
     }
-    bin.parts.push({ range: ri, area: r.area, dbNumber: r.dbNumber, start: r.start, length: r.length });
+    bin.parts.push(part);
     bin.reply += cost;
   }
   const multi = bins.map((b): PlannedRequest => ({ kind: 'multi', parts: b.parts }));
