@@ -248,7 +248,9 @@ export class SinkEngine {
     this.options.spool?.ack(batch.map((e) => e.seq));
     const report: BatchReport = { lane, kind, collection, written: 0, unchanged: 0, failed: 0, errors: [], durationMs: Date.now() - started };
     batch.forEach((entry, i) => {
-      const outcome = outcomes[i] ?? { ok: false, error: 'no result' };
+      const given = outcomes[i] ?? { ok: false, error: 'no result' };
+      // Server messages may quote a connection string: redacted before anyone sees them.
+      const outcome = given.error ? { ...given, error: this.options.redact(given.error) } : given;
       if (!outcome.ok) {
         report.failed++;
         if (report.errors.length < 10) report.errors.push(outcome.error!);
