@@ -5,11 +5,14 @@ import { CONNECTION_DEFAULTS, PLC_COLOR, PLC_CONNECTION_TYPE, PLC_FAMILY_PRESETS
 
 declare const RED: EditorClient.RED;
 
-/** This node's labels: the definition's own i18n function (bound to its catalogue) once registered. */
-function t(key: string): string {
-  const translate = (definition as { _?: (k: string) => string })._;
-  return translate ? translate(`plc-connection.${key}`) : key;
-}
+/**
+ * This node's labels. Node-RED binds a node's i18n function to its catalogue (this._ in the
+ * definition's callbacks); oneditprepare hands it over for the helpers outside them.
+ */
+let t = (key: string): string => key;
+const useLabelsOf = (node: { _: (key: string) => string }): void => {
+  t = (key) => node._(`plc-connection.${key}`);
+};
 
 const intIn = (min: number, max: number) => orEnv((v) => {
   const n = Number(v);
@@ -18,7 +21,7 @@ const intIn = (min: number, max: number) => orEnv((v) => {
 const tsap = orEnv((v) => /^(0x)?[0-9a-f]{1,4}h?$/i.test(String(v).trim()));
 const d = CONNECTION_DEFAULTS;
 
-const definition: EditorClient.NodeDef<PlcConnectionConfig> = {
+RED.nodes.registerType<PlcConnectionConfig>(PLC_CONNECTION_TYPE, {
   category: 'config',
   color: PLC_COLOR,
   defaults: {
@@ -44,6 +47,7 @@ const definition: EditorClient.NodeDef<PlcConnectionConfig> = {
     return this.name || `${this.host || '?'}:${this.port} (${this.family})`;
   },
   oneditprepare: function () {
+    useLabelsOf(this);
     const showAddressing = (): void => {
       const tsapMode = $('#node-config-input-addressing').val() === 'tsap';
       $('.plc-connection-tsap').toggle(tsapMode);
@@ -84,6 +88,4 @@ const definition: EditorClient.NodeDef<PlcConnectionConfig> = {
         .fail((xhr: JQuery.jqXHR) => out.text(xhr.status === 404 ? t('status.notDeployed') : xhr.statusText));
     });
   },
-};
-
-RED.nodes.registerType(PLC_CONNECTION_TYPE, definition);
+});

@@ -13,11 +13,14 @@ import { MIN_INTERVAL_MS, PLC_READER_DEFAULTS, PLC_READER_TYPE, type PlcReaderCo
 
 declare const RED: EditorClient.RED;
 
-/** This node's labels: the definition's own i18n function (bound to its catalogue) once registered. */
-function t(key: string): string {
-  const translate = (definition as { _?: (k: string) => string })._;
-  return translate ? translate(`plc-reader.${key}`) : key;
-}
+/**
+ * This node's labels. Node-RED binds a node's i18n function to its catalogue (this._ in the
+ * definition's callbacks); oneditprepare hands it over for the helpers outside them.
+ */
+let t = (key: string): string => key;
+const useLabelsOf = (node: { _: (key: string) => string }): void => {
+  t = (key) => node._(`plc-reader.${key}`);
+};
 
 const COLOR = '#3FADB5';
 const DATA_TYPES = ['BOOL', 'BYTE', 'WORD', 'DWORD', 'CHAR', 'SINT', 'USINT', 'INT', 'UINT', 'DINT', 'UDINT', 'LINT', 'ULINT',
@@ -77,7 +80,7 @@ function showTestReport(report: ReadOnceReport): void {
     (rows.length ? `<table class="red-ui-info-table" style="width: 100%">${rows.join('')}</table>` : '') + problems.join(''));
 }
 
-const definition: EditorClient.NodeDef<PlcReaderConfig> = {
+RED.nodes.registerType<PlcReaderConfig>(PLC_READER_TYPE, {
   category: 'S7 production',
   color: COLOR,
   defaults: {
@@ -110,10 +113,10 @@ const definition: EditorClient.NodeDef<PlcReaderConfig> = {
   icon: 'plc-reader.svg',
   paletteLabel: 'plc reader',
   inputLabels: function () {
-    return t('port.input');
+    return this._('plc-reader.port.input');
   },
   outputLabels: function () {
-    return t(`port.${this.outputMode}`);
+    return this._(`plc-reader.port.${this.outputMode}`);
   },
   label: function () {
     const count = Array.isArray(this.signals) ? this.signals.length : 0;
@@ -123,6 +126,7 @@ const definition: EditorClient.NodeDef<PlcReaderConfig> = {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function () {
+    useLabelsOf(this);
     const list = $('#node-input-signals-container');
     const datalist = $('<datalist id="plc-reader-data-types"></datalist>').appendTo('body');
     DATA_TYPES.forEach((dt) => $('<option>').attr('value', dt).appendTo(datalist));
@@ -235,6 +239,4 @@ const definition: EditorClient.NodeDef<PlcReaderConfig> = {
     });
     $('#node-input-signals-container').editableList('height', Math.max(150, height - 120));
   },
-};
-
-RED.nodes.registerType(PLC_READER_TYPE, definition);
+});
