@@ -77,6 +77,8 @@ export interface HourBucket {
 
 export interface MachineState {
   machineId: string;
+  /** When the machine was first seen: whether it cycled just before is unknown for a cycle timeout. */
+  firstSeen: number;
   cursor: number;
   lastPower: number | null;
   lastCycle: number | null;
@@ -214,7 +216,7 @@ export class HourlyAggregator {
   private machine(machineId: string, t: number): MachineState {
     let m = this.data.machines[machineId];
     if (!m) {
-      m = { machineId, cursor: t, lastPower: null, lastCycle: null, status: null, openStoppage: null, evalPending: false, lastKw: null, buckets: {} };
+      m = { machineId, firstSeen: t, cursor: t, lastPower: null, lastCycle: null, status: null, openStoppage: null, evalPending: false, lastKw: null, buckets: {} };
       this.data.machines[machineId] = m;
       if (this.options.zeroFill) this.bucket(m, t);
     }
@@ -254,6 +256,7 @@ export class HourlyAggregator {
       let to = t;
       if (this.hasPower(m, from)) to = Math.min(to, (m.lastPower as number) + this.options.powerTimeoutMs + 1);
       if (this.hasCycle(m, from)) to = Math.min(to, (m.lastCycle as number) + this.options.cycleTimeoutMs + 1);
+      if (this.cycleUnknown(m, from)) to = Math.min(to, m.firstSeen + this.options.cycleTimeoutMs);
       const hourEnd = this.zone.hourStart(from) + HOUR_MS;
       to = Math.min(to, hourEnd);
       this.accrue(m, from, to);
@@ -296,11 +299,18 @@ export class HourlyAggregator {
     }
   }
 
+  /** Newly seen and no cycle yet: it may have cycled just before we started listening. */
+  private cycleUnknown(m: MachineState, t: number): boolean {
+    return m.lastCycle === null && t < m.firstSeen + this.options.cycleTimeoutMs;
+  }
+
   /** The status at instant t (the cursor); emits a change and opens an automatic stoppage. */
   private evaluate(m: MachineState, t: number, out: AggregatorOutput): void {
     const hasPower = this.hasPower(m, t);
     const hasCycle = this.hasCycle(m, t);
     const status = inferStatus(hasPower, hasCycle);
+    // Not a stoppage before a whole cycle timeout has been watched: no phantom stoppage at start.
+    if (status === 'stoppage' && this.cycleUnknown(m, t)) return;
     if (status !== m.status) {
       out.statuses.push({
         machineId: m.machineId,

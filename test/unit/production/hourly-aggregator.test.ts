@@ -15,9 +15,9 @@ describe('production/hourly-aggregator', () => {
     it('walks every reachable transition at the exact instants timeouts run out', () => {
       const h = new Harness();
       const t0 = at('2026-06-01T10:00:00Z');
-      const feed: [number, 'power' | 'cycle'][] = [[t0, 'power'], [t0 + MINUTE_MS, 'cycle']];
-      for (let m = 2; m <= 10; m++) feed.push([t0 + m * MINUTE_MS, 'power']);
-      for (let m = 4; m <= 20; m++) feed.push([t0 + m * MINUTE_MS, 'cycle']);
+      const feed: [number, 'power' | 'cycle'][] = [[t0 + 2.5 * MINUTE_MS, 'cycle']];
+      for (let m = 0; m <= 10; m++) feed.push([t0 + m * MINUTE_MS, 'power']);
+      for (let m = 5; m <= 20; m++) feed.push([t0 + m * MINUTE_MS, 'cycle']);
       feed.sort((a, b) => a[0] - b[0]);
       for (const [t, kind] of feed) h[kind](t);
       h.tickUntil(at('2026-06-01T10:30:00Z'));
@@ -30,10 +30,11 @@ describe('production/hourly-aggregator', () => {
       assert.equal(h.statuses.length, 12, 'the status of an instant is settled once time moves on');
       h.tick(at('2026-06-01T10:50:05Z'));
       assert.deepEqual(h.transitions(), [
-        '2026-06-01T10:00:00.000Z ->stoppage',
-        '2026-06-01T10:01:00.000Z stoppage>running',
-        '2026-06-01T10:03:00.001Z running>stoppage',
-        '2026-06-01T10:04:00.000Z stoppage>running',
+        // first seen at 10:00 with power only: a stoppage only once a whole cycle timeout passed without a cycle
+        '2026-06-01T10:02:00.000Z ->stoppage',
+        '2026-06-01T10:02:30.000Z stoppage>running',
+        '2026-06-01T10:04:30.001Z running>stoppage',
+        '2026-06-01T10:05:00.000Z stoppage>running',
         '2026-06-01T10:15:00.001Z running>stopped_yet_producing',
         '2026-06-01T10:22:00.001Z stopped_yet_producing>inactive',
         '2026-06-01T10:30:00.000Z inactive>stopped_yet_producing',
@@ -46,6 +47,14 @@ describe('production/hourly-aggregator', () => {
       ]);
       const last = h.statuses.at(-1);
       assert.deepEqual(last, { machineId: M1, status: 'running', previous: 'inactive', hasPower: true, hasCycle: true, timestamp: at('2026-06-01T10:50:00Z') });
+    });
+
+    it('no phantom stoppage when first seen with power just before the first cycle', () => {
+      const h = new Harness();
+      h.power(at('2026-06-01T10:00:00Z')).power(at('2026-06-01T10:00:20Z')).cycle(at('2026-06-01T10:00:40Z'));
+      h.tick(at('2026-06-01T10:01:00Z'));
+      assert.deepEqual(h.transitions(), ['2026-06-01T10:00:40.000Z ->running']);
+      assert.deepEqual(h.current('2026-06-01', 10)?.stoppages, []);
     });
 
     it('uses timeouts changed at run time', () => {
