@@ -11,6 +11,8 @@
 //        parent that dies takes the servers with it). --detach: leaves them running and records
 //        them in the state file (default .cache/db-servers.json in the repository).
 //        --port P --data DIR (one server): restart a stopped server on its port with its data.
+//        --tls-cert F --tls-key F [--tls-ca F] (ferretdb): also listen with TLS ("tlsUri"; with
+//        a CA, clients must present a certificate it signed).
 //   node scripts/db-servers.mjs stop [--state FILE]  stops what `start --detach` started
 //
 // When MONGODB_URI is set, nothing is installed or started: the one server is that URI.
@@ -158,7 +160,7 @@ async function ping(name, uri) {
  * server with its data; by default a free port and a fresh temporary data directory (removed by
  * stop()). Resolves when the server answers a ping.
  */
-export async function startServer(name, { port, dataDir, detached = false } = {}) {
+export async function startServer(name, { port, dataDir, detached = false, tls } = {}) {
   install([name]);
   const ownsData = !dataDir;
   const dir = dataDir || mkdtempSync(path.join(os.tmpdir(), `${name}-`));
@@ -167,11 +169,21 @@ export async function startServer(name, { port, dataDir, detached = false } = {}
   const logFile = path.join(dir, 'server.log');
   const out = openSync(logFile, 'a');
   let child;
+  let tlsPort;
   if (name === 'ferretdb') {
+    const tlsArgs = [];
+    if (tls) {
+      // A TLS listener beside the plain one (which the readiness ping uses).
+      tlsPort = tls.port || (await freePort());
+      tlsArgs.push(`--listen-tls=127.0.0.1:${tlsPort}`, `--listen-tls-cert-file=${tls.cert}`, `--listen-tls-key-file=${tls.key}`);
+      if (tls.ca) tlsArgs.push(`--listen-tls-ca-file=${tls.ca}`);
+    }
     child = spawn(ferretdbBin, [
-      '--handler=sqlite', `--sqlite-url=file:${dir}/`, `--listen-addr=127.0.0.1:${listenPort}`,
+      '--handler=sqlite', `--sqlite-url=file:${dir}/`, `--listen-addr=127.0.0.1:${listenPort}`, ...tlsArgs,
       '--telemetry=disable', '--debug-addr=-', `--state-dir=${dir}`, '--log-level=warn',
     ], { stdio: ['ignore', out, out], detached });
+  } else if (tls) {
+    throw new Error(`${name}: TLS is only offered by ferretdb here`);
   } else if (name === 'mongo-java-server') {
     const cp = [path.join(javaDir, 'classes'), path.join(javaDir, 'lib', '*')].join(path.delimiter);
     child = spawn('java', ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-cp', cp, 'Launcher', '127.0.0.1', String(listenPort),
@@ -213,7 +225,8 @@ export async function startServer(name, { port, dataDir, detached = false } = {}
     }
   }
   if (detached) child.unref();
-  return { name, uri, driver: driverFor(name), port: listenPort, dataDir: dir, pid: child.pid, stop };
+  const tlsUri = tlsPort ? { tlsUri: `mongodb://127.0.0.1:${tlsPort}/` } : {};
+  return { name, uri, ...tlsUri, driver: driverFor(name), port: listenPort, dataDir: dir, pid: child.pid, stop };
 }
 
 /** Starts the named servers (retrying once on a port lost to a race), or describes MONGODB_URI. */
@@ -256,6 +269,9 @@ function parseArgs(argv) {
     else if (argv[i] === '--state') opts.state = path.resolve(argv[++i]);
     else if (argv[i] === '--port') opts.port = Number(argv[++i]);
     else if (argv[i] === '--data') opts.dataDir = path.resolve(argv[++i]);
+    else if (argv[i] === '--tls-cert') opts.tls = { ...opts.tls, cert: path.resolve(argv[++i]) };
+    else if (argv[i] === '--tls-key') opts.tls = { ...opts.tls, key: path.resolve(argv[++i]) };
+    else if (argv[i] === '--tls-ca') opts.tls = { ...opts.tls, ca: path.resolve(argv[++i]) };
     else names.push(argv[i]);
   }
   return { names: names.length ? names : SERVER_NAMES, opts };
@@ -269,8 +285,8 @@ async function main() {
     return;
   }
   if (command === 'start') {
-    const servers = await startServers(names, { detached: opts.detach, port: opts.port, dataDir: opts.dataDir });
-    const described = servers.map(({ name, uri, driver, pid, dataDir }) => ({ name, uri, driver, pid, dataDir }));
+    const servers = await startServers(names, { detached: opts.detach, port: opts.port, dataDir: opts.dataDir, tls: opts.tls });
+    const described = servers.map(({ name, uri, tlsUri, driver, pid, dataDir }) => ({ name, uri, ...(tlsUri ? { tlsUri } : {}), driver, pid, dataDir }));
     process.stdout.write(`${JSON.stringify({ servers: described })}\n`);
     if (opts.detach) {
       mkdirSync(path.dirname(opts.state), { recursive: true });

@@ -25,6 +25,15 @@ export interface MongoServerInfo {
   name: string;
   uri: string;
   driver: DriverName;
+  /** Only for a DedicatedMongoServer started with TLS files. */
+  tlsUri?: string;
+}
+
+export interface ServerTlsFiles {
+  cert: string;
+  key: string;
+  /** Clients must present a certificate signed by this CA. */
+  ca?: string;
 }
 
 const ALL_SERVERS = ['ferretdb', 'mongo-java-server'];
@@ -76,7 +85,7 @@ function startRunner(args: string[]): Promise<Runner> {
     lines.once('line', (line) => {
       try {
         const parsed = JSON.parse(line) as { servers: MongoServerInfo[] };
-        resolve({ child, servers: parsed.servers.map(({ name, uri, driver }) => ({ name, uri, driver })) });
+        resolve({ child, servers: parsed.servers.map(({ name, uri, driver, tlsUri }) => ({ name, uri, driver, ...(tlsUri ? { tlsUri } : {}) })) });
       } catch (err) {
         reject(new Error(`db-servers.mjs printed ${line}: ${(err as Error).message}`));
       }
@@ -123,7 +132,7 @@ export class DedicatedMongoServer {
   info: MongoServerInfo | undefined;
 
   /** `port`: listen there (e.g. one a flow was configured with before the server existed). */
-  constructor(readonly name: string, port = 0) {
+  constructor(readonly name: string, port = 0, private readonly tls?: ServerTlsFiles) {
     this.port = port;
   }
 
@@ -134,6 +143,7 @@ export class DedicatedMongoServer {
 
   async start(): Promise<MongoServerInfo> {
     const args = [this.name, '--data', this.dataDir, ...(this.port ? ['--port', String(this.port)] : [])];
+    if (this.tls) args.push('--tls-cert', this.tls.cert, '--tls-key', this.tls.key, ...(this.tls.ca ? ['--tls-ca', this.tls.ca] : []));
     this.runner = await startRunner(args);
     runners.add(this.runner);
     this.info = this.runner.servers[0];
