@@ -294,6 +294,23 @@ describe('plc-reader against the PLC simulator', function () {
     }
   });
 
+  it('readers on one plc-connection share one S7 connection; a pool of 2 opens two', async () => {
+    for (const poolSize of ['1', '2']) {
+      await helper.load([plcConnection, plcReader], [
+        connection({ poolSize }),
+        { id: 'a', type: 'plc-reader', name: 'first', connection: 'conn', source: 'table', intervalMs: 50, outputMode: 'per-signal', signals: [powerRow], wires: [['out']] },
+        { id: 'b', type: 'plc-reader', name: 'second', connection: 'conn', source: 'table', intervalMs: 50, outputMode: 'per-signal', signals: [{ name: 'MW2', address: 'MW2', dataType: 'INT' }], wires: [['out']] },
+        { id: 'out', type: 'helper' },
+      ] as Parameters<typeof helper.load>[1]);
+      const topics = new Set<string>();
+      helper.getNode('out').on('input', (msg: ContractMessage) => topics.add(String(msg.topic)));
+      await waitFor('both readers read', () => (topics.size === 2 ? true : undefined));
+      await waitFor(`${poolSize} connection(s)`, async () => (String(await sim.connectionCount()) === poolSize ? true : undefined), 3000);
+      await helper.unload();
+      await waitFor('no connection', async () => ((await sim.connectionCount()) === 0 ? true : undefined), 2000);
+    }
+  });
+
   it('a configuration without host reports it clearly and refuses input through done(err)', async () => {
     const h = await load({ signals: [powerRow] }, connection({ host: '' }));
     const status = await waitFor('status', () => h.statuses.find((s) => /host is empty/.test(s.text ?? '')));
