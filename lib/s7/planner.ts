@@ -74,7 +74,8 @@ export function replyBytes(lengths: number[]): number {
   return lengths.reduce((sum, len) => sum + REPLY_ITEM + even(len), REPLY_OVERHEAD);
 }
 
-function coalesce(addresses: S7Address[], maxGap: number, maxBytes: number, isolate: ReadonlySet<number> | undefined): PlannedRange[] {
+/** Indexes grouped by area and DB (isolated items alone), each group sorted by offset. */
+function groupSorted(addresses: S7Address[], isolate: ReadonlySet<number> | undefined): number[][] {
   const groups = new Map<string, number[]>();
   addresses.forEach((a, i) => {
     const key = isolate?.has(i) ? `${a.area}:${a.dbNumber}:#${i}` : `${a.area}:${a.dbNumber}`;
@@ -82,9 +83,17 @@ function coalesce(addresses: S7Address[], maxGap: number, maxBytes: number, isol
     if (list) list.push(i);
     else groups.set(key, [i]);
   });
-  const ranges: PlannedRange[] = [];
-  for (const indexes of groups.values()) {
+  const sorted = [...groups.values()];
+  for (const indexes of sorted) {
     indexes.sort((x, y) => addresses[x].byteOffset - addresses[y].byteOffset || addresses[x].byteLength - addresses[y].byteLength);
+  }
+  return sorted;
+}
+
+/** Merges neighbours at most maxGap bytes apart into ranges of at most maxLength bytes. */
+function coalesce(addresses: S7Address[], groups: number[][], maxGap: number, maxLength: number): PlannedRange[] {
+  const ranges: PlannedRange[] = [];
+  for (const indexes of groups) {
     let current: PlannedRange | undefined;
     for (const i of indexes) {
       const a = addresses[i];
@@ -92,8 +101,8 @@ function coalesce(addresses: S7Address[], maxGap: number, maxBytes: number, isol
       if (current) {
         const curEnd = current.start + current.length;
         const mergedLength = Math.max(curEnd, end) - current.start;
-        // Merge when close enough and the result still fits one item (or the item lies inside it).
-        if (a.byteOffset <= curEnd + maxGap && (mergedLength <= maxBytes || end <= curEnd)) {
+        // Merge when close enough and the result stays within the length (or the item lies inside it).
+        if (a.byteOffset <= curEnd + maxGap && (mergedLength <= maxLength || end <= curEnd)) {
           current.length = mergedLength;
           current.items.push(i);
           continue;
@@ -114,34 +123,58 @@ function candidateGaps(maxGap: number): number[] {
   return gaps;
 }
 
+/**
+ * Range lengths worth trying: the largest one item can carry, and for k items per request the
+ * largest that lets k of them share one reply (small ranges fill the 20 item slots, large
+ * ones the reply budget).
+ */
+function candidateLengths(pdu: number): number[] {
+  const lengths = new Set<number>([maxBytesPerItem(pdu)]);
+  for (let k = 2; k <= maxItemsPerRequest(pdu); k++) {
+    const len = Math.floor((pdu - REPLY_OVERHEAD) / k) - REPLY_ITEM;
+    lengths.add(len - (len & 1));
+  }
+  return [...lengths];
+}
+
 function replyTotal(plan: ReadPlan): number {
   return plan.requests.reduce((sum, r) => sum + (r.kind === 'multi' ? replyBytes(r.parts.map((p) => p.length)) : REPLY_OVERHEAD + REPLY_ITEM + r.part.length), 0);
 }
 
 /**
- * Plans with the gap (up to opts.maxGap) that needs the fewest requests, then the fewest reply
- * bytes: bridging a gap only pays when it saves an item slot that would cost a request.
+ * Tries each gap (up to opts.maxGap) and range length and keeps the plan with the fewest
+ * requests, then the fewest reply bytes: bridging a gap only pays when it saves an item slot
+ * that would cost a request.
  */
 export function planReads(addresses: S7Address[], opts: PlanOptions): ReadPlan {
   const pdu = opts.pduSize;
   if (!(pdu >= 240)) throw new RangeError(`PDU size ${pdu} is below S7's minimum of 240`);
+  const groups = groupSorted(addresses, opts.isolate);
   let best: ReadPlan | undefined;
   let bestBytes = 0;
   for (const gap of candidateGaps(Math.max(0, Math.floor(opts.maxGap ?? 16)))) {
-    const plan = planWithGap(addresses, pdu, gap, opts.isolate);
-    const bytes = replyTotal(plan);
-    if (!best || plan.requests.length < best.requests.length || (plan.requests.length === best.requests.length && bytes < bestBytes)) {
-      best = plan;
-      bestBytes = bytes;
+    const seen = new Set<string>();
+    for (const maxLength of candidateLengths(pdu)) {
+      const ranges = coalesce(addresses, groups, gap, maxLength);
+      // Most lengths leave the ranges as they are; pack each distinct set once.
+      const signature = ranges.map((r) => r.length).join(',');
+      if (seen.has(signature)) continue;
+      seen.add(signature);
+      const plan = pack(ranges, pdu);
+      const bytes = replyTotal(plan);
+      if (!best || plan.requests.length < best.requests.length || (plan.requests.length === best.requests.length && bytes < bestBytes)) {
+        best = plan;
+        bestBytes = bytes;
+      }
     }
   }
   return best as ReadPlan;
 }
 
-function planWithGap(addresses: S7Address[], pdu: number, gap: number, isolate: ReadonlySet<number> | undefined): ReadPlan {
+/** Packs ranges into requests within the PDU. */
+function pack(ranges: PlannedRange[], pdu: number): ReadPlan {
   const maxBytes = maxBytesPerItem(pdu);
   const maxItems = maxItemsPerRequest(pdu);
-  const ranges = coalesce(addresses, gap, maxBytes, isolate);
 
   // A range too large for one item: full PDU-sized chunks through ReadArea; the remainder is
   // packed with the small ranges, where it may share a request.

@@ -154,6 +154,20 @@ describe('s7 read planner', () => {
     });
   }
 
+  it('balances item slots against reply bytes: 500 REALs 16 bytes apart over 10 DBs', () => {
+    const addrs = Array.from({ length: 500 }, (_, i) => parseAddress(`DB${1 + (i % 10)}.DBD${200 + 16 * Math.floor(i / 10)}`, 'REAL'));
+    // 240: 19 single REALs per request beat 9 pairs (cost 4 + 20 each) -> ceil(500 / 19) = 27.
+    // 480: pairs (20 bytes) -> 19 per reply of 466 -> ceil(250 / 19) = 14 (singles: 25, whole blocks: 20).
+    // 960: runs of 5 (68 bytes, cost 72) -> 13 per reply -> ceil(100 / 13) = 8 (singles: 25).
+    const expected: Record<number, number> = { 240: 27, 480: 14, 960: 8 };
+    for (const pdu of PDUS) {
+      const plan = planReads(addrs, { pduSize: pdu });
+      assertWithinLimits(plan, addrs, pdu);
+      assert.equal(plan.requests.length, expected[pdu], `PDU ${pdu}`);
+      assert.equal(planReads(addrs, { pduSize: pdu, maxGap: 0 }).requests.length, Math.ceil(500 / maxItemsPerRequest(pdu)));
+    }
+  });
+
   it('rejects a PDU below 240', () => {
     assert.throws(() => planReads([], { pduSize: 200 }), /below S7's minimum of 240/);
   });
