@@ -97,7 +97,9 @@ export class ReaderEngine {
   /** Reads every signal at once (an input message) and returns the messages, all sent regardless of change. */
   async readNow(): Promise<ContractMessage[]> {
     await this.transition;
-    return (await this.scheduler?.trigger()) ?? [];
+    if (this.scheduler) return (await this.scheduler.trigger()) ?? [];
+    // not scheduling yet (the first connect is under way): still answer, with whatever quality the read gets
+    return this.all ? this.cycle(this.all, true) : [];
   }
 
   stats(): EngineStats {

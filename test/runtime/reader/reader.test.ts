@@ -234,6 +234,19 @@ describe('plc-reader against the PLC simulator', function () {
     assert.equal(h.messages.length, 2);
   });
 
+  it('an input message while the first connect is under way is answered (bad, with the reason), not dropped', async () => {
+    await sim.silence();
+    try {
+      const h = await load({ signals: [powerRow], intervalMs: 100 }, connection({ connectTimeoutMs: '3000' }));
+      (h.reader as Node & { receive(msg: object): void }).receive({ correlation: 7 });
+      const answer = await waitFor('the answer', () => h.messages.find((m) => m.correlation === 7), 2000);
+      assert.equal(answer.quality, 'bad');
+      assert.match(answer.error!, /^signal "m1 power" \(DB1\.DBD0\): ./);
+    } finally {
+      await sim.unsilence();
+    }
+  });
+
   it('msg.signals replaces the signal list; an invalid list is refused through done(err) and the old one stays', async () => {
     const h = await load({ signals: [powerRow], intervalMs: 100 });
     await waitFor('power read', () => h.messages[0]);
