@@ -114,6 +114,7 @@ export class SinkEngine {
   private readonly stats: SinkStats = { queued: 0, inFlight: 0, written: 0, unchanged: 0, dropped: 0, failed: 0, retrying: false };
   private readonly backoff = new Map<string, { delay: number; until: number }>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly busyCollections = new Set<string>();
   private readonly laneKinds = new Map<string, { kind: WorkItem['kind']; collection: string }>();
   private timer: NodeJS.Timeout | undefined;
   private flushScheduled = false;
@@ -190,7 +191,10 @@ export class SinkEngine {
     });
   }
 
-  /** Starts a batch on every idle lane that is not backing off. */
+  /**
+   * Starts a batch on every idle lane that is not backing off, at most one per collection
+   * (two kinds of write may share one: e.g. generic inserts into signaldatas).
+   */
   flush(): void {
     this.reportDrops();
     if (this.closed) return;
@@ -198,9 +202,17 @@ export class SinkEngine {
     for (const lane of this.queue.idleLanes()) {
       const backoff = this.backoff.get(lane.name);
       if (backoff && backoff.until > now) continue;
+      const { collection } = this.laneKinds.get(lane.name)!;
+      if (this.busyCollections.has(collection)) continue;
       const batch = this.queue.take(lane.name, this.options.config.batchSize);
       if (batch.length === 0) continue;
-      const running = this.runBatch(lane.name, batch).finally(() => this.inFlight.delete(running));
+      this.busyCollections.add(collection);
+      const running = this.runBatch(lane.name, batch).finally(() => {
+        this.inFlight.delete(running);
+        this.busyCollections.delete(collection);
+        // Full batches go at once; the rest waits for the flush interval.
+        if (this.queue.idleLanes().some((l) => l.pending >= this.options.config.batchSize)) this.scheduleFlush();
+      });
       this.inFlight.add(running);
     }
     this.publishStats();
@@ -264,8 +276,6 @@ export class SinkEngine {
     this.stats.failed += report.failed;
     this.options.onReport(report);
     this.publishStats();
-    // More may be waiting in this lane.
-    if (this.queue.pendingIn(lane) > 0) this.scheduleFlush();
   }
 
   private async createIndexes(db: DbLike): Promise<void> {

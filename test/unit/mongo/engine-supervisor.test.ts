@@ -105,6 +105,17 @@ describe('mongo sink engine', () => {
     assert.equal(h.engine.getStats().written, 250);
   });
 
+  it('keeps one batch in flight per collection even when two kinds of write share it', async () => {
+    h = harness({ batchSize: 5, generic: true, genericCollection: 'signaldatas' });
+    for (let i = 0; i < 20; i++) {
+      h.submit(reading(i));
+      h.submit({ payload: { note: i } });
+    }
+    await until(() => h.done.length === 40);
+    assert.equal(h.db.maxInFlight, 1);
+    assert.equal(h.db.docs.get('signaldatas')!.length, 40);
+  });
+
   it('retries while the database is down without reporting failures', async () => {
     h = harness();
     h.db.down = true;
