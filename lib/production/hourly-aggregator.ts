@@ -109,6 +109,20 @@ export interface AggregatorOutput {
   statuses: MachineStatusEvent[];
 }
 
+/** An hour as the database holds it (read back after a restart without stored state). */
+export interface StoredHour {
+  machineId: string;
+  date: string;
+  hour: number;
+  unitsProduced: number;
+  runningMinutes: number;
+  status: HourStatus;
+  /** Automatic stoppages only (operators' classified ones are theirs). */
+  stoppages: { startTime: number; endTime: number | null }[];
+  /** Revision of the snapshot last written, if known. */
+  revision: number;
+}
+
 export function inferStatus(hasPower: boolean, hasCycle: boolean): MachineStatus {
   if (hasPower) return hasCycle ? 'running' : 'stoppage';
   return hasCycle ? 'stopped_yet_producing' : 'inactive';
@@ -211,6 +225,42 @@ export class HourlyAggregator {
   snapshotsOf(machineId?: string): HourSnapshot[] {
     const machines = machineId === undefined ? Object.values(this.data.machines) : [this.data.machines[machineId]].filter(Boolean);
     return machines.flatMap((m) => this.sortedBuckets(m).map((b) => this.view(m, b, this.slotParts(m, b))));
+  }
+
+  /**
+   * Takes over an hour from the database when nothing is held for it: units, minutes (as the
+   * minutes just before now in the current hour) and automatic stoppages; an open one stays
+   * open until the next cycle. Returns false when the hour is not taken (held already, or
+   * outside the correction window).
+   */
+  seedHour(stored: StoredHour): boolean {
+    const now = this.clock();
+    const start = this.zone.hourStartsOf(stored.date, stored.hour)[0];
+    if (start === undefined || start > now || start + HOUR_MS < now - this.options.retainMs) return false;
+    const existing = this.data.machines[stored.machineId];
+    if (existing && this.zone.hourStartsOf(stored.date, stored.hour).some((s) => existing.buckets[s])) return false;
+    const m = existing ?? this.machine(stored.machineId, now);
+    const bucket = this.bucket(m, start);
+    bucket.units = stored.unitsProduced;
+    const current = now < start + HOUR_MS;
+    const lastMinute = current ? Math.floor((now - start) / MINUTE_MS) : 59;
+    const minutes = Math.min(60, Math.max(0, Math.round(stored.runningMinutes)));
+    for (let i = 0; i < minutes; i++) {
+      const minute = (lastMinute - i + 60) % 60;
+      bucket.runMask[minute < 30 ? 0 : 1] |= 1 << (minute % 30);
+    }
+    bucket.status = stored.status === 'inactive' ? null : stored.status;
+    bucket.stoppages = stored.stoppages.map((st) => ({ ...st })).sort((a, b) => a.startTime - b.startTime);
+    bucket.revision = stored.revision;
+    bucket.final = now >= start + HOUR_MS + this.options.graceMs;
+    bucket.dirty = false;
+    const open = bucket.stoppages.at(-1);
+    if (open && open.endTime === null && m.openStoppage === null) {
+      m.openStoppage = open.startTime;
+      // Still open: it continues through the hours since, up to now.
+      for (let boundary = start + HOUR_MS; boundary <= now; boundary += HOUR_MS) this.crossHour(m, boundary);
+    }
+    return true;
   }
 
   private machine(machineId: string, t: number): MachineState {
@@ -344,8 +394,14 @@ export class HourlyAggregator {
       if (bucket.start + HOUR_MS <= t || bucket.start < (this.zone.hourStart(m.openStoppage as number))) continue;
       const part = bucket.stoppages[bucket.stoppages.length - 1];
       if (!part || (part.endTime !== null && part.endTime !== bucket.start + HOUR_MS)) continue;
-      if (bucket.start > endHour || part.startTime >= t) bucket.stoppages.pop();
-      else part.endTime = t;
+      if (bucket.start > endHour || part.startTime >= t) {
+        // A part that was never sent can go; one already written stays, closed and empty, so the
+        // writer (which matches stoppages by start) updates it instead of keeping it open.
+        if (bucket.revision === 0) bucket.stoppages.pop();
+        else part.endTime = part.startTime;
+      } else {
+        part.endTime = t;
+      }
       bucket.dirty = true;
     }
     m.openStoppage = null;

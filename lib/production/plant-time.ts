@@ -83,6 +83,19 @@ export class PlantZone {
     return { date: local.toISOString().slice(0, 10), hour: local.getUTCHours() };
   }
 
+  /** UTC starts of the hours labelled (date, hour): none on a spring-forward gap, two on a fall-back repeat. */
+  hourStartsOf(date: string, hour: number): number[] {
+    const midnightUtc = Date.parse(`${date}T00:00:00.000Z`);
+    if (Number.isNaN(midnightUtc)) return [];
+    const starts: number[] = [];
+    // Plant-local midnight lies within ±14 h of UTC midnight; a local day has at most 25 hours.
+    for (let t = this.hourStart(midnightUtc - 15 * HOUR_MS); t < midnightUtc + 40 * HOUR_MS; t += HOUR_MS) {
+      const label = this.label(t);
+      if (label.date === date && label.hour === hour) starts.push(t);
+    }
+    return starts;
+  }
+
   /** True when the hours starting at a and b (a real hour apart) carry the same label (fall-back night). */
   sameLabel(a: number, b: number): boolean {
     if (this.offsetMs(a) === this.offsetMs(b)) return false;

@@ -37,6 +37,7 @@ RED.nodes.registerType<HourlyAggregatorConfig>(HOURLY_AGGREGATOR_TYPE, {
     store: { value: d.store },
     mongo: { value: d.mongo, type: 'mongo-connection', required: false },
     timeoutsFromDb: { value: d.timeoutsFromDb },
+    restoreFromDb: { value: d.restoreFromDb },
   },
   inputLabels: () => RED._('hourly-aggregator.port.input'),
   outputLabels: (i: number) => RED._(i === 0 ? 'hourly-aggregator.port.production' : 'hourly-aggregator.port.status'),

@@ -8,6 +8,7 @@ import { SerialQueue, errorText, loadState, numberSetting, saveState, type Conte
 import { timeoutsFromConfigDocument } from '../../lib/production/app-config';
 import { HourlyAggregator, type AggregatorOptions, type AggregatorOutput } from '../../lib/production/hourly-aggregator';
 import { parseAggregatorInput } from '../../lib/production/observations';
+import { storedHoursOf } from '../../lib/production/stored-hours';
 import { MINUTE_MS } from '../../lib/production/plant-time';
 import type { MongoConnectionHandle } from '../../lib/mongo/connection-handle';
 import { TOPIC_MACHINE_STATUS, TOPIC_PRODUCTION, type ContractMessage } from '../../lib/shared/messages';
@@ -83,6 +84,25 @@ export = function register(RED: NodeAPI): void {
       }
     };
 
+    const mongo = typeof def.mongo === 'string' && def.mongo !== '' ? (RED.nodes.getNode(def.mongo) as unknown as MongoConnectionHandle | null) : null;
+
+    /** Hours of the correction window the database holds and the context store does not. */
+    const restoreFromDb = async (): Promise<void> => {
+      if (!mongo || def.restoreFromDb !== true) return;
+      try {
+        const now = Date.now();
+        const dates = new Set<string>();
+        for (let t = now - options.retainMs; t < now + 3_600_000; t += 3_600_000) dates.add(aggregator.zone.label(aggregator.zone.hourStart(t)).date);
+        const db = await mongo.getDb({ waitMs: 10_000 });
+        const docs = await db.collection('productionrecords').find({ startTime: { $in: [...dates].map((d) => new Date(`${d}T00:00:00.000Z`)) } }).toArray();
+        let taken = 0;
+        for (const doc of docs) for (const hour of storedHoursOf(doc)) if (aggregator.seedHour(hour)) taken += 1;
+        if (taken > 0) node.log(`took over ${taken} hour(s) from productionrecords`);
+      } catch (err) {
+        node.warn(`reading back productionrecords failed, starting from the context store only: ${mongo.redact(errorText(err))}`);
+      }
+    };
+
     node.status({ fill: 'grey', shape: 'ring', text: 'hourly-aggregator.status.restoring' });
     void queue.run(async () => {
       try {
@@ -90,10 +110,10 @@ export = function register(RED: NodeAPI): void {
       } catch (err) {
         node.error(`hourly-aggregator: restoring open hours from context store "${store ?? 'default'}" failed (${errorText(err)}); starting empty`);
       }
+      await restoreFromDb();
       showStatus(true);
     });
 
-    const mongo = typeof def.mongo === 'string' && def.mongo !== '' ? (RED.nodes.getNode(def.mongo) as unknown as MongoConnectionHandle | null) : null;
     const readTimeouts = (): void => {
       if (!mongo || def.timeoutsFromDb !== true) return;
       mongo

@@ -19,6 +19,8 @@ export interface HourlyAggregatorConfig {
   mongo: string;
   /** Read the timeouts from the application's configs document (needs mongo). */
   timeoutsFromDb: boolean;
+  /** On start, take over the hours of today and yesterday from productionrecords that the context store does not hold (needs mongo). */
+  restoreFromDb: boolean;
 }
 
 export const HOURLY_AGGREGATOR_CONFIG_DEFAULTS: HourlyAggregatorConfig = {
@@ -36,6 +38,7 @@ export const HOURLY_AGGREGATOR_CONFIG_DEFAULTS: HourlyAggregatorConfig = {
   store: '',
   mongo: '',
   timeoutsFromDb: false,
+  restoreFromDb: false,
 };
 
 /** Accepted [min, max] of the numeric settings, the same in the dialog and at run time. */

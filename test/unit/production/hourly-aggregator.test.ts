@@ -317,3 +317,38 @@ describe('production/hourly-aggregator', () => {
     });
   });
 });
+
+describe('production/hourly-aggregator taking over stored hours', () => {
+  it('continues an hour read back from the database: units, minutes, the open stoppage', () => {
+    const h = new Harness();
+    h.now = at('2026-06-01T10:20:30Z');
+    const taken = h.agg.seedHour({
+      machineId: M1, date: '2026-06-01', hour: 10, unitsProduced: 40, runningMinutes: 12, status: 'stoppage', revision: 77,
+      stoppages: [{ startTime: at('2026-06-01T10:05:00Z'), endTime: at('2026-06-01T10:07:00Z') }, { startTime: at('2026-06-01T10:18:00Z'), endTime: null }],
+    });
+    assert.equal(taken, true);
+    assert.equal(h.agg.seedHour({ machineId: M1, date: '2026-06-01', hour: 10, unitsProduced: 1, runningMinutes: 0, status: 'running', revision: 0, stoppages: [] }), false, 'held hours are not overwritten');
+    h.power(at('2026-06-01T10:21:00Z')).units(at('2026-06-01T10:21:00Z'), 2).tick(at('2026-06-01T10:21:10Z'));
+    const hour = h.current('2026-06-01', 10);
+    assert.equal(hour?.unitsProduced, 42);
+    // minutes 10:09..10:20 taken over, 10:21 running now
+    assert.equal(hour?.runningMinutes, 13);
+    assert.deepEqual(hour?.stoppages.map((s) => [iso(s.startTime), iso(s.endTime)]), [
+      ['2026-06-01T10:05:00.000Z', '2026-06-01T10:07:00.000Z'],
+      ['2026-06-01T10:18:00.000Z', '2026-06-01T10:21:00.000Z'],
+    ]);
+    h.tick(at('2026-06-01T10:23:00Z'));
+    assert.ok((h.latest('2026-06-01', 10)?.revision ?? 0) > 77);
+  });
+
+  it('an open stoppage of an earlier hour continues through the hours since', () => {
+    const h = new Harness();
+    h.now = at('2026-06-01T12:10:00Z');
+    h.agg.seedHour({ machineId: M1, date: '2026-06-01', hour: 10, unitsProduced: 0, runningMinutes: 0, status: 'stoppage', revision: 1, stoppages: [{ startTime: at('2026-06-01T10:50:00Z'), endTime: null }] });
+    h.units(at('2026-06-01T12:15:00Z'));
+    assert.deepEqual(h.current('2026-06-01', 10)?.stoppages.map((s) => s.duration), [10]);
+    assert.deepEqual(h.current('2026-06-01', 11)?.stoppages.map((s) => s.duration), [60]);
+    assert.deepEqual(h.current('2026-06-01', 12)?.stoppages.map((s) => [s.duration, s.isPending]), [[15, false]]);
+    assert.equal(h.agg.seedHour({ machineId: M2, date: '2026-05-01', hour: 10, unitsProduced: 1, runningMinutes: 0, status: 'running', revision: 0, stoppages: [] }), false, 'beyond the correction window');
+  });
+});

@@ -77,6 +77,14 @@ describe('production/plant-time', () => {
     assert.deepEqual(zone.label(at('2025-12-31T23:30:00Z')), { date: '2026-01-01', hour: 5 });
   });
 
+  it('finds the real hours behind a label', () => {
+    const berlin = new PlantZone('Europe/Berlin');
+    assert.deepEqual(berlin.hourStartsOf('2026-10-25', 2), [at('2026-10-25T00:00:00Z'), at('2026-10-25T01:00:00Z')]);
+    assert.deepEqual(berlin.hourStartsOf('2026-03-29', 2), []);
+    assert.deepEqual(berlin.hourStartsOf('2026-06-15', 0), [at('2026-06-14T22:00:00Z')]);
+    assert.deepEqual(new PlantZone('Pacific/Kiritimati').hourStartsOf('2026-01-01', 23), [at('2026-01-01T09:00:00Z')]);
+  });
+
   it('rejects an unknown time zone with a clear message', () => {
     assert.throws(() => new PlantZone('Mars/Olympus'), /unknown time zone "Mars\/Olympus"/);
   });
