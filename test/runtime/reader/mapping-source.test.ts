@@ -6,14 +6,15 @@
 import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
 import type { ContractMessage } from '../../../lib/shared/messages';
-import { loadPinMappings } from '../../../lib/reader/mapping-source';
+import { loadPinMappings, MappingPoller, type MongoDbSource } from '../../../lib/reader/mapping-source';
+import type { SignalRow } from '../../../lib/reader/signals';
 import mongoConnection from '../../../nodes/mongo-connection/mongo-connection';
 import { DRIVER_SETTING, MONGO_CONNECTION_DEFAULTS } from '../../../nodes/mongo-connection/types';
 import plcConnection from '../../../nodes/plc-connection/plc-connection';
 import { CONNECTION_DEFAULTS } from '../../../nodes/plc-connection/types';
 import plcReader from '../../../nodes/plc-reader/plc-reader';
 import { PLC_READER_DEFAULTS } from '../../../nodes/plc-reader/types';
-import { describeEachMongoServer } from '../../helpers/mongo-servers';
+import { DedicatedMongoServer, describeEachMongoServer, driverModule, mongoServerNames } from '../../helpers/mongo-servers';
 import { helper } from '../../helpers/node-red';
 import { startSimulator, type SimulatorHandle } from '../../helpers/simulator';
 import { waitFor } from './wait';
@@ -106,4 +107,62 @@ describeEachMongoServer('plc-reader signals from the application\'s pin mappings
       await client.close();
     }
   });
+});
+
+describe('reader mapping poller through a database outage', () => {
+  for (const name of mongoServerNames().filter((n) => n !== 'external')) {
+    it(`${name}: reports the outage once, not every refresh, then recovers and picks up a new mapping`, async function () {
+      this.timeout(120_000);
+      const server = new DedicatedMongoServer(name);
+      const info = await server.start();
+      const { MongoClient, ObjectId } = driverModule(info);
+      // short server selection so a refresh fails fast while the server is down
+      const client = new MongoClient(info.uri, { serverSelectionTimeoutMS: 300 });
+      const rows: SignalRow[][] = [];
+      const errors: (string | undefined)[] = [];
+      let refreshes = 0;
+      const source: MongoDbSource = {
+        getDb: async () => {
+          refreshes++;
+          return client.db('reader_outage') as never;
+        },
+      };
+      const poller = new MappingPoller({
+        source, knownPins: ['DQ.0', 'DQ.1'], refreshMs: 100, intervalMs: 50,
+        onRows: (r) => rows.push(r), onSkipped: () => undefined, onError: (e) => errors.push(e),
+      });
+      try {
+        const db = client.db('reader_outage');
+        const id = (n: number): InstanceType<typeof ObjectId> => new ObjectId(hex(n));
+        await db.collection('machines').insertOne({ _id: id(1), name: 'Press' });
+        await db.collection('sensors').insertMany([
+          { _id: id(0xa1), name: 'power', machineId: id(1), sensorType: 'power' },
+          { _id: id(0xa2), name: 'cycle', machineId: id(1), sensorType: 'unit-cycle' },
+        ]);
+        await db.collection('sensorpinmappings').insertOne({ sensorId: id(0xa1), pinId: 'DQ.0' });
+        poller.start();
+        await waitFor('the first rows', () => (rows.length === 1 ? true : undefined), 10_000);
+        assert.deepEqual(rows[0], [{ name: 'Press power', address: 'DQ.0', dataType: 'BOOL', kind: 'power', machineId: hex(1), sensorId: hex(0xa1), intervalMs: 50 }]);
+        const before = refreshes;
+        await waitFor('unchanged refreshes', () => (refreshes >= before + 3 ? true : undefined), 10_000);
+        assert.equal(rows.length, 1, 'the same mappings are not reported again');
+
+        await server.stop();
+        const down = refreshes;
+        await waitFor('refreshes while down', () => (refreshes >= down + 4 ? true : undefined), 20_000);
+        assert.equal(errors.length, 1, `one report for the whole outage: ${errors.join(' | ')}`);
+        assert.match(errors[0]!, /^reading the sensor pin mappings from MongoDB: /);
+
+        await server.start();
+        await client.db('reader_outage').collection('sensorpinmappings').insertOne({ sensorId: id(0xa2), pinId: 'DQ.1' });
+        await waitFor('the new mapping after the outage', () => (rows.length === 2 ? true : undefined), 20_000);
+        assert.deepEqual(rows[1].map((r) => r.address), ['DQ.0', 'DQ.1']);
+        assert.deepEqual(errors.slice(1), [undefined], 'the recovery is reported once');
+      } finally {
+        await poller.stop();
+        await client.close();
+        await server.dispose();
+      }
+    });
+  }
 });
