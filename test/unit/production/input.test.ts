@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { timeoutsFromConfigDocument } from '../../../lib/production/app-config';
-import { parseCounterInput } from '../../../lib/production/edge-input';
+import { parseCounterInput as parseCounter, type KeySource } from '../../../lib/production/edge-input';
+import type { CountMode } from '../../../lib/production/edge-counter';
+import type { ContractMessage } from '../../../lib/shared/messages';
 import { parseAggregatorInput } from '../../../lib/production/observations';
 
 const NOW = Date.parse('2026-06-01T10:00:00Z');
@@ -8,6 +10,7 @@ const WINDOW = { maxAgeMs: 24 * 3_600_000, maxAheadMs: 300_000 };
 const M1 = '65a1b2c3d4e5f60718293a4b';
 const signal = (kind: string, extra: Record<string, unknown> = {}) => ({ name: kind, address: 'DQ.0', dataType: 'BOOL', kind, machineId: M1, ...extra });
 const parse = (msg: Record<string, unknown>) => parseAggregatorInput(msg, NOW, WINDOW, { powerThresholdKw: 1 });
+const parseCounterInput = (msg: Record<string, unknown>, mode: CountMode, keyBy: KeySource, now: number) => parseCounter(msg as ContractMessage, mode, keyBy, now);
 
 describe('production/input parsing', () => {
   describe('aggregator', () => {
