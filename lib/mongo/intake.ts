@@ -123,8 +123,12 @@ function intakeReadings(msg: ContractMessage, config: MongoSinkConfig, newId: ()
       const machineId = requireObjectIdHex(signal.machineId, `${field}.signal.machineId`);
       const valueField = perCycle ? `${field}.value` : 'payload';
       // The application stores pins as the numbers 0/1.
-      const value = typeof r.value === 'boolean' ? (r.value ? 1 : 0) : assertSafeValue(r.value, valueField);
-      if (value === undefined) throw new ValidationError(valueField, 'no value');
+      let value = typeof r.value === 'boolean' ? (r.value ? 1 : 0) : assertSafeValue(r.value, valueField);
+      if (value === undefined) {
+        // A failed read has no value; when bad readings are wanted, it is stored as null.
+        if (r.quality !== 'bad') throw new ValidationError(valueField, 'no value');
+        value = null;
+      }
       const timestamp = requireEpochMs(r.timestamp, perCycle ? `${field}.timestamp` : 'timestamp');
       const base = { sensorId, machineId, value, timestamp };
       if (config.signalMode === 'history' || config.signalMode === 'both') {

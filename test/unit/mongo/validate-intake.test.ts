@@ -76,6 +76,11 @@ describe('mongo intake', () => {
     assert.deepEqual(intake.errors.map((e) => e.field), ['readings.3.signal.sensorId', 'readings.4.value']);
   });
 
+  it('stores a failed read as null when bad-quality readings are wanted', () => {
+    const intake = intakeMessage({ readings: [{ signal, value: undefined, quality: 'bad', error: 'timeout', timestamp: 9 }] }, config({ writeBadQuality: true }), newId);
+    assert.equal((intake.items[0] as SignalItem).value, null);
+  });
+
   it('throws for a message that carries nothing writable', () => {
     assert.throws(() => intakeMessage({ payload: { a: 1 } }, config(), newId), /^ValidationError: msg: not a reading/);
     assert.throws(() => intakeMessage({ signal, payload: NaN, timestamp: 1 }, config(), newId), /payload: NaN is not a finite number/);
