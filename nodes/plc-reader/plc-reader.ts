@@ -124,6 +124,7 @@ export = function register(RED: NodeAPI): void {
     };
     applySignals()
       .then(() => {
+        if (closed) return;
         connection.on('state', startWhenSettled);
         startWhenSettled();
         poller?.start();
