@@ -1,0 +1,83 @@
+/**
+ * hourly-aggregator taking over the open hour from productionrecords (as mongo-sink writes it)
+ * when its context store holds nothing, against real MongoDB-compatible servers.
+ */
+import assert from 'node:assert/strict';
+import type { NodeMessage } from 'node-red';
+import hourlyAggregator from '../../../nodes/hourly-aggregator/hourly-aggregator';
+import mongoConnection from '../../../nodes/mongo-connection/mongo-connection';
+import { DRIVER_SETTING, MONGO_CONNECTION_DEFAULTS } from '../../../nodes/mongo-connection/types';
+import { PlantZone } from '../../../lib/production/plant-time';
+import type { HourSnapshot } from '../../../lib/shared/messages';
+import { describeEachMongoServer } from '../../helpers/mongo-servers';
+import { helper } from '../../helpers/node-red';
+
+const M1 = '65a1b2c3d4e5f60718293a4b';
+const ZONE = 'Europe/Berlin';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describeEachMongoServer('hourly-aggregator reading back productionrecords', (target) => {
+  afterEach(async () => {
+    await helper.unload();
+  });
+
+  it('continues the open hour: units, minutes and the open automatic stoppage; operators\' stoppages stay theirs', async function () {
+    this.timeout(60_000);
+    const { server, driver } = target();
+    const zone = new PlantZone(ZONE);
+    if (Date.now() - zone.hourStart(Date.now()) < 10_000) await sleep(10_000); // not at the very start of an hour
+    const now = Date.now();
+    const hourStart = zone.hourStart(now);
+    const { date, hour } = zone.label(hourStart);
+    const stoppageStart = Math.max(hourStart, now - 60_000);
+    const database = `production_restore_${Date.now()}`;
+    const client = new driver.MongoClient(server.uri);
+    await client.connect();
+    try {
+      const db = client.db(database);
+      await db.collection('productionrecords').insertOne({
+        machineId: new driver.ObjectId(M1),
+        startTime: new Date(`${date}T00:00:00.000Z`),
+        unitsProduced: 10,
+        defectiveUnits: 1,
+        s7Revisions: { [String(hour)]: 5 },
+        hourlyData: [{
+          _id: new driver.ObjectId(), hour, unitsProduced: 10, defectiveUnits: 1, status: 'stoppage', runningMinutes: 5, stoppageMinutes: 3,
+          stoppages: [
+            { _id: new driver.ObjectId(), reason: 'unclassified', description: '', startTime: new Date(stoppageStart), endTime: null, duration: 1, isPending: true, isClassified: false },
+            { _id: new driver.ObjectId(), reason: 'maintenance', description: 'oil', startTime: new Date(hourStart), endTime: new Date(hourStart + 60_000), duration: 1, isPending: false, isClassified: true },
+          ],
+        }],
+        createdAt: new Date(), updatedAt: new Date(),
+      });
+
+      helper.settings({ [DRIVER_SETTING]: server.driver } as Parameters<typeof helper.settings>[0]);
+      await helper.load([mongoConnection, hourlyAggregator] as Parameters<typeof helper.load>[0], [
+        { id: 'tab', type: 'tab' },
+        { id: 'db', type: 'mongo-connection', ...MONGO_CONNECTION_DEFAULTS, mode: 'uri', uri: server.uri, database },
+        {
+          id: 'agg', type: 'hourly-aggregator', z: 'tab', x: 100, y: 100, timeZone: ZONE, powerTimeoutMinutes: 5, cycleTimeoutMinutes: 2, powerThresholdKw: 0.5,
+          snapshotMinutes: 0.005, graceMinutes: 2, tickSeconds: 0.2, retainHours: 24, zeroFill: false, endStoppageOnPowerLoss: false,
+          store: '', mongo: 'db', timeoutsFromDb: false, restoreFromDb: true, wires: [['out'], []],
+        },
+        { id: 'out', type: 'helper', z: 'tab', x: 100, y: 100 },
+      ] as unknown as Parameters<typeof helper.load>[1]);
+      const snapshots: HourSnapshot[] = [];
+      helper.getNode('out').on('input', (msg: NodeMessage) => snapshots.push(msg.payload as HourSnapshot));
+      const unitAt = Date.now() - 2500;
+      helper.getNode('agg').receive({ topic: 'units', units: { key: M1, machineId: M1, delta: 1, total: 1, timestamp: unitAt, source: 'counter' } } as NodeMessage);
+
+      const end = Date.now() + 20_000;
+      while (!snapshots.some((s) => s.unitsProduced === 11) && Date.now() < end) await sleep(50);
+      const last = snapshots.filter((s) => s.date === date && s.hour === hour).at(-1);
+      assert.ok(last, `a snapshot of ${date} ${hour}:00`);
+      assert.equal(last.unitsProduced, 11, 'the stored 10 units continue');
+      assert.ok(last.runningMinutes >= 5, `stored running minutes kept: ${last.runningMinutes}`);
+      assert.deepEqual(last.stoppages.map((s) => [s.startTime, s.endTime, s.isPending]), [[stoppageStart, unitAt, false]], 'the open stoppage ends with the unit; the operator\'s is not ours');
+      assert.ok(last.revision > 5);
+    } finally {
+      await client.db(database).dropDatabase().catch(() => undefined);
+      await client.close();
+    }
+  });
+});
