@@ -54,6 +54,8 @@ export const MACHINE_DB_LAYOUT = {
   /** Unit counter, counts up by one per unit cycle (like a CTU); never reset by the simulator. */
   unitCounter: { offset: 4, type: 'DINT' as const },
   samples: SAMPLES,
+  /** STRING[3][3]: odd-sized STRING elements start at even addresses (178, 184, 190). */
+  stringArray: { offset: 178, dataType: 'STRING[3][3]', value: ['ab', 'cde', 'f'] } satisfies SampleTag,
   /** REAL[200] at 200..999: value i * 1.5 for element i (contiguous block for benchmarks and ReadArea). */
   bulk: { offset: 200, dataType: `REAL[${BULK_COUNT}]`, count: BULK_COUNT, value: (i: number): number => i * 1.5 },
   /** Total size of each machine's DB. */

@@ -285,7 +285,7 @@ export class PlcSimulator {
 
   private initialDb(db: number): Buffer {
     const buf = Buffer.alloc(MACHINE_DB_LAYOUT.size);
-    for (const s of Object.values(MACHINE_DB_LAYOUT.samples)) {
+    for (const s of [...Object.values(MACHINE_DB_LAYOUT.samples), MACHINE_DB_LAYOUT.stringArray]) {
       const a = parseSample(db, s);
       encodeValue(buf, a.byteOffset, a, s.value);
     }

@@ -67,9 +67,18 @@ export function elementSize(type: S7ScalarType, stringLength: number): number {
   return FIXED_SIZE[type];
 }
 
+/**
+ * Distance between array elements. In a standard-access DB every element that is not a bit or
+ * a byte type starts at an even address, so STRING[n] with odd n + 2 is followed by a pad byte.
+ */
+export function elementStride(type: S7ScalarType, stringLength: number): number {
+  const size = elementSize(type, stringLength);
+  return type === 'STRING' ? size + (size & 1) : size;
+}
+
 function byteLengthOf(type: S7ScalarType, count: number, stringLength: number, bitOffset: number): number {
   if (type === 'BOOL') return Math.ceil((bitOffset + count) / 8);
-  return elementSize(type, stringLength) * count;
+  return elementStride(type, stringLength) * (count - 1) + elementSize(type, stringLength);
 }
 
 interface DataTypeSpec { type: S7ScalarType; count: number; stringLength: number }

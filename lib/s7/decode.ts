@@ -8,7 +8,7 @@
  *    (PLC local time, no zone: the PLC does not say which zone its clock runs in)
  *  - arrays (count > 1) -> JS arrays of the above
  */
-import { elementSize, type S7Address, type S7ScalarType } from './address';
+import { elementStride, type S7Address, type S7ScalarType } from './address';
 
 const DATE_EPOCH_MS = Date.UTC(1990, 0, 1);
 const DAY_MS = 86_400_000;
@@ -87,6 +87,6 @@ export function decodeValue(buf: Buffer, offset: number, a: S7Address): unknown 
   }
   const type = a.type;
   if (a.count === 1) return decodeScalar(buf, offset, type, a.stringLength);
-  const size = elementSize(type, a.stringLength);
-  return Array.from({ length: a.count }, (_, i) => decodeScalar(buf, offset + i * size, type, a.stringLength));
+  const stride = elementStride(type, a.stringLength);
+  return Array.from({ length: a.count }, (_, i) => decodeScalar(buf, offset + i * stride, type, a.stringLength));
 }

@@ -2,7 +2,7 @@
  * Encoding JS values into S7's big-endian layout: the inverse of decode.ts, for the PLC
  * simulator's memory and round-trip tests. (The product itself never writes to a PLC.)
  */
-import { elementSize, type S7Address, type S7ScalarType } from './address';
+import { elementStride, type S7Address, type S7ScalarType } from './address';
 
 const DATE_EPOCH_MS = Date.UTC(1990, 0, 1);
 const DAY_MS = 86_400_000;
@@ -82,6 +82,6 @@ export function encodeValue(buf: Buffer, offset: number, a: S7Address, value: un
     return;
   }
   const type = a.type;
-  const size = elementSize(type, a.stringLength);
-  values.forEach((v, i) => encodeScalar(buf, offset + i * size, type, a.stringLength, v));
+  const stride = elementStride(type, a.stringLength);
+  values.forEach((v, i) => encodeScalar(buf, offset + i * stride, type, a.stringLength, v));
 }

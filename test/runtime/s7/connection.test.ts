@@ -83,6 +83,7 @@ describe('s7 connection over real S7', function () {
       const extra: [string, string | undefined, unknown][] = [
         ['IW64', undefined, PROCESS_LAYOUT.inputs.IW64], ['IB0', undefined, PROCESS_LAYOUT.inputs.IB0],
         ['MW2', 'INT', PROCESS_LAYOUT.merkers.MW2], ['%MD10', 'REAL', PROCESS_LAYOUT.merkers.MD10], ['M1.3', undefined, true],
+        ['DB2.DBB178', MACHINE_DB_LAYOUT.stringArray.dataType, MACHINE_DB_LAYOUT.stringArray.value],
         ['DB2,REAL0', undefined, Math.fround(11 * 0.2)], ['DB2.DBD4', 'DINT', 0], ['DB2,REAL200.200', undefined, Array.from({ length: 200 }, (_, i) => i * 1.5)],
       ];
       for (const [t, dt] of extra) addrs.push(parseAddress(t, dt));

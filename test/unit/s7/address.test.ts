@@ -37,6 +37,8 @@ describe('s7 address parser', () => {
       assert.deepEqual(loc('DB1.DBB136', 'Array[0..9] of Int'), ['DB', 1, 136, 0, 'INT', 10, 0, 20]);
       assert.deepEqual(loc('DB1.DBB124', 'DTL'), ['DB', 1, 124, 0, 'DTL', 1, 0, 12]);
       assert.deepEqual(loc('DB1.DBB0', 'STRING[10][3]'), ['DB', 1, 0, 0, 'STRING', 3, 10, 36]);
+      // Odd-sized STRING elements are padded to even addresses: 8 + 8 + 7.
+      assert.deepEqual(loc('DB1.DBB0', 'STRING[5][3]'), ['DB', 1, 0, 0, 'STRING', 3, 5, 23]);
       assert.deepEqual(loc('DB1.DBX172.3', 'BOOL[16]'), ['DB', 1, 172, 3, 'BOOL', 16, 0, 3]);
       assert.deepEqual(loc('DB1.DBB0', 'Date_And_Time'), ['DB', 1, 0, 0, 'DT', 1, 0, 8]);
     });

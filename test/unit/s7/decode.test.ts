@@ -48,8 +48,10 @@ describe('s7 decoder', () => {
   it('decodes arrays at an offset inside a larger buffer', () => {
     const buf = Buffer.concat([hex('ffff'), hex('0001 fffe 7fff')]);
     assert.deepEqual(decodeValue(buf, 2, at('INT[3]')), [1, -2, 32767]);
-    const strings = Buffer.concat([hex('03 02 4142 00'), hex('03 03 434445')]);
+    // STRING[3] takes 5 bytes; the next element starts at the next even address.
+    const strings = Buffer.concat([hex('03 02 4142 00 ff'), hex('03 03 434445')]);
     assert.deepEqual(decodeValue(strings, 0, at('STRING[3][2]')), ['AB', 'CDE']);
+    assert.deepEqual(decodeValue(hex('04 01 41 000000 04 02 4243 0000'), 0, at('STRING[4][2]')), ['A', 'BC']);
   });
 
   it('refuses to read past the buffer', () => {
@@ -60,7 +62,7 @@ describe('s7 decoder', () => {
     const cases: [string, unknown][] = [
       ['BOOL[5]', [true, false, true, true, false]], ['SINT', -128], ['UDINT', 4294967295], ['LINT', '-9223372036854775808'],
       ['REAL[3]', [1.5, -2.25, 0]], ['LREAL', -1e300], ['STRING[8]', 'Straße'], ['WSTRING[6]', '温度 °C'],
-      ['DATE', '2099-12-31'], ['DT', '2089-01-02T03:04:05.006'], ['DTL', '2262-04-11T23:47:16.854775807'],
+      ['STRING[3][3]', ['ab', '', 'xyz']], ['DATE', '2099-12-31'], ['DT', '2089-01-02T03:04:05.006'], ['DTL', '2262-04-11T23:47:16.854775807'],
       ['TOD', 86399999], ['TIME', -2147483648], ['CHAR[3]', ['a', 'b', 'c']],
     ];
     for (const [dataType, value] of cases) {
