@@ -103,7 +103,8 @@ describe('plc-reader against the PLC simulator', function () {
     assert.equal(power.error, undefined);
     assert.deepEqual(latest.get('bulk')!.payload, Array.from({ length: 200 }, (_, i) => i * 1.5));
     // the connection negotiated PDU 240: the status shows the tag count and several requests per cycle
-    const status = await waitFor('status with requests', () => h.statuses.find((s) => /^30 tags · [2-9]\d* req · \d+ ms$/.test(s.text ?? '')));
+    const status = await waitFor('status with requests', () => h.statuses.find((s) => /^30 tags · [2-9]\d* req · \d+ ms/.test(s.text ?? '')))
+      .catch((err: Error) => assert.fail(`${err.message}; statuses: ${h.statuses.map((s) => s.text).join(' | ')}`));
     assert.ok(status);
     assert.deepEqual(h.errors, []);
   });
