@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { MongoClient } from 'mongodb';
 import { DedicatedMongoServer, driverModule, freePort, mongoServerNames } from '../../helpers/mongo-servers';
 import { helper } from '../../helpers/node-red';
-import { T0, counter, loadSink, readingsMessage, sinkFlow, waitFor } from './sink-harness';
+import { T0, counter, loadSink, onErrorCall, readingsMessage, sinkFlow, waitFor } from './sink-harness';
 
 const OUTAGE_MS = Number(process.env.MONGO_OUTAGE_SECONDS || 5) * 1000;
 
@@ -68,6 +68,8 @@ for (const name of mongoServerNames().filter((n) => n !== 'external')) {
       await loadSink(server.info!, sinkFlow(server.uri, database, { sink: { batchSize: 500 } }));
       const written = counter('written');
       const sink = helper.getNode('sink');
+      const errors: string[] = [];
+      onErrorCall(sink, (text) => errors.push(text));
       const machine = oid();
       const sensors = Array.from({ length: 5 }, oid);
       let sent = 0;
@@ -86,6 +88,7 @@ for (const name of mongoServerNames().filter((n) => n !== 'external')) {
       }
       await waitFor(`all ${sent} messages written`, () => written.count === sent, 90_000);
       assertExactlyOnce(await documents(), sent * 5);
+      assert.deepEqual(errors, [], 'the outage is retried, not reported as failures');
     });
 
     it('keeps the queue in the spool across a restart of the flow during an outage', async () => {

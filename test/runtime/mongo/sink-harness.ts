@@ -64,3 +64,9 @@ export function readingsMessage(machineId: string, sensorIds: string[], timestam
     timestamp,
   };
 }
+
+/** Every status text a node has shown so far. */
+export function statusTexts(node: Node): string[] {
+  const spy = (node as unknown as { status: { args: { text?: string }[][] } }).status;
+  return spy.args.map((args) => args[0]?.text ?? '');
+}

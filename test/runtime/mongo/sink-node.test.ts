@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { MongoClient } from 'mongodb';
 import { helper } from '../../helpers/node-red';
 import { describeEachMongoServer, serverSideConnections } from '../../helpers/mongo-servers';
-import { NODES, T0, counter, loadSink, onErrorCall, readingsMessage, sinkFlow, waitFor } from './sink-harness';
+import { NODES, T0, counter, loadSink, onErrorCall, readingsMessage, sinkFlow, statusTexts, waitFor } from './sink-harness';
 
 describeEachMongoServer('mongo-sink in Node-RED', (target) => {
   let client: MongoClient;
@@ -52,6 +52,7 @@ describeEachMongoServer('mongo-sink in Node-RED', (target) => {
     assert.deepEqual(kinds, ['history', 'production', 'status']);
     const indexes = (await db.collection('signaldatas').indexes()).map((i) => i.name);
     assert.ok(indexes.includes('sensorId_1_timestamp_-1'));
+    await waitFor('the status to show the counts', () => statusTexts(sink).some((t) => /^connected · queued 0 · written 4$/.test(t)), 3000);
   });
 
   it('survives 10,000 malformed messages with an error naming the field for each, and still writes', async function () {
@@ -120,6 +121,26 @@ describeEachMongoServer('mongo-sink in Node-RED', (target) => {
       await helper.unload();
     }
     await waitFor('connections back to the baseline', async () => (await serverSideConnections(server)) <= baseline, 10_000);
+  });
+});
+
+describe('mongo-sink overflow', () => {
+  afterEach(() => helper.unload());
+
+  it('drops the oldest readings while the database is away, counts them in the status and reports them', async () => {
+    helper.settings({});
+    // Nothing listens on port 9: the queue fills up.
+    await helper.load(NODES as never, sinkFlow('mongodb://127.0.0.1:9/', 'overflow', { sink: { maxEntries: 10, batchSize: 5 } }) as never);
+    const results = counter('results');
+    const written = counter('written');
+    const sink = helper.getNode('sink');
+    for (let i = 0; i < 30; i++) sink.receive(readingsMessage('a'.repeat(24), ['b'.repeat(24)], T0 + i) as never);
+    await waitFor('a drop report', () => results.messages.some((m) => (m.payload as { kind: string }).kind === 'dropped'));
+    const drops = results.messages.map((m) => m.payload as { kind: string; count: number }).filter((p) => p.kind === 'dropped');
+    assert.equal(drops.reduce((n, p) => n + p.count, 0), 20);
+    await waitFor('the status to show the drops', () => statusTexts(sink).some((t) => /queued 10 · written 0 · dropped 20$/.test(t)), 3000);
+    assert.equal(written.count, 0, 'dropped messages are not passed on as written');
+    assert.match(JSON.stringify(helper.log().args), /queue full: 20 reading\(s\) dropped \(drop-oldest\)/);
   });
 });
 
