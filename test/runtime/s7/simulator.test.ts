@@ -71,7 +71,7 @@ describe('s7 simulator over real S7', function () {
     await sim.setScenario('press', { scenario: 'running', cycleTimeMs: 400, pulseWidthMs: 200 });
     const started = Date.now();
     let edges = 0;
-    let last = false;
+    let last: boolean | undefined;
     let firstCounter: number | undefined;
     let lastCounter = 0;
     while (Date.now() - started < 4100) {
@@ -81,7 +81,7 @@ describe('s7 simulator over real S7', function () {
         { Area: c.S7AreaDB, WordLen: c.S7WLByte, DBNumber: 1, Start: counterAt, Amount: 4 },
       ]);
       const on = (q[0] & 0b10) !== 0;
-      if (on && !last) edges++;
+      if (on && last === false) edges++; // the first poll is the baseline
       last = on;
       lastCounter = db.readInt32BE(0);
       firstCounter ??= lastCounter;
