@@ -276,6 +276,10 @@ describe('s7 connection over real S7', function () {
       assert.notEqual(conn.state, 'connected');
       await sim.unsilence();
       await whenState(conn, 'connected', 5000);
+      // A different request now: on a reused socket the late answer to the timed-out REAL read
+      // would arrive here instead of this INT.
+      const other = await conn.read(conn.prepare([parseAddress('DB1.DBW20', 'INT')]));
+      assert.deepEqual(other.items[0], { ok: true, value: -12345 });
       assert.equal((await conn.read(prepared)).items[0].value, 12.5);
       assert.equal(await sim.connectionCount(), 1, 'the stale socket was dropped, not reused');
     });
