@@ -173,10 +173,12 @@ describe('plc-reader against the PLC simulator', function () {
       { name: 'slow', address: 'DB1.DBD0', dataType: 'REAL' },
     ];
     const h = await load({ signals: rows, intervalMs: 1000 });
-    await sleep(1500);
-    const count = (name: string): number => h.messages.filter((m) => m.topic === name).length;
-    assert.equal(count('slow'), 2, 'at 0 and 1000 ms');
-    assert.ok(count('fast') >= 20, `fast: ${count('fast')}`);
+    const slow = (): ContractMessage[] => h.messages.filter((m) => m.topic === 'slow');
+    const [first, second] = await waitFor('two slow reads', () => (slow().length >= 2 ? slow() : undefined), 5000);
+    // clock-anchored: one interval apart; meanwhile the fast group read about 20 times
+    assert.ok(second.timestamp! - first.timestamp! >= 900, `slow reads ${second.timestamp! - first.timestamp!} ms apart`);
+    const fastBetween = h.messages.filter((m) => m.topic === 'fast' && m.timestamp! > first.timestamp! && m.timestamp! < second.timestamp!);
+    assert.ok(fastBetween.length >= 10, `fast reads between two slow ones: ${fastBetween.length}`);
   });
 
   it('on change: power once (it is steady), every edge of the cycle bit, and the heartbeat', async () => {
@@ -192,16 +194,17 @@ describe('plc-reader against the PLC simulator', function () {
   });
 
   it('redeploying with another interval changes the rate', async () => {
-    const rate = async (intervalMs: number): Promise<number> => {
+    /** Mean time between reads over the first six reads of a deploy. */
+    const meanGap = async (intervalMs: number): Promise<number> => {
       const h = await load({ signals: [powerRow], intervalMs });
-      await sleep(1000);
+      const reads = await waitFor('six reads', () => (h.messages.length >= 6 ? h.messages.slice(0, 6) : undefined), 10_000);
       await helper.unload();
-      return h.messages.length;
+      return (reads[5].timestamp! - reads[0].timestamp!) / 5;
     };
-    const slow = await rate(250);
-    const fast = await rate(50);
-    // 4-5 against 20-21 reads; a ratio, so a busy machine does not make it flaky
-    assert.ok(slow >= 2 && fast >= 3 * slow, `250 ms: ${slow} reads, 50 ms: ${fast} reads in 1 s`);
+    const slow = await meanGap(250);
+    const fast = await meanGap(50);
+    assert.ok(slow >= 200, `250 ms interval: reads ${slow} ms apart`);
+    assert.ok(fast < slow / 2, `50 ms interval: reads ${fast} ms apart (250 ms: ${slow})`);
   });
 
   it('a silent PLC (accepts, never answers): bad readings after the receive timeout, file I/O keeps working, then recovery', async () => {
