@@ -43,6 +43,17 @@ export function isTransientError(err: unknown): boolean {
   return e.cause !== undefined && e.cause !== err && isTransientError(e.cause);
 }
 
+/**
+ * A server error that says nothing about the documents (MongoDB's UnknownError and
+ * InternalError, or no code at all; mongo-java-server answers "Unknown error" under load right
+ * after a restart): worth a few retries before the documents are given up.
+ */
+export function isUncertainError(err: unknown): boolean {
+  if (!err || typeof err !== 'object' || (err as ErrorLike).name !== 'MongoServerError') return false;
+  const code = (err as ErrorLike).code;
+  return code === undefined || code === 1 || code === 8;
+}
+
 export const DUPLICATE_KEY = 11000;
 
 export interface WriteErrorLike {

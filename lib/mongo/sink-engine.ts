@@ -12,7 +12,10 @@ import type { MongoSinkConfig } from './sink-config';
 import type { Spool } from './spool';
 import type { BsonTypes, DbLike } from './store';
 import { ValidationError } from './validate';
-import { BatchWriter, ensureIndexes, type Outcome } from './writer';
+import { BatchWriter, TransientWriteError, ensureIndexes, type Outcome } from './writer';
+
+/** Attempts at a batch the server keeps answering with an uncertain error before it fails. */
+const UNCERTAIN_ATTEMPTS = 5;
 
 export interface SinkStats {
   queued: number;
@@ -115,6 +118,7 @@ export class SinkEngine {
   private readonly backoff = new Map<string, { delay: number; until: number }>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly busyCollections = new Set<string>();
+  private readonly uncertainFailures = new Map<string, number>();
   private readonly laneKinds = new Map<string, { kind: WorkItem['kind']; collection: string }>();
   private timer: NodeJS.Timeout | undefined;
   private flushScheduled = false;
@@ -239,6 +243,15 @@ export class SinkEngine {
       // Only transient failures get here (no connection yet, lost connection, write conflicts
       // that persisted): the writer turns the server's refusals into per-item outcomes.
       this.stats.inFlight -= batch.length;
+      if (err instanceof TransientWriteError && err.uncertain) {
+        const failures = (this.uncertainFailures.get(lane) ?? 0) + 1;
+        this.uncertainFailures.set(lane, failures);
+        if (failures >= UNCERTAIN_ATTEMPTS) {
+          const error = `${collection}: ${this.options.redact(err.message)} (${failures} attempts)`;
+          this.finishBatch(lane, batch, batch.map(() => ({ ok: false, error })), kind, collection, started);
+          return;
+        }
+      }
       const superseded = this.queue.retry(lane, batch);
       for (const entry of superseded) this.options.spool?.ack([entry.seq]);
       const previous = this.backoff.get(lane);
@@ -255,6 +268,7 @@ export class SinkEngine {
 
   private finishBatch(lane: string, batch: QueueEntry<WorkItem, Ticket>[], outcomes: Outcome[], kind: WorkItem['kind'], collection: string, started: number): void {
     this.backoff.delete(lane);
+    this.uncertainFailures.delete(lane);
     this.stats.retrying = this.backoff.size > 0;
     this.queue.complete(lane);
     this.options.spool?.ack(batch.map((e) => e.seq));

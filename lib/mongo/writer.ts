@@ -4,7 +4,7 @@
  * generic inserts carry an _id chosen before the first attempt, so a replay meets "duplicate
  * key" and counts as written; upserts and the production merge converge).
  */
-import { DUPLICATE_KEY, hasWriteConcernError, isTransientError, writeErrorsOf } from './errors';
+import { DUPLICATE_KEY, hasWriteConcernError, isTransientError, isUncertainError, writeErrorsOf } from './errors';
 import type { GenericItem, ProductionItem, SignalItem, StatusItem, WorkItem } from './intake';
 import { dayStart, mergeSnapshots, recordKey } from './production';
 import type { BsonTypes, CollectionLike, DbLike, Doc } from './store';
@@ -18,7 +18,8 @@ export interface Outcome {
 }
 
 export class TransientWriteError extends Error {
-  constructor(message: string, override readonly cause?: unknown) {
+  /** `uncertain`: retried a few times only (see isUncertainError). */
+  constructor(message: string, override readonly cause?: unknown, readonly uncertain = false) {
     super(message);
     this.name = 'TransientWriteError';
   }
@@ -52,6 +53,7 @@ export class BatchWriter {
     } catch (err) {
       if (err instanceof TransientWriteError) throw err;
       if (isTransientError(err) || hasWriteConcernError(err)) throw new TransientWriteError((err as Error).message, err);
+      if (isUncertainError(err)) throw new TransientWriteError((err as Error).message, err, true);
       const message = (err as Error).message ?? String(err);
       return items.map(() => ({ ok: false, error: `${collection}: ${message}` }));
     }

@@ -32,10 +32,17 @@ export async function loadSink(server: MongoServerInfo, flow: Record<string, unk
   return helper.getNode('sink');
 }
 
+/** Polls `check`; an error thrown by a check counts as "not yet" (and is named on timeout). */
 export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  let lastError: unknown;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? ` (last check failed: ${(lastError as Error).message})` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -16,6 +16,8 @@ const S = 'bbbbbbbbbbbbbbbbbbbbbbbb';
 /** An in-memory database that can be "down" (every call fails like a lost connection). */
 class MemoryDb implements DbLike {
   down = false;
+  /** Calls left that fail with the server's "Unknown error". */
+  unknownErrors = 0;
   readonly docs = new Map<string, Doc[]>();
   readonly calls: string[] = [];
   inFlight = 0;
@@ -28,6 +30,10 @@ class MemoryDb implements DbLike {
     await new Promise((resolve) => setTimeout(resolve, 5));
     this.inFlight--;
     if (this.down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { name: 'MongoNetworkError' });
+    if (this.unknownErrors > 0) {
+      this.unknownErrors--;
+      throw Object.assign(new Error('Unknown error: null'), { name: 'MongoServerError', code: 8 });
+    }
     return fn();
   }
 
@@ -145,6 +151,19 @@ describe('mongo sink engine', () => {
     assert.equal(h.db.docs.get('signaldatas')!.length, 9);
     assert.equal(h.db.docs.get('machines')![0].status, 'running', 'the newest status wins');
     assert.equal(h.db.calls.filter((c) => c.startsWith('bulkWrite machines')).length, 1, 'two statuses coalesced into one write');
+  });
+
+  it('retries an uncertain server error a few times, then fails the batch', async () => {
+    h = harness();
+    h.db.unknownErrors = 2;
+    h.submit(reading(1));
+    await until(() => h.done.length === 1);
+    assert.equal(h.done[0].err, undefined);
+    h.db.unknownErrors = 100;
+    h.submit(reading(2));
+    await until(() => h.done.length === 2);
+    assert.match(String(h.done[1].err), /signaldatas: Unknown error: null \(5 attempts\)/);
+    assert.equal(h.db.unknownErrors, 95);
   });
 
   it('completes with an error naming the document a permanent failure concerns', async () => {
