@@ -1,0 +1,171 @@
+/**
+ * Drives the Node-RED editor in Debian's chromium (playwright-core, nothing downloaded) the way a
+ * user does: palette drags, double-clicks, typing, the deploy button, menus.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+/** The parts of the editor's global RED these tests touch (evaluated in the page). */
+export interface EditorNode { id: string; type: string; valid?: boolean; validationErrors?: unknown[]; [key: string]: unknown }
+export interface EditorRed {
+  nodes: {
+    eachNode(cb: (n: EditorNode) => void): void;
+    eachConfig(cb: (n: EditorNode) => void): void;
+    remove(id: string): unknown;
+    node(id: string): EditorNode | null;
+    dirty(): boolean;
+  };
+  comms: { subscribe(topic: string, cb: (topic: string, msg: unknown) => void): void };
+  view: { reveal(id: string): void };
+  i18n: { lang(): string };
+}
+declare const RED: EditorRed;
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export interface EditorBrowser {
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/** A headless chromium with a fresh profile and one page (1400x900). */
+export async function launchEditorBrowser(): Promise<EditorBrowser> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'editor-chromium-'));
+  // A persistent context is chromium with --user-data-dir=<profile>: a fresh profile per run.
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1400, height: 900 },
+    locale: 'en-US',
+  });
+  const page = context.pages()[0] ?? await context.newPage();
+  return {
+    context,
+    page,
+    async close() {
+      await context.close();
+      fs.rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Opens the editor and waits until the palette holds the given node types. */
+export async function openEditor(page: Page, url: string, types: string[]): Promise<void> {
+  await page.goto(url);
+  for (const type of types) {
+    await page.waitForSelector(`.red-ui-palette-node[data-palette-type="${type}"]`, { timeout: 30_000 });
+  }
+}
+
+/** Ids of the editor's nodes of a type. */
+export function nodeIds(page: Page, type: string): Promise<string[]> {
+  return page.evaluate((t) => {
+    const ids: string[] = [];
+    RED.nodes.eachNode((n) => { if (n.type === t) ids.push(n.id); });
+    RED.nodes.eachConfig((n) => { if (n.type === t) ids.push(n.id); });
+    return ids;
+  }, type);
+}
+
+/** Drags a node from the palette onto the workspace at (x, y) of the chart; returns its id. */
+export async function dragFromPalette(page: Page, type: string, x: number, y: number): Promise<string> {
+  const before = new Set(await nodeIds(page, type));
+  const source = page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`);
+  // jQuery UI's drag and drop now and then misses a drop on a busy page: a user drags again
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    await source.scrollIntoViewIfNeeded();
+    const from = await source.boundingBox();
+    const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
+    if (!from || !chart) throw new Error(`palette node ${type} or workspace not visible`);
+    await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(from.x + from.width / 2 + 20, from.y + from.height / 2, { steps: 4 });
+    await page.mouse.move(chart.x + x, chart.y + y, { steps: 12 });
+    await page.waitForTimeout(100);
+    await page.mouse.up();
+    const added = (await nodeIds(page, type)).filter((id) => !before.has(id));
+    if (added.length === 1) return added[0];
+    if (added.length > 1) throw new Error(`dragging ${type} added ${added.length} nodes`);
+  }
+  throw new Error(`dragging ${type} from the palette added no node`);
+}
+
+/** Double-clicks a node on the workspace and waits for its edit tray. */
+export async function openNodeDialog(page: Page, id: string): Promise<void> {
+  await page.locator(`#red-ui-workspace-chart g[id="${id}"] .red-ui-flow-node`).dblclick();
+  await page.waitForSelector('#node-dialog-ok', { state: 'visible' });
+}
+
+/** Sets a text input or select as a user would (type, then leave the field). */
+export async function setField(page: Page, selector: string, value: string): Promise<void> {
+  const field = page.locator(selector);
+  const tag = await field.evaluate((el) => el.tagName.toLowerCase());
+  if (tag === 'select') await field.selectOption(value);
+  else {
+    await field.fill(value);
+    await field.press('Tab');
+  }
+}
+
+/** True when the editor marks the field invalid (red border). */
+export function isMarkedInvalid(page: Page, selector: string): Promise<boolean> {
+  return page.locator(selector).evaluate((el) => el.classList.contains('input-error'));
+}
+
+/** The editor's own verdict on a node (the red triangle): the properties it finds invalid. */
+export function invalidProperties(page: Page, id: string): Promise<string[]> {
+  return page.evaluate((nodeId) => {
+    const node = RED.nodes.node(nodeId);
+    if (!node) return [`no node ${nodeId}`];
+    if (node.valid !== false) return [];
+    const errors = node.validationErrors;
+    return Array.isArray(errors) && errors.length > 0 ? errors.map((p) => `${String(p)} = ${JSON.stringify(node[String(p)])}`) : ['(invalid)'];
+  }, id);
+}
+
+/** Closes the open tray with Done (the node's or the config node's dialog). */
+export async function clickDone(page: Page, config = false): Promise<void> {
+  const button = config ? '#node-config-dialog-ok' : '#node-dialog-ok';
+  await page.click(button);
+  await page.waitForSelector(button, { state: 'detached' });
+}
+
+/** Cancels whatever trays and dialogs are open (after a failed step, so the next test starts clean). */
+export async function closeDialogs(page: Page): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    const open = page.locator('#node-config-dialog-cancel:visible, #node-dialog-cancel:visible, .ui-dialog:visible');
+    if (await open.count() === 0) return;
+    await page.keyboard.press('Escape');
+    await page.waitForTimeout(300);
+    const cancel = page.locator('#node-config-dialog-cancel:visible, #node-dialog-cancel:visible').first();
+    if (await cancel.count() > 0) await cancel.click({ timeout: 2000 }).catch(() => undefined);
+  }
+}
+
+/**
+ * Presses Deploy and waits for the runtime to take the flow. When the editor asks about nodes that
+ * are not properly configured, confirms only if `confirmInvalid`, else fails.
+ */
+export async function deploy(page: Page, { confirmInvalid = false } = {}): Promise<void> {
+  await page.click('#red-ui-header-button-deploy');
+  const confirm = page.locator('#red-ui-deploy-dialog-confirm-deploy-deploy');
+  const done = page.waitForFunction(() => !RED.nodes.dirty(), undefined, { timeout: 30_000 });
+  const asked = confirm.waitFor({ state: 'visible', timeout: 30_000 }).then(() => true, () => false);
+  if (await Promise.race([done.then(() => false), asked])) {
+    if (!confirmInvalid) throw new Error('the editor asks to confirm a deploy of nodes that are not properly configured');
+    await confirm.click();
+  }
+  await done;
+}
+
+/** What the runtime has deployed (admin API). */
+export async function deployedFlows(url: string): Promise<Array<Record<string, unknown> & { id: string; type: string }>> {
+  const res = await fetch(`${url}/flows`, { headers: { 'Node-RED-API-Version': 'v1' } });
+  if (!res.ok) throw new Error(`GET /flows: ${res.status}`);
+  return (await res.json()) as Array<Record<string, unknown> & { id: string; type: string }>;
+}

@@ -1,0 +1,343 @@
+/**
+ * The editor in a real browser (Debian's chromium through playwright-core), against Node-RED in a
+ * child process with this build as the package, the PLC simulator and a MongoDB-compatible server:
+ * each node dragged from the palette, bad values rejected (red fields), fixed, deployed and read
+ * back from the admin API; the default flow imported from Import > Examples, deployed, live;
+ * the reader retuned in its dialog; the editor in German.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Db, MongoClient } from 'mongodb';
+import { driverModule, getMongoServers, type MongoServerInfo } from '../helpers/mongo-servers';
+import { startSimulator, type SimulatorHandle } from '../helpers/simulator';
+import { repoRoot, seed, startNodeRedWithPackage, type NodeRedProcess } from '../runtime/flow/harness';
+import {
+  clickDone, closeDialogs, deploy, deployedFlows, dragFromPalette, isMarkedInvalid, launchEditorBrowser, nodeIds, invalidProperties, openEditor,
+  openNodeDialog, setField, type EditorBrowser, type EditorRed,
+} from './editor-page';
+
+declare const RED: EditorRed;
+
+const PACKAGE_TYPES = ['plc-reader', 'edge-counter', 'hourly-aggregator', 'mongo-sink'];
+
+type FlowNode = Record<string, unknown> & { id: string; type: string };
+
+describe('the editor, in chromium', function () {
+  this.timeout(120_000);
+  let server: MongoServerInfo;
+  let client: MongoClient;
+  let db: Db;
+  let plc: SimulatorHandle;
+  let nodeRed: NodeRedProcess;
+  let browser: EditorBrowser;
+  const log: string[] = [];
+  const dbName = `editor_${Date.now().toString(36)}`;
+
+  before(async function () {
+    this.timeout(300_000);
+    server = (await getMongoServers())[0];
+    const driver = driverModule(server);
+    client = new driver.MongoClient(server.uri) as unknown as MongoClient;
+    await client.connect();
+    db = client.db(dbName);
+    plc = await startSimulator({ demo: true });
+    await seed.seedIfEmpty(db, {
+      ObjectId: driver.ObjectId,
+      department: 'Demo line',
+      machines: [{ name: 'press-1', powerPin: 0, cyclePin: 1 }, { name: 'lathe-2', powerPin: 2, cyclePin: 3 }],
+    });
+    nodeRed = await startNodeRedWithPackage({
+      env: { PLC_HOST: '127.0.0.1', PLC_PORT: String(plc.port), MONGODB_URI: server.uri, MONGODB_DB: dbName, PLANT_TZ: 'Europe/Berlin' },
+      settings: server.driver === 'mongodb' ? {} : { s7productionMongoDriver: server.driver },
+      onLine: (line) => log.push(line),
+    });
+    browser = await launchEditorBrowser();
+    await openEditor(browser.page, nodeRed.url, PACKAGE_TYPES);
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await browser?.close();
+    await nodeRed?.stop();
+    await plc?.close();
+    await db?.dropDatabase().catch(() => undefined);
+    await client?.close();
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state !== 'failed' || !browser) return;
+    const shot = path.join(repoRoot, '.cache', `editor-failure-${Date.now()}.png`);
+    fs.mkdirSync(path.dirname(shot), { recursive: true });
+    await browser.page.screenshot({ path: shot }).catch(() => undefined);
+    console.log(`screenshot: ${shot}\nNode-RED log (last 40 lines):\n${log.slice(-40).join('\n')}`);
+    await closeDialogs(browser.page);
+  });
+
+  const deployedNode = async (id: string): Promise<FlowNode> => {
+    const node = (await deployedFlows(nodeRed.url)).find((n) => n.id === id);
+    assert.ok(node, `node ${id} is deployed`);
+    return node;
+  };
+
+  /** Types a bad value, sees the field turn red, types a good one, sees it clear. */
+  async function rejectsThenAccepts(field: string, bad: string[], good: string): Promise<void> {
+    const page = browser.page;
+    for (const value of bad) {
+      await setField(page, field, value);
+      assert.equal(await isMarkedInvalid(page, field), true, `${field} = "${value}" is marked invalid`);
+    }
+    await setField(page, field, good);
+    assert.equal(await isMarkedInvalid(page, field), false, `${field} = "${good}" is accepted`);
+  }
+
+  /** The node and the config nodes it uses have no red triangle. */
+  async function assertValid(id: string): Promise<void> {
+    const page = browser.page;
+    const configs = await page.evaluate((nodeId) => {
+      const node = RED.nodes.node(nodeId) ?? {};
+      return Object.values(node).filter((v): v is string => typeof v === 'string' && v !== nodeId && !!RED.nodes.node(v));
+    }, id);
+    for (const config of configs) assert.deepEqual(await invalidProperties(page, config), [], `config node ${config} is valid`);
+    assert.deepEqual(await invalidProperties(page, id), [], `node ${id} is valid`);
+  }
+
+  it('plc-reader with a new plc-connection: bad values rejected, fixed, deployed', async () => {
+    const page = browser.page;
+    const id = await dragFromPalette(page, 'plc-reader', 150, 300);
+    await openNodeDialog(page, id);
+    await rejectsThenAccepts('#node-input-intervalMs', ['5', 'fast'], '500');
+    await setField(page, '#node-input-outputMode', 'per-cycle');
+    // a signal row with an address the parser rejects, then a good one
+    await page.click('.node-input-signals-container-row .red-ui-editableList-addButton');
+    const row = page.locator('#node-input-signals-container li').last();
+    await row.locator('.plc-reader-name').fill('cycle');
+    await row.locator('.plc-reader-address').fill('DB1.DBQ9');
+    await row.locator('.plc-reader-address').press('Tab');
+    assert.equal(await row.locator('.plc-reader-address').evaluate((el) => el.classList.contains('input-error')), true, 'bad address is red');
+    await row.locator('.plc-reader-address').fill('Q0.1');
+    await row.locator('.plc-reader-address').press('Tab');
+    assert.equal(await row.locator('.plc-reader-address').evaluate((el) => el.classList.contains('input-error')), false, 'Q0.1 is accepted');
+    await row.locator('.plc-reader-kind').selectOption('unit-cycle');
+
+    // the connection: a new plc-connection through the pencil button
+    await page.click('#node-input-btn-connection-add');
+    await page.waitForSelector('#node-config-input-host', { state: 'visible' });
+    await rejectsThenAccepts('#node-config-input-host', ['not a host!'], '127.0.0.1');
+    await rejectsThenAccepts('#node-config-input-port', ['70000', 'x'], String(plc.port));
+    await rejectsThenAccepts('#node-config-input-slot', ['99'], '1');
+    await clickDone(page, true);
+    await clickDone(page);
+    await assertValid(id);
+    await deploy(page);
+
+    const reader = await deployedNode(id);
+    assert.equal(Number(reader.intervalMs), 500);
+    assert.equal(reader.outputMode, 'per-cycle');
+    assert.deepEqual((reader.signals as Array<Record<string, unknown>>).map((s) => [s.name, s.address, s.kind]), [['cycle', 'Q0.1', 'unit-cycle']]);
+    const connection = await deployedNode(reader.connection as string);
+    assert.equal(connection.type, 'plc-connection');
+    assert.equal(connection.host, '127.0.0.1');
+    assert.equal(Number(connection.port), plc.port);
+  });
+
+  it('edge-counter: bad values rejected, fixed, deployed', async () => {
+    const page = browser.page;
+    const id = await dragFromPalette(page, 'edge-counter', 150, 400);
+    await openNodeDialog(page, id);
+    await rejectsThenAccepts('#node-input-minHighMs', ['-1', 'abc'], '20');
+    await rejectsThenAccepts('#node-input-gapWarnSeconds', ['-3'], '30');
+    // the counter-register settings show in counter mode
+    await setField(page, '#node-input-mode', 'counter');
+    await rejectsThenAccepts('#node-input-maxStep', ['0'], '50');
+    await setField(page, '#node-input-mode', 'both');
+    await clickDone(page);
+    await assertValid(id);
+    await deploy(page);
+    const counter = await deployedNode(id);
+    assert.deepEqual([counter.mode, Number(counter.minHighMs), Number(counter.maxStep), Number(counter.gapWarnSeconds)], ['both', 20, 50, 30]);
+  });
+
+  it('hourly-aggregator: bad values rejected, fixed, deployed', async () => {
+    const page = browser.page;
+    const id = await dragFromPalette(page, 'hourly-aggregator', 150, 500);
+    await openNodeDialog(page, id);
+    await rejectsThenAccepts('#node-input-timeZone', ['Mars/Olympus_Mons'], 'Asia/Kolkata');
+    await rejectsThenAccepts('#node-input-powerTimeoutMinutes', ['0', 'soon'], '4');
+    await rejectsThenAccepts('#node-input-retainHours', ['1'], '48');
+    await clickDone(page);
+    await assertValid(id);
+    await deploy(page);
+    const aggregator = await deployedNode(id);
+    assert.deepEqual([aggregator.timeZone, Number(aggregator.powerTimeoutMinutes), Number(aggregator.retainHours)], ['Asia/Kolkata', 4, 48]);
+  });
+
+  it('mongo-sink with a new mongo-connection: bad values rejected, fixed, deployed; no password in the flow', async () => {
+    const page = browser.page;
+    const id = await dragFromPalette(page, 'mongo-sink', 150, 600);
+    await openNodeDialog(page, id);
+    await rejectsThenAccepts('#node-input-batchSize', ['many'], '200');
+    await setField(page, '#node-input-signalMode', 'history');
+    await rejectsThenAccepts('#node-input-historyCollection', ['system.readings', 'a$b'], 'line_readings');
+    await page.click('#node-input-btn-connection-add');
+    await page.waitForSelector('#node-config-input-uri', { state: 'visible' });
+    await rejectsThenAccepts('#node-config-input-uri', ['http://127.0.0.1/', 'mongodb://'], server.uri);
+    await rejectsThenAccepts('#node-config-input-maxPoolSize', ['lots'], '5');
+    await setField(page, '#node-config-input-username', 'recorder');
+    await setField(page, '#node-config-input-password', 'not-in-the-flow');
+    await clickDone(page, true);
+    await clickDone(page);
+    await assertValid(id);
+    await deploy(page);
+    const sink = await deployedNode(id);
+    assert.deepEqual([Number(sink.batchSize), sink.signalMode, sink.historyCollection], [200, 'history', 'line_readings']);
+    const connection = await deployedNode(sink.connection as string);
+    assert.equal(connection.uri, server.uri);
+    assert.ok(!JSON.stringify(await deployedFlows(nodeRed.url)).includes('not-in-the-flow'), 'the password is not in the deployed flow');
+  });
+
+  it('the default flow, imported from Import > Examples and deployed: live status on every node, production documents within a minute', async () => {
+    const page = browser.page;
+    // an empty workspace first: select everything on the tab, delete, deploy
+    await page.locator('#red-ui-workspace-chart').click({ position: { x: 600, y: 500 } });
+    await page.keyboard.press('Control+a');
+    await page.keyboard.press('Delete');
+    // and the config nodes the earlier tests made, now unused
+    await page.evaluate(() => {
+      const unused: string[] = [];
+      RED.nodes.eachConfig((n) => { if (Array.isArray(n.users) && n.users.length === 0) unused.push(n.id); });
+      unused.forEach((id) => RED.nodes.remove(id));
+    });
+    await deploy(page);
+
+    await page.click('#red-ui-header-button-sidemenu');
+    await page.click('#menu-item-import');
+    await page.click('#red-ui-tab-red-ui-clipboard-dialog-import-tab-examples');
+    await page.locator('#red-ui-clipboard-dialog-import-tab-examples .red-ui-treeList-label', { hasText: '@linesentry/node-red-s7-production' }).click();
+    await page.locator('#red-ui-clipboard-dialog-import-tab-examples .red-ui-treeList-label', { hasText: 'production-pipeline' }).click();
+    await page.click('#red-ui-clipboard-dialog-ok');
+    // the imported nodes hang on the mouse until a click drops them
+    await page.mouse.move(700, 400);
+    await page.mouse.click(700, 400);
+    const started = Date.now();
+    const importedIds = await page.evaluate(() => {
+      const ids: string[] = [];
+      RED.nodes.eachNode((n) => { if (['plc-reader', 'edge-counter', 'hourly-aggregator', 'mongo-sink'].includes(n.type)) ids.push(n.id); });
+      return ids;
+    });
+    for (const id of importedIds) await assertValid(id);
+    await deploy(page);
+
+    const file = JSON.parse(fs.readFileSync(path.join(repoRoot, 'flows', 'default-flow.json'), 'utf8')) as FlowNode[];
+    const deployed = await deployedFlows(nodeRed.url);
+    const imported = deployed.filter((n) => PACKAGE_TYPES.includes(n.type) && n.name && file.some((f) => f.type === n.type && f.name === n.name));
+    assert.equal(imported.length, file.filter((f) => PACKAGE_TYPES.includes(f.type)).length, 'every node of the default flow is deployed');
+    const reader = imported.find((n) => n.type === 'plc-reader')!;
+    assert.equal(reader.intervalMs, '${PLC_INTERVAL_MS}', 'deployed as imported: configured from the environment');
+
+    // live status on every node of the package, as the editor shows it
+    await page.waitForFunction((ids) => ids.every((id) => {
+      const status = RED.nodes.node(id)?.status as { text?: string } | undefined;
+      return !!status?.text;
+    }), imported.map((n) => n.id), { timeout: 60_000 });
+    const statuses = await page.evaluate((ids) => ids.map((id) => (RED.nodes.node(id)?.status as { text: string }).text), imported.map((n) => n.id));
+    assert.ok(statuses.every((s) => !/error|fehler/i.test(s)), `statuses: ${statuses.join(' | ')}`);
+
+    for (;;) {
+      const records = await db.collection('productionrecords').countDocuments();
+      if (records >= 1) break;
+      assert.ok(Date.now() - started < 60_000, `production documents within a minute (found ${records})`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const machine = await db.collection('machines').findOne({ name: 'press-1' });
+    assert.equal(machine?.status, 'running', 'the steady machine runs');
+  });
+
+  it('retuning the reader\'s interval in its dialog changes the read rate at once, without a reconnect', async () => {
+    const page = browser.page;
+    const readers = await nodeIds(page, 'plc-reader');
+    assert.equal(readers.length, 1, 'the default flow\'s reader only');
+    const [readerId] = readers;
+    const debugId = await page.evaluate(() => {
+      let id = '';
+      RED.nodes.eachNode((n) => { if (n.type === 'debug' && n.name === 'readings') id = n.id; });
+      return id;
+    });
+    assert.ok(debugId, 'the default flow has the "readings" debug tap');
+    // find the tap (as the search box does) and switch it on with its button, as a user does;
+    // then collect what reaches the debug sidebar
+    await page.evaluate((id) => RED.view.reveal(id), debugId);
+    await page.locator(`#red-ui-workspace-chart g[id="${debugId}"] .red-ui-flow-node-button`).click();
+    await page.evaluate(() => {
+      const w = window as unknown as { readTimes: number[] };
+      w.readTimes = [];
+      RED.comms.subscribe('debug', (_topic, msg) => {
+        const m = msg as { msg?: string; format?: string };
+        const parsed = typeof m.msg === 'string' && m.format === 'Object' ? JSON.parse(m.msg) as { timestamp?: number } : undefined;
+        if (parsed?.timestamp) w.readTimes.push(parsed.timestamp);
+      });
+    });
+    const medianInterval = async (seconds: number): Promise<number> => {
+      await page.evaluate(() => { (window as unknown as { readTimes: number[] }).readTimes = []; });
+      await page.waitForTimeout(seconds * 1000);
+      const times = await page.evaluate(() => (window as unknown as { readTimes: number[] }).readTimes.slice());
+      assert.ok(times.length >= 3, `${times.length} readings in ${seconds} s`);
+      const gaps = times.slice(1).map((t, i) => t - times[i]).sort((a, b) => a - b);
+      return gaps[Math.floor(gaps.length / 2)];
+    };
+    const before = await medianInterval(3);
+    assert.ok(Math.abs(before - 200) <= 50, `reads every ${before} ms before (PLC_INTERVAL_MS default 200)`);
+    const accepted = await plc.connectionsAccepted();
+
+    await openNodeDialog(page, readerId);
+    await rejectsThenAccepts('#node-input-intervalMs', ['1'], '1000');
+    await clickDone(page);
+    // Deploy > Modified Nodes: only the reader restarts; the plc-connection and its S7 session stay.
+    // (A full deploy restarts every node, config nodes included, and so opens a new session.)
+    await page.click('#red-ui-header-button-deploy-options');
+    await page.click('#deploymenu-item-node');
+    await deploy(page);
+    const after = await medianInterval(6);
+    assert.ok(Math.abs(after - 1000) <= 100, `reads every ${after} ms after retuning to 1000`);
+    assert.equal(await plc.connectionsAccepted(), accepted, 'no new S7 connection: the plc-connection was kept');
+    assert.equal(Number((await deployedNode(readerId)).intervalMs), 1000);
+  });
+
+  it('in German: the palette and the dialogs show the translated labels', async () => {
+    const page = browser.page;
+    await page.click('#red-ui-header-button-sidemenu');
+    await page.click('#menu-item-user-settings');
+    await page.selectOption('#user-settings-editor-language', 'de');
+    await page.click('#node-dialog-ok');
+    await page.waitForSelector('#user-settings-tabs', { state: 'detached' });
+    assert.equal(await page.evaluate(() => localStorage.getItem('editor-language')), 'de', 'the choice is stored');
+    await page.reload();
+    await openEditor(page, nodeRed.url, PACKAGE_TYPES);
+    assert.equal(await page.evaluate(() => RED.i18n.lang()), 'de');
+
+    const de = (type: string): Record<string, unknown> =>
+      (JSON.parse(fs.readFileSync(path.join(repoRoot, 'nodes', type, 'locales', 'de', `${type}.json`), 'utf8')) as Record<string, Record<string, unknown>>)[type];
+    const lookup = (tree: Record<string, unknown>, key: string): unknown => key.split('.').reduce<unknown>((t, k) => (t as Record<string, unknown> | undefined)?.[k], tree);
+
+    for (const type of ['edge-counter', 'hourly-aggregator']) {
+      // the palette wraps long labels over lines
+      const label = await page.locator(`.red-ui-palette-node[data-palette-type="${type}"] .red-ui-palette-label`).innerText();
+      assert.equal(label.replace(/\s+/g, ''), String(lookup(de(type), 'paletteLabel')).replace(/\s+/g, ''), `${type} palette label in German`);
+    }
+    for (const type of PACKAGE_TYPES) {
+      const [id] = await nodeIds(page, type);
+      await openNodeDialog(page, id);
+      const labels = await page.evaluate((t) => Array.from(document.querySelectorAll(`.red-ui-tray [data-i18n^="${t}."]`))
+        .filter((el) => !(el.getAttribute('data-i18n') ?? '').startsWith('['))
+        .map((el) => [el.getAttribute('data-i18n') ?? '', (el as HTMLElement).innerText.trim()]), type);
+      assert.ok(labels.length >= 3, `${type}: ${labels.length} translated labels in the dialog`);
+      for (const [key, text] of labels) {
+        const expected = lookup(de(type), key.slice(type.length + 1));
+        assert.equal(typeof expected, 'string', `${type}: ${key} has a German text`);
+        assert.equal(text, expected, `${type}: ${key}`);
+      }
+      await page.click('#node-dialog-cancel');
+      await page.waitForSelector('#node-dialog-cancel', { state: 'detached' });
+    }
+  });
+});
