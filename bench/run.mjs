@@ -1,5 +1,6 @@
 // Runs the benchmarks (all, or those named: `npm run bench -- s7 mongo`), prints their tables,
-// saves raw figures to bench/results/<name>.json and rebuilds bench/REPORT.md.
+// saves raw figures to bench/results/<name>.json and rebuilds bench/REPORT.md
+// (`node bench/run.mjs --report` only rebuilds the report from the saved figures).
 // Benchmarks compare against peers in the same run; their ratios are what matters on a
 // shared machine. Never part of `npm test`.
 import { execFileSync } from 'node:child_process';
@@ -30,9 +31,14 @@ async function main() {
   const unknown = wanted.filter((n) => !NAMES.includes(n));
   if (unknown.length) throw new Error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${NAMES.join(', ')}`);
   const selected = wanted.length ? wanted : NAMES;
+  const modules = await Promise.all(NAMES.map(async (name) => ({ name, module: await import(`./${name}.mjs`) })));
+  if (process.argv.includes('--report')) {
+    // Only rebuild REPORT.md from the saved results.
+    writeReport({ benchDir, benchmarks: modules, intro: INTRO });
+    return;
+  }
   installPeers();
   mkdirSync(path.join(benchDir, 'results'), { recursive: true });
-  const modules = await Promise.all(NAMES.filter((n) => existsSync(path.join(benchDir, `${n}.mjs`))).map(async (name) => ({ name, module: await import(`./${name}.mjs`) })));
   let failed = 0;
   for (const { name, module } of modules.filter((m) => selected.includes(m.name))) {
     const saved = { name, title: module.title, startedAt: new Date().toISOString(), host: { node: process.version, platform: `${os.type()} ${os.release()}`, cpus: os.cpus().length, loadavg: os.loadavg().map((v) => v.toFixed(2)) } };

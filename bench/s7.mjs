@@ -174,3 +174,15 @@ export function tables(result) {
     },
   ];
 }
+
+export function notes(result) {
+  const peerFailures = result.rows.filter((r) => !r.peer.ok);
+  return [
+    'Injected delay: `tc qdisc add dev <veth> root netem delay 5ms` fails here ("Specified qdisc kind is unknown": the kernel has no sch_netem and no loadable modules), so a network namespace would add nothing. The delay comes from bench/lib/s7-proxy.mjs instead, which holds every chunk for the delay in each direction; both engines go through the same proxy, which also counts requests (TPKT frames from the client).',
+    'nodes7 (as node-red-contrib-s7 uses it) negotiates up to 8 parallel jobs and pipelines a cycle\'s requests on one connection; our connection keeps one request in flight per S7 connection (snap7\'s client cannot pipeline), so with a delay its cycle time grows with requests × round trip. The optional pool (poolSize) sends a cycle\'s requests over several connections in parallel; the "pool" columns show it.',
+    ...(peerFailures.length
+      ? [`nodes7 failed in ${peerFailures.length} case(s) (${[...new Set(peerFailures.map((r) => `${r.set} at PDU ${r.pdu}`))].join(', ')}): "${peerFailures[0].peer.error}". At PDU 960 it packs more than 20 items into one request; snap7's server (and S7 PLCs) answer at most 20, so its parser meets a short reply.`]
+      : []),
+    'Cycle times are the mean of back-to-back reads on a machine shared with other work (see the load average above); the request counts do not depend on load.',
+  ];
+}

@@ -206,3 +206,12 @@ export function tables(result) {
     },
   ];
 }
+
+export function notes(result) {
+  return [
+    `Ran ${result.minutes} min after ${result.warmupSeconds} s warm-up (the issue asks for 30 min; BENCH_SOAK_MINUTES=30 runs that), limited by the session's deadline.`,
+    `The sink wrote readings in "${result.signalMode}" mode: the shipped flow's "latest" mode upserts one document per sensor, 2,000 upserts/s at 200 signals × 10 Hz, which neither test server sustains (see the MongoDB section), so the latency would measure the server, not the flow.`,
+    ...(result.logProblems?.length ? [`Node-RED logged ${result.logProblems.length} warning/error line(s), e.g. "${result.logProblems[0]}"`] : []),
+    `Documents at the end: ${JSON.stringify(result.counts)}.`,
+  ];
+}

@@ -23,15 +23,18 @@ export function goalLines(goals) {
 
 /** Rebuilds REPORT.md from the saved results of every benchmark, in the order given. */
 export function writeReport({ benchDir, benchmarks, intro }) {
-  const parts = [intro];
-  for (const { name, module } of benchmarks) {
+  const loaded = benchmarks.map(({ name, module }) => {
     const file = path.join(benchDir, 'results', `${name}.json`);
+    return { name, module, saved: existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined };
+  });
+  const summary = loaded.flatMap(({ module, saved }) => [`**${module.title}**`, ...(saved?.result ? goalLines(saved.result.goals) : [`- not run${saved?.error ? ' (the run failed)' : ''}`]), '']);
+  const parts = [intro, '## Where we stand', summary.join('\n').trim()];
+  for (const { name, module, saved } of loaded) {
     parts.push(`## ${module.title}`);
-    if (!existsSync(file)) {
+    if (!saved) {
       parts.push(`Not run yet: \`npm run bench -- ${name}\`.`);
       continue;
     }
-    const saved = JSON.parse(readFileSync(file, 'utf8'));
     parts.push(`Run ${saved.startedAt} → ${saved.finishedAt} (${saved.host.node}, ${saved.host.cpus} cores, load average at start ${saved.host.loadavg.join(' / ')}). Raw figures: \`bench/results/${name}.json\`.`);
     if (saved.error) {
       parts.push(`**The run failed:** ${saved.error}`);
@@ -40,7 +43,8 @@ export function writeReport({ benchDir, benchmarks, intro }) {
     parts.push('### Goals', goalLines(saved.result.goals).join('\n'));
     for (const t of module.tables(saved.result)) parts.push(`### ${t.title}`, markdownTable(t));
     if (saved.result.conditions) parts.push('### Conditions', Object.entries(saved.result.conditions).map(([k, v]) => `- ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('\n'));
-    if (saved.result.notes?.length) parts.push('### Notes', saved.result.notes.map((n) => `- ${n}`).join('\n'));
+    const notes = [...(saved.result.notes ?? []), ...(module.notes ? module.notes(saved.result) : [])];
+    if (notes.length) parts.push('### Notes', notes.map((n) => `- ${n}`).join('\n'));
   }
   writeFileSync(path.join(benchDir, 'REPORT.md'), parts.join('\n\n') + '\n');
 }
