@@ -137,17 +137,17 @@ RED.nodes.registerType<PlcReaderConfig>(PLC_READER_TYPE, {
       sortable: true,
       header: $('<div style="display: flex; gap: 4px; padding-left: 28px; font-size: 0.9em">').append(
         ...['name', 'address', 'dataType', 'kind', 'machineId', 'sensorId', 'intervalMs', 'deadband'].map((f) =>
-          $(`<div class="plc-reader-col-${f}">`).text(t(`column.${f}`)))),
+          $(`<div class="plc-reader-cell plc-reader-col-${f}">`).text(t(`column.${f}`)))),
       addItem: function (container, _index, row) {
         const r: Partial<SignalRow> = row ?? {};
         const line = $('<div style="display: flex; gap: 4px">').appendTo(container);
         const input = (field: string, value: unknown, placeholder = ''): JQuery =>
-          $(`<input type="text" class="plc-reader-${field} plc-reader-col-${field}">`)
+          $(`<input type="text" class="plc-reader-cell plc-reader-${field} plc-reader-col-${field}">`)
             .attr('placeholder', placeholder).val(value === undefined ? '' : String(value)).appendTo(line);
         input('name', r.name, t('column.name'));
         input('address', r.address, 'DB1.DBD0');
         input('dataType', r.dataType, 'REAL').attr('list', 'plc-reader-data-types');
-        const kind = $('<select class="plc-reader-kind plc-reader-col-kind">').appendTo(line);
+        const kind = $('<select class="plc-reader-cell plc-reader-kind plc-reader-col-kind">').appendTo(line);
         SIGNAL_KINDS.forEach((k) => $('<option>').attr('value', k).text(t(`kind.${k}`)).appendTo(kind));
         kind.val(r.kind ?? 'other');
         input('machineId', r.machineId, 'machines._id');
@@ -160,9 +160,11 @@ RED.nodes.registerType<PlcReaderConfig>(PLC_READER_TYPE, {
       },
     });
     $('<style>').text(`
-      .plc-reader-col-name { width: 130px } .plc-reader-col-address { width: 100px } .plc-reader-col-dataType { width: 90px }
-      .plc-reader-col-kind { width: 95px } .plc-reader-col-machineId, .plc-reader-col-sensorId { width: 110px }
-      .plc-reader-col-intervalMs { width: 65px } .plc-reader-col-deadband { width: 55px }`).appendTo(list.parent());
+      #dialog-form .plc-reader-cell { flex: none; box-sizing: border-box; margin: 0 }
+      #dialog-form .plc-reader-col-name { width: 130px } #dialog-form .plc-reader-col-address { width: 100px }
+      #dialog-form .plc-reader-col-dataType { width: 90px } #dialog-form .plc-reader-col-kind { width: 95px }
+      #dialog-form .plc-reader-col-machineId, #dialog-form .plc-reader-col-sensorId { width: 110px }
+      #dialog-form .plc-reader-col-intervalMs { width: 65px } #dialog-form .plc-reader-col-deadband { width: 55px }`).appendTo(list.parent());
     (Array.isArray(this.signals) ? this.signals : []).forEach((row) => list.editableList('addItem', row));
 
     const showSource = (): void => {
