@@ -53,6 +53,35 @@ export class RateLimit {
   }
 }
 
+/** Runs `fn` at most once per interval; a request in between runs once at the interval's end. */
+export class Throttle {
+  private last = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly intervalMs: number, private readonly fn: () => void) {}
+
+  request(): void {
+    const wait = this.last + this.intervalMs - Date.now();
+    if (wait <= 0) {
+      this.run();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => this.run(), wait);
+    }
+  }
+
+  private run(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.last = Date.now();
+    this.fn();
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
 /** Reads a number field of a node's saved configuration, falling back when empty or invalid. */
 export function numberSetting(value: unknown, fallback: number, min: number, max: number): number {
   const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;

@@ -3,7 +3,7 @@
  * per machine, with the counts kept in the context store the user picks.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { RateLimit, SerialQueue, errorText, loadState, numberSetting, saveState, type ContextStore } from '../../lib/production/adapter';
+import { RateLimit, SerialQueue, Throttle, errorText, loadState, numberSetting, saveState, type ContextStore } from '../../lib/production/adapter';
 import { COUNT_MODES, EdgeCounter, type CountMode, type EdgeCounterOptions } from '../../lib/production/edge-counter';
 import { KEY_SOURCES, parseCounterInput, type KeySource } from '../../lib/production/edge-input';
 import { InputError } from '../../lib/production/input';
@@ -43,19 +43,17 @@ export = function register(RED: NodeAPI): void {
     const store = typeof def.store === 'string' && def.store !== '' ? def.store : undefined;
     const context = node.context() as unknown as ContextStore;
     const warnings = new RateLimit(60_000);
-    const statusRate = new RateLimit(1000);
     const queue = new SerialQueue((err) => node.error(`edge-counter: ${errorText(err)}`));
     let counter = new EdgeCounter(options);
 
-    const showStatus = (force = false): void => {
-      if (!force && !statusRate.allow('status')) return;
+    const status = new Throttle(1000, () => {
       const keys = Object.values(counter.state);
       const total = keys.reduce((sum, k) => sum + k.total, 0);
       const suppressed = keys.reduce((sum, k) => sum + k.suppressed, 0);
       const text = `${total} ${RED._('edge-counter.status.units')} · ${keys.length} ${RED._('edge-counter.status.keys')}` +
         (suppressed ? ` · ${suppressed} ${RED._('edge-counter.status.suppressed')}` : '');
       node.status({ fill: 'green', shape: 'dot', text });
-    };
+    });
 
     node.status({ fill: 'grey', shape: 'ring', text: 'edge-counter.status.restoring' });
     void queue.run(async () => {
@@ -66,7 +64,7 @@ export = function register(RED: NodeAPI): void {
       } catch (err) {
         node.error(`edge-counter: restoring the counts from context store "${store ?? 'default'}" failed (${errorText(err)}); counting from 0`);
       }
-      showStatus(true);
+      status.request();
     });
 
     node.on('input', (msg: NodeMessage, send, done) => {
@@ -128,13 +126,13 @@ export = function register(RED: NodeAPI): void {
         }
       }
       if (out.length > 0) send([out]);
-      showStatus();
+      status.request();
       return errors;
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
       // Let queued inputs finish so their counts reach the context store.
-      void queue.run(() => undefined).then(() => done());
+      void queue.run(() => status.close()).then(() => done());
     });
   }
 

@@ -4,8 +4,8 @@
  * Time advances with the readings' timestamps and with a wall-clock tick.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { SerialQueue, errorText, loadState, numberSetting, saveState, type ContextStore } from '../../lib/production/adapter';
-import { timeoutsFromConfigDocument } from '../../lib/production/app-config';
+import { SerialQueue, Throttle, errorText, loadState, numberSetting, saveState, type ContextStore } from '../../lib/production/adapter';
+import { timeoutsFromConfigDocument, type SignalTimeouts } from '../../lib/production/app-config';
 import { HourlyAggregator, type AggregatorOptions, type AggregatorOutput } from '../../lib/production/hourly-aggregator';
 import { parseAggregatorInput } from '../../lib/production/observations';
 import { storedHoursOf } from '../../lib/production/stored-hours';
@@ -62,14 +62,9 @@ export = function register(RED: NodeAPI): void {
       node.on('input', (_msg: NodeMessage, _send: unknown, done: (err?: Error) => void) => done(new Error(`not running: ${errorText(err)}`)));
       return;
     }
-    let lastStatusAt = 0;
-
-    const showStatus = (force = false): void => {
-      const now = Date.now();
-      if (!force && now - lastStatusAt < 1000) return;
-      lastStatusAt = now;
+    const status = new Throttle(1000, () => {
       node.status({ fill: 'green', shape: 'dot', text: `${aggregator.machineCount} ${RED._('hourly-aggregator.status.machines')} · ${aggregator.zone.timeZone}` });
-    };
+    });
 
     /** Sends what the aggregator produced and stores its state when it changed. */
     const emit = async (out: AggregatorOutput, send: (msgs: NodeMessage[][]) => void, changed: boolean): Promise<string[]> => {
@@ -103,6 +98,18 @@ export = function register(RED: NodeAPI): void {
       }
     };
 
+    /** The application's signalTimeouts (configs document), or null when not wanted or not readable. */
+    const fetchTimeouts = async (): Promise<SignalTimeouts | null> => {
+      if (!mongo || def.timeoutsFromDb !== true) return null;
+      try {
+        const db = await mongo.getDb({ waitMs: 10_000 });
+        return timeoutsFromConfigDocument(await db.collection('configs').findOne({}), options);
+      } catch (err) {
+        node.warn(`reading the timeouts from the configs collection failed, keeping ${options.powerTimeoutMs / MINUTE_MS}/${options.cycleTimeoutMs / MINUTE_MS} min: ${mongo.redact(errorText(err))}`);
+        return null;
+      }
+    };
+
     node.status({ fill: 'grey', shape: 'ring', text: 'hourly-aggregator.status.restoring' });
     void queue.run(async () => {
       try {
@@ -111,28 +118,21 @@ export = function register(RED: NodeAPI): void {
         node.error(`hourly-aggregator: restoring open hours from context store "${store ?? 'default'}" failed (${errorText(err)}); starting empty`);
       }
       await restoreFromDb();
-      showStatus(true);
+      // Inputs wait until the timeouts are known.
+      const timeouts = await fetchTimeouts();
+      if (timeouts) aggregator.setTimeouts(timeouts.powerTimeoutMs, timeouts.cycleTimeoutMs);
+      status.request();
     });
 
-    const readTimeouts = (): void => {
-      if (!mongo || def.timeoutsFromDb !== true) return;
-      mongo
-        .getDb()
-        .then((db) => db.collection('configs').findOne({}))
-        .then((doc) => {
-          const t = timeoutsFromConfigDocument(doc, options);
-          void queue.run(() => aggregator.setTimeouts(t.powerTimeoutMs, t.cycleTimeoutMs));
-        })
-        .catch((err: unknown) => node.warn(`reading the timeouts from the configs collection failed, keeping ${options.powerTimeoutMs / MINUTE_MS}/${options.cycleTimeoutMs / MINUTE_MS} min: ${mongo.redact(errorText(err))}`));
-    };
-    readTimeouts();
-    const configTimer = setInterval(readTimeouts, CONFIG_REFRESH_MS);
+    const configTimer = setInterval(() => {
+      void fetchTimeouts().then((t) => t && queue.run(() => aggregator.setTimeouts(t.powerTimeoutMs, t.cycleTimeoutMs)));
+    }, CONFIG_REFRESH_MS);
 
     const tickTimer = setInterval(() => {
       void queue.run(async () => {
         const errors = await emit(aggregator.tick(), (msgs) => node.send(msgs), true);
         for (const error of errors) node.error(error);
-        showStatus();
+        status.request();
       });
     }, options.tickMs);
 
@@ -147,7 +147,7 @@ export = function register(RED: NodeAPI): void {
             out.statuses.push(...result.statuses);
           }
           const errors = [...parsed.errors, ...(await emit(out, send, parsed.observations.length > 0))];
-          showStatus();
+          status.request();
           if (errors.length > 0) done(new Error(errors.join('; ')));
           else done();
         } catch (err) {
@@ -159,6 +159,7 @@ export = function register(RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       clearInterval(tickTimer);
       clearInterval(configTimer);
+      status.close();
       void queue.run(() => saveState(context, store, aggregator.state)).then(() => done());
     });
   }

@@ -76,7 +76,7 @@ describe('end to end: simulator → reader → edge-counter → hourly-aggregato
       },
       {
         id: 'reader', type: 'plc-reader', connection: 'conn', source: 'table', intervalMs: 100, outputMode: 'per-cycle', heartbeatS: 0, mappingRefreshS: 60,
-        mappingIntervalMs: 0, pinMap: '', mongo: '', ...at, wires: [['ec', 'agg', 'readings']],
+        mappingIntervalMs: 0, pinMap: '', mongo: '', ...at, wires: [['ec', 'edges', 'agg', 'readings']],
         signals: [
           { name: 'power', address: 'DB1.DBD0', dataType: 'REAL', kind: 'power', machineId: MACHINE },
           { name: 'cycle', address: 'DQ.1', dataType: 'BOOL', kind: 'unit-cycle', machineId: MACHINE },
@@ -84,6 +84,9 @@ describe('end to end: simulator → reader → edge-counter → hourly-aggregato
         ],
       },
       { id: 'ec', type: 'edge-counter', mode: 'counter', keyBy: 'machineId', counterBits: 32, maxStep: 1000, gapWarnSeconds: 60, store: '', ...at, wires: [['agg', 'units']] },
+      // The same units from the cycle bit: exact as long as no sampling gap could hide a pulse (the node warns).
+      { id: 'edges', type: 'edge-counter', mode: 'rising', keyBy: 'machineId', minHighMs: 0, minLowMs: 0, gapWarnSeconds: 0.14, store: '', ...at, wires: [['edge-units']] },
+      { id: 'edge-units', type: 'helper', ...at },
       {
         id: 'agg', type: 'hourly-aggregator', timeZone: ZONE, powerTimeoutMinutes: POWER_TIMEOUT_MS / MINUTE_MS, cycleTimeoutMinutes: CYCLE_TIMEOUT_MS / MINUTE_MS,
         powerThresholdKw: 0.5, snapshotMinutes: 0.005, graceMinutes: 0, tickSeconds: 0.2, retainHours: 24, zeroFill: false, endStoppageOnPowerLoss: false,
@@ -100,6 +103,9 @@ describe('end to end: simulator → reader → edge-counter → hourly-aggregato
     const production = all(helper.getNode('production'));
     const status = all(helper.getNode('status'));
     const statusOf = () => status.map((m) => m.payload as MachineStatusEvent);
+    const edgeUnits = all(helper.getNode('edge-units'));
+    const edgeWarnings: string[] = [];
+    (helper.getNode('edges') as unknown as { on(e: string, f: (call: { args: unknown[] }) => void): void }).on('call:warn', (call) => edgeWarnings.push(String(call.args[0])));
 
     // The script: running, stopped with power on, running, off.
     await until('running', () => statusOf().find((s) => s.status === 'running'));
@@ -123,6 +129,9 @@ describe('end to end: simulator → reader → edge-counter → hourly-aggregato
     assert.ok(produced >= 15, `a meaningful run: ${produced} units`);
     const events = units.map((m) => m.units as UnitEvent);
     assert.equal(events.reduce((sum, e) => sum + e.delta, 0), produced, 'edge-counter: every simulated unit, once');
+    const fromEdges = edgeUnits.reduce((sum, m) => sum + (m.units as UnitEvent).delta, 0);
+    if (edgeWarnings.length === 0) assert.equal(fromEdges, produced, 'edges of the cycle bit: every unit when sampling kept up');
+    else assert.ok(fromEdges <= produced && edgeWarnings.some((w) => /gap|single sample/.test(w)), `missed pulses are warned about: ${edgeWarnings.join('; ')}`);
     const zone = new PlantZone(ZONE);
     const expectedUnits = new Map<number, number>();
     for (const e of events) expectedUnits.set(zone.hourStart(e.timestamp), (expectedUnits.get(zone.hourStart(e.timestamp)) ?? 0) + e.delta);

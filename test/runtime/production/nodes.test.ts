@@ -113,6 +113,37 @@ describe('production nodes in Node-RED', function () {
       assert.equal((out[4].units as UnitEvent).total, 1);
     });
 
+    it('debounces, counts suppressed bounces in the status, and warns once about a pulse seen in one sample', async () => {
+      await load([edgeCounterNode], flow({ minHighMs: 100, minLowMs: 100 }));
+      const out = collect(helper.getNode('out'));
+      const ec = helper.getNode('ec');
+      const warnings: string[] = [];
+      const statuses: string[] = [];
+      const events = ec as unknown as { on(e: string, f: (call: { args: unknown[] }) => void): void };
+      events.on('call:warn', (call) => warnings.push(String(call.args[0])));
+      events.on('call:status', (call) => statuses.push(String((call.args[0] as { text?: string }).text)));
+      const t0 = Date.now() - 10_000;
+      // 50 ms sampling: a one-sample bounce, a real pulse of 4 samples, another bounce, a long low.
+      const bits = [0, 0, 1, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0];
+      bits.forEach((bit, i) => ec.receive({ payload: bit, signal: cycleSignal(), timestamp: t0 + i * 50 } as Msg));
+      await until(() => statuses.some((s) => /suppressed/.test(s)), 'a status with suppressed edges');
+      assert.equal(out.length, 1);
+      assert.equal((out[0].units as UnitEvent).timestamp, t0 + 6 * 50, 'stamped with the first high sample');
+      // text: "1 units · 1 keys · 2 suppressed" (the test helper leaves the catalog keys untranslated)
+      assert.match(statuses.at(-1) ?? '', /^1 \S+ · 1 \S+ · 2 \S+$/);
+      // Without debounce the same bounce is counted and warned about (once a minute).
+      await helper.unload();
+      await load([edgeCounterNode], flow());
+      const plain = collect(helper.getNode('out'));
+      const warned: string[] = [];
+      (helper.getNode('ec') as unknown as { on(e: string, f: (call: { args: unknown[] }) => void): void }).on('call:warn', (call) => warned.push(String(call.args[0])));
+      bits.forEach((bit, i) => helper.getNode('ec').receive({ payload: bit, signal: cycleSignal(), timestamp: t0 + i * 50 } as Msg));
+      await until(() => plain.length === 3 && warned.length > 0, 'three units and a warning');
+      assert.equal(warned.length, 1, 'rate limited');
+      assert.match(warned[0], /seen in a single sample/);
+      assert.deepEqual(warnings, []);
+    });
+
     it('reports bad input through a Catch node, naming the field, and keeps counting', async () => {
       await load([edgeCounterNode], flow());
       const out = collect(helper.getNode('out'));

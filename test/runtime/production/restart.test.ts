@@ -45,9 +45,18 @@ function flow(): Record<string, unknown>[] {
   ];
 }
 
+/** POST, retrying while the route is not there yet (flows start after the server reports it runs). */
 async function post(base: string, url: string, body: unknown, headers: Record<string, string> = {}): Promise<void> {
-  const res = await fetch(`${base}${url}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-  assert.ok(res.ok, `POST ${url}: ${res.status} ${await res.text()}`);
+  const end = Date.now() + 30_000;
+  for (;;) {
+    const res = await fetch(`${base}${url}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    if (res.status === 404 && Date.now() < end) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      continue;
+    }
+    assert.ok(res.ok, `POST ${url}: ${res.status} ${await res.text()}`);
+    return;
+  }
 }
 
 async function get<T>(base: string, url: string): Promise<T> {

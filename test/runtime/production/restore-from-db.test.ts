@@ -16,7 +16,7 @@ const M1 = '65a1b2c3d4e5f60718293a4b';
 const ZONE = 'Europe/Berlin';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describeEachMongoServer('hourly-aggregator reading back productionrecords', (target) => {
+describeEachMongoServer('hourly-aggregator reading the application\'s database', (target) => {
   afterEach(async () => {
     await helper.unload();
   });
@@ -75,6 +75,40 @@ describeEachMongoServer('hourly-aggregator reading back productionrecords', (tar
       assert.ok(last.runningMinutes >= 5, `stored running minutes kept: ${last.runningMinutes}`);
       assert.deepEqual(last.stoppages.map((s) => [s.startTime, s.endTime, s.isPending]), [[stoppageStart, unitAt, false]], 'the open stoppage ends with the unit; the operator\'s is not ours');
       assert.ok(last.revision > 5);
+    } finally {
+      await client.db(database).dropDatabase().catch(() => undefined);
+      await client.close();
+    }
+  });
+
+  it('takes the signal timeouts from the configs document before the first input', async function () {
+    this.timeout(60_000);
+    const { server, driver } = target();
+    const database = `production_configs_${Date.now()}`;
+    const client = new driver.MongoClient(server.uri);
+    await client.connect();
+    try {
+      await client.db(database).collection('configs').insertOne({ signalTimeouts: { powerSignalTimeout: 0.02, cycleSignalTimeout: 0.01 }, shifts: [] });
+      helper.settings({ [DRIVER_SETTING]: server.driver } as Parameters<typeof helper.settings>[0]);
+      await helper.load([mongoConnection, hourlyAggregator] as Parameters<typeof helper.load>[0], [
+        { id: 'tab', type: 'tab' },
+        { id: 'db', type: 'mongo-connection', ...MONGO_CONNECTION_DEFAULTS, mode: 'uri', uri: server.uri, database },
+        {
+          id: 'agg', type: 'hourly-aggregator', z: 'tab', x: 100, y: 100, timeZone: ZONE, powerTimeoutMinutes: 5, cycleTimeoutMinutes: 2, powerThresholdKw: 0.5,
+          snapshotMinutes: 1, graceMinutes: 2, tickSeconds: 0.2, retainHours: 24, zeroFill: false, endStoppageOnPowerLoss: false,
+          store: '', mongo: 'db', timeoutsFromDb: true, restoreFromDb: false, wires: [[], ['status']],
+        },
+        { id: 'status', type: 'helper', z: 'tab', x: 100, y: 100 },
+      ] as unknown as Parameters<typeof helper.load>[1]);
+      const statuses: { status: string; timestamp: number }[] = [];
+      helper.getNode('status').on('input', (msg: NodeMessage) => statuses.push(msg.payload as { status: string; timestamp: number }));
+      const t = Date.now() - 3000;
+      const signal = (kind: string) => ({ name: kind, address: 'DQ.0', dataType: 'BOOL', kind, machineId: M1 });
+      helper.getNode('agg').receive({ readings: [{ signal: signal('power'), value: true, quality: 'good', timestamp: t }, { signal: signal('unit-cycle'), value: true, quality: 'good', timestamp: t }] } as unknown as NodeMessage);
+      const end = Date.now() + 20_000;
+      while (statuses.length < 3 && Date.now() < end) await sleep(50);
+      // 0.01 and 0.02 minutes from the configs document, not the dialog's 2 and 5.
+      assert.deepEqual(statuses.map((s) => [s.status, s.timestamp - t]), [['running', 0], ['stoppage', 601], ['inactive', 1201]]);
     } finally {
       await client.db(database).dropDatabase().catch(() => undefined);
       await client.close();
