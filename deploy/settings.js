@@ -7,7 +7,7 @@
 //                               Keep a copy: without it the stored credentials cannot be read.
 //   NODE_RED_ADMIN_USER         editor user name (default "admin").
 //   NODE_RED_ADMIN_HASH         bcrypt hash of the editor password, made with
-//                                 npx node-red admin hash-pw
+//                                 node-red admin hash-pw
 //                               Until it is set, the placeholder below matches no password, so the
 //                               editor stays locked.
 // The flow itself reads PLC_HOST, PLC_PORT, PLC_RACK, PLC_SLOT, MONGODB_URI, MONGODB_DB, PLANT_TZ.
