@@ -40,7 +40,8 @@ async function main() {
   const env = {
     PLC_RACK: process.env.PLC_RACK ?? '0',
     PLC_SLOT: process.env.PLC_SLOT ?? '1',
-    PLANT_TZ: process.env.PLANT_TZ ?? '',
+    // The plant's timezone: the system's unless PLANT_TZ says otherwise.
+    PLANT_TZ: process.env.PLANT_TZ || Intl.DateTimeFormat().resolvedOptions().timeZone,
   };
 
   if (process.env.PLC_HOST) {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { nodeRed, nodeRedPath, repoRoot, type NodeRedProcess } from './harness';
+import { nodeRed, nodeRedPath, removingOnStop, repoRoot, type NodeRedProcess } from './harness';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const bcrypt = require('bcryptjs') as { hashSync(password: string, rounds: number): string };
@@ -29,14 +29,7 @@ async function startWithTemplate(env: Record<string, string>): Promise<NodeRedPr
     userDir: home, port, nodeRedPath, startTimeoutMs: 30_000,
     env: { NODE_RED_HOST: '127.0.0.1', ...env },
   });
-  return {
-    ...running,
-    home,
-    async stop(timeoutMs?: number) {
-      await running.stop(timeoutMs);
-      fs.rmSync(home, { recursive: true, force: true });
-    },
-  };
+  return { ...removingOnStop(running, home), home };
 }
 
 async function token(url: string, password: string): Promise<Response> {

@@ -90,12 +90,16 @@ export async function startNodeRedWithPackage(options: {
   const running = await nodeRed.startNodeRed({
     userDir, port, env: options.env, nodeRedPath, execArgv: options.execArgv, onLine: options.onLine,
   });
+  return { ...removingOnStop(running, home), userDir };
+}
+
+/** The process, whose stop() also removes its temporary directory. */
+export function removingOnStop(running: NodeRedProcess, dir: string): NodeRedProcess {
   return {
     ...running,
-    userDir,
     async stop(timeoutMs?: number) {
       await running.stop(timeoutMs);
-      fs.rmSync(home, { recursive: true, force: true });
+      fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
