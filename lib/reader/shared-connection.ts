@@ -1,6 +1,8 @@
 /**
  * One S7 connection shared by every reader on a plc-connection node: opened lazily when the
- * first reader acquires it, closed (awaited) when the last one releases it or the node closes.
+ * first reader acquires it, closed (awaited) when the node closes. When the last reader lets go
+ * it stays open for a grace period, so a deploy of modified nodes (the reader restarts, the
+ * connection node stays) keeps the PLC session; a reader removed for good frees it after that.
  */
 import { S7Connection, type S7ConnectionOptions } from '../s7/connection';
 
@@ -19,15 +21,19 @@ export interface ConnectionProvider {
   settingsError: string | undefined;
 }
 
+export const RELEASE_GRACE_MS = 10_000;
+
 export class SharedConnection {
   private connection: S7Connection | undefined;
   private readonly users = new Set<string>();
+  private idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: S7ConnectionOptions) {}
+  constructor(private readonly options: S7ConnectionOptions, private readonly graceMs = RELEASE_GRACE_MS) {}
 
   /** The connection, started on first use. */
   acquire(userId: string): S7Connection {
     this.users.add(userId);
+    this.cancelIdleClose();
     if (!this.connection) {
       this.connection = new S7Connection(this.options);
       this.connection.start();
@@ -35,18 +41,30 @@ export class SharedConnection {
     return this.connection;
   }
 
-  /** Gives the connection back; the last user's release disconnects. */
-  async release(userId: string): Promise<void> {
+  /** Gives the connection back; after the last user's release it closes once the grace period passed unused. */
+  release(userId: string): void {
     this.users.delete(userId);
-    if (this.users.size === 0) await this.close();
+    if (this.users.size > 0 || !this.connection || this.idleTimer) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      // nobody is left to tell about a failed disconnect of an unused connection; a new acquire starts afresh
+      if (this.users.size === 0) this.close().catch(() => undefined);
+    }, this.graceMs);
+    this.idleTimer.unref();
   }
 
   /** Disconnects now, whoever still uses it (the config node is going away). */
   async close(): Promise<void> {
+    this.cancelIdleClose();
     const connection = this.connection;
     this.connection = undefined;
     this.users.clear();
     await connection?.close();
+  }
+
+  private cancelIdleClose(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
   }
 
   status(): SharedConnectionStatus {

@@ -159,9 +159,11 @@ export = function register(RED: NodeAPI): void {
       connection.off('state', updateStatus);
       connection.off('state', startWhenSettled);
       Promise.all([poller?.stop(), engine.stop()])
-        .then(() => shared.release(this.id))
         .catch((err: Error) => this.warn(`closing: ${err.message}`))
-        .finally(done);
+        .finally(() => {
+          shared.release(this.id);
+          done();
+        });
     });
   }
   RED.nodes.registerType(PLC_READER_TYPE, PlcReader as unknown as (this: Node, config: NodeDef) => void);

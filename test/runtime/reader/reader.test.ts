@@ -311,6 +311,27 @@ describe('plc-reader against the PLC simulator', function () {
     }
   });
 
+  it('a deploy of modified nodes keeps the PLC session; a reader removed for good frees it after the grace period', async function () {
+    this.timeout(40_000);
+    const reader = (intervalMs: number): Record<string, unknown> => ({
+      id: 'r', type: 'plc-reader', name: 'retuned', connection: 'conn', source: 'table', intervalMs, outputMode: 'per-signal', signals: [powerRow], wires: [['out']],
+    });
+    const h = await load({ signals: [powerRow], intervalMs: 50 });
+    await waitFor('a read', () => h.messages[0]);
+    const accepted = await sim.connectionsAccepted();
+    type Flows = Parameters<typeof helper.setFlows>[0];
+    await helper.setFlows([connection(), reader(100), { id: 'out', type: 'helper' }] as Flows, 'nodes');
+    const received: ContractMessage[] = [];
+    helper.getNode('out').on('input', (msg: ContractMessage) => received.push(msg));
+    await waitFor('the restarted reader reads', () => received[0]);
+    assert.equal(await sim.connectionsAccepted(), accepted, 'no new S7 connection');
+    assert.equal(await sim.connectionCount(), 1);
+
+    await helper.setFlows([connection(), { id: 'out', type: 'helper' }] as Flows, 'nodes');
+    assert.equal(await sim.connectionCount(), 1, 'kept during the grace period');
+    await waitFor('the unused connection closed', async () => ((await sim.connectionCount()) === 0 ? true : undefined), 15_000);
+  });
+
   it('readers on one plc-connection share one S7 connection; a pool of 2 opens two', async () => {
     for (const poolSize of ['1', '2']) {
       await helper.load([plcConnection, plcReader], [
