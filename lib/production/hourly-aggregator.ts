@@ -440,11 +440,15 @@ export class HourlyAggregator {
 
   /** Hours whose end plus the grace period the cursor has passed become final. */
   private finalize(m: MachineState, out: AggregatorOutput): void {
-    for (const bucket of this.sortedBuckets(m)) {
-      if (!bucket.final && m.cursor >= bucket.start + HOUR_MS + this.options.graceMs) {
-        bucket.final = true;
-        out.snapshots.push(this.snapshot(m, bucket));
-      }
+    const closing: HourBucket[] = [];
+    for (const key in m.buckets) {
+      const bucket = m.buckets[key];
+      if (!bucket.final && m.cursor >= bucket.start + HOUR_MS + this.options.graceMs) closing.push(bucket);
+    }
+    closing.sort((a, b) => a.start - b.start);
+    for (const bucket of closing) {
+      bucket.final = true;
+      out.snapshots.push(this.snapshot(m, bucket));
     }
   }
 

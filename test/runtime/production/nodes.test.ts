@@ -302,7 +302,7 @@ describe('production nodes in Node-RED', function () {
       // Both still work.
       const status = collect(helper.getNode('status'));
       agg.receive({ signal: cycleSignal(), payload: 1, timestamp: Date.now() - 3000 } as Msg);
-      await until(() => status.length === 1, 'a status message after the storm');
+      await until(() => status.length >= 1, 'a status message after the storm');
       assert.equal((status[0].payload as MachineStatusEvent).status, 'stopped_yet_producing');
     });
   });
