@@ -8,7 +8,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { envNumber, requireFromRepo, requirePeer, round, sleep } from './lib/env.mjs';
-import { loadFlow, meterNodes, nodeModule, unloadFlow } from './lib/runtime.mjs';
+import { forgetCalls, loadFlow, meterNodes, nodeModule, unloadFlow } from './lib/runtime.mjs';
 import { startServer } from '../scripts/db-servers.mjs';
 
 export const title = 'MongoDB writes (issue 5)';
@@ -16,7 +16,8 @@ export const title = 'MongoDB writes (issue 5)';
 const DOCS = envNumber('BENCH_MONGO_DOCS', 20000);
 const WARMUP_DOCS = 200;
 const READINGS_PER_CYCLE = 100;
-const OUTAGE_S = envNumber('BENCH_MONGO_OUTAGE_S', 60);
+// Long enough by default for the queue to reach its bound (100,000 entries at 1,000/s: 100 s).
+const OUTAGE_S = envNumber('BENCH_MONGO_OUTAGE_S', 150);
 const OUTAGE_RATE = 1000;
 const SERVERS = (process.env.BENCH_MONGO_SERVERS || 'ferretdb,mongo-java-server').split(',');
 const DATABASE = 'bench';
@@ -110,6 +111,7 @@ function feed(target, contender, docs, first, t0) {
     const end = first + docs;
     const step = () => {
       for (let k = 0; k < 200 && i < end; k++, i += contender.perMessage, messages++) target.receive(contender.message(i, t0 + i));
+      forgetCalls();
       if (i < end) setImmediate(step); else resolve(messages);
     };
     step();
@@ -214,6 +216,7 @@ async function outage(serverName) {
     target.receive(contender.message(sent, Date.now()));
     sent += READINGS_PER_CYCLE;
     messages++;
+    forgetCalls();
   }, (1000 * READINGS_PER_CYCLE) / OUTAGE_RATE);
   const heapNow = () => { gc(); return round(process.memoryUsage().heapUsed / 2 ** 20); };
   let client = new MongoClient(server.uri);
@@ -318,14 +321,32 @@ function goals(results, out) {
         `; the server's own ceiling (driver insertMany, no Node-RED): ${round(results.find((r) => r.server === server && r.baseline)?.perSecond ?? NaN, 0)} docs/s`,
     });
   }
-  goalRows.push({
-    goal: `memory bounded during an outage at ${OUTAGE_RATE} readings/s (ran ${OUTAGE_S} s, not the issue's 600 s, unless BENCH_MONGO_OUTAGE_S=600)`,
-    met: out.ok ? out.outageHeapMaxMB - out.heapBeforeMB < 200 && out.heapAfterRecoveryMB - out.heapBeforeMB < 20 && out.lost === 0 : false,
-    detail: out.ok
-      ? `heap ${out.heapBeforeMB} MB before, max ${out.outageHeapMaxMB} MB during (RSS max ${out.outageRssMaxMB} MB), ${out.heapEndOfOutageMB} MB at the end of the outage (after GC), ${out.heapAfterRecoveryMB} MB after recovery; ${out.sent} readings sent, ${out.present} in the database (${out.lost} missing; before the outage ${out.completedBeforeOutage * READINGS_PER_CYCLE} acknowledged by done() and ${out.presentBeforeOutage} counted); ${out.completed}/${out.messages} messages done, ${out.errors} errors; status at the end of the outage "${out.statusAtEndOfOutage}", after "${out.statusAfter}"`
-      : `failed: ${out.error}`,
-  });
+  goalRows.push(outageGoal(out));
   return goalRows;
+}
+
+/**
+ * Bounded: once the queue is full (its entry or byte limit, or drops reported), the heap stops
+ * growing; and after recovery every reading is in the database and the heap is back near its start.
+ */
+function outageGoal(out) {
+  const goal = `memory bounded during an outage at ${OUTAGE_RATE} readings/s (ran ${out.outageSeconds ?? OUTAGE_S} s; the issue's 600 s with BENCH_MONGO_OUTAGE_S=600)`;
+  if (!out.ok) return { goal, met: false, detail: `failed: ${out.error}` };
+  const during = out.memory.filter((m) => m.phase === 'outage');
+  const full = during.findIndex((m) => /dropped [1-9]/.test(m.status) || Number(/queued (\d+)/.exec(m.status)?.[1]) >= 100000);
+  const plateau = full >= 0 ? during.slice(full) : [];
+  const atFull = full >= 0 ? during[full].heapMB : NaN;
+  const plateauMax = plateau.length ? Math.max(...plateau.map((m) => m.heapMB)) : NaN;
+  // Drop-oldest is the policy once the queue is full: dropped readings are counted in the status;
+  // every other reading must be in the database exactly once.
+  const dropped = Number(/dropped (\d+)/.exec(out.statusAfter)?.[1] ?? 0);
+  const recovered = out.present + dropped === out.sent && out.heapAfterRecoveryMB - out.heapBeforeMB < 20;
+  const detail = `heap ${out.heapBeforeMB} MB before, max ${out.outageHeapMaxMB} MB during (RSS max ${out.outageRssMaxMB} MB), ${out.heapEndOfOutageMB} MB at the end of the outage (after GC), ${out.heapAfterRecoveryMB} MB after recovery; ` +
+    (full >= 0 ? `queue full after ${during[full].s} s at ${atFull} MB, max ${plateauMax} MB after that; ` : 'the queue never reached its bound, so a plateau was not shown; ') +
+    `${out.sent} readings sent, ${out.present} in the database, ${dropped} dropped by the overflow policy and reported (${out.sent - out.present - dropped} unaccounted for); ${out.completed}/${out.messages} messages done, ${out.errors} errors; ` +
+    `status at the end of the outage "${out.statusAtEndOfOutage}", after "${out.statusAfter}"`;
+  if (full < 0) return { goal, met: recovered ? null : false, detail };
+  return { goal, met: recovered && plateauMax <= atFull * 1.2 + 5, detail };
 }
 
 export function tables(result) {

@@ -27,6 +27,15 @@ export function loadFlow(modules, flow, settings = {}) {
   });
 }
 
+/**
+ * The test helper spies on every node's send/status/log calls and sinon keeps each call's
+ * arguments: forget them, or the heap grows with every message sent (and the node under test
+ * pays for it). Call this often in long runs.
+ */
+export function forgetCalls() {
+  helper._sandbox?.resetHistory();
+}
+
 export async function unloadFlow() {
   await helper.unload();
   helper.settings({});
@@ -82,6 +91,7 @@ export function pump(runtime, targetId, messages, { slice = 500, timeoutMs = 120
     const feed = () => {
       const end = Math.min(messages.length, i + slice);
       for (; i < end; i++) target.receive(messages[i]);
+      forgetCalls();
       if (i < messages.length) setImmediate(feed);
     };
     feed();
