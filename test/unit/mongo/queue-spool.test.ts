@@ -52,6 +52,26 @@ describe('mongo write queue', () => {
     assert.equal(q.entries, 0);
   });
 
+  it('keeps FIFO order through thousands of entries, drops and retries', () => {
+    const q = new WriteQueue<Item, string>({ maxEntries: 2500, maxBytes: 1e9, overflow: 'drop-oldest' });
+    for (let v = 0; v < 3000; v++) q.add('raw', { v }, 1, `w${v}`);
+    const seen: number[] = [];
+    let failed = false;
+    for (let round = 0; round < 10; round++) {
+      const batch = q.take('raw', 700);
+      if (batch.length === 0) break;
+      if (seen.length === 700 && !failed) {
+        failed = true;
+        q.retry('raw', batch); // fails once, comes back first
+        continue;
+      }
+      seen.push(...batch.map((e) => e.item.v));
+      q.complete('raw');
+    }
+    assert.deepEqual(seen, Array.from({ length: 2500 }, (_, i) => i + 500));
+    assert.equal(q.entries, 0);
+  });
+
   it('puts a failed batch back at the head of its lane, one batch in flight per lane', () => {
     const q = new WriteQueue<Item, string>({ maxEntries: 10, maxBytes: 1e9, overflow: 'drop-oldest' });
     for (let v = 1; v <= 4; v++) q.add('raw', { v }, 1, `w${v}`);
