@@ -147,11 +147,18 @@ function prepareLaneDir(dir) {
   }
 }
 
+// Database-facing tests run on both servers in the Node 20 lane; here, on FerretDB unless
+// MONGO_SERVERS (or MONGODB_URI) says otherwise. What differs between the lanes is Node.js,
+// Node-RED and the native addon; the driver per server is the same JavaScript in both, and the
+// full matrix would double the slowest tests (the default flow's simulated hour).
+const LANE_MONGO_SERVERS = 'ferretdb';
+
 function laneRunEnv(dir) {
   return laneEnv({
     NODE_RED_PATH: path.join(dir, 'node_modules', 'node-red'),
     EXPECT_NODE_RED_MAJOR: '5',
     EXPECT_NODE_MAJOR: '22',
+    MONGO_SERVERS: process.env.MONGO_SERVERS || LANE_MONGO_SERVERS,
   });
 }
 
