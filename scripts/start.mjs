@@ -3,6 +3,8 @@
 // MongoDB-compatible server unless MONGODB_URI names a real database, seeds the application's demo
 // configuration when that database has none, and runs Node-RED with this package and the default
 // flow at http://127.0.0.1:1880 (NODE_RED_PORT). Ctrl-C stops everything it started.
+// Every start deploys flows/default-flow.json afresh; `npm start -- --keep-flows` keeps the flow as
+// edited in an earlier run. State (flows, context, the local database) lives in .node-red-data/.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
