@@ -54,7 +54,7 @@ async function main() {
     writeFileSync(path.join(benchDir, 'results', `${name}.json`), JSON.stringify(saved, null, 2) + '\n');
     if (saved.result) {
       for (const t of module.tables(saved.result)) console.log('\n' + textTable(t));
-      console.log('\n' + goalLines(saved.result.goals).join('\n'));
+      console.log('\n' + goalLines(module.goalsOf ? module.goalsOf(saved.result) : saved.result.goals).join('\n'));
     }
   }
   writeReport({ benchDir, benchmarks: modules, intro: INTRO });

@@ -27,7 +27,8 @@ export function writeReport({ benchDir, benchmarks, intro }) {
     const file = path.join(benchDir, 'results', `${name}.json`);
     return { name, module, saved: existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined };
   });
-  const summary = loaded.flatMap(({ module, saved }) => [`**${module.title}**`, ...(saved?.result ? goalLines(saved.result.goals) : [`- not run${saved?.error ? ' (the run failed)' : ''}`]), '']);
+  const goalsOf = (module, result) => (module.goalsOf ? module.goalsOf(result) : result.goals);
+  const summary = loaded.flatMap(({ module, saved }) => [`**${module.title}**`, ...(saved?.result ? goalLines(goalsOf(module, saved.result)) : [`- not run${saved?.error ? ' (the run failed)' : ''}`]), '']);
   const parts = [intro, '## Where we stand', summary.join('\n').trim()];
   for (const { name, module, saved } of loaded) {
     parts.push(`## ${module.title}`);
@@ -40,7 +41,7 @@ export function writeReport({ benchDir, benchmarks, intro }) {
       parts.push(`**The run failed:** ${saved.error}`);
       continue;
     }
-    parts.push('### Goals', goalLines(saved.result.goals).join('\n'));
+    parts.push('### Goals', goalLines(goalsOf(module, saved.result)).join('\n'));
     for (const t of module.tables(saved.result)) parts.push(`### ${t.title}`, markdownTable(t));
     if (saved.result.conditions) parts.push('### Conditions', Object.entries(saved.result.conditions).map(([k, v]) => `- ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('\n'));
     const notes = [...(saved.result.notes ?? []), ...(module.notes ? module.notes(saved.result) : [])];
