@@ -4,7 +4,8 @@
 // configuration when that database has none, and runs Node-RED with this package and the default
 // flow at http://127.0.0.1:1880 (NODE_RED_PORT). Ctrl-C stops everything it started.
 // Every start deploys flows/default-flow.json afresh; `npm start -- --keep-flows` keeps the flow as
-// edited in an earlier run. State (flows, context, the local database) lives in .node-red-data/.
+// edited in an earlier run. State (flows, context, the local database) lives in .node-red-data/
+// (DEMO_DATA_DIR elsewhere).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -21,6 +22,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const buildDir = path.resolve(root, process.env.BUILD_DIR ?? 'dist');
 // The simulator's demo preset: which machine has its power and cycle bits on which pin.
 const { DEMO_MACHINES } = require(path.join(buildDir, 'sim', 'cli.js'));
+const dataDir = path.resolve(root, process.env.DEMO_DATA_DIR ?? '.node-red-data');
 const args = new Set(process.argv.slice(2));
 const say = (text) => console.log(`[start] ${text}`);
 
@@ -64,7 +66,7 @@ async function main() {
   if (uri) {
     say(`MongoDB: ${redact(uri)} (MONGODB_URI given, no local server)`);
   } else {
-    const db = await startLocalDatabase(root);
+    const db = await startLocalDatabase(dataDir);
     stoppers.push(db.stop);
     ({ uri, driver, nodeRedSettings } = db);
     say(`local ${db.kind} on ${uri}`);
@@ -76,12 +78,11 @@ async function main() {
   say(seeded ? `seeded the demo configuration: department "Demo line", machines ${DEMO_MACHINES.map((m) => m.name).join(' and ')}, their power and unit-cycle sensors on pins DQ.0-DQ.3, configs`
     : 'the database already holds a plant configuration: left as it is');
 
-  const userDir = path.join(root, '.node-red-data');
-  const packageDir = buildDir === path.join(root, 'dist') ? root : stagePackage(root, buildDir, path.join(userDir, 'package'));
-  prepareUserDir({ userDir, packageDir, flowSource: path.join(root, 'flows', 'default-flow.json'), keepFlows: args.has('--keep-flows'), settings: nodeRedSettings });
+  const packageDir = buildDir === path.join(root, 'dist') ? root : stagePackage(root, buildDir, path.join(dataDir, 'package'));
+  prepareUserDir({ userDir: dataDir, packageDir, flowSource: path.join(root, 'flows', 'default-flow.json'), keepFlows: args.has('--keep-flows'), settings: nodeRedSettings });
   const port = Number(process.env.NODE_RED_PORT ?? 1880);
   const nodeRed = await startNodeRed({
-    userDir,
+    userDir: dataDir,
     port,
     env,
     onLine: (line) => console.log(`[node-red] ${line}`),

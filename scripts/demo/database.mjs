@@ -1,5 +1,5 @@
-// The demo's local MongoDB-compatible server, from scripts/db-servers.mjs, its data kept under
-// .node-red-data/ so the demo's history survives a restart. FerretDB (SQLite backend, built once
+// The demo's local MongoDB-compatible server, from scripts/db-servers.mjs, its data kept in the
+// demo's data directory so the demo's history survives a restart. FerretDB (SQLite backend, built once
 // from source with Go) is preferred; without Go, mongo-java-server (H2 backend, fetched once with
 // Maven, needs Java), which speaks an older wire version: Node-RED is then told to use the
 // mongodb 6.x driver (setting s7productionMongoDriver).
@@ -38,8 +38,7 @@ export const NO_SERVER_MESSAGE = [
 ].join('\n');
 
 /** Starts a local server on a free loopback port; resolves to { kind, uri, driver, nodeRedSettings, stop }. */
-export async function startLocalDatabase(root) {
-  const dataRoot = path.join(root, '.node-red-data');
+export async function startLocalDatabase(dataRoot) {
   if (ferretdbBuilt() || runs('go', ['version'])) {
     if (!ferretdbBuilt()) console.log(`[start] building FerretDB once into ${cacheDir} (takes a few minutes) ...`);
     const server = await startServer('ferretdb', { dataDir: path.join(dataRoot, 'ferretdb') });
