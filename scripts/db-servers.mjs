@@ -285,26 +285,35 @@ async function main() {
     return;
   }
   if (command === 'start') {
-    const servers = await startServers(names, { detached: opts.detach, port: opts.port, dataDir: opts.dataDir, tls: opts.tls });
+    // Attached: a stop request (signal, or stdin closing because the parent died) is heard from
+    // the start on; one that comes while the servers are still starting stops them once up.
+    let servers;
+    let stopping = false;
+    const stopAll = async () => {
+      if (stopping) return;
+      stopping = true;
+      if (!servers) return;
+      await Promise.all(servers.map((s) => s.stop()));
+      process.exit(0);
+    };
+    if (!opts.detach) {
+      process.on('SIGINT', stopAll);
+      process.on('SIGTERM', stopAll);
+      process.stdin.on('end', stopAll);
+      process.stdin.on('error', stopAll);
+      process.stdin.resume();
+    }
+    servers = await startServers(names, { detached: opts.detach, port: opts.port, dataDir: opts.dataDir, tls: opts.tls });
+    if (stopping) {
+      await Promise.all(servers.map((s) => s.stop()));
+      process.exit(0);
+    }
     const described = servers.map(({ name, uri, tlsUri, driver, pid, dataDir }) => ({ name, uri, ...(tlsUri ? { tlsUri } : {}), driver, pid, dataDir }));
     process.stdout.write(`${JSON.stringify({ servers: described })}\n`);
     if (opts.detach) {
       mkdirSync(path.dirname(opts.state), { recursive: true });
       writeFileSync(opts.state, JSON.stringify({ servers: described }, null, 2));
-      return;
     }
-    let stopping = false;
-    const stopAll = async () => {
-      if (stopping) return;
-      stopping = true;
-      await Promise.all(servers.map((s) => s.stop()));
-      process.exit(0);
-    };
-    process.on('SIGINT', stopAll);
-    process.on('SIGTERM', stopAll);
-    process.stdin.on('end', stopAll);
-    process.stdin.on('error', stopAll);
-    process.stdin.resume();
     return;
   }
   if (command === 'stop') {
