@@ -1,7 +1,8 @@
 /**
  * What the edge-counter and hourly-aggregator adapters share: state in a Node-RED context
- * store, inputs handled strictly one after another (restoring is asynchronous), and rate
- * limits for warnings and status updates. Typed structurally: no Node-RED import.
+ * store (saved shortly after changes, not per message), inputs held while the state is
+ * restored (asynchronous) and handled synchronously after that, and rate limits for warnings
+ * and status updates. Typed structurally: no Node-RED import.
  */
 export interface ContextStore {
   get(key: string, store: string | undefined, callback: (err: Error | undefined, value: unknown) => void): void;
@@ -22,33 +23,102 @@ export function saveState(context: ContextStore, store: string | undefined, stat
   });
 }
 
-/** Runs tasks strictly in order; a failing task never stops the ones after it. */
-export class SerialQueue {
-  private tail: Promise<void> = Promise.resolve();
+/**
+ * Runs tasks in arrival order: held while the node restores its state, then synchronously as
+ * they come. Deliberately no promise chain per input: for every Error created while such a
+ * chain is pending (input errors, and the test helper's call records), V8 walks the whole
+ * chain looking for async frames, which made each message cost time proportional to the queue.
+ */
+export class StartGate {
+  private held: (() => void)[] | null = [];
+  private readonly opened: Promise<void>;
+  private markOpen!: () => void;
 
-  constructor(private readonly onError: (err: unknown) => void) {}
+  constructor(private readonly onError: (err: unknown) => void) {
+    this.opened = new Promise((resolve) => {
+      this.markOpen = resolve;
+    });
+  }
 
-  run(task: () => unknown): Promise<void> {
-    this.tail = this.tail.then(task).then(
-      () => undefined,
-      (err: unknown) => this.onError(err),
-    );
-    return this.tail;
+  run(task: () => void): void {
+    if (this.held) this.held.push(task);
+    else this.call(task);
+  }
+
+  /** Runs the held tasks in order; from now on tasks run at once. */
+  open(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const task of held) this.call(task);
+    this.markOpen();
+  }
+
+  /** Resolves once open() has run the held tasks. */
+  whenOpen(): Promise<void> {
+    return this.opened;
+  }
+
+  private call(task: () => void): void {
+    try {
+      task();
+    } catch (err) {
+      this.onError(err);
+    }
   }
 }
 
-/** True at most once per interval for each key. */
+/**
+ * Puts the live state into the context store at most once per interval after a change, and
+ * at close. Memory and cached file stores keep the object itself, so this is what schedules
+ * the file store's flush (and replaces the object after a restore); saving per message cost
+ * more than the counting.
+ */
+export class StateSaver {
+  private dirty = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly save: () => Promise<void>,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  changed(): void {
+    this.dirty = true;
+    this.timer ??= setTimeout(() => void this.flush(), this.intervalMs);
+  }
+
+  /** Saves now when something changed since the last save. */
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.dirty) return;
+    this.dirty = false;
+    try {
+      await this.save();
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+}
+
+/** True at most once per interval for each key and kind (two levels: no string built per call). */
 export class RateLimit {
-  private readonly last = new Map<string, number>();
+  private readonly last = new Map<string, Map<string, number>>();
 
   constructor(private readonly intervalMs: number, private readonly now: () => number = Date.now) {}
 
-  allow(key: string): boolean {
+  allow(key: string, kind: string): boolean {
     const t = this.now();
-    const previous = this.last.get(key);
+    let kinds = this.last.get(key);
+    if (!kinds) {
+      if (this.last.size >= 10_000) this.last.clear();
+      kinds = new Map();
+      this.last.set(key, kinds);
+    }
+    const previous = kinds.get(kind);
     if (previous !== undefined && t - previous < this.intervalMs) return false;
-    if (this.last.size > 10_000) this.last.clear();
-    this.last.set(key, t);
+    kinds.set(kind, t);
     return true;
   }
 }

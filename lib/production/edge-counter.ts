@@ -71,6 +71,11 @@ function newKeyState(): KeyState {
   return { level: null, pending: null, counter: null, lastTs: null, phaseStart: null, phaseSamples: 0, total: 0, suppressed: 0, shortestPhaseMs: null };
 }
 
+/** A result before sample() fills in the total and warnings; one shape for every case. */
+function counted(delta: number, timestamp: number, baseline: boolean): CountResult {
+  return { delta, total: 0, timestamp, warnings: [], baseline };
+}
+
 function isKeyState(value: unknown): value is KeyState {
   const v = value as KeyState;
   return typeof v === 'object' && v !== null && typeof v.total === 'number' && Number.isFinite(v.total) && typeof v.suppressed === 'number';
@@ -134,10 +139,13 @@ export class EdgeCounter {
     state.lastTs = timestamp;
     state.total += result.delta;
     this.keys[key] = state;
-    return { ...result, total: state.total, warnings };
+    // Filled in rather than spread: this runs for every sample.
+    result.total = state.total;
+    result.warnings = warnings;
+    return result;
   }
 
-  private edgeSample(key: string, state: KeyState, ts: number, value: unknown, field: string, warnings: CountWarning[]) {
+  private edgeSample(key: string, state: KeyState, ts: number, value: unknown, field: string, warnings: CountWarning[]): CountResult {
     let level: boolean;
     if (typeof value === 'boolean') level = value;
     else if (value === 0 || value === 1) level = value === 1;
@@ -148,7 +156,7 @@ export class EdgeCounter {
       state.pending = null;
       state.phaseStart = ts;
       state.phaseSamples = 1;
-      return { delta: 0, timestamp: ts, baseline: true };
+      return counted(0, ts, true);
     }
     if (level === state.level) {
       if (state.pending) {
@@ -157,13 +165,13 @@ export class EdgeCounter {
         state.pending = null;
       }
       state.phaseSamples += 1;
-      return { delta: 0, timestamp: ts, baseline: false };
+      return counted(0, ts, false);
     }
     const pending = state.pending ?? { level, since: ts, samples: 0 };
     pending.samples += 1;
     state.pending = pending;
     const hold = level ? this.options.minHighMs : this.options.minLowMs;
-    if (ts - pending.since < hold) return { delta: 0, timestamp: ts, baseline: false };
+    if (ts - pending.since < hold) return counted(0, ts, false);
 
     // Confirmed: the edge happened at the first sample that showed the new level.
     if (state.phaseStart !== null) {
@@ -183,10 +191,10 @@ export class EdgeCounter {
     state.phaseSamples = pending.samples;
     const mode = this.options.mode;
     const counts = mode === 'both' || (mode === 'rising' && level) || (mode === 'falling' && !level);
-    return { delta: counts ? 1 : 0, timestamp: pending.since, baseline: false };
+    return counted(counts ? 1 : 0, pending.since, false);
   }
 
-  private counterSample(key: string, state: KeyState, ts: number, value: unknown, field: string, warnings: CountWarning[]) {
+  private counterSample(key: string, state: KeyState, ts: number, value: unknown, field: string, warnings: CountWarning[]): CountResult {
     const modulus = 2 ** this.options.counterBits;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < -modulus / 2 || value >= modulus) {
       throw new InputError(
@@ -197,24 +205,24 @@ export class EdgeCounter {
     const reading = ((value % modulus) + modulus) % modulus;
     const previous = state.counter;
     state.counter = reading;
-    if (previous === null) return { delta: 0, timestamp: ts, baseline: true };
+    if (previous === null) return counted(0, ts, true);
     const step = reading - previous;
-    if (step >= 0 && step <= this.options.maxStep) return { delta: step, timestamp: ts, baseline: false };
+    if (step >= 0 && step <= this.options.maxStep) return counted(step, ts, false);
     if (step < 0) {
       const wrapped = step + modulus;
-      if (wrapped <= this.options.maxStep) return { delta: wrapped, timestamp: ts, baseline: false };
+      if (wrapped <= this.options.maxStep) return counted(wrapped, ts, false);
       // Too far back to be a rollover: the PLC reset the counter, which counted up from 0 since.
       const sinceReset = reading <= this.options.maxStep ? reading : 0;
       warnings.push({
         kind: 'counter-reset',
         message: `counter of "${key}" went back from ${previous} to ${reading}: treated as a reset, ${sinceReset} unit(s) counted since`,
       });
-      return { delta: sinceReset, timestamp: ts, baseline: false };
+      return counted(sinceReset, ts, false);
     }
     warnings.push({
       kind: 'counter-jump',
       message: `counter of "${key}" jumped from ${previous} to ${reading} (more than ${this.options.maxStep} units): not counted, new baseline`,
     });
-    return { delta: 0, timestamp: ts, baseline: true };
+    return counted(0, ts, true);
   }
 }

@@ -4,7 +4,12 @@
  */
 export class InputError extends Error {
   constructor(message: string) {
+    // Caught and reported by message only: a stack trace would never be read, and capturing
+    // one costs more than the checks (a stream of bad input is rejected message by message).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = 'InputError';
   }
 }

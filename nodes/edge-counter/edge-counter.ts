@@ -3,7 +3,7 @@
  * per machine, with the counts kept in the context store the user picks.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { RateLimit, SerialQueue, Throttle, errorText, loadState, numberSetting, saveState, type ContextStore } from '../../lib/production/adapter';
+import { RateLimit, StartGate, StateSaver, Throttle, errorText, loadState, numberSetting, saveState, type ContextStore } from '../../lib/production/adapter';
 import { COUNT_MODES, EdgeCounter, type CountMode, type EdgeCounterOptions } from '../../lib/production/edge-counter';
 import { KEY_SOURCES, parseCounterInput, type KeySource } from '../../lib/production/edge-input';
 import { InputError } from '../../lib/production/input';
@@ -11,6 +11,9 @@ import { TOPIC_UNITS, type ContractMessage, type UnitEvent } from '../../lib/sha
 import { EDGE_COUNTER_CONFIG_DEFAULTS, EDGE_COUNTER_LIMITS, EDGE_COUNTER_TYPE } from './types';
 
 type EdgeCounterDef = NodeDef & Record<string, unknown>;
+
+/** Counts reach the context store at most this long after they change (and at close). */
+const SAVE_INTERVAL_MS = 1000;
 
 function optionsOf(def: EdgeCounterDef): EdgeCounterOptions {
   const d = EDGE_COUNTER_CONFIG_DEFAULTS;
@@ -43,8 +46,13 @@ export = function register(RED: NodeAPI): void {
     const store = typeof def.store === 'string' && def.store !== '' ? def.store : undefined;
     const context = node.context() as unknown as ContextStore;
     const warnings = new RateLimit(60_000);
-    const queue = new SerialQueue((err) => node.error(`edge-counter: ${errorText(err)}`));
+    const gate = new StartGate((err) => node.error(`edge-counter: ${errorText(err)}`));
     let counter = new EdgeCounter(options);
+    const saver = new StateSaver(
+      SAVE_INTERVAL_MS,
+      () => saveState(context, store, counter.state),
+      (err) => node.error(`edge-counter: saving the counts to context store "${store ?? 'default'}" failed: ${errorText(err)}`, {} as NodeMessage),
+    );
 
     const status = new Throttle(1000, () => {
       const keys = Object.values(counter.state);
@@ -56,7 +64,7 @@ export = function register(RED: NodeAPI): void {
     });
 
     node.status({ fill: 'grey', shape: 'ring', text: 'edge-counter.status.restoring' });
-    void queue.run(async () => {
+    void (async () => {
       try {
         counter = new EdgeCounter(options, await loadState(context, store));
         // What the signal did while stopped is unknown: the next sample of each key is a baseline.
@@ -64,18 +72,24 @@ export = function register(RED: NodeAPI): void {
       } catch (err) {
         node.error(`edge-counter: restoring the counts from context store "${store ?? 'default'}" failed (${errorText(err)}); counting from 0`);
       }
+      gate.open();
       status.request();
-    });
+    })();
 
     node.on('input', (msg: NodeMessage, send, done) => {
-      void queue.run(() => handle(msg, send).then(
-        (errors) => (errors.length > 0 ? done(new Error(errors.join('; '))) : done()),
-        (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
-      ));
+      gate.run(() => {
+        try {
+          const errors = handle(msg, send);
+          if (errors.length > 0) done(new Error(errors.join('; ')));
+          else done();
+        } catch (err) {
+          done(err instanceof Error ? err : new Error(String(err)));
+        }
+      });
     });
 
     /** Counts one message; returns the problems to report through done(err). */
-    async function handle(msg: NodeMessage, send: (msgs: NodeMessage[][]) => void): Promise<string[]> {
+    function handle(msg: NodeMessage, send: (msgs: NodeMessage[][]) => void): string[] {
       const errors: string[] = [];
       const out: NodeMessage[] = [];
       let changed = false;
@@ -92,13 +106,13 @@ export = function register(RED: NodeAPI): void {
       const isReadingMessage = input.readings !== undefined || input.signal !== undefined;
       if (isReadingMessage || input.reset === undefined) {
         const parsed = parseCounterInput(input, options.mode, keyBy, Date.now());
-        errors.push(...parsed.errors);
+        for (const error of parsed.errors) errors.push(error);
         for (const sample of parsed.samples) {
           try {
             const result = counter.sample(sample.key, sample.timestamp, sample.value, sample.field);
             changed = true;
             for (const warning of result.warnings) {
-              if (warnings.allow(`${sample.key}\u0000${warning.kind}`)) node.warn(warning.message);
+              if (warnings.allow(sample.key, warning.kind)) node.warn(warning.message);
             }
             if (result.delta > 0) {
               const units: UnitEvent = {
@@ -118,21 +132,20 @@ export = function register(RED: NodeAPI): void {
           }
         }
       }
-      if (changed) {
-        try {
-          await saveState(context, store, counter.state);
-        } catch (err) {
-          errors.push(`saving the counts to context store "${store ?? 'default'}" failed: ${errorText(err)}`);
-        }
-      }
+      if (changed) saver.changed();
       if (out.length > 0) send([out]);
       status.request();
       return errors;
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      // Let queued inputs finish so their counts reach the context store.
-      void queue.run(() => status.close()).then(() => done());
+      // Held inputs run first, so their counts reach the context store.
+      void gate.whenOpen().then(async () => {
+        status.close();
+        saver.changed();
+        await saver.flush();
+        done();
+      });
     });
   }
 

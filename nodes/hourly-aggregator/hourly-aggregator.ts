@@ -4,7 +4,7 @@
  * Time advances with the readings' timestamps and with a wall-clock tick.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { SerialQueue, Throttle, errorText, loadState, numberSetting, saveState, type ContextStore } from '../../lib/production/adapter';
+import { StartGate, StateSaver, Throttle, errorText, loadState, numberSetting, saveState, type ContextStore } from '../../lib/production/adapter';
 import { timeoutsFromConfigDocument, type SignalTimeouts } from '../../lib/production/app-config';
 import { HourlyAggregator, type AggregatorOptions, type AggregatorOutput } from '../../lib/production/hourly-aggregator';
 import { parseAggregatorInput } from '../../lib/production/observations';
@@ -18,6 +18,9 @@ type HourlyAggregatorDef = NodeDef & Record<string, unknown>;
 
 /** How often the application's configs document is read again. */
 const CONFIG_REFRESH_MS = 10 * MINUTE_MS;
+
+/** Open hours reach the context store at most this long after they change (and at close). */
+const SAVE_INTERVAL_MS = 1000;
 
 function optionsOf(def: HourlyAggregatorDef): AggregatorOptions & { powerThresholdKw: number; tickMs: number } {
   const d = HOURLY_AGGREGATOR_CONFIG_DEFAULTS;
@@ -52,7 +55,7 @@ export = function register(RED: NodeAPI): void {
     const options = optionsOf(def);
     const store = typeof def.store === 'string' && def.store !== '' ? def.store : undefined;
     const context = node.context() as unknown as ContextStore;
-    const queue = new SerialQueue((err) => node.error(`hourly-aggregator: ${errorText(err)}`));
+    const gate = new StartGate((err) => node.error(`hourly-aggregator: ${errorText(err)}`));
     let aggregator: HourlyAggregator;
     try {
       aggregator = new HourlyAggregator(options, Date.now);
@@ -66,17 +69,15 @@ export = function register(RED: NodeAPI): void {
       node.status({ fill: 'green', shape: 'dot', text: `${aggregator.machineCount} ${RED._('hourly-aggregator.status.machines')} · ${aggregator.zone.timeZone}` });
     });
 
-    /** Sends what the aggregator produced and stores its state when it changed. */
-    const emit = async (out: AggregatorOutput, send: (msgs: NodeMessage[][]) => void, changed: boolean): Promise<string[]> => {
-      const [snapshots, statuses] = messagesOf(out);
-      if (snapshots.length > 0 || statuses.length > 0) send([snapshots, statuses]);
-      if (!changed) return [];
-      try {
-        await saveState(context, store, aggregator.state);
-        return [];
-      } catch (err) {
-        return [`saving open hours to context store "${store ?? 'default'}" failed: ${errorText(err)}`];
-      }
+    const saver = new StateSaver(
+      SAVE_INTERVAL_MS,
+      () => saveState(context, store, aggregator.state),
+      (err) => node.error(`hourly-aggregator: saving open hours to context store "${store ?? 'default'}" failed: ${errorText(err)}`, {} as NodeMessage),
+    );
+
+    /** Sends what the aggregator produced. */
+    const emit = (out: AggregatorOutput, send: (msgs: NodeMessage[][]) => void): void => {
+      if (out.snapshots.length > 0 || out.statuses.length > 0) send(messagesOf(out));
     };
 
     const mongo = typeof def.mongo === 'string' && def.mongo !== '' ? (RED.nodes.getNode(def.mongo) as unknown as MongoConnectionHandle | null) : null;
@@ -111,7 +112,7 @@ export = function register(RED: NodeAPI): void {
     };
 
     node.status({ fill: 'grey', shape: 'ring', text: 'hourly-aggregator.status.restoring' });
-    void queue.run(async () => {
+    void (async () => {
       try {
         aggregator = new HourlyAggregator(options, Date.now, await loadState(context, store));
       } catch (err) {
@@ -121,34 +122,36 @@ export = function register(RED: NodeAPI): void {
       // Inputs wait until the timeouts are known.
       const timeouts = await fetchTimeouts();
       if (timeouts) aggregator.setTimeouts(timeouts.powerTimeoutMs, timeouts.cycleTimeoutMs);
+      gate.open();
       status.request();
-    });
+    })();
 
     const configTimer = setInterval(() => {
-      void fetchTimeouts().then((t) => t && queue.run(() => aggregator.setTimeouts(t.powerTimeoutMs, t.cycleTimeoutMs)));
+      void fetchTimeouts().then((t) => t && gate.run(() => aggregator.setTimeouts(t.powerTimeoutMs, t.cycleTimeoutMs)));
     }, CONFIG_REFRESH_MS);
 
     const tickTimer = setInterval(() => {
-      void queue.run(async () => {
-        const errors = await emit(aggregator.tick(), (msgs) => node.send(msgs), true);
-        for (const error of errors) node.error(error);
+      gate.run(() => {
+        emit(aggregator.tick(), (msgs) => node.send(msgs));
+        saver.changed();
         status.request();
       });
     }, options.tickMs);
 
     node.on('input', (msg: NodeMessage, send, done) => {
-      void queue.run(async () => {
+      gate.run(() => {
         try {
           const parsed = parseAggregatorInput(msg as ContractMessage, Date.now(), aggregator.window, options);
           const out: AggregatorOutput = { snapshots: [], statuses: [] };
           for (const obs of parsed.observations) {
             const result = aggregator.observe(obs);
-            out.snapshots.push(...result.snapshots);
-            out.statuses.push(...result.statuses);
+            for (const snapshot of result.snapshots) out.snapshots.push(snapshot);
+            for (const statusEvent of result.statuses) out.statuses.push(statusEvent);
           }
-          const errors = [...parsed.errors, ...(await emit(out, send, parsed.observations.length > 0))];
+          emit(out, send);
+          if (parsed.observations.length > 0) saver.changed();
           status.request();
-          if (errors.length > 0) done(new Error(errors.join('; ')));
+          if (parsed.errors.length > 0) done(new Error(parsed.errors.join('; ')));
           else done();
         } catch (err) {
           done(err instanceof Error ? err : new Error(String(err)));
@@ -160,7 +163,12 @@ export = function register(RED: NodeAPI): void {
       clearInterval(tickTimer);
       clearInterval(configTimer);
       status.close();
-      void queue.run(() => saveState(context, store, aggregator.state)).then(() => done());
+      // Held inputs run first, so what they changed reaches the context store.
+      void gate.whenOpen().then(async () => {
+        saver.changed();
+        await saver.flush();
+        done();
+      });
     });
   }
 

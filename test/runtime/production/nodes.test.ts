@@ -284,11 +284,11 @@ describe('production nodes in Node-RED', function () {
         () => ({ signal: powerSignal(), payload: Number.NaN, timestamp: now }),
       ];
       const all = [...malformed, ...aggOnly];
+      const started = Date.now();
       for (let i = 0; i < 10_000; i++) {
         agg.receive(all[i % all.length](i) as Msg);
         ec.receive(malformed[i % malformed.length](i) as Msg);
       }
-      const started = Date.now();
       await until(() => errors.length >= 20_000, '10,000 errors from each node', 280_000).catch((err: Error) => {
         throw new Error(`${err.message}: ${from('agg').length} from the aggregator, ${from('ec').length} from the counter`);
       });
