@@ -256,7 +256,14 @@ describe('production nodes in Node-RED', function () {
       ]);
       // The test helper spies on every Node method call and keeps them all; for 20,000 errors that
       // bookkeeping, not the nodes, would dominate the run. The Catch node is the witness here.
-      (helper as unknown as { _sandbox: { restore(): void } })._sandbox.restore();
+      // restore() puts the prototype methods back, but a wired node holds its own reference to
+      // send (Node-RED keeps it when wiring), still the spy: point those at the real one too.
+      const spied = helper as unknown as { _sandbox: { restore(): void }; _NodePrototype: { send: unknown } };
+      spied._sandbox.restore();
+      for (const id of ['agg', 'ec', 'catch-all']) {
+        const node = helper.getNode(id) as unknown as { send: { isSinonProxy?: boolean } };
+        if (node.send.isSinonProxy) node.send = spied._NodePrototype.send as { isSinonProxy?: boolean };
+      }
       const errors = collect(helper.getNode('caught'));
       const from = (id: string) => errors.filter((m) => (m.error as { source: { id: string } }).source.id === id);
       const agg = helper.getNode('agg');
