@@ -40,10 +40,12 @@ describe('smoke: test lane', function () {
   });
 
   it('loads node-snap7 built for this Node.js ABI', function () {
+    // An addon built for another ABI throws here (NODE_MODULE_VERSION mismatch). Nothing is
+    // constructed: node-snap7's S7Server destructor frees a libuv handle it has only begun to
+    // close, so a server collected by the GC in this process can crash it later.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const snap7 = require('node-snap7') as { S7Server: new () => { Start(): boolean } };
+    const snap7 = require('node-snap7') as { S7Client: unknown; S7Server: unknown };
+    assert.equal(typeof snap7.S7Client, 'function');
     assert.equal(typeof snap7.S7Server, 'function');
-    const server = new snap7.S7Server();
-    assert.ok(server, 'S7Server constructed');
   });
 });
