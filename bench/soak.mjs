@@ -183,6 +183,12 @@ function conditions() {
  * RSS is a saw-tooth (V8 grows the heap, then collects): growth is judged on its troughs, the
  * lowest RSS of the last third of the run against the lowest of the first third.
  */
+function troughs(samples) {
+  const rss = samples.map((s) => s.rssMB);
+  const third = Math.max(1, Math.floor(rss.length / 3));
+  return [rss.slice(0, third), rss.slice(third, rss.length - third), rss.slice(-third)].map((part) => round(Math.min(...part), 1));
+}
+
 function rssGrowth(samples) {
   const rss = samples.map((s) => s.rssMB);
   const third = Math.max(1, Math.floor(rss.length / 3));
@@ -213,11 +219,18 @@ export function tables(result) {
   ];
 }
 
+/** Warnings and errors that nodes logged (Node-RED's own start-up warnings left out). */
+function nodeProblems(lines = []) {
+  const fromNodes = lines.filter((l) => /\[(warn|error)\] \[/.test(l));
+  return fromNodes.length ? [`Nodes logged ${fromNodes.length} warning/error line(s) (first 50 kept), e.g. "${fromNodes[0]}"`] : ['No node logged a warning or an error.'];
+}
+
 export function notes(result) {
   return [
     `Ran ${result.minutes} min after ${result.warmupSeconds} s warm-up (the issue asks for 30 min; BENCH_SOAK_MINUTES=30 runs that), limited by the session's deadline.`,
     `The sink wrote readings in "${result.signalMode}" mode: the shipped flow's "latest" mode upserts one document per sensor, 2,000 upserts/s at 200 signals × 10 Hz, which neither test server sustains (see the MongoDB section), so the latency would measure the server, not the flow.`,
-    ...(result.logProblems?.length ? [`Node-RED logged ${result.logProblems.length} warning/error line(s), e.g. "${result.logProblems[0]}"`] : []),
-    `Documents at the end: ${JSON.stringify(result.counts)}.`,
+    ...nodeProblems(result.logProblems),
+    `Documents at the end: ${JSON.stringify(result.counts)} (machines stay empty: the soak seeds no application configuration, and status is written to existing machines only).`,
+    `RSS is a saw-tooth with a period of about a minute as V8 grows and collects its heap; the troughs (lowest RSS per third of the run) are the figure to watch for growth: ${troughs(result.samples).join(' / ')} MB.`,
   ];
 }
