@@ -23,17 +23,17 @@ RED.nodes.registerType<EdgeCounterConfig>(EDGE_COUNTER_TYPE, {
     gapWarnSeconds: { value: d.gapWarnSeconds, validate: numberField(...l.gapWarnSeconds) },
     store: { value: d.store },
   },
-  inputLabels: () => RED._('edge-counter.port.input'),
-  outputLabels: () => RED._('edge-counter.port.output'),
-  paletteLabel: () => RED._('edge-counter.paletteLabel'),
+  inputLabels: function () { return this._('edge-counter.port.input'); },
+  outputLabels: function () { return this._('edge-counter.port.output'); },
+  paletteLabel: function () { return this._('edge-counter.paletteLabel'); },
   label: function () {
-    return this.name || `${RED._('edge-counter.paletteLabel')} (${RED._(`edge-counter.mode.${this.mode}`)})`;
+    return this.name || `${this._('edge-counter.paletteLabel')} (${this._(`edge-counter.mode.${this.mode}`)})`;
   },
   labelStyle: function () {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function () {
-    fillStoreSelect('#node-input-store', this.store, RED._('edge-counter.label.defaultStore'));
+    fillStoreSelect('#node-input-store', this.store, this._('edge-counter.label.defaultStore'));
     const showMode = (): void => {
       const counter = $('#node-input-mode').val() === 'counter';
       $('.edge-counter-counter').toggle(counter);

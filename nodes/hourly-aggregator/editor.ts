@@ -39,17 +39,17 @@ RED.nodes.registerType<HourlyAggregatorConfig>(HOURLY_AGGREGATOR_TYPE, {
     timeoutsFromDb: { value: d.timeoutsFromDb },
     restoreFromDb: { value: d.restoreFromDb },
   },
-  inputLabels: () => RED._('hourly-aggregator.port.input'),
-  outputLabels: (i: number) => RED._(i === 0 ? 'hourly-aggregator.port.production' : 'hourly-aggregator.port.status'),
-  paletteLabel: () => RED._('hourly-aggregator.paletteLabel'),
+  inputLabels: function () { return this._('hourly-aggregator.port.input'); },
+  outputLabels: function (i: number) { return this._(i === 0 ? 'hourly-aggregator.port.production' : 'hourly-aggregator.port.status'); },
+  paletteLabel: function () { return this._('hourly-aggregator.paletteLabel'); },
   label: function () {
-    return this.name || `${RED._('hourly-aggregator.paletteLabel')} (${this.timeZone})`;
+    return this.name || `${this._('hourly-aggregator.paletteLabel')} (${this.timeZone})`;
   },
   labelStyle: function () {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function () {
-    fillStoreSelect('#node-input-store', this.store, RED._('hourly-aggregator.label.defaultStore'));
+    fillStoreSelect('#node-input-store', this.store, this._('hourly-aggregator.label.defaultStore'));
     const zones = (Intl as unknown as { supportedValuesOf?: (key: string) => string[] }).supportedValuesOf?.('timeZone') ?? [];
     const list = $('#hourly-aggregator-zones');
     for (const zone of zones) list.append($('<option>').val(zone));
@@ -58,11 +58,11 @@ RED.nodes.registerType<HourlyAggregatorConfig>(HOURLY_AGGREGATOR_TYPE, {
     const showHint = (): void => {
       const zone = String($('#node-input-timeZone').val()).trim();
       if (!isTimeZone(zone)) {
-        hint.text(RED._('hourly-aggregator.tip.badZone'));
+        hint.text(this._('hourly-aggregator.tip.badZone'));
         return;
       }
       const now = new Intl.DateTimeFormat(undefined, { timeZone: zone, dateStyle: 'medium', timeStyle: 'short' }).format(new Date());
-      hint.text(`${RED._('hourly-aggregator.tip.localNow')} ${now}${zone !== browserZone ? ` · ${RED._('hourly-aggregator.tip.browserZone')} ${browserZone}` : ''}`);
+      hint.text(`${this._('hourly-aggregator.tip.localNow')} ${now}${zone !== browserZone ? ` · ${this._('hourly-aggregator.tip.browserZone')} ${browserZone}` : ''}`);
     };
     $('#node-input-timeZone').on('input change', showHint);
     showHint();

@@ -22,11 +22,16 @@ const CONFIG_REFRESH_MS = 10 * MINUTE_MS;
 /** Open hours reach the context store at most this long after they change (and at close). */
 const SAVE_INTERVAL_MS = 1000;
 
+function systemTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
 function optionsOf(def: HourlyAggregatorDef): AggregatorOptions & { powerThresholdKw: number; tickMs: number } {
   const d = HOURLY_AGGREGATOR_CONFIG_DEFAULTS;
   const l = HOURLY_AGGREGATOR_LIMITS;
   return {
-    timeZone: typeof def.timeZone === 'string' && def.timeZone.trim() !== '' ? def.timeZone.trim() : d.timeZone,
+    // Empty (e.g. an unset PLANT_TZ in the default flow) means the Node-RED host's timezone.
+    timeZone: typeof def.timeZone === 'string' && def.timeZone.trim() !== '' ? def.timeZone.trim() : systemTimeZone(),
     powerTimeoutMs: numberSetting(def.powerTimeoutMinutes, d.powerTimeoutMinutes, ...l.timeoutMinutes) * MINUTE_MS,
     cycleTimeoutMs: numberSetting(def.cycleTimeoutMinutes, d.cycleTimeoutMinutes, ...l.timeoutMinutes) * MINUTE_MS,
     snapshotIntervalMs: numberSetting(def.snapshotMinutes, d.snapshotMinutes, ...l.snapshotMinutes) * MINUTE_MS,

@@ -5,6 +5,8 @@ import { MONGO_CONNECTION_DEFAULTS as D, MONGO_CONNECTION_TYPE, type MongoConnec
 declare const RED: EditorClient.RED;
 
 const num = (v: number) => ({ value: v, required: true, validate: RED.validators.number() });
+// 0 means "no timeout"; the editor shows a default of 0 as an empty field, which means the same.
+const optionalNum = (v: number) => ({ value: v, validate: (x: unknown) => x === '' || x === undefined || x === null || RED.validators.number()(x) });
 
 /** Moves a password typed into the URI into the password field; true when it did. */
 function movePasswordOutOfUri(): boolean {
@@ -54,7 +56,7 @@ RED.nodes.registerType<MongoConnectionConfig & EditorClient.NodeProperties, { us
     maxPoolSize: num(D.maxPoolSize),
     connectTimeoutMS: num(D.connectTimeoutMS),
     serverSelectionTimeoutMS: num(D.serverSelectionTimeoutMS),
-    socketTimeoutMS: num(D.socketTimeoutMS),
+    socketTimeoutMS: optionalNum(D.socketTimeoutMS),
     writeConcern: { value: D.writeConcern },
     journal: { value: D.journal },
   } as never,
