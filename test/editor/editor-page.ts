@@ -97,6 +97,8 @@ export async function dragFromPalette(page: Page, type: string, x: number, y: nu
 
 /** Double-clicks a node on the workspace and waits for its edit tray. */
 export async function openNodeDialog(page: Page, id: string): Promise<void> {
+  // as a user would: go to the node's flow tab and find it there (an imported flow opens a tab of its own)
+  await page.evaluate((nodeId) => RED.view.reveal(nodeId), id);
   await page.locator(`#red-ui-workspace-chart g[id="${id}"] .red-ui-flow-node`).dblclick();
   await page.waitForSelector('#node-dialog-ok', { state: 'visible' });
 }
