@@ -31,13 +31,15 @@ async function main() {
   const unknown = wanted.filter((n) => !NAMES.includes(n));
   if (unknown.length) throw new Error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${NAMES.join(', ')}`);
   const selected = wanted.length ? wanted : NAMES;
+  const reportOnly = process.argv.includes('--report');
+  // Before the imports: some benchmark modules resolve their peers when they load.
+  if (!reportOnly) installPeers();
   const modules = await Promise.all(NAMES.map(async (name) => ({ name, module: await import(`./${name}.mjs`) })));
-  if (process.argv.includes('--report')) {
+  if (reportOnly) {
     // Only rebuild REPORT.md from the saved results.
     writeReport({ benchDir, benchmarks: modules, intro: INTRO });
     return;
   }
-  installPeers();
   mkdirSync(path.join(benchDir, 'results'), { recursive: true });
   let failed = 0;
   for (const { name, module } of modules.filter((m) => selected.includes(m.name))) {

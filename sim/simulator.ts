@@ -65,6 +65,8 @@ interface MachineState {
   lastPulseAt?: number;
   cycleTimer?: NodeJS.Timeout;
   pulseOffTimer?: NodeJS.Timeout;
+  /** The cycle bit is high: a pulse is under way. */
+  pulseOn: boolean;
   stoppageTimer?: NodeJS.Timeout;
   /** True while a recurring stoppage holds the machine. */
   inStoppage: boolean;
@@ -136,6 +138,7 @@ export class PlcSimulator {
         db: this.initialDb(m.db),
         pulses: 0,
         counter: 0,
+        pulseOn: false,
         inStoppage: false,
       });
     }
@@ -206,7 +209,7 @@ export class PlcSimulator {
 
   /** Shuts everything down: server, proxy, machine timers. */
   async stop(): Promise<void> {
-    for (const m of this.machines.values()) this.clearTimers(m, true);
+    for (const m of this.machines.values()) this.clearTimers(m);
     await this.stopServer();
     this.server = undefined;
   }
@@ -317,15 +320,19 @@ export class PlcSimulator {
     return m.inStoppage && m.cfg.scenario === 'running' ? 'stopped-powered' : m.cfg.scenario;
   }
 
-  /** Sets power outputs and (re)starts the cycle timer for the machine's current scenario. */
+  /**
+   * Sets power outputs and (re)starts the cycle timer for the machine's current scenario. A pulse
+   * under way keeps its full width, as the PLC's pulse timer does: a scenario change never cuts a
+   * unit cycle short of a reader's next sample.
+   */
   private applyScenario(m: MachineState): void {
-    this.clearTimers(m, false);
+    clearTimeout(m.cycleTimer);
     const scenario = this.effectiveScenario(m);
     const powered = scenario === 'running' || scenario === 'stopped-powered';
     const kw = scenario === 'running' ? m.cfg.powerKw : scenario === 'stopped-powered' ? m.cfg.powerKw * IDLE_POWER_SHARE : 0;
     m.db.writeFloatBE(kw, MACHINE_DB_LAYOUT.powerKw.offset);
     this.setPin(m.cfg.powerPin, powered);
-    this.setPin(m.cfg.cyclePin, false);
+    this.setPin(m.cfg.cyclePin, m.pulseOn);
     this.publish(m);
     if (scenario === 'running' || scenario === 'producing-unpowered') {
       // Clock-anchored: pulse k is due at t0 + k * cycle, so timer latency never accumulates.
@@ -347,10 +354,12 @@ export class PlcSimulator {
     m.counter = (m.counter + 1) | 0; // DINT wraps like a PLC counter
     m.lastPulseAt = Date.now();
     m.db.writeInt32BE(m.counter, MACHINE_DB_LAYOUT.unitCounter.offset);
+    m.pulseOn = true;
     this.setPin(m.cfg.cyclePin, true);
     this.publish(m);
     clearTimeout(m.pulseOffTimer);
     m.pulseOffTimer = setTimeout(() => {
+      m.pulseOn = false;
       this.setPin(m.cfg.cyclePin, false);
       this.publishOutputs();
     }, m.cfg.pulseWidthMs);
@@ -371,10 +380,11 @@ export class PlcSimulator {
     }, Math.max(0, every - duration));
   }
 
-  private clearTimers(m: MachineState, all: boolean): void {
+  private clearTimers(m: MachineState): void {
     clearTimeout(m.cycleTimer);
     clearTimeout(m.pulseOffTimer);
-    if (all) clearTimeout(m.stoppageTimer);
+    m.pulseOn = false;
+    clearTimeout(m.stoppageTimer);
   }
 
   private setPin(pin: number | undefined, on: boolean): void {

@@ -16,21 +16,22 @@
  * Expected in MongoDB: units = the simulator's pulses; hour H of press-1 all running; hour H of
  * lathe-2 running except one automatic stoppage from its last unit + the 2-min cycle timeout to
  * its first unit after H+35; machine status stoppage (press-1) and inactive (lathe-2); ObjectId
- * references; only the collections and fields of the contract.
+ * references; only the collections and fields of the contract. Every server gets its own
+ * simulator, Node-RED and database, and all run at the same time.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { Db, Document, MongoClient, ObjectId } from 'mongodb';
 import { REVISIONS_FIELD } from '../../../lib/mongo/production';
-import { describeEachMongoServer } from '../../helpers/mongo-servers';
+import { driverModule, getMongoServers, mongoServerNames, type DriverModule, type MongoServerInfo } from '../../helpers/mongo-servers';
 import { startSimulator, type MachineSim, type SimulatorHandle } from '../../helpers/simulator';
 import { acceleratedNow, clockEnvironment, realInstantOf, type ClockSettings } from './accelerated-clock';
 import { buildDir, repoRoot, seed, startNodeRedWithPackage, type NodeRedProcess, type PlantDocuments } from './harness';
 
-// 20x: a simulated hour in 3 real minutes. The cycle bit is high for 15 s of plant time and low for
-// 15 s (750 ms real each), so a pause of the Node-RED process (GC, a busy shared machine: 380 ms
-// were seen) shorter than that loses no unit.
-const SPEED = Number(process.env.E2E_CLOCK_SPEED ?? '20');
+// 30x: a simulated hour in 2 real minutes. The cycle bit is high for 15 s of plant time and low for
+// 15 s (500 ms real each), so only a pause of the Node-RED process longer than that (GC, a busy
+// machine: 380 ms were seen on a heavily shared one) could hide a unit.
+const SPEED = Number(process.env.E2E_CLOCK_SPEED ?? '30');
 const MINUTE = 60_000;
 const TZ = 'Asia/Kolkata';
 const TZ_OFFSET = 330 * MINUTE;
@@ -66,48 +67,47 @@ function assertOnlyFields(doc: Document, allowed: string[], what: string): void 
 const within = (actual: number, expected: number, tolerance: number, what: string): void =>
   assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: ${actual}, expected ${expected} ± ${tolerance}`);
 
-describeEachMongoServer('the default flow, end to end, for a simulated hour', (target) => {
-  let clock: ClockSettings;
+/** One server's simulated plant hour: what the test checks afterwards, and what it must clean up. */
+interface PlantHourRun {
+  db: Db;
+  plant: PlantDocuments;
+  pulses: Map<string, { atStart: number; hourStart: number; hourEnd: number; atEnd: number }>;
+  log: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Runs the script against one server. Every server's run starts at once (they wait on the clock,
+ * not on each other), so the whole matrix takes one simulated hour of real time.
+ */
+async function runPlantHour(server: MongoServerInfo, driver: DriverModule): Promise<PlantHourRun> {
   let plc: SimulatorHandle | undefined;
   let nodeRed: NodeRedProcess | undefined;
-  let client: MongoClient | undefined;
-  let db: Db;
-  let plant: PlantDocuments;
-  const pulses = new Map<string, { atStart: number; hourStart: number; hourEnd: number; atEnd: number }>();
+  const client = new driver.MongoClient(server.uri, { serverSelectionTimeoutMS: 10_000 }) as unknown as MongoClient;
+  const db = client.db(`e2e_${Date.now().toString(36)}_${server.name.replace(/\W/g, '')}`);
+  const pulses: PlantHourRun['pulses'] = new Map();
   const log: string[] = [];
-
-  /** Resolves when the accelerated clock shows `at`. */
-  const until = (at: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, realInstantOf(clock, at) - Date.now())));
-  const truth = async (name: string): Promise<number> => (await plc!.truth(name)).pulses;
-  /**
-   * Stops a machine's production between two pulses, as a real machine stops after its cycle:
-   * switching in the middle of a pulse would cut it short of the reader's next sample.
-   */
-  const stopProducing = async (name: string, scenario: MachineSim['scenario']): Promise<void> => {
-    const { lastPulseAt } = await plc!.truth(name);
-    const pulseSampled = (lastPulseAt ?? 0) + sim(PULSE_MS) + 3 * sim(1000);
-    if (Date.now() < pulseSampled) await new Promise((resolve) => setTimeout(resolve, pulseSampled - Date.now()));
-    await plc!.setScenario(name, { scenario });
+  const close = async (): Promise<void> => {
+    await nodeRed?.stop();
+    await plc?.close();
+    await db.dropDatabase().catch(() => undefined);
+    await client.close();
   };
-
-  before(async function () {
-    this.timeout(300_000);
-    const { server, driver } = target();
-    const dbName = `e2e_${Date.now().toString(36)}`;
-    client = new driver.MongoClient(server.uri, { serverSelectionTimeoutMS: 10_000 }) as unknown as MongoClient;
+  try {
     await client.connect();
-    db = client.db(dbName);
-    const seeded = await seed.seedIfEmpty(db, {
+    const plant = await seed.seedIfEmpty(db, {
       ObjectId: driver.ObjectId,
       department: 'Assembly',
       machines: MACHINES.map(({ name, powerPin, cyclePin }) => ({ name, powerPin, cyclePin })),
     });
-    assert.ok(seeded, 'a fresh database is seeded');
-    plant = seeded;
+    assert.ok(plant, 'a fresh database is seeded');
 
     plc = await startSimulator({ machines: MACHINES });
-    // The flow starts at H-6 min; 3 s of real start-up are 1 min at 20x.
-    clock = { speed: SPEED, start: H - 6 * MINUTE, realStart: Date.now() + 1500 };
+    // The flow starts at H-6 min; 3 s of real start-up are 1.5 min at 30x.
+    const clock: ClockSettings = { speed: SPEED, start: H - 6 * MINUTE, realStart: Date.now() + 1500 };
+    /** Resolves when the accelerated clock shows `at`. */
+    const until = (at: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, realInstantOf(clock, at) - Date.now())));
+    const truth = async (name: string): Promise<number> => (await plc!.truth(name)).pulses;
     nodeRed = await startNodeRedWithPackage({
       flowSource: path.join(repoRoot, 'flows', 'default-flow.json'),
       env: {
@@ -115,9 +115,9 @@ describeEachMongoServer('the default flow, end to end, for a simulated hour', (t
         PLC_HOST: '127.0.0.1',
         PLC_PORT: String(plc.port),
         MONGODB_URI: server.uri,
-        MONGODB_DB: dbName,
+        MONGODB_DB: db.databaseName,
         PLANT_TZ: TZ,
-        // 1 s of plant time between reads (50 ms real at 20x): a pulse is seen about fifteen times.
+        // 1 s of plant time between reads (33 ms real at 30x): a pulse is seen about fifteen times.
         PLC_INTERVAL_MS: '1000',
       },
       settings: server.driver === 'mongodb' ? {} : { s7productionMongoDriver: server.driver },
@@ -127,7 +127,7 @@ describeEachMongoServer('the default flow, end to end, for a simulated hour', (t
 
     // Every pin read (and written) once before the machines start: the counters have their baselines.
     while (await db.collection('signaldatas').countDocuments() < 4) {
-      assert.ok(acceleratedNow(clock, Date.now()) < H - 3 * MINUTE, 'the flow read no pins before H-3 min: lower E2E_CLOCK_SPEED');
+      assert.ok(acceleratedNow(clock, Date.now()) < H - 3 * MINUTE, `${server.name}: the flow read no pins before H-3 min: lower E2E_CLOCK_SPEED`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     await until(H - 3 * MINUTE);
@@ -136,54 +136,75 @@ describeEachMongoServer('the default flow, end to end, for a simulated hour', (t
     await plc.setScenario('lathe-2', { scenario: 'running' });
     await until(H);
     for (const m of MACHINES) pulses.get(m.name)!.hourStart = await truth(m.name);
+    // A pulse under way when a machine stops keeps its full width (the simulator's PLC pulse
+    // timer), so every pulse the simulator counts is one the reader can see.
     await until(H + 15 * MINUTE);
-    await stopProducing('lathe-2', 'stopped-powered');
+    await plc.setScenario('lathe-2', { scenario: 'stopped-powered' });
     await until(H + 35 * MINUTE);
     await plc.setScenario('lathe-2', { scenario: 'running' });
     await until(H + 60 * MINUTE);
     for (const m of MACHINES) pulses.get(m.name)!.hourEnd = await truth(m.name);
     await until(H + 65 * MINUTE);
-    await stopProducing('press-1', 'stopped-powered');
-    await stopProducing('lathe-2', 'off');
+    await plc.setScenario('press-1', { scenario: 'stopped-powered' });
+    await plc.setScenario('lathe-2', { scenario: 'off' });
     for (const m of MACHINES) pulses.get(m.name)!.atEnd = await truth(m.name);
     // Status timeouts (2 and 5 min), the hour's grace period and the sink's flush.
     await until(H + 72 * MINUTE);
+    return { db, plant, pulses, log, close };
+  } catch (err) {
+    if (log.length) console.log(`Node-RED log [${server.name}] (last 60 lines):\n${log.slice(-60).join('\n')}`);
+    await close();
+    throw err;
+  }
+}
+
+describe('the default flow, end to end, for a simulated hour', function () {
+  const runs = new Map<string, PlantHourRun>();
+
+  before(async function () {
+    this.timeout(420_000); // a first run installs the servers
+    const servers = await getMongoServers();
+    const settled = await Promise.allSettled(servers.map(async (server) => {
+      runs.set(server.name, await runPlantHour(server, driverModule(server)));
+    }));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   });
 
   after(async function () {
     this.timeout(60_000);
-    await nodeRed?.stop();
-    await plc?.close();
-    if (client) {
-      await db?.dropDatabase().catch(() => undefined);
-      await client.close();
-    }
+    await Promise.all([...runs.values()].map((run) => run.close()));
   });
 
+  for (const name of mongoServerNames()) describe(`[${name}]`, () => plantHourChecks(() => runs.get(name)!));
+});
+
+/** The checks of one server's run; `current()` is valid inside tests. */
+function plantHourChecks(current: () => PlantHourRun): void {
   afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.log(`Node-RED log (last 60 lines):\n${log.slice(-60).join('\n')}`);
+    if (this.currentTest?.state === 'failed') console.log(`Node-RED log (last 60 lines):\n${current().log.slice(-60).join('\n')}`);
   });
 
-  const machineId = (name: string): ObjectId => (plant.machines.find((m) => m.name === name)!._id as ObjectId);
+  const machineId = (name: string): ObjectId => (current().plant.machines.find((m) => m.name === name)!._id as ObjectId);
 
   it('the simulator made units in the scripted windows', () => {
     for (const m of MACHINES) {
-      const p = pulses.get(m.name)!;
+      const p = current().pulses.get(m.name)!;
       assert.ok(p.atEnd - p.atStart > 60, `${m.name}: ${p.atEnd - p.atStart} pulses`);
     }
   });
 
   it('holds only the collections of the contract', async () => {
-    const names = (await db.listCollections().toArray()).map((c) => c.name).filter((n) => !n.startsWith('system.')).sort();
+    const names = (await current().db.listCollections().toArray()).map((c) => c.name).filter((n) => !n.startsWith('system.')).sort();
     assert.deepEqual(names, CONTRACT_COLLECTIONS);
   });
 
   it('left the application\'s configuration as it was, except machines.status', async () => {
     for (const name of ['departments', 'sensors', 'sensorpinmappings', 'configs'] as const) {
-      assert.deepEqual(await db.collection(name).find().sort({ _id: 1 }).toArray(), plant[name].slice().sort((a, b) => String(a._id).localeCompare(String(b._id))), name);
+      assert.deepEqual(await current().db.collection(name).find().sort({ _id: 1 }).toArray(), current().plant[name].slice().sort((a, b) => String(a._id).localeCompare(String(b._id))), name);
     }
-    for (const seeded of plant.machines) {
-      const now = await db.collection('machines').findOne({ _id: seeded._id as ObjectId });
+    for (const seeded of current().plant.machines) {
+      const now = await current().db.collection('machines').findOne({ _id: seeded._id as ObjectId });
       assert.ok(now);
       const { status: _s, updatedAt: _u, ...rest } = now;
       const { status: _s0, updatedAt: _u0, ...seededRest } = seeded;
@@ -192,12 +213,12 @@ describeEachMongoServer('the default flow, end to end, for a simulated hour', (t
   });
 
   it('machine status as scripted: press-1 stoppage (power, no cycle), lathe-2 inactive (switched off)', async () => {
-    assert.equal((await db.collection('machines').findOne({ _id: machineId('press-1') }))?.status, 'stoppage');
-    assert.equal((await db.collection('machines').findOne({ _id: machineId('lathe-2') }))?.status, 'inactive');
+    assert.equal((await current().db.collection('machines').findOne({ _id: machineId('press-1') }))?.status, 'stoppage');
+    assert.equal((await current().db.collection('machines').findOne({ _id: machineId('lathe-2') }))?.status, 'inactive');
   });
 
   it('one production record per machine and plant date, shaped as the contract says, units = the pulses', async () => {
-    const records = await db.collection('productionrecords').find().toArray();
+    const records = await current().db.collection('productionrecords').find().toArray();
     assert.equal(records.length, 2, `records: ${records.map((r) => `${String(r.machineId)} ${String(r.startTime?.toISOString?.())}`).join(', ')}`);
     for (const m of MACHINES) {
       const record = records.find((r) => isObjectId(r.machineId) && r.machineId.equals(machineId(m.name)));
@@ -224,25 +245,25 @@ describeEachMongoServer('the default flow, end to end, for a simulated hour', (t
         units += hour.unitsProduced as number;
       }
       assert.equal(record.unitsProduced, units, 'the record\'s units are the sum of its hours');
-      const p = pulses.get(m.name)!;
+      const p = current().pulses.get(m.name)!;
       assert.equal(units, p.atEnd - p.atStart, `${m.name}: units recorded = pulses made`);
     }
   });
 
   it('hour H of press-1: 60 running minutes, no stoppage, the hour\'s pulses', async () => {
-    const record = await db.collection('productionrecords').findOne({ machineId: machineId('press-1') });
+    const record = await current().db.collection('productionrecords').findOne({ machineId: machineId('press-1') });
     const hour = (record!.hourlyData as Document[]).find((h) => h.hour === 10)!;
     assert.ok(hour, 'hour 10 exists');
     assert.equal(hour.status, 'running');
     assert.equal(hour.runningMinutes, 60);
     assert.equal(hour.stoppageMinutes, 0);
     assert.deepEqual(hour.stoppages, []);
-    const p = pulses.get('press-1')!;
+    const p = current().pulses.get('press-1')!;
     within(hour.unitsProduced as number, p.hourEnd - p.hourStart, 1, 'units in hour H');
   });
 
   it('hour H of lathe-2: the scripted stoppage, running otherwise', async () => {
-    const record = await db.collection('productionrecords').findOne({ machineId: machineId('lathe-2') });
+    const record = await current().db.collection('productionrecords').findOne({ machineId: machineId('lathe-2') });
     const hour = (record!.hourlyData as Document[]).find((h) => h.hour === 10)!;
     assert.ok(hour, 'hour 10 exists');
     // Stoppage from the last unit before H+15 plus the 2-min cycle timeout, to the first unit after H+35.
@@ -257,14 +278,14 @@ describeEachMongoServer('the default flow, end to end, for a simulated hour', (t
     // Running minutes: 0..17 and 35..59, the minutes at both edges touched by either status.
     within(hour.runningMinutes as number, 43, 1, 'running minutes');
     assert.equal(hour.status, 'running');
-    const p = pulses.get('lathe-2')!;
+    const p = current().pulses.get('lathe-2')!;
     within(hour.unitsProduced as number, p.hourEnd - p.hourStart, 1, 'units in hour H');
   });
 
   it('raw readings: the latest value of each sensor, ObjectId references, 0/1 values, Date timestamps', async () => {
-    const readings = await db.collection('signaldatas').find().toArray();
+    const readings = await current().db.collection('signaldatas').find().toArray();
     assert.equal(readings.length, 4, 'one document per sensor (the flow writes latest values)');
-    const sensors = new Map(plant.sensors.map((s) => [String(s._id), String(s.machineId)]));
+    const sensors = new Map(current().plant.sensors.map((s) => [String(s._id), String(s.machineId)]));
     for (const r of readings) {
       assertOnlyFields(r, SIGNAL_FIELDS, 'signaldata');
       assert.ok(isObjectId(r.sensorId) && isObjectId(r.machineId), 'references are ObjectIds');
@@ -275,7 +296,7 @@ describeEachMongoServer('the default flow, end to end, for a simulated hour', (t
     assert.equal(new Set(readings.map((r) => String(r.sensorId))).size, 4, 'every mapped pin is recorded');
     // As scripted at the end: press-1 powered, not cycling; lathe-2 off.
     const value = (machine: string, type: string): unknown => readings.find((r) => String(r.sensorId)
-      === String(plant.sensors.find((s) => String(s.machineId) === String(machineId(machine)) && s.sensorType === type)!._id))?.value;
+      === String(current().plant.sensors.find((s) => String(s.machineId) === String(machineId(machine)) && s.sensorType === type)!._id))?.value;
     assert.deepEqual([value('press-1', 'power'), value('press-1', 'unit-cycle'), value('lathe-2', 'power'), value('lathe-2', 'unit-cycle')], [1, 0, 0, 0]);
   });
-});
+}

@@ -66,13 +66,23 @@ describe('deploy/settings.js (plant PC template)', function () {
       assert.ok(((await flows.json()) as Array<{ type: string }>).some((n) => n.type === 'inject'));
     });
 
-    it('flow context goes to the localfilesystem store (survives restarts)', async () => {
-      const file = path.join(running!.home, 'context', 'a1b2c3d4e5f60718', 'flow.json');
-      const deadline = Date.now() + 45_000; // localfilesystem flushes every 30 s (flushInterval)
-      while (!fs.existsSync(file)) {
-        assert.ok(Date.now() < deadline, `no ${file}`);
-        await new Promise((resolve) => setTimeout(resolve, 500));
+    it('flow context goes to the localfilesystem store, written out when Node-RED stops (survives restarts)', async () => {
+      const { url, home } = running!;
+      const { access_token: accessToken } = (await (await token(url, PASSWORD)).json()) as { access_token: string };
+      // The admin API's view of the tab's context: set by the change node once the inject has fired.
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const context = await fetch(`${url}/context/flow/a1b2c3d4e5f60718?store=default`, { headers: { authorization: `Bearer ${accessToken}` } });
+        assert.equal(context.status, 200);
+        if ('last' in (((await context.json()) as { default?: Record<string, unknown> }).default ?? {})) break;
+        assert.ok(Date.now() < deadline, 'the flow never set its context');
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
+      // Long before the 30 s flushInterval: a clean stop writes the cache out.
+      running!.child.kill('SIGINT');
+      await running!.exited;
+      const file = path.join(home, 'context', 'a1b2c3d4e5f60718', 'flow.json');
+      assert.ok(fs.existsSync(file), `no ${file}`);
       assert.equal(typeof (JSON.parse(fs.readFileSync(file, 'utf8')) as { last?: unknown }).last, 'number');
       assert.ok(running!.log.some((l) => /Context store\s*:\s*'default' \[module=localfilesystem\]/.test(l)), 'default store is localfilesystem');
       assert.ok(running!.log.some((l) => /Context store\s*:\s*'memory' \[module=memory\]/.test(l)), 'memory store too');

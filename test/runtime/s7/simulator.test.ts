@@ -88,6 +88,7 @@ describe('s7 simulator over real S7', function () {
       await sleep(10);
     }
     await sim.setScenario('press', { scenario: 'stopped-powered' });
+    await sleep(250); // a pulse under way finishes its 200 ms
     const after = await sim.truth('press');
     const produced = after.pulses - before.pulses;
     assert.ok(produced >= 9 && produced <= 11, `about 10 cycles in 4.1 s at 400 ms, got ${produced}`);
@@ -105,11 +106,32 @@ describe('s7 simulator over real S7', function () {
     await sim.setScenario('lathe', { scenario: 'producing-unpowered', cycleTimeMs: 200, pulseWidthMs: 50 });
     await sleep(700);
     await sim.setScenario('lathe', { scenario: 'off' });
+    await sleep(100); // a pulse under way finishes its 50 ms
     const after = await sim.truth('lathe');
     assert.ok(after.pulses - before.pulses >= 3, `lathe produced ${after.pulses - before.pulses}`);
     const db2 = await read(c, 'DB', 2, 0, 8);
     assert.equal(db2.readInt32BE(MACHINE_DB_LAYOUT.unitCounter.offset), after.counter);
     assert.equal((await read(c, 'Q', 0, 0, 1))[0] & 0b1100, 0, 'lathe off: no power bit, no cycle bit');
+  });
+
+  it('a scenario change lets a pulse under way finish its width, as a PLC pulse timer does', async () => {
+    const c = client as Snap7Client;
+    const cycleBit = async (): Promise<boolean> => ((await read(c, 'Q', 0, 0, 1))[0] & 0b10) !== 0;
+    const before = await sim.truth('press');
+    await sim.setScenario('press', { scenario: 'running', cycleTimeMs: 1500, pulseWidthMs: 1000 });
+    let pulse = before;
+    while (pulse.pulses === before.pulses) {
+      await sleep(10);
+      pulse = await sim.truth('press');
+    }
+    await sim.setScenario('press', { scenario: 'stopped-powered' });
+    assert.ok(Date.now() - pulse.lastPulseAt! < 500, 'stopped early in the pulse');
+    assert.equal(await cycleBit(), true, 'the cycle bit stays high after the stop');
+    await sleep(pulse.lastPulseAt! + 1100 - Date.now());
+    assert.equal(await cycleBit(), false, 'and drops when its width is over');
+    await sleep(1600);
+    assert.equal((await sim.truth('press')).pulses, pulse.pulses, 'no cycle after the stop');
+    assert.equal(await cycleBit(), false);
   });
 
   it('refuses an invalid control message with a clear error and keeps running', async () => {
