@@ -292,11 +292,12 @@ describe('the editor, in chromium', function () {
     await openNodeDialog(page, readerId);
     await rejectsThenAccepts('#node-input-intervalMs', ['1'], '1000');
     await clickDone(page);
-    // Deploy > Modified Nodes: only the reader restarts; the plc-connection and its S7 session stay.
-    // (A full deploy restarts every node, config nodes included, and so opens a new session.)
-    await page.click('#red-ui-header-button-deploy-options');
-    await page.click('#deploymenu-item-node');
+    // The editor's default deploy, Full: every node restarts, the plc-connection included, which
+    // hands its S7 session to its successor (lib/reader/parked-connections.ts).
+    const fullDeploys = (): number => nodeRed.log.filter((line) => /Stopped flows/.test(line)).length;
+    const fullDeploysBefore = fullDeploys();
     await deploy(page);
+    assert.equal(fullDeploys(), fullDeploysBefore + 1, 'a full deploy: every node stopped and started');
     const after = await medianInterval(6);
     assert.ok(Math.abs(after - 1000) <= 100, `reads every ${after} ms after retuning to 1000`);
     assert.equal(await plc.connectionsAccepted(), accepted, 'no new S7 connection: the plc-connection was kept');

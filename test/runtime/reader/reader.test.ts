@@ -332,6 +332,33 @@ describe('plc-reader against the PLC simulator', function () {
     await waitFor('the unused connection closed', async () => ((await sim.connectionCount()) === 0 ? true : undefined), 15_000);
   });
 
+  it('a full deploy keeps the PLC session too; one that changes the connection\'s settings opens a new one', async function () {
+    this.timeout(20_000);
+    type Flows = Parameters<typeof helper.setFlows>[0];
+    const flows = (intervalMs: number, conn = connection()): Flows => [conn,
+      { id: 'r', type: 'plc-reader', name: 'retuned', connection: 'conn', source: 'table', intervalMs, outputMode: 'per-signal', signals: [powerRow], wires: [['out']] },
+      { id: 'out', type: 'helper' }] as Flows;
+    const h = await load({ signals: [powerRow], intervalMs: 50 });
+    await waitFor('a read', () => h.messages[0]);
+    const accepted = await sim.connectionsAccepted();
+
+    // Full: every node stops and starts again, the plc-connection included.
+    await helper.setFlows(flows(100), 'full');
+    const received: ContractMessage[] = [];
+    helper.getNode('out').on('input', (msg: ContractMessage) => received.push(msg));
+    await waitFor('the new reader reads', () => received.find((m) => m.quality === 'good'));
+    assert.equal(await sim.connectionsAccepted(), accepted, 'no new S7 connection');
+    assert.equal(await sim.connectionCount(), 1);
+
+    await helper.setFlows(flows(100, connection({ receiveTimeoutMs: '1500' })), 'full');
+    const afterChange: ContractMessage[] = [];
+    helper.getNode('out').on('input', (msg: ContractMessage) => afterChange.push(msg));
+    await waitFor('reads over the new session', () => afterChange.find((m) => m.quality === 'good'));
+    // a new session: the TCP reachability probe, then the S7 connection
+    assert.equal(await sim.connectionsAccepted(), accepted + 2, 'one new S7 session for the new settings');
+    await waitFor('the old session closed', async () => ((await sim.connectionCount()) === 1 ? true : undefined), 3000);
+  });
+
   it('readers on one plc-connection share one S7 connection; a pool of 2 opens two', async () => {
     for (const poolSize of ['1', '2']) {
       await helper.load([plcConnection, plcReader], [
