@@ -65,8 +65,6 @@ interface MachineState {
   lastPulseAt?: number;
   cycleTimer?: NodeJS.Timeout;
   pulseOffTimer?: NodeJS.Timeout;
-  /** The cycle bit is high: a pulse is under way. */
-  pulseOn: boolean;
   stoppageTimer?: NodeJS.Timeout;
   /** True while a recurring stoppage holds the machine. */
   inStoppage: boolean;
@@ -138,7 +136,6 @@ export class PlcSimulator {
         db: this.initialDb(m.db),
         pulses: 0,
         counter: 0,
-        pulseOn: false,
         inStoppage: false,
       });
     }
@@ -321,9 +318,9 @@ export class PlcSimulator {
   }
 
   /**
-   * Sets power outputs and (re)starts the cycle timer for the machine's current scenario. A pulse
-   * under way keeps its full width, as the PLC's pulse timer does: a scenario change never cuts a
-   * unit cycle short of a reader's next sample.
+   * Sets power outputs and (re)starts the cycle timer for the machine's current scenario. The
+   * cycle bit is left to its pulse timer: a pulse under way keeps its full width, as a PLC's pulse
+   * timer does, so a scenario change never cuts a unit cycle short of a reader's next sample.
    */
   private applyScenario(m: MachineState): void {
     clearTimeout(m.cycleTimer);
@@ -332,7 +329,6 @@ export class PlcSimulator {
     const kw = scenario === 'running' ? m.cfg.powerKw : scenario === 'stopped-powered' ? m.cfg.powerKw * IDLE_POWER_SHARE : 0;
     m.db.writeFloatBE(kw, MACHINE_DB_LAYOUT.powerKw.offset);
     this.setPin(m.cfg.powerPin, powered);
-    this.setPin(m.cfg.cyclePin, m.pulseOn);
     this.publish(m);
     if (scenario === 'running' || scenario === 'producing-unpowered') {
       // Clock-anchored: pulse k is due at t0 + k * cycle, so timer latency never accumulates.
@@ -354,12 +350,10 @@ export class PlcSimulator {
     m.counter = (m.counter + 1) | 0; // DINT wraps like a PLC counter
     m.lastPulseAt = Date.now();
     m.db.writeInt32BE(m.counter, MACHINE_DB_LAYOUT.unitCounter.offset);
-    m.pulseOn = true;
     this.setPin(m.cfg.cyclePin, true);
     this.publish(m);
     clearTimeout(m.pulseOffTimer);
     m.pulseOffTimer = setTimeout(() => {
-      m.pulseOn = false;
       this.setPin(m.cfg.cyclePin, false);
       this.publishOutputs();
     }, m.cfg.pulseWidthMs);
@@ -383,7 +377,7 @@ export class PlcSimulator {
   private clearTimers(m: MachineState): void {
     clearTimeout(m.cycleTimer);
     clearTimeout(m.pulseOffTimer);
-    m.pulseOn = false;
+    this.setPin(m.cfg.cyclePin, false);
     clearTimeout(m.stoppageTimer);
   }
 
