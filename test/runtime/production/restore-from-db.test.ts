@@ -16,6 +16,21 @@ const M1 = '65a1b2c3d4e5f60718293a4b';
 const ZONE = 'Europe/Berlin';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A mongo-connection to `database`, an hourly-aggregator using it (`aggregator`: settings that differ) and helper nodes `helpers`. */
+async function loadAggregatorWithDb(server: { uri: string; driver: string }, database: string, aggregator: Record<string, unknown>, helpers: string[]): Promise<void> {
+  helper.settings({ [DRIVER_SETTING]: server.driver } as Parameters<typeof helper.settings>[0]);
+  await helper.load([mongoConnection, hourlyAggregator] as Parameters<typeof helper.load>[0], [
+    { id: 'tab', type: 'tab' },
+    { id: 'db', type: 'mongo-connection', ...MONGO_CONNECTION_DEFAULTS, mode: 'uri', uri: server.uri, database },
+    {
+      id: 'agg', type: 'hourly-aggregator', z: 'tab', x: 100, y: 100, timeZone: ZONE, powerTimeoutMinutes: 5, cycleTimeoutMinutes: 2, powerThresholdKw: 0.5,
+      snapshotMinutes: 1, graceMinutes: 2, tickSeconds: 0.2, retainHours: 24, zeroFill: false, endStoppageOnPowerLoss: false,
+      store: '', mongo: 'db', timeoutsFromDb: false, restoreFromDb: false, ...aggregator,
+    },
+    ...helpers.map((id) => ({ id, type: 'helper', z: 'tab', x: 100, y: 100 })),
+  ] as unknown as Parameters<typeof helper.load>[1]);
+}
+
 describeEachMongoServer('hourly-aggregator reading the application\'s database', (target) => {
   afterEach(async () => {
     await helper.unload();
@@ -51,17 +66,7 @@ describeEachMongoServer('hourly-aggregator reading the application\'s database',
         createdAt: new Date(), updatedAt: new Date(),
       });
 
-      helper.settings({ [DRIVER_SETTING]: server.driver } as Parameters<typeof helper.settings>[0]);
-      await helper.load([mongoConnection, hourlyAggregator] as Parameters<typeof helper.load>[0], [
-        { id: 'tab', type: 'tab' },
-        { id: 'db', type: 'mongo-connection', ...MONGO_CONNECTION_DEFAULTS, mode: 'uri', uri: server.uri, database },
-        {
-          id: 'agg', type: 'hourly-aggregator', z: 'tab', x: 100, y: 100, timeZone: ZONE, powerTimeoutMinutes: 5, cycleTimeoutMinutes: 2, powerThresholdKw: 0.5,
-          snapshotMinutes: 0.005, graceMinutes: 2, tickSeconds: 0.2, retainHours: 24, zeroFill: false, endStoppageOnPowerLoss: false,
-          store: '', mongo: 'db', timeoutsFromDb: false, restoreFromDb: true, wires: [['out'], []],
-        },
-        { id: 'out', type: 'helper', z: 'tab', x: 100, y: 100 },
-      ] as unknown as Parameters<typeof helper.load>[1]);
+      await loadAggregatorWithDb(server, database, { snapshotMinutes: 0.005, restoreFromDb: true, wires: [['out'], []] }, ['out']);
       const snapshots: HourSnapshot[] = [];
       helper.getNode('out').on('input', (msg: NodeMessage) => snapshots.push(msg.payload as HourSnapshot));
       const unitAt = Date.now() - 2500;
@@ -89,17 +94,7 @@ describeEachMongoServer('hourly-aggregator reading the application\'s database',
     await client.connect();
     try {
       await client.db(database).collection('configs').insertOne({ signalTimeouts: { powerSignalTimeout: 0.02, cycleSignalTimeout: 0.01 }, shifts: [] });
-      helper.settings({ [DRIVER_SETTING]: server.driver } as Parameters<typeof helper.settings>[0]);
-      await helper.load([mongoConnection, hourlyAggregator] as Parameters<typeof helper.load>[0], [
-        { id: 'tab', type: 'tab' },
-        { id: 'db', type: 'mongo-connection', ...MONGO_CONNECTION_DEFAULTS, mode: 'uri', uri: server.uri, database },
-        {
-          id: 'agg', type: 'hourly-aggregator', z: 'tab', x: 100, y: 100, timeZone: ZONE, powerTimeoutMinutes: 5, cycleTimeoutMinutes: 2, powerThresholdKw: 0.5,
-          snapshotMinutes: 1, graceMinutes: 2, tickSeconds: 0.2, retainHours: 24, zeroFill: false, endStoppageOnPowerLoss: false,
-          store: '', mongo: 'db', timeoutsFromDb: true, restoreFromDb: false, wires: [[], ['status']],
-        },
-        { id: 'status', type: 'helper', z: 'tab', x: 100, y: 100 },
-      ] as unknown as Parameters<typeof helper.load>[1]);
+      await loadAggregatorWithDb(server, database, { timeoutsFromDb: true, wires: [[], ['status']] }, ['status']);
       const statuses: { status: string; timestamp: number }[] = [];
       helper.getNode('status').on('input', (msg: NodeMessage) => statuses.push(msg.payload as { status: string; timestamp: number }));
       const t = Date.now() - 3000;
