@@ -8,7 +8,8 @@ import type { S7Address } from '../s7/address';
 import type { PreparedRead, ReadResult, S7ConnectionState } from '../s7/connection';
 import type { ContractMessage, Reading } from '../shared/messages';
 import { BadSetTracker, OutputShaper, type OutputOptions } from './output';
-import { Scheduler, systemClock, type SchedulerClock } from './scheduler';
+import { systemClock, type Clock } from '../shared/clock';
+import { Scheduler } from './scheduler';
 import { describeSignal, itemError, type ResolvedSignal } from './signals';
 
 /** The part of S7Connection the engine uses (a device boundary). */
@@ -63,7 +64,7 @@ export class ReaderEngine {
     private readonly connection: ReadConnection,
     output: OutputOptions,
     private readonly callbacks: EngineCallbacks,
-    private readonly clock: SchedulerClock = systemClock,
+    private readonly clock: Clock = systemClock,
   ) {
     this.shaper = new OutputShaper(output);
   }

@@ -5,17 +5,7 @@
  * (an input message) run at once, besides the schedule, and coalesce while one is pending.
  */
 
-export interface SchedulerClock {
-  now(): number;
-  setTimer(fn: () => void, ms: number): unknown;
-  clearTimer(handle: unknown): void;
-}
-
-export const systemClock: SchedulerClock = {
-  now: () => Date.now(),
-  setTimer: (fn, ms) => setTimeout(fn, ms),
-  clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+import { systemClock, type Clock } from '../shared/clock';
 
 export interface ScheduledGroup {
   id: string;
@@ -56,7 +46,7 @@ export class Scheduler<T = void> {
     groups: readonly ScheduledGroup[],
     private readonly run: GroupRunner,
     private readonly triggerRun: () => Promise<T>,
-    private readonly clock: SchedulerClock = systemClock,
+    private readonly clock: Clock = systemClock,
   ) {
     for (const g of groups) {
       if (!Number.isFinite(g.intervalMs) || g.intervalMs <= 0) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Scheduler } from '../../../lib/reader/scheduler';
-import { ManualClock } from './manual-clock';
+import { ManualClock } from '../../helpers/manual-clock';
 
 /** Stops the scheduler, letting the clock run so a cycle in flight can finish. */
 async function stopWith(s: Scheduler<unknown>, clock: ManualClock): Promise<void> {

@@ -1,11 +1,11 @@
-/** A clock for scheduler tests whose time moves only when the test advances it. */
-import type { SchedulerClock } from '../../../lib/reader/scheduler';
+/** A clock for tests whose time moves only when the test advances it. */
+import type { Clock } from '../../lib/shared/clock';
 
 interface Timer { at: number; seq: number; fn: () => void }
 
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-export class ManualClock implements SchedulerClock {
+export class ManualClock implements Clock {
   private timers: Timer[] = [];
   private seq = 0;
 
