@@ -17,7 +17,7 @@ import { PLC_READER_DEFAULTS } from '../../../nodes/plc-reader/types';
 import { DedicatedMongoServer, describeEachMongoServer, driverModule, mongoServerNames } from '../../helpers/mongo-servers';
 import { helper } from '../../helpers/node-red';
 import { startSimulator, type SimulatorHandle } from '../../helpers/simulator';
-import { waitFor } from './wait';
+import { waitFor } from '../../helpers/wait';
 
 
 const hex = (n: number): string => n.toString(16).padStart(24, '0');

@@ -12,7 +12,7 @@ import plcConnection from '../../../nodes/plc-connection/plc-connection';
 import plcReader from '../../../nodes/plc-reader/plc-reader';
 import { helper } from '../../helpers/node-red';
 import { MACHINE_DB_LAYOUT, PROCESS_LAYOUT, sampleAddress, startSimulator, type MachineSim, type SimulatorHandle } from '../../helpers/simulator';
-import { sleep, waitFor } from './wait';
+import { sleep, waitFor } from '../../helpers/wait';
 
 const MACHINE = '65f000000000000000000001';
 const SENSOR = '65f0000000000000000000a1';
