@@ -3,7 +3,7 @@
  * per machine, with the counts kept in the context store the user picks.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { RateLimit, StartGate, StateSaver, Throttle, errorText, loadState, numberSetting, saveState, type ContextStore } from '../../lib/production/adapter';
+import { RateLimit, StartGate, StateSaver, Throttle, errorText, loadState, numberSetting, saveState, type ContextStore } from '../../lib/shared/node-kit';
 import { COUNT_MODES, EdgeCounter, type CountMode, type EdgeCounterOptions } from '../../lib/production/edge-counter';
 import { KEY_SOURCES, parseCounterInput, type KeySource } from '../../lib/production/edge-input';
 import { InputError } from '../../lib/production/input';

@@ -4,7 +4,7 @@
  * Time advances with the readings' timestamps and with a wall-clock tick.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { StartGate, StateSaver, Throttle, errorText, loadState, numberSetting, saveState, type ContextStore } from '../../lib/production/adapter';
+import { StartGate, StateSaver, Throttle, errorText, loadState, numberSetting, saveState, type ContextStore } from '../../lib/shared/node-kit';
 import { timeoutsFromConfigDocument, type SignalTimeouts } from '../../lib/production/app-config';
 import { HourlyAggregator, type AggregatorOptions, type AggregatorOutput } from '../../lib/production/hourly-aggregator';
 import { parseAggregatorInput } from '../../lib/production/observations';

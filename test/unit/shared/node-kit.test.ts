@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { RateLimit, StartGate, StateSaver } from '../../../lib/production/adapter';
+import { RateLimit, StartGate, StateSaver } from '../../../lib/shared/node-kit';
 import { InputError } from '../../../lib/production/input';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,8 +1,9 @@
 /**
- * What the edge-counter and hourly-aggregator adapters share: state in a Node-RED context
- * store (saved shortly after changes, not per message), inputs held while the state is
- * restored (asynchronous) and handled synchronously after that, and rate limits for warnings
- * and status updates. Typed structurally: no Node-RED import.
+ * The node kit: chores every node of the package shares. State in a Node-RED context store
+ * (saved shortly after changes, not per message), inputs held while the state is restored
+ * (asynchronous) and handled synchronously after that, rate limits for warnings and status
+ * updates, and reading numbers from a node's saved configuration. Typed structurally: no
+ * Node-RED import, so engines and their tests stay Node-RED-free.
  */
 export interface ContextStore {
   get(key: string, store: string | undefined, callback: (err: Error | undefined, value: unknown) => void): void;
