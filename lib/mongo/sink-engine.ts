@@ -11,7 +11,7 @@ import { WriteQueue, type LaneSpec, type QueueEntry } from './queue';
 import type { MongoSinkConfig } from './sink-config';
 import type { Spool } from './spool';
 import type { BsonTypes, DbLike } from './store';
-import { ValidationError } from './validate';
+import { ValidationError } from '../shared/validate';
 import { BatchWriter, TransientWriteError, ensureIndexes, type Outcome } from './writer';
 
 /** Attempts at a batch the server keeps answering with an uncertain error before it fails. */
