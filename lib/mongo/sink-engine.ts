@@ -5,10 +5,9 @@
  */
 import type { ContractMessage } from '../shared/messages';
 import { isTransientError } from './errors';
-import { intakeMessage, type WorkItem } from './intake';
+import { intakeMessage, type IntakeConfig, type WorkItem } from './intake';
 import { snapshotKey } from './production';
 import { WriteQueue, type LaneSpec, type QueueEntry } from './queue';
-import type { MongoSinkConfig } from './sink-config';
 import type { Spool } from './spool';
 import type { BsonTypes, DbLike } from './store';
 import { ValidationError } from '../shared/validate';
@@ -47,7 +46,8 @@ export interface DropReport {
 }
 
 export interface EngineOptions {
-  config: MongoSinkConfig;
+  /** The node's config and the package's timestamp window. */
+  config: IntakeConfig;
   getDb: () => Promise<DbLike>;
   bson: BsonTypes;
   spool?: Spool<WorkItem>;

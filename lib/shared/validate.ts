@@ -234,3 +234,16 @@ function checkStorable(value: unknown, field: string, depth: number): void {
     checkStorable(item, `${field}.${key}`, depth + 1);
   }
 }
+
+/**
+ * The window the Node-RED settings (settings.js) ask for. A bad setting is reported through
+ * `warn` with what is wrong, and the default window is used: it is the safe one.
+ */
+export function timestampWindowOf(settings: unknown, warn: (problem: string) => void): TimestampWindow {
+  try {
+    return timestampWindowFromSetting((settings as Record<string, unknown> | undefined)?.[TIMESTAMP_WINDOW_SETTING]);
+  } catch (err) {
+    warn((err as Error).message);
+    return { ...DEFAULT_TIMESTAMP_WINDOW };
+  }
+}

@@ -7,7 +7,7 @@ import { RateLimit, StartGate, StateSaver, Throttle, errorText, loadState, numbe
 import { COUNT_MODES, EdgeCounter, type CountMode, type EdgeCounterOptions } from '../../lib/production/edge-counter';
 import { KEY_SOURCES, parseCounterInput, type KeySource } from '../../lib/production/edge-input';
 import { TOPIC_UNITS, type ContractMessage, type UnitEvent } from '../../lib/shared/messages';
-import { ValidationError } from '../../lib/shared/validate';
+import { ValidationError, timestampWindowOf } from '../../lib/shared/validate';
 import { EDGE_COUNTER_CONFIG_DEFAULTS, EDGE_COUNTER_LIMITS, EDGE_COUNTER_TYPE } from './types';
 
 type EdgeCounterDef = NodeDef & Record<string, unknown>;
@@ -37,6 +37,8 @@ function resetOf(value: unknown): { all: true } | { key: string } | null {
 }
 
 export = function register(RED: NodeAPI): void {
+  // The package's timestamp window (settings.js, s7productionTimestampWindow), read once.
+  const timestampWindow = timestampWindowOf(RED.settings, (problem) => RED.log.warn(RED._('edge-counter.errors.timestampWindow', { problem })));
   function EdgeCounterNode(this: Node, def: EdgeCounterDef): void {
     RED.nodes.createNode(this, def);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the handlers below outlive `this`
@@ -105,7 +107,7 @@ export = function register(RED: NodeAPI): void {
       const input = msg as ContractMessage;
       const isReadingMessage = input.readings !== undefined || input.signal !== undefined;
       if (isReadingMessage || input.reset === undefined) {
-        const parsed = parseCounterInput(input, options.mode, keyBy, Date.now());
+        const parsed = parseCounterInput(input, options.mode, keyBy, Date.now(), timestampWindow);
         for (const error of parsed.errors) errors.push(error);
         for (const sample of parsed.samples) {
           try {
