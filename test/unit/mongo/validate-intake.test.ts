@@ -100,4 +100,29 @@ describe('mongo intake', () => {
     assert.throws(() => intakeMessage({ collection: 'molds', payload: { name: 'x' } }, up, newId), /payload\.code: upsert key field missing/);
     assert.throws(() => intakeMessage({ collection: 'system.users', payload: { code: 1 } }, up, newId), /msg\.collection: collection name must not start with "system\."/);
   });
+
+  it('refuses reserved names as generic key or ObjectId fields: a missing key is not found on the prototype', () => {
+    const up = config({ generic: true, genericOperation: 'upsert', genericKey: 'constructor', genericCollection: 'molds' });
+    assert.throws(() => intakeMessage({ payload: { name: 'x' } }, up, newId, NOW), /^ValidationError: genericKey: field "constructor" is reserved/);
+    const ids = config({ generic: true, genericCollection: 'events', genericObjectIdFields: 'machineId, __proto__' });
+    assert.throws(() => intakeMessage({ payload: { machineId: M } }, ids, newId, NOW), /^ValidationError: genericObjectIdFields: field "__proto__" is reserved/);
+    const doc = JSON.parse('{"__proto__": {"polluted": true}, "code": 1}') as unknown;
+    assert.throws(() => intakeMessage({ payload: doc }, config({ generic: true, genericCollection: 'events' }), newId, NOW), /payload\.__proto__: keys must not be/);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
+  it('rejects times outside the timestamp window in readings, status and snapshots, and reports instead of replacing a bad per-signal timestamp', () => {
+    for (const timestamp of [1e20, 8.64e15 + 1, Date.UTC(1938, 0, 1), Date.UTC(2100, 0, 1)]) {
+      assert.throws(() => intakeMessage({ readings: [{ signal, value: 1, quality: 'good', timestamp }] }, config(), newId, NOW), /^ValidationError: readings\.0\.timestamp: /);
+      assert.throws(() => intakeMessage({ topic: 'machine-status', payload: { machineId: M, status: 'running', timestamp } }, config(), newId, NOW), /^ValidationError: payload\.timestamp: /);
+    }
+    assert.throws(() => intakeMessage({ signal, payload: 1, timestamp: 'yesterday' as unknown as number }, config(), newId, NOW), /^ValidationError: timestamp: expected a time \(epoch ms, Date or ISO string\), got "yesterday"/);
+    const snapshot = { machineId: M, date: '2026-03-10', hour: 8, unitsProduced: 1, runningMinutes: 1, stoppageMinutes: 0, status: 'running', stoppages: [], final: false, revision: 1 };
+    assert.equal(intakeMessage({ topic: 'production', payload: snapshot }, config(), newId, NOW).items.length, 1);
+    assert.throws(() => intakeMessage({ topic: 'production', payload: { ...snapshot, date: '2100-01-01' } }, config(), newId, NOW), /^ValidationError: payload\.date: 2100-01-01T00:00:00\.000Z lies more than 24 h ahead/);
+    const stoppage = { startTime: Date.UTC(1938, 0, 1), endTime: null, duration: 1, isPending: true };
+    assert.throws(() => intakeMessage({ topic: 'production', payload: { ...snapshot, stoppages: [stoppage] } }, config(), newId, NOW), /^ValidationError: payload\.stoppages\.0\.startTime: 1938-01-01/);
+    const window = { earliestMs: T0, maxAheadMs: 0 };
+    assert.throws(() => intakeMessage({ signal, payload: 1, timestamp: T0 - 1 }, { ...config(), timestampWindow: window }, newId, NOW), /timestamp: 2026-03-10T07:59:59\.999Z lies before 2026-03-10T08:00:00\.000Z/);
+  });
 });
