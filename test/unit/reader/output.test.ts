@@ -66,6 +66,7 @@ describe('reader output modes', () => {
     assert.equal(changed(NaN, 1, 0), true);
     assert.equal(changed(null, 0, 0), true);
   });
+
   it('per cycle: a signal named like a prototype key is an own payload field and pollutes nothing', () => {
     const shaper = new OutputShaper({ mode: 'per-cycle', heartbeatMs: 0 });
     const odd = (name: string): SignalIdentity => ({ ...power, name });
