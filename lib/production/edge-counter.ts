@@ -4,7 +4,7 @@
  * sample timestamps; state is plain JSON so it can live in a Node-RED context store.
  */
 import type { UnitSource } from '../shared/messages';
-import { ValidationError, describe } from '../shared/validate';
+import { ValidationError, describeValue } from '../shared/validate';
 
 export type CountMode = UnitSource;
 export const COUNT_MODES: readonly CountMode[] = ['rising', 'falling', 'both', 'counter'];
@@ -150,7 +150,7 @@ export class EdgeCounter {
     let level: boolean;
     if (typeof value === 'boolean') level = value;
     else if (value === 0 || value === 1) level = value === 1;
-    else throw new ValidationError(`${field} of key "${key}"`, `expected a BOOL (true/false or 1/0) in ${this.options.mode} mode, got ${describe(value)}`);
+    else throw new ValidationError(`${field} of key "${key}"`, `expected a BOOL (true/false or 1/0) in ${this.options.mode} mode, got ${describeValue(value)}`);
 
     if (state.level === null) {
       state.level = level;
@@ -200,7 +200,7 @@ export class EdgeCounter {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < -modulus / 2 || value >= modulus) {
       throw new ValidationError(
         `${field} of key "${key}"`,
-        `expected an integer counter value of ${this.options.counterBits} bits, got ${describe(value)}`,
+        `expected an integer counter value of ${this.options.counterBits} bits, got ${describeValue(value)}`,
       );
     }
     // Signed registers (INT/DINT) wrap to negative values: read them as unsigned.

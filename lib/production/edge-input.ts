@@ -7,7 +7,7 @@ import { readingsOf, type ContractMessage } from '../shared/messages';
 import {
   DEFAULT_TIMESTAMP_WINDOW,
   ValidationError,
-  describe,
+  describeValue,
   requireObject,
   requireRecentTimestamp,
   reservedNameProblem,
@@ -57,7 +57,7 @@ function sampleOf(
   const keyField = keyBy === 'topic' ? 'msg.topic' : `${field}.signal.${keyBy}`;
   const key = keyBy === 'topic' ? msg.topic : signal[keyBy];
   if (typeof key !== 'string' || key === '') {
-    throw new ValidationError(keyField, `expected the name of the ${keyBy === 'topic' ? 'counted signal' : 'machine or signal'} (the state key), got ${describe(key)}`);
+    throw new ValidationError(keyField, `expected the name of the ${keyBy === 'topic' ? 'counted signal' : 'machine or signal'} (the state key), got ${describeValue(key)}`);
   }
   // The key names the count in the node's state and in the unit events.
   const reserved = reservedNameProblem(key, 'state key');
@@ -84,7 +84,7 @@ export function parseCounterInput(
 ): ParsedSamples {
   const parsed: ParsedSamples = { samples: [], errors: [] };
   if (msg.readings !== undefined && !Array.isArray(msg.readings)) {
-    parsed.errors.push(new ValidationError('msg.readings', `expected an array of readings, got ${describe(msg.readings)}`).message);
+    parsed.errors.push(new ValidationError('msg.readings', `expected an array of readings, got ${describeValue(msg.readings)}`).message);
     return parsed;
   }
   if (msg.readings === undefined && msg.signal === undefined) {

@@ -6,7 +6,7 @@ import { isObjectIdHex, readingsOf, type ContractMessage } from '../shared/messa
 import {
   DEFAULT_TIMESTAMP_WINDOW,
   ValidationError,
-  describe,
+  describeValue,
   requireBit,
   requireFiniteNumber,
   requireObject,
@@ -30,7 +30,7 @@ export interface ParsedInput {
 
 function machineIdOf(value: unknown, field: string): string {
   if (!isObjectIdHex(value)) {
-    throw new ValidationError(field, `expected the machine's 24-digit hex id, got ${describe(value)}`);
+    throw new ValidationError(field, `expected the machine's 24-digit hex id, got ${describeValue(value)}`);
   }
   return value.toLowerCase();
 }
@@ -94,7 +94,7 @@ export function parseAggregatorInput(
   if (msg.units !== undefined) {
     attempt(() => unitObservation(msg.units, times));
   } else if (msg.readings !== undefined && !Array.isArray(msg.readings)) {
-    parsed.errors.push(new ValidationError('msg.readings', `expected an array of readings, got ${describe(msg.readings)}`).message);
+    parsed.errors.push(new ValidationError('msg.readings', `expected an array of readings, got ${describeValue(msg.readings)}`).message);
   } else if (msg.readings !== undefined || msg.signal !== undefined) {
     const perCycle = msg.readings !== undefined;
     readingsOf(msg, now).forEach((reading, i) => attempt(() => readingObservation(reading, perCycle ? `msg.readings[${i}]` : 'msg', times, options)));

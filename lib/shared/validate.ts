@@ -19,7 +19,7 @@ export class ValidationError extends Error {
 }
 
 /** A short, safe description of a bad value for an error message. */
-export function describe(value: unknown): string {
+export function describeValue(value: unknown): string {
   if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
@@ -50,25 +50,25 @@ export function nullObject<T>(): Record<string, T> {
 
 export function requireObject(value: unknown, field: string): Record<string, unknown> {
   if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-  throw new ValidationError(field, `expected an object, got ${describe(value)}`);
+  throw new ValidationError(field, `expected an object, got ${describeValue(value)}`);
 }
 
 export function requireFiniteNumber(value: unknown, field: string, min = -Infinity, max = Infinity): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ValidationError(field, `expected a finite number, got ${describe(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ValidationError(field, `expected a finite number, got ${describeValue(value)}`);
   if (value < min || value > max) throw new ValidationError(field, `${value} is outside ${min}..${max}`);
   return value;
 }
 
 export function requireOneOf<T extends string>(value: unknown, allowed: readonly T[], field: string): T {
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
-  throw new ValidationError(field, `expected one of ${allowed.join(', ')}, got ${describe(value)}`);
+  throw new ValidationError(field, `expected one of ${allowed.join(', ')}, got ${describeValue(value)}`);
 }
 
 /** A bit value: true/false or 1/0. */
 export function requireBit(value: unknown, field: string): boolean {
   if (typeof value === 'boolean') return value;
   if (value === 0 || value === 1) return value === 1;
-  throw new ValidationError(field, `expected a BOOL (true/false or 1/0), got ${describe(value)}`);
+  throw new ValidationError(field, `expected a BOOL (true/false or 1/0), got ${describeValue(value)}`);
 }
 
 /** A 24-hex-digit id string (or an ObjectId's hex) from a field the contract says is an ObjectId. */
@@ -77,7 +77,7 @@ export function requireObjectIdHex(value: unknown, field: string): string {
   if (value && typeof value === 'object' && (value as { _bsontype?: unknown })._bsontype === 'ObjectId') {
     return (value as { toHexString(): string }).toHexString();
   }
-  throw new ValidationError(field, `expected an ObjectId as 24 hex digits, got ${describe(value)}`);
+  throw new ValidationError(field, `expected an ObjectId as 24 hex digits, got ${describeValue(value)}`);
 }
 
 /** The largest magnitude a JavaScript Date can hold, ms (ECMAScript time values). */
@@ -92,7 +92,7 @@ function timeText(ms: number): string {
 export function requireEpochMs(value: unknown, field: string): number {
   const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : value;
   if (typeof ms !== 'number' || !Number.isFinite(ms) || Math.abs(ms) > DATE_LIMIT_MS) {
-    throw new ValidationError(field, `expected a time (epoch ms, Date or ISO string), got ${describe(value)}`);
+    throw new ValidationError(field, `expected a time (epoch ms, Date or ISO string), got ${describeValue(value)}`);
   }
   return ms;
 }
@@ -127,7 +127,7 @@ export function timestampWindowFromSetting(setting: unknown): TimestampWindow {
   const window = { ...DEFAULT_TIMESTAMP_WINDOW };
   if (s.earliest !== undefined) {
     const field = `${TIMESTAMP_WINDOW_SETTING}.earliest`;
-    if (typeof s.earliest !== 'string') throw new ValidationError(field, `expected an ISO date such as "2000-01-01", got ${describe(s.earliest)}`);
+    if (typeof s.earliest !== 'string') throw new ValidationError(field, `expected an ISO date such as "2000-01-01", got ${describeValue(s.earliest)}`);
     window.earliestMs = requireEpochMs(s.earliest, field);
   }
   if (s.maxAheadHours !== undefined) {
@@ -142,7 +142,7 @@ export function timestampWindowFromSetting(setting: unknown): TimestampWindow {
  */
 export function requireTimestamp(value: unknown, field: string, now: number, window: TimestampWindow = DEFAULT_TIMESTAMP_WINDOW): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new ValidationError(field, `expected a finite number of epoch milliseconds, got ${describe(value)}`);
+    throw new ValidationError(field, `expected a finite number of epoch milliseconds, got ${describeValue(value)}`);
   }
   if (value < window.earliestMs) {
     throw new ValidationError(field, `${timeText(value)} lies before ${timeText(window.earliestMs)}, the earliest accepted time`);
@@ -167,7 +167,7 @@ export interface RecentWindow {
  */
 export function requireRecentTimestamp(value: unknown, field: string, now: number, recent: RecentWindow, window: TimestampWindow = DEFAULT_TIMESTAMP_WINDOW): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new ValidationError(field, `expected a finite number of epoch milliseconds, got ${describe(value)}`);
+    throw new ValidationError(field, `expected a finite number of epoch milliseconds, got ${describeValue(value)}`);
   }
   if (value > now + recent.maxAheadMs) {
     throw new ValidationError(field, `${timeText(value)} lies more than ${recent.maxAheadMs / 1000} s in the future`);
@@ -184,7 +184,7 @@ export function requireRecentTimestamp(value: unknown, field: string, now: numbe
  */
 export function driverDate(ms: number, field: string): Date {
   const date = new Date(ms);
-  if (Number.isNaN(date.getTime())) throw new ValidationError(field, `expected a time a Date can hold, got ${describe(ms)}`);
+  if (Number.isNaN(date.getTime())) throw new ValidationError(field, `expected a time a Date can hold, got ${describeValue(ms)}`);
   return date;
 }
 

@@ -3,7 +3,7 @@ import {
   DEFAULT_TIMESTAMP_WINDOW,
   ValidationError,
   assertSafeValue,
-  describe as describeValue,
+  describeValue,
   driverDate,
   requireEpochMs,
   requireTimestamp,
