@@ -13,6 +13,7 @@ import {
   DEFAULT_TIMESTAMP_WINDOW,
   ValidationError,
   assertSafeValue,
+  describeValue,
   requireEpochMs,
   requireObject,
   requireObjectIdHex,
@@ -110,7 +111,7 @@ export function intakeMessage(msg: ContractMessage, config: IntakeConfig, newId:
     if (!config.writeStatus) return { items: [], skipped: ['machine status: status writes are off'], errors: [] };
     return { items: [statusItem(msg.payload, config, now, window)], skipped: [], errors: [] };
   }
-  if (msg.readings !== undefined && !Array.isArray(msg.readings)) throw new ValidationError('msg.readings', 'expected an array of readings');
+  if (msg.readings !== undefined && !Array.isArray(msg.readings)) throw new ValidationError('msg.readings', `expected an array of readings, got ${describeValue(msg.readings)}`);
   const readings = readingsOf(msg, now);
   if (readings.length > 0) return intakeReadings(msg, readings, config, newId, now, window);
   if (Array.isArray(msg.readings)) return { items: [], skipped: ['readings: empty list'], errors: [] };

@@ -125,4 +125,9 @@ describe('mongo intake', () => {
     const window = { earliestMs: T0, maxAheadMs: 0 };
     assert.throws(() => intakeMessage({ signal, payload: 1, timestamp: T0 - 1 }, { ...config(), timestampWindow: window }, newId, NOW), /timestamp: 2026-03-10T07:59:59\.999Z lies before 2026-03-10T08:00:00\.000Z/);
   });
+
+  it('names msg.readings when it is not a list, and msg.signal when it is not an object', () => {
+    assert.throws(() => intakeMessage({ readings: {} as never }, config(), newId, NOW), /^ValidationError: msg\.readings: expected an array of readings, got an object$/);
+    assert.throws(() => intakeMessage({ signal: 'x' as never, payload: 1, timestamp: T0 }, config(), newId, NOW), /^ValidationError: msg\.signal: expected an object, got "x"$/);
+  });
 });
