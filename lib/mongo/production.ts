@@ -12,7 +12,7 @@ import {
   requireObject,
   requireObjectIdHex,
   requireOneOf,
-} from './validate';
+} from '../shared/validate';
 
 export const HOUR_STATUSES: readonly HourStatus[] = ['running', 'stoppage', 'inactive'];
 /** Where we keep, per hour, the revision of the last snapshot written (replays are ignored). */

@@ -5,13 +5,12 @@
  */
 import type { ContractMessage } from '../shared/messages';
 import { isTransientError } from './errors';
-import { intakeMessage, type WorkItem } from './intake';
+import { intakeMessage, type IntakeConfig, type WorkItem } from './intake';
 import { snapshotKey } from './production';
 import { WriteQueue, type LaneSpec, type QueueEntry } from './queue';
-import type { MongoSinkConfig } from './sink-config';
 import type { Spool } from './spool';
 import type { BsonTypes, DbLike } from './store';
-import { ValidationError } from './validate';
+import { ValidationError } from '../shared/validate';
 import { BatchWriter, TransientWriteError, ensureIndexes, type Outcome } from './writer';
 
 /** Attempts at a batch the server keeps answering with an uncertain error before it fails. */
@@ -47,7 +46,8 @@ export interface DropReport {
 }
 
 export interface EngineOptions {
-  config: MongoSinkConfig;
+  /** The node's config and the package's timestamp window. */
+  config: IntakeConfig;
   getDb: () => Promise<DbLike>;
   bson: BsonTypes;
   spool?: Spool<WorkItem>;

@@ -8,6 +8,7 @@ import { DUPLICATE_KEY, hasWriteConcernError, isTransientError, isUncertainError
 import type { GenericItem, ProductionItem, SignalItem, StatusItem, WorkItem } from './intake';
 import { dayStart, mergeSnapshots, recordKey } from './production';
 import type { BsonTypes, CollectionLike, DbLike, Doc } from './store';
+import { driverDate } from '../shared/validate';
 
 export interface Outcome {
   ok: boolean;
@@ -66,7 +67,7 @@ export class BatchWriter {
       sensorId: this.oid(item.sensorId),
       machineId: this.oid(item.machineId),
       value: item.value,
-      timestamp: new Date(item.timestamp),
+      timestamp: driverDate(item.timestamp, 'timestamp'),
       createdAt: now,
       updatedAt: now,
     };
@@ -105,7 +106,7 @@ export class BatchWriter {
         updateOne: {
           filter: { sensorId: this.oid(i.sensorId) },
           update: {
-            $set: { machineId: this.oid(i.machineId), value: i.value, timestamp: new Date(i.timestamp), updatedAt: now },
+            $set: { machineId: this.oid(i.machineId), value: i.value, timestamp: driverDate(i.timestamp, 'timestamp'), updatedAt: now },
             $setOnInsert: { createdAt: now },
           },
           upsert: true,

@@ -4,7 +4,7 @@
  * sample timestamps; state is plain JSON so it can live in a Node-RED context store.
  */
 import type { UnitSource } from '../shared/messages';
-import { InputError, describeValue } from './input';
+import { ValidationError, describeValue } from '../shared/validate';
 
 export type CountMode = UnitSource;
 export const COUNT_MODES: readonly CountMode[] = ['rising', 'falling', 'both', 'counter'];
@@ -121,8 +121,9 @@ export class EdgeCounter {
   sample(key: string, timestamp: number, value: unknown, field = 'payload'): CountResult {
     const state = this.keys[key] ?? newKeyState();
     if (state.lastTs !== null && timestamp < state.lastTs) {
-      throw new InputError(
-        `timestamp ${new Date(timestamp).toISOString()} of key "${key}" is older than its previous sample ` +
+      throw new ValidationError(
+        'timestamp',
+        `${new Date(timestamp).toISOString()} of key "${key}" is older than its previous sample ` +
           `(${new Date(state.lastTs).toISOString()}): samples must arrive in order`,
       );
     }
@@ -149,7 +150,7 @@ export class EdgeCounter {
     let level: boolean;
     if (typeof value === 'boolean') level = value;
     else if (value === 0 || value === 1) level = value === 1;
-    else throw new InputError(`${field} of key "${key}" must be a BOOL (true/false or 1/0) in ${this.options.mode} mode, got ${describeValue(value)}`);
+    else throw new ValidationError(`${field} of key "${key}"`, `expected a BOOL (true/false or 1/0) in ${this.options.mode} mode, got ${describeValue(value)}`);
 
     if (state.level === null) {
       state.level = level;
@@ -197,8 +198,9 @@ export class EdgeCounter {
   private counterSample(key: string, state: KeyState, ts: number, value: unknown, field: string, warnings: CountWarning[]): CountResult {
     const modulus = 2 ** this.options.counterBits;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < -modulus / 2 || value >= modulus) {
-      throw new InputError(
-        `${field} of key "${key}" must be an integer counter value of ${this.options.counterBits} bits, got ${describeValue(value)}`,
+      throw new ValidationError(
+        `${field} of key "${key}"`,
+        `expected an integer counter value of ${this.options.counterBits} bits, got ${describeValue(value)}`,
       );
     }
     // Signed registers (INT/DINT) wrap to negative values: read them as unsigned.

@@ -2,9 +2,19 @@
  * Turns the messages the aggregator receives (reader Readings, edge-counter UnitEvents) into
  * observations, checking every field it relies on.
  */
-import { isObjectIdHex, type ContractMessage } from '../shared/messages';
+import { isObjectIdHex, readingsOf, type ContractMessage } from '../shared/messages';
+import {
+  DEFAULT_TIMESTAMP_WINDOW,
+  ValidationError,
+  describeValue,
+  requireBit,
+  requireFiniteNumber,
+  requireObject,
+  requireRecentTimestamp,
+  type RecentWindow,
+  type TimestampWindow,
+} from '../shared/validate';
 import type { Observation } from './hourly-aggregator';
-import { InputError, checkBit, checkFiniteNumber, checkObject, checkTimestamp, describeValue, type TimeWindow } from './input';
 
 export interface ObservationOptions {
   /** Analog power at or above this many kW means "powered". */
@@ -20,70 +30,76 @@ export interface ParsedInput {
 
 function machineIdOf(value: unknown, field: string): string {
   if (!isObjectIdHex(value)) {
-    throw new InputError(`${field} must be the machine's 24-digit hex id, got ${describeValue(value)}`);
+    throw new ValidationError(field, `expected the machine's 24-digit hex id, got ${describeValue(value)}`);
   }
   return value.toLowerCase();
 }
 
-function unitObservation(units: unknown, now: number, window: TimeWindow): Observation {
-  const event = checkObject(units, 'msg.units');
+interface Times {
+  now: number;
+  recent: RecentWindow;
+  window: TimestampWindow;
+}
+
+function unitObservation(units: unknown, times: Times): Observation {
+  const event = requireObject(units, 'msg.units');
   const machineId = machineIdOf(event.machineId, 'msg.units.machineId');
-  const delta = checkFiniteNumber(event.delta, 'msg.units.delta');
-  if (!Number.isInteger(delta) || delta <= 0) throw new InputError(`msg.units.delta must be a positive integer, got ${delta}`);
-  const timestamp = checkTimestamp(event.timestamp, 'msg.units.timestamp', now, window);
+  const delta = requireFiniteNumber(event.delta, 'msg.units.delta');
+  if (!Number.isInteger(delta) || delta <= 0) throw new ValidationError('msg.units.delta', `expected a positive integer, got ${delta}`);
+  const timestamp = requireRecentTimestamp(event.timestamp, 'msg.units.timestamp', times.now, times.recent, times.window);
   return { kind: 'units', machineId, timestamp, delta };
 }
 
-function readingObservation(reading: unknown, field: string, now: number, window: TimeWindow, options: ObservationOptions): Observation | null {
-  const r = checkObject(reading, field);
-  const signal = checkObject(r.signal, `${field}.signal`);
+function readingObservation(reading: unknown, field: string, times: Times, options: ObservationOptions): Observation | null {
+  const r = requireObject(reading, field);
+  const signal = requireObject(r.signal, `${field}.signal`);
   if (signal.kind !== 'power' && signal.kind !== 'unit-cycle') return null;
   if (r.quality === 'bad') return null;
   const machineId = machineIdOf(signal.machineId, `${field}.signal.machineId`);
-  const timestamp = checkTimestamp(r.timestamp, `${field}.timestamp`, now, window);
+  const timestamp = requireRecentTimestamp(r.timestamp, `${field}.timestamp`, times.now, times.recent, times.window);
   const valueField = field === 'msg' ? 'msg.payload' : `${field}.value`;
   if (signal.kind === 'unit-cycle') {
-    return checkBit(r.value, valueField) ? { kind: 'cycle', machineId, timestamp } : { kind: 'idle', machineId, timestamp };
+    return requireBit(r.value, valueField) ? { kind: 'cycle', machineId, timestamp } : { kind: 'idle', machineId, timestamp };
   }
   if (typeof r.value === 'boolean' || signal.dataType === 'BOOL') {
-    return { kind: 'power', machineId, timestamp, powered: checkBit(r.value, valueField) };
+    return { kind: 'power', machineId, timestamp, powered: requireBit(r.value, valueField) };
   }
-  const kw = checkFiniteNumber(r.value, valueField);
+  const kw = requireFiniteNumber(r.value, valueField);
   return { kind: 'power', machineId, timestamp, powered: kw >= options.powerThresholdKw, kw };
 }
 
-export function parseAggregatorInput(msg: ContractMessage, now: number, window: TimeWindow, options: ObservationOptions): ParsedInput {
+/**
+ * The observations of one message. `recent` is how far back and ahead of `now` the aggregator
+ * can place a time; `window` the package's timestamp window (s7productionTimestampWindow).
+ */
+export function parseAggregatorInput(
+  msg: ContractMessage,
+  now: number,
+  recent: RecentWindow,
+  options: ObservationOptions,
+  window: TimestampWindow = DEFAULT_TIMESTAMP_WINDOW,
+): ParsedInput {
   const parsed: ParsedInput = { observations: [], errors: [], ignored: 0 };
+  const times: Times = { now, recent, window };
   const attempt = (fn: () => Observation | null) => {
     try {
       const obs = fn();
       if (obs) parsed.observations.push(obs);
       else parsed.ignored += 1;
     } catch (err) {
-      if (!(err instanceof InputError)) throw err;
+      if (!(err instanceof ValidationError)) throw err;
       parsed.errors.push(err.message);
     }
   };
   if (msg.units !== undefined) {
-    attempt(() => unitObservation(msg.units, now, window));
-  } else if (msg.readings !== undefined) {
-    if (!Array.isArray(msg.readings)) {
-      parsed.errors.push(`msg.readings must be an array of readings, got ${describeValue(msg.readings)}`);
-    } else {
-      msg.readings.forEach((reading, i) => attempt(() => readingObservation(reading, `msg.readings[${i}]`, now, window, options)));
-    }
-  } else if (msg.signal !== undefined) {
-    attempt(() =>
-      readingObservation(
-        { signal: msg.signal, value: msg.payload, quality: msg.quality, timestamp: msg.timestamp === undefined ? now : msg.timestamp },
-        'msg',
-        now,
-        window,
-        options,
-      ),
-    );
+    attempt(() => unitObservation(msg.units, times));
+  } else if (msg.readings !== undefined && !Array.isArray(msg.readings)) {
+    parsed.errors.push(new ValidationError('msg.readings', `expected an array of readings, got ${describeValue(msg.readings)}`).message);
+  } else if (msg.readings !== undefined || msg.signal !== undefined) {
+    const perCycle = msg.readings !== undefined;
+    readingsOf(msg, now).forEach((reading, i) => attempt(() => readingObservation(reading, perCycle ? `msg.readings[${i}]` : 'msg', times, options)));
   } else {
-    parsed.errors.push('expected a reading (msg.signal or msg.readings, from plc-reader) or a unit event (msg.units, from edge-counter)');
+    parsed.errors.push('msg: expected a reading (msg.signal or msg.readings, from plc-reader) or a unit event (msg.units, from edge-counter)');
   }
   return parsed;
 }

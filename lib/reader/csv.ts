@@ -6,6 +6,7 @@
  * Array[0..9] of Int). Pure: the editor bundle uses it.
  */
 import { SIGNAL_KINDS, type SignalKind } from '../shared/messages';
+import { reservedNameProblem } from '../shared/validate';
 import type { SignalRow } from './signals';
 
 export const TIA_COLUMNS = ['Name', 'Path', 'Data Type', 'Logical Address', 'Comment', 'Hmi Visible', 'Hmi Accessible', 'Hmi Writeable'] as const;
@@ -138,6 +139,8 @@ export function importSignalsCsv(text: string): CsvImportResult {
     const row: SignalRow = { name: get(nameCol), address: get(addressCol) };
     const problems: string[] = [];
     if (!row.name) problems.push('no name');
+    const reserved = row.name ? reservedNameProblem(row.name, 'name') : undefined;
+    if (reserved) problems.push(reserved);
     if (!row.address) problems.push('no logical address');
     const dataType = get(cols.dataType);
     if (dataType) row.dataType = dataTypeFromTia(dataType);

@@ -27,10 +27,14 @@ export function signalMessage(r: Reading): ContractMessage {
   return msg;
 }
 
-/** One per-cycle message: payload keyed by signal name, the readings beside it. */
+/**
+ * One per-cycle message: payload keyed by signal name, the readings beside it. Built as own
+ * data properties: a name can never reach the payload's prototype (resolveSignals refuses
+ * reserved names; this holds for any name), and the payload stays a plain object for users'
+ * function nodes.
+ */
 export function cycleMessage(readings: Reading[]): ContractMessage {
-  const payload: Record<string, unknown> = {};
-  for (const r of readings) payload[r.signal.name] = r.value;
+  const payload: Record<string, unknown> = Object.fromEntries(readings.map((r) => [r.signal.name, r.value]));
   const timestamp = readings.reduce((t, r) => Math.max(t, r.timestamp), 0);
   return { payload, readings, timestamp };
 }

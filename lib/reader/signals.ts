@@ -4,6 +4,7 @@
  */
 import { DEFAULT_PIN_MAP, formatDataType, parseAddress, type PinMap, type S7Address } from '../s7/address';
 import { isObjectIdHex, SIGNAL_KINDS, type SignalIdentity, type SignalKind } from '../shared/messages';
+import { nullObject, reservedNameProblem } from '../shared/validate';
 
 /** One row of the signal table. Strings as typed; numbers optional. */
 export interface SignalRow {
@@ -54,6 +55,11 @@ export function checkRow(row: SignalRow, pinMap: PinMap = DEFAULT_PIN_MAP): stri
   const problems: string[] = [];
   if (!row || typeof row !== 'object') return ['not an object'];
   if (typeof row.name !== 'string' || row.name.trim() === '') problems.push('name is empty');
+  else {
+    // The name keys the per-cycle payload and the edge counter's state.
+    const reserved = reservedNameProblem(row.name.trim(), 'name');
+    if (reserved) problems.push(reserved);
+  }
   if (typeof row.address !== 'string' || row.address.trim() === '') {
     problems.push('address is empty');
   } else {
@@ -134,10 +140,12 @@ export function pinIdOf(address: string, pinMap: PinMap = DEFAULT_PIN_MAP): stri
  * laid over the default map. Throws naming the entry that is wrong.
  */
 export function parsePinMap(text: string | undefined): PinMap {
-  const map: PinMap = { ...DEFAULT_PIN_MAP };
+  const map: PinMap = Object.assign(nullObject<string>(), DEFAULT_PIN_MAP);
   for (const entry of (text ?? '').split(/[,;\n]/).map((s) => s.trim()).filter(Boolean)) {
     const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(entry);
     if (!m) throw new Error(`pin map entry "${entry}" is not of the form PIN=ADDRESS (e.g. DQ.0=Q0.0)`);
+    const reserved = reservedNameProblem(m[1], 'pin map entry: pin');
+    if (reserved) throw new Error(reserved);
     map[m[1]] = m[2];
   }
   return map;

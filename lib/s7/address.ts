@@ -142,6 +142,9 @@ function checkBit(text: string, bit: string | undefined): number {
   return b;
 }
 
+/** Bytes an area (a DB, I, Q, M) can address: offsets are 16-bit. */
+const AREA_BYTES = 65536;
+
 function build(text: string, loc: Location, spec: DataTypeSpec): S7Address {
   if (spec.type !== 'BOOL' && loc.bitOffset !== 0) {
     throw new S7AddressError(`Address "${text}": a bit address can only hold BOOL, not ${spec.type}`);
@@ -150,8 +153,9 @@ function build(text: string, loc: Location, spec: DataTypeSpec): S7Address {
     throw new S7AddressError(`Address "${text}": DB number must be 1..65535`);
   }
   const byteLength = byteLengthOf(spec.type, spec.count, spec.stringLength, loc.bitOffset);
-  if (loc.byteOffset + byteLength > 65536) {
-    throw new S7AddressError(`Address "${text}": offset ${loc.byteOffset} is out of range`);
+  if (loc.byteOffset + byteLength > AREA_BYTES) {
+    // Name the length too: a long array or string at a small offset overruns as well.
+    throw new S7AddressError(`Address "${text}": ${byteLength} byte(s) from offset ${loc.byteOffset} run past the end of the area (${AREA_BYTES} bytes)`);
   }
   return { text, ...loc, ...spec, byteLength };
 }
@@ -267,4 +271,15 @@ function formatSpec(spec: DataTypeSpec): string {
 /** 'STRING[20]', 'INT[10]', 'STRING[20][4]' ... (what parseAddress accepts back). */
 export function formatDataType(a: S7Address): string {
   return formatSpec(a);
+}
+
+/**
+ * The canonical TIA notation of an address (DB1.DBX0.1, DB1.DBB4, %I0.3 as I0.3, MB10): with
+ * formatDataType, what parseAddress reads back to the same address.
+ */
+export function formatAddress(a: Pick<S7Address, 'area' | 'dbNumber' | 'byteOffset' | 'bitOffset' | 'type'>): string {
+  const bit = a.type === 'BOOL';
+  const location = bit ? `${a.byteOffset}.${a.bitOffset}` : `${a.byteOffset}`;
+  if (a.area === 'DB') return `DB${a.dbNumber}.DB${bit ? 'X' : 'B'}${location}`;
+  return `${a.area}${bit ? '' : 'B'}${location}`;
 }

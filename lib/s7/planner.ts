@@ -61,9 +61,13 @@ export function maxItemsPerRequest(pduSize: number): number {
   return Math.min(MAX_MULTI_ITEMS, Math.floor((pduSize - REQUEST_OVERHEAD) / REQUEST_ITEM));
 }
 
-/** The largest range one multi-var item (or one ReadArea PDU) can return. */
+/**
+ * The largest range one multi-var item (or one ReadArea PDU) can return: even, because a
+ * reply pads an odd item to even length, which with an odd PDU would overrun it by a byte.
+ */
 export function maxBytesPerItem(pduSize: number): number {
-  return pduSize - REPLY_OVERHEAD - REPLY_ITEM;
+  const bytes = pduSize - REPLY_OVERHEAD - REPLY_ITEM;
+  return bytes - (bytes & 1);
 }
 
 export function requestBytes(items: number): number {

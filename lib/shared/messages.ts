@@ -101,19 +101,23 @@ export interface ContractMessage {
   [key: string]: unknown;
 }
 
-/** The readings a message carries: one per-signal message, or a per-cycle message's list. */
-export function readingsOf(msg: ContractMessage): Reading[] {
-  if (Array.isArray(msg.readings)) return msg.readings;
-  if (msg.signal && typeof msg.signal === 'object') {
-    return [{
-      signal: msg.signal,
-      value: msg.payload,
-      quality: msg.quality ?? 'good',
-      ...(msg.error === undefined ? {} : { error: msg.error }),
-      timestamp: typeof msg.timestamp === 'number' ? msg.timestamp : Date.now(),
-    }];
-  }
-  return [];
+/**
+ * The readings a message carries, in either shape: a per-signal message (msg.signal with
+ * msg.payload, msg.quality, msg.error, msg.timestamp) as one reading, or a per-cycle message's
+ * msg.readings. Unchecked, as the message has them: every consumer validates the fields it
+ * uses (a bad timestamp is reported, not replaced). A per-signal message without a timestamp
+ * was read `now`. A msg.readings that is not an array gives none; the consumer reports it.
+ */
+export function readingsOf(msg: ContractMessage, now: number = Date.now()): unknown[] {
+  if (msg.readings !== undefined) return Array.isArray(msg.readings) ? msg.readings : [];
+  if (msg.signal === undefined) return [];
+  return [{
+    signal: msg.signal,
+    value: msg.payload,
+    quality: msg.quality ?? 'good',
+    ...(msg.error === undefined ? {} : { error: msg.error }),
+    timestamp: msg.timestamp === undefined ? now : msg.timestamp,
+  }];
 }
 
 const OBJECT_ID_HEX = /^[0-9a-fA-F]{24}$/;

@@ -6,8 +6,8 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { RateLimit, StartGate, StateSaver, Throttle, errorText, loadState, numberSetting, saveState, type ContextStore } from '../../lib/shared/node-kit';
 import { COUNT_MODES, EdgeCounter, type CountMode, type EdgeCounterOptions } from '../../lib/production/edge-counter';
 import { KEY_SOURCES, parseCounterInput, type KeySource } from '../../lib/production/edge-input';
-import { InputError } from '../../lib/production/input';
 import { TOPIC_UNITS, type ContractMessage, type UnitEvent } from '../../lib/shared/messages';
+import { ValidationError, timestampWindowOf } from '../../lib/shared/validate';
 import { EDGE_COUNTER_CONFIG_DEFAULTS, EDGE_COUNTER_LIMITS, EDGE_COUNTER_TYPE } from './types';
 
 type EdgeCounterDef = NodeDef & Record<string, unknown>;
@@ -33,10 +33,12 @@ function resetOf(value: unknown): { all: true } | { key: string } | null {
   if (value === undefined || value === false) return null;
   if (value === true) return { all: true };
   if (typeof value === 'string' && value !== '') return { key: value };
-  throw new InputError(`msg.reset must be true (all keys) or a key string, got ${typeof value}`);
+  throw new ValidationError('msg.reset', `expected true (all keys) or a key string, got ${typeof value}`);
 }
 
 export = function register(RED: NodeAPI): void {
+  // The package's timestamp window (settings.js, s7productionTimestampWindow), read once.
+  const timestampWindow = timestampWindowOf(RED.settings, (problem) => RED.log.warn(RED._('edge-counter.errors.timestampWindow', { problem })));
   function EdgeCounterNode(this: Node, def: EdgeCounterDef): void {
     RED.nodes.createNode(this, def);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the handlers below outlive `this`
@@ -105,7 +107,7 @@ export = function register(RED: NodeAPI): void {
       const input = msg as ContractMessage;
       const isReadingMessage = input.readings !== undefined || input.signal !== undefined;
       if (isReadingMessage || input.reset === undefined) {
-        const parsed = parseCounterInput(input, options.mode, keyBy, Date.now());
+        const parsed = parseCounterInput(input, options.mode, keyBy, Date.now(), timestampWindow);
         for (const error of parsed.errors) errors.push(error);
         for (const sample of parsed.samples) {
           try {
@@ -127,7 +129,7 @@ export = function register(RED: NodeAPI): void {
               out.push({ topic: TOPIC_UNITS, payload: result.delta, units, timestamp: result.timestamp } as NodeMessage);
             }
           } catch (err) {
-            if (!(err instanceof InputError)) throw err;
+            if (!(err instanceof ValidationError)) throw err;
             errors.push(err.message);
           }
         }

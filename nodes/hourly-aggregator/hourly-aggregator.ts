@@ -12,6 +12,7 @@ import { storedHoursOf } from '../../lib/production/stored-hours';
 import { MINUTE_MS } from '../../lib/production/plant-time';
 import type { MongoConnectionHandle } from '../../lib/mongo/connection-handle';
 import { TOPIC_MACHINE_STATUS, TOPIC_PRODUCTION, type ContractMessage } from '../../lib/shared/messages';
+import { timestampWindowOf } from '../../lib/shared/validate';
 import { HOURLY_AGGREGATOR_CONFIG_DEFAULTS, HOURLY_AGGREGATOR_LIMITS, HOURLY_AGGREGATOR_TYPE } from './types';
 
 type HourlyAggregatorDef = NodeDef & Record<string, unknown>;
@@ -53,6 +54,8 @@ function messagesOf(out: AggregatorOutput): [NodeMessage[], NodeMessage[]] {
 }
 
 export = function register(RED: NodeAPI): void {
+  // The package's timestamp window (settings.js, s7productionTimestampWindow), read once.
+  const timestampWindow = timestampWindowOf(RED.settings, (problem) => RED.log.warn(RED._('hourly-aggregator.errors.timestampWindow', { problem })));
   function HourlyAggregatorNode(this: Node, def: HourlyAggregatorDef): void {
     RED.nodes.createNode(this, def);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the handlers below outlive `this`
@@ -146,7 +149,7 @@ export = function register(RED: NodeAPI): void {
     node.on('input', (msg: NodeMessage, send, done) => {
       gate.run(() => {
         try {
-          const parsed = parseAggregatorInput(msg as ContractMessage, Date.now(), aggregator.window, options);
+          const parsed = parseAggregatorInput(msg as ContractMessage, Date.now(), aggregator.window, options, timestampWindow);
           const out: AggregatorOutput = { snapshots: [], statuses: [] };
           for (const obs of parsed.observations) {
             const result = aggregator.observe(obs);

@@ -6,8 +6,9 @@
 import path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import type { ConnectionState, MongoConnectionHandle } from '../../lib/mongo/connection-handle';
-import type { WorkItem } from '../../lib/mongo/intake';
+import type { IntakeConfig, WorkItem } from '../../lib/mongo/intake';
 import { normalizeSinkConfig, sinkConfigProblems, type MongoSinkConfig } from '../../lib/mongo/sink-config';
+import { timestampWindowOf } from '../../lib/shared/validate';
 import { SinkEngine, type SinkStats } from '../../lib/mongo/sink-engine';
 import { Spool } from '../../lib/mongo/spool';
 import type { BsonTypes, DbLike } from '../../lib/mongo/store';
@@ -19,11 +20,13 @@ type MongoSinkDef = NodeDef & Partial<Record<keyof MongoSinkConfig, unknown>>;
 const STATUS_INTERVAL_MS = 500;
 
 export = function register(RED: NodeAPI): void {
+  // The package's timestamp window (settings.js, s7productionTimestampWindow), read once.
+  const timestampWindow = timestampWindowOf(RED.settings, (problem) => RED.log.warn(RED._('mongo-sink.errors.timestampWindow', { problem })));
   function MongoSink(this: Node, def: MongoSinkDef): void {
     RED.nodes.createNode(this, def);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the closures below outlive `this`
     const node = this;
-    const config = normalizeSinkConfig(def);
+    const config: IntakeConfig = { ...normalizeSinkConfig(def), timestampWindow };
     const connection = RED.nodes.getNode(config.connection) as unknown as MongoConnectionHandle | null;
     const problems = connection ? sinkConfigProblems(config) : ['no MongoDB connection configured'];
     if (problems.length) {

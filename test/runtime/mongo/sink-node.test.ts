@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import type { MongoClient } from 'mongodb';
 import { helper } from '../../helpers/node-red';
 import { describeEachMongoServer, serverSideConnections } from '../../helpers/mongo-servers';
-import { NODES, T0, counter, loadSink, onErrorCall, readingsMessage, sinkFlow, statusTexts, waitFor } from './sink-harness';
+import { waitFor } from '../../helpers/wait';
+import { NODES, T0, counter, loadSink, onErrorCall, readingsMessage, sinkFlow, statusTexts } from './sink-harness';
 
 describeEachMongoServer('mongo-sink in Node-RED', (target) => {
   let client: MongoClient;
@@ -52,7 +53,7 @@ describeEachMongoServer('mongo-sink in Node-RED', (target) => {
     assert.deepEqual(kinds, ['history', 'production', 'status']);
     const indexes = (await db.collection('signaldatas').indexes()).map((i) => i.name);
     assert.ok(indexes.includes('sensorId_1_timestamp_-1'));
-    await waitFor('the status to show the counts', () => statusTexts(sink).some((t) => /^connected · queued 0 · written 4$/.test(t)), 3000);
+    await waitFor('the status to show the counts', () => statusTexts(sink).some((t) => /^connected · queued 0 · written 4$/.test(t)));
   });
 
   it('survives 10,000 malformed messages with an error naming the field for each, and still writes', async function () {
@@ -75,13 +76,72 @@ describeEachMongoServer('mongo-sink in Node-RED', (target) => {
       () => ({ readings: [{ signal: { name: 'z', machineId: m, sensorId: oid() }, value: 1, quality: 'good', timestamp: 'yesterday' }] }),
     ];
     for (let i = 0; i < 10_000; i++) sink.receive(bad[i % bad.length]() as never);
-    await waitFor('10,000 errors', () => errors.length === 10_000, 60_000);
+    await waitFor('10,000 errors', () => errors.length === 10_000);
     const fieldNamed = /^ValidationError: (msg|payload|readings\.\d+\.\S+|msg\.signal\.machineId|timestamp|payload\.\S+): /;
     const unnamed = errors.filter((e) => !fieldNamed.test(e));
     assert.deepEqual(unnamed.slice(0, 3), []);
     assert.ok(errors.some((e) => e.includes('payload.machineId') || e.includes('msg.signal.machineId')));
     sink.receive(readingsMessage(m, [oid()], T0) as never);
     await waitFor('the good message written', () => written.count === 1);
+    assert.equal(await client.db(database).collection('signaldatas').countDocuments({}), 1);
+  });
+
+  /** The sink flow on a tab with a Catch node for the sink, as a user would wire it. */
+  const caughtFlow = (uri: string): Record<string, unknown>[] => [
+    { id: 'tab', type: 'tab', label: 'sink' },
+    ...[...sinkFlow(uri, database), { id: 'catch', type: 'catch', scope: ['sink'], uncaught: false, wires: [['caught']] }, { id: 'caught', type: 'helper' }]
+      // Nodes with a position are flow nodes; the connection stays a config node.
+      .map((n) => (n.id === 'conn' ? { z: 'tab', ...n } : { z: 'tab', x: 100, y: 100, ...n })),
+  ];
+
+  it('rejects times outside the timestamp window through done(err), seen by a Catch node, and writes nothing of them', async () => {
+    const { server } = target();
+    await loadSink(server, caughtFlow(server.uri));
+    const written = counter('written');
+    const caught = counter('caught');
+    const sink = helper.getNode('sink');
+    const machine = oid();
+    const outside = [1e20, 8.64e15 + 1, Date.UTC(1938, 5, 1), Date.UTC(2100, 0, 1)];
+    for (const timestamp of outside) sink.receive(readingsMessage(machine, [oid()], timestamp) as never);
+    sink.receive({ signal: { name: 'p', address: 'DQ.0', dataType: 'BOOL', kind: 'power', machineId: machine, sensorId: oid() }, payload: 1, timestamp: 1e20 } as never);
+    sink.receive({ topic: 'machine-status', payload: { machineId: machine, status: 'running', timestamp: Date.UTC(2100, 0, 1) } } as never);
+    sink.receive({
+      topic: 'production',
+      payload: { machineId: machine, date: '1938-06-01', hour: 8, unitsProduced: 1, runningMinutes: 1, stoppageMinutes: 0, status: 'running', stoppages: [], final: false, revision: 1 },
+    } as never);
+    await waitFor('7 errors at the Catch node', () => caught.count === 7);
+    const texts = caught.messages.map((m) => (m.error as { message: string }).message);
+    const expected = [
+      /^ValidationError: readings\.0\.timestamp: expected a time \(epoch ms, Date or ISO string\), got 100000000000000000000$/,
+      /^ValidationError: readings\.0\.timestamp: expected a time \(epoch ms, Date or ISO string\), got 8640000000000001$/,
+      /^ValidationError: readings\.0\.timestamp: 1938-06-01T00:00:00\.000Z lies before 2000-01-01T00:00:00\.000Z, the earliest accepted time$/,
+      /^ValidationError: readings\.0\.timestamp: 2100-01-01T00:00:00\.000Z lies more than 24 h ahead of the clock/,
+      /^ValidationError: timestamp: expected a time \(epoch ms, Date or ISO string\), got 100000000000000000000$/,
+      /^ValidationError: payload\.timestamp: 2100-01-01T00:00:00\.000Z lies more than 24 h ahead of the clock/,
+      /^ValidationError: payload\.date: 1938-06-01T00:00:00\.000Z lies before 2000-01-01T00:00:00\.000Z, the earliest accepted time$/,
+    ];
+    texts.forEach((text, i) => assert.match(text, expected[i]));
+    sink.receive(readingsMessage(machine, [oid()], T0) as never);
+    await waitFor('the good message written', () => written.count === 1);
+    const db = client.db(database);
+    assert.deepEqual((await db.collection('signaldatas').find({}).toArray()).map((d) => d.timestamp.getTime()), [T0]);
+    assert.equal(await db.collection('productionrecords').countDocuments({}), 0);
+    assert.equal(await db.collection('machines').countDocuments({}), 0);
+  });
+
+  it('takes its timestamp window from the Node-RED setting s7productionTimestampWindow', async () => {
+    const { server } = target();
+    helper.settings({ s7productionMongoDriver: server.driver, s7productionTimestampWindow: { earliest: '2026-03-10T00:00:00Z' } } as never);
+    await helper.load(NODES as never, caughtFlow(server.uri) as never);
+    const written = counter('written');
+    const caught = counter('caught');
+    const sink = helper.getNode('sink');
+    const machine = oid();
+    sink.receive(readingsMessage(machine, [oid()], T0 - 24 * 3_600_000) as never);
+    sink.receive(readingsMessage(machine, [oid()], T0) as never);
+    await waitFor('one error and one written message', () => caught.count === 1 && written.count === 1);
+    assert.equal((caught.messages[0].error as { message: string }).message,
+      'ValidationError: readings.0.timestamp: 2026-03-09T08:00:00.000Z lies before 2026-03-10T00:00:00.000Z, the earliest accepted time');
     assert.equal(await client.db(database).collection('signaldatas').countDocuments({}), 1);
   });
 
@@ -120,7 +180,7 @@ describeEachMongoServer('mongo-sink in Node-RED', (target) => {
       assert.ok((await serverSideConnections(server)) > baseline, 'the sink holds connections while deployed');
       await helper.unload();
     }
-    await waitFor('connections back to the baseline', async () => (await serverSideConnections(server)) <= baseline, 10_000);
+    await waitFor('connections back to the baseline', async () => (await serverSideConnections(server)) <= baseline);
   });
 });
 
@@ -138,7 +198,7 @@ describe('mongo-sink overflow', () => {
     await waitFor('a drop report', () => results.messages.some((m) => (m.payload as { kind: string }).kind === 'dropped'));
     const drops = results.messages.map((m) => m.payload as { kind: string; count: number }).filter((p) => p.kind === 'dropped');
     assert.equal(drops.reduce((n, p) => n + p.count, 0), 20);
-    await waitFor('the status to show the drops', () => statusTexts(sink).some((t) => /queued 10 · written 0 · dropped 20$/.test(t)), 3000);
+    await waitFor('the status to show the drops', () => statusTexts(sink).some((t) => /queued 10 · written 0 · dropped 20$/.test(t)));
     assert.equal(written.count, 0, 'dropped messages are not passed on as written');
     assert.match(JSON.stringify(helper.log().args), /queue full: 20 reading\(s\) dropped \(drop-oldest\)/);
   });
@@ -160,9 +220,9 @@ describe('mongo-connection credentials', () => {
     onErrorCall(sink, (text) => errors.push(text));
     sink.receive({ payload: { not: 'writable' } } as never);
     sink.receive(readingsMessage('a'.repeat(24), ['b'.repeat(24)], T0) as never);
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await waitFor('the connection failure logged and the bad message rejected', () =>
+      /MongoDB disconnected/.test(JSON.stringify(helper.log().args)) && errors.length === 1);
     const logged = JSON.stringify(helper.log().args);
-    assert.match(logged, /MongoDB disconnected/, 'connection failures are logged');
     assert.match(logged, /contains a password/);
     assert.doesNotMatch(logged, new RegExp(secret));
     assert.doesNotMatch(logged, new RegExp(uriSecret));

@@ -161,11 +161,11 @@ describe('production nodes in Node-RED', function () {
         throw new Error(`${err.message}: ${out.length} units, errors ${JSON.stringify(caught.map((m) => (m.error as { message: string }).message))}`);
       });
       const errors = caught.map((m) => (m.error as { message: string }).message);
-      assert.match(errors[0], /msg\.payload of key "65a1b2c3d4e5f60718293a4b" must be a BOOL/);
-      assert.match(errors[1], /msg\.signal\.machineId must name/);
-      assert.match(errors[2], /msg\.timestamp must be a finite number/);
+      assert.match(errors[0], /msg\.payload of key "65a1b2c3d4e5f60718293a4b": expected a BOOL/);
+      assert.match(errors[1], /msg\.signal\.machineId: expected the name of the machine or signal/);
+      assert.match(errors[2], /msg\.timestamp: expected a finite number/);
       assert.match(errors[3], /expected a reading from plc-reader/);
-      assert.match(errors[4], /msg\.reset must be true/);
+      assert.match(errors[4], /msg\.reset: expected true \(all keys\) or a key string/);
     });
   });
 
@@ -238,10 +238,10 @@ describe('production nodes in Node-RED', function () {
       } as Msg);
       await until(() => caught.length === 1, 'one error for the message');
       const message = (caught[0].error as { message: string }).message;
-      assert.match(message, /msg\.readings\[0\]\.signal\.machineId must be the machine's 24-digit hex id, got "nope"/);
-      assert.match(message, /msg\.readings\[1\]\.value must be a finite number, got "hot"/);
-      assert.match(message, /msg\.readings\[2\]\.timestamp .* in the future/);
-      assert.match(message, /msg\.readings\[3\]\.timestamp 1970-01-01T00:00:00\.000Z is older than/);
+      assert.match(message, /msg\.readings\[0\]\.signal\.machineId: expected the machine's 24-digit hex id, got "nope"/);
+      assert.match(message, /msg\.readings\[1\]\.value: expected a finite number, got "hot"/);
+      assert.match(message, /msg\.readings\[2\]\.timestamp: .* in the future/);
+      assert.match(message, /msg\.readings\[3\]\.timestamp: 1970-01-01T00:00:00\.000Z is older than/);
       await until(() => production.length > 0, 'a snapshot from the good reading');
       assert.equal((production[0].payload as HourSnapshot).power?.samples, 1);
     });

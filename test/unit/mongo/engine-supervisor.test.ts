@@ -56,8 +56,11 @@ class MemoryDb implements DbLike {
   }
 }
 
-function reading(ts: number): Record<string, unknown> {
-  return { signal: { name: 'p', address: 'DQ.0', dataType: 'BOOL', kind: 'power', machineId: M, sensorId: S }, payload: 1, quality: 'good', timestamp: ts };
+/** Source times inside the sink's timestamp window (2000-01-01 to now + 24 h). */
+const T0 = Date.parse('2026-03-10T08:00:00Z');
+
+function reading(i: number): Record<string, unknown> {
+  return { signal: { name: 'p', address: 'DQ.0', dataType: 'BOOL', kind: 'power', machineId: M, sensorId: S }, payload: 1, quality: 'good', timestamp: T0 + i };
 }
 
 interface Harness {
@@ -141,7 +144,7 @@ describe('mongo sink engine', () => {
     const machine = new ObjectId(M);
     h.db.docs.set('machines', [{ _id: machine, status: 'inactive' }]);
     for (let i = 0; i < 15; i++) h.submit(reading(i));
-    for (const status of ['stoppage', 'running']) h.submit({ topic: 'machine-status', payload: { machineId: M, status, timestamp: 1 } });
+    for (const status of ['stoppage', 'running']) h.submit({ topic: 'machine-status', payload: { machineId: M, status, timestamp: T0 + 1 } });
     assert.equal(h.done.filter((d) => d.dropped === 1).length, 6, '5 for the readings over the limit, 1 more for the status');
     h.db.down = false;
     await until(() => h.done.length === 17);
@@ -168,7 +171,7 @@ describe('mongo sink engine', () => {
 
   it('completes with an error naming the document a permanent failure concerns', async () => {
     h = harness();
-    h.submit({ topic: 'machine-status', payload: { machineId: M, status: 'running', timestamp: 1 } });
+    h.submit({ topic: 'machine-status', payload: { machineId: M, status: 'running', timestamp: T0 + 1 } });
     await until(() => h.done.length === 1);
     assert.match(String(h.done[0].err), /machines: no machine with _id a{24}/);
   });

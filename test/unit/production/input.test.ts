@@ -42,19 +42,19 @@ describe('production/input parsing', () => {
 
     it('names the field of every problem', () => {
       const cases: [Record<string, unknown>, RegExp][] = [
-        [{ payload: 1 }, /expected a reading \(msg\.signal or msg\.readings/],
-        [{ readings: {} }, /msg\.readings must be an array/],
-        [{ readings: [42] }, /msg\.readings\[0\] must be an object, got 42/],
-        [{ signal: 'x', payload: 1 }, /msg\.signal must be an object/],
-        [{ signal: signal('power', { machineId: undefined }), payload: true, timestamp: NOW }, /msg\.signal\.machineId must be the machine's 24-digit hex id, got undefined/],
-        [{ signal: signal('unit-cycle'), payload: 'yes', timestamp: NOW }, /msg\.payload must be a BOOL/],
-        [{ signal: signal('power', { dataType: 'REAL' }), payload: Number.NaN, timestamp: NOW }, /msg\.payload must be a finite number, got NaN/],
-        [{ signal: signal('power'), payload: true, timestamp: '10:00' }, /msg\.timestamp must be a finite number of epoch milliseconds, got "10:00"/],
-        [{ signal: signal('power'), payload: true, timestamp: NOW + 301_000 }, /msg\.timestamp .* more than 300 s in the future/],
-        [{ signal: signal('power'), payload: true, timestamp: NOW - 25 * 3_600_000 }, /is older than the accepted window of 24 h/],
-        [{ units: { machineId: M1, delta: 0, timestamp: NOW } }, /msg\.units\.delta must be a positive integer, got 0/],
-        [{ units: { delta: 1, timestamp: NOW } }, /msg\.units\.machineId must be/],
-        [{ units: [] }, /msg\.units must be an object, got an array/],
+        [{ payload: 1 }, /^msg: expected a reading \(msg\.signal or msg\.readings/],
+        [{ readings: {} }, /^msg\.readings: expected an array of readings, got an object/],
+        [{ readings: [42] }, /^msg\.readings\[0\]: expected an object, got 42/],
+        [{ signal: 'x', payload: 1 }, /^msg\.signal: expected an object, got "x"/],
+        [{ signal: signal('power', { machineId: undefined }), payload: true, timestamp: NOW }, /^msg\.signal\.machineId: expected the machine's 24-digit hex id, got undefined/],
+        [{ signal: signal('unit-cycle'), payload: 'yes', timestamp: NOW }, /^msg\.payload: expected a BOOL/],
+        [{ signal: signal('power', { dataType: 'REAL' }), payload: Number.NaN, timestamp: NOW }, /^msg\.payload: expected a finite number, got NaN/],
+        [{ signal: signal('power'), payload: true, timestamp: '10:00' }, /^msg\.timestamp: expected a finite number of epoch milliseconds, got "10:00"/],
+        [{ signal: signal('power'), payload: true, timestamp: NOW + 301_000 }, /^msg\.timestamp: .* more than 300 s in the future/],
+        [{ signal: signal('power'), payload: true, timestamp: NOW - 25 * 3_600_000 }, /^msg\.timestamp: .* is older than the accepted window of 24 h/],
+        [{ units: { machineId: M1, delta: 0, timestamp: NOW } }, /^msg\.units\.delta: expected a positive integer, got 0/],
+        [{ units: { delta: 1, timestamp: NOW } }, /^msg\.units\.machineId: expected the machine's 24-digit hex id, got undefined/],
+        [{ units: [] }, /^msg\.units: expected an object, got an array/],
       ];
       for (const [msg, expected] of cases) {
         const parsed = parse(msg);
@@ -66,6 +66,30 @@ describe('production/input parsing', () => {
 
     it('a per-signal message without timestamp is stamped with the clock', () => {
       assert.deepEqual(parse({ signal: signal('unit-cycle'), payload: true }).observations, [{ kind: 'cycle', machineId: M1, timestamp: NOW }]);
+    });
+
+    it('rejects times no Date can hold, and times outside the timestamp window, naming the field', () => {
+      const cases: [unknown, RegExp][] = [
+        [1e20, /^msg\.readings\[0\]\.timestamp: 100000000000000000000 lies more than 300 s in the future/],
+        [8.64e15 + 1, /^msg\.readings\[0\]\.timestamp: 8640000000000001 lies more than 300 s in the future/],
+        [-8.64e15 - 1, /^msg\.readings\[0\]\.timestamp: -8640000000000001 is older than the accepted window/],
+        [Date.UTC(1938, 5, 1), /^msg\.readings\[0\]\.timestamp: 1938-06-01T00:00:00\.000Z is older than/],
+        [Date.UTC(2100, 0, 1), /^msg\.readings\[0\]\.timestamp: 2100-01-01T00:00:00\.000Z lies more than 300 s in the future/],
+      ];
+      for (const [timestamp, expected] of cases) {
+        const parsed = parse({ readings: [{ signal: signal('power'), value: true, quality: 'good', timestamp }] });
+        assert.deepEqual(parsed.observations, []);
+        assert.equal(parsed.errors.length, 1);
+        assert.match(parsed.errors[0], expected);
+      }
+    });
+
+    it('applies a narrower timestamp window than its own 24 hours', () => {
+      const window = { earliestMs: NOW - 3_600_000, maxAheadMs: 0 };
+      const at = (timestamp: number) => parseAggregatorInput({ signal: signal('power'), payload: true, timestamp } as ContractMessage, NOW, WINDOW, { powerThresholdKw: 1 }, window);
+      assert.equal(at(NOW - 1_800_000).observations.length, 1);
+      assert.match(at(NOW - 7_200_000).errors[0], /^msg\.timestamp: 2026-06-01T08:00:00\.000Z lies before 2026-06-01T09:00:00\.000Z, the earliest accepted time/);
+      assert.match(at(NOW + 60_000).errors[0], /^msg\.timestamp: 2026-06-01T10:01:00\.000Z lies more than 0 h ahead of the clock/);
     });
   });
 
@@ -88,9 +112,29 @@ describe('production/input parsing', () => {
 
     it('names the missing key field', () => {
       const parsed = parseCounterInput({ signal: signal('unit-cycle', { machineId: '' }), payload: 1 }, 'rising', 'machineId', NOW);
-      assert.match(parsed.errors[0], /msg\.signal\.machineId must name the machine or signal \(the state key\), got ""/);
+      assert.match(parsed.errors[0], /^msg\.signal\.machineId: expected the name of the machine or signal \(the state key\), got ""/);
       assert.match(parseCounterInput({ signal: signal('unit-cycle'), payload: 1 }, 'rising', 'sensorId', NOW).errors[0], /msg\.signal\.sensorId/);
-      assert.match(parseCounterInput({ payload: 1 }, 'rising', 'machineId', NOW).errors[0], /expected a reading from plc-reader/);
+      assert.match(parseCounterInput({ payload: 1 }, 'rising', 'machineId', NOW).errors[0], /^msg: expected a reading from plc-reader/);
+    });
+
+    it('refuses a reserved name as the state key, and leaves Object.prototype alone', () => {
+      for (const name of ['__proto__', 'constructor', 'prototype']) {
+        const parsed = parseCounterInput({ signal: signal('unit-cycle', { name }), payload: 1, timestamp: NOW }, 'rising', 'name', NOW);
+        assert.deepEqual(parsed.samples, []);
+        assert.match(parsed.errors[0], new RegExp(`^msg\\.signal\\.name: state key "${name}" is reserved`));
+      }
+      assert.equal(({} as Record<string, unknown>).level, undefined);
+    });
+
+    it('rejects times outside the timestamp window, and times no Date can hold', () => {
+      for (const timestamp of [1e20, 8.64e15 + 1, Date.UTC(1938, 5, 1), Date.UTC(2100, 0, 1)]) {
+        const parsed = parseCounterInput({ signal: signal('unit-cycle'), payload: 1, timestamp }, 'rising', 'machineId', NOW);
+        assert.deepEqual(parsed.samples, []);
+        assert.match(parsed.errors[0], /^msg\.timestamp: \S+ (lies more than 300 s in the future|is older than the accepted window of 168 h)$/);
+      }
+      const window = { earliestMs: NOW - 3_600_000, maxAheadMs: 24 * 3_600_000 };
+      const old = parseCounter({ signal: signal('unit-cycle'), payload: 1, timestamp: NOW - 7_200_000 } as ContractMessage, 'rising', 'machineId', NOW, window);
+      assert.match(old.errors[0], /^msg\.timestamp: 2026-06-01T08:00:00\.000Z lies before 2026-06-01T09:00:00\.000Z/);
     });
   });
 

@@ -80,4 +80,15 @@ describe('reader CSV (TIA tag table)', () => {
     assert.deepEqual(parseCsvRecords('a,"b,c","d\r\ne"\n\n1,2,3'), [['a', 'b,c', 'd\r\ne'], ['1', '2', '3']]);
     assert.deepEqual(parseCsvRecords('x\ty\n1\t2\n'), [['x', 'y'], ['1', '2']]);
   });
+
+  it('reports a reserved signal name on its line and imports the other lines', () => {
+    const csv = 'Name,Logical Address\r\n__proto__,%Q0.0\r\nconstructor,%Q0.1\r\nok,%Q0.2\r\n';
+    const result = importSignalsCsv(csv);
+    assert.deepEqual(result.rows, [{ name: 'ok', address: '%Q0.2' }]);
+    assert.deepEqual(result.errors, [
+      'line 2 (__proto__): name "__proto__" is reserved (__proto__, constructor, prototype cannot be used as names)',
+      'line 3 (constructor): name "constructor" is reserved (__proto__, constructor, prototype cannot be used as names)',
+    ]);
+    assert.equal(({} as Record<string, unknown>).name, undefined);
+  });
 });

@@ -66,6 +66,19 @@ describe('reader output modes', () => {
     assert.equal(changed(NaN, 1, 0), true);
     assert.equal(changed(null, 0, 0), true);
   });
+
+  it('per cycle: a signal named like a prototype key is an own payload field and pollutes nothing', () => {
+    const shaper = new OutputShaper({ mode: 'per-cycle', heartbeatMs: 0 });
+    const odd = (name: string): SignalIdentity => ({ ...power, name });
+    const [msg] = shaper.shape([good(odd('__proto__'), { polluted: true }, 1000), good(odd('constructor'), 3, 1000), good(power, 12.5, 1000)], deadbandOf);
+    const payload = msg.payload as Record<string, unknown>;
+    assert.deepEqual(Object.keys(payload), ['__proto__', 'constructor', 'power']);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(payload, '__proto__')?.value, { polluted: true });
+    assert.equal(payload.constructor, 3);
+    assert.equal(Object.getPrototypeOf(payload), Object.prototype, 'a plain object for function nodes');
+    assert.equal((payload as { polluted?: unknown }).polluted, undefined);
+    assert.equal(({} as { polluted?: unknown }).polluted, undefined);
+  });
 });
 
 describe('reader bad-set tracking', () => {
@@ -82,4 +95,5 @@ describe('reader bad-set tracking', () => {
     t.retain(new Set(['power']));
     assert.equal(t.size, 0, 'forgets signals no longer configured');
   });
+
 });

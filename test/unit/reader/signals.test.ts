@@ -71,4 +71,16 @@ describe('reader signal rows', () => {
       { name: 'a', address: 'MW2', intervalMs: 100 });
     assert.deepEqual(toSignalRow(null), { name: '', address: '' });
   });
+
+  it('refuses reserved names for signals and pins, naming the row', () => {
+    for (const name of ['__proto__', 'constructor', 'prototype']) {
+      const { signals, problems } = resolveSignals([{ name, address: 'DB1.DBD0', dataType: 'REAL' }, { name: 'ok', address: 'DQ.0' }], 1000);
+      assert.deepEqual(signals.map((s) => s.identity.name), ['ok']);
+      assert.deepEqual(problems, [{ index: 0, message: `signal "${name}" (DB1.DBD0): name "${name}" is reserved (__proto__, constructor, prototype cannot be used as names)` }]);
+    }
+    assert.throws(() => parsePinMap('__proto__=Q0.0'), /^Error: pin map entry: pin "__proto__" is reserved/);
+    assert.throws(() => parsePinMap('DQ.0=Q1.0, constructor=Q0.1'), /pin "constructor" is reserved/);
+    assert.equal(({} as Record<string, unknown>)['DQ.0'], undefined);
+    assert.equal(parsePinMap('DQ.0=Q1.0')['DQ.0'], 'Q1.0');
+  });
 });

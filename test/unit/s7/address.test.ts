@@ -91,7 +91,8 @@ describe('s7 address parser', () => {
       ['DB7', undefined, /names a data block but no offset/],
       ['Z9', undefined, /"Z9" is not understood/],
       ['I0', undefined, /a bit address needs a bit number \(e.g. I0.0\)/],
-      ['DB1.DBB65535', 'DINT', /out of range/],
+      ['DB1.DBB0', 'LREAL[8193]', /65544 byte\(s\) from offset 0 run past the end of the area/],
+      ['DB1.DBB65535', 'DINT', /4 byte\(s\) from offset 65535 run past the end of the area \(65536 bytes\)/],
     ];
     for (const [text, dataType, re] of cases) {
       it(`${JSON.stringify(text)} ${dataType ?? ''}`, () => {

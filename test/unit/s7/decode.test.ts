@@ -72,4 +72,12 @@ describe('s7 decoder', () => {
       assert.deepEqual(decodeValue(buf, 2, a), value, dataType);
     }
   });
+
+  it('reports memory that holds no date and time as a RangeError naming the item (found by the property test)', () => {
+    assert.throws(() => decodeValue(Buffer.alloc(12), 0, at('DTL')), /^RangeError: DB1\.DBB0: the bytes are not a valid DTL \(month 0\)/);
+    assert.throws(() => decodeValue(hex('24 03 15 13 45 30 25 05'.replace('25 05', 'a5 05')), 0, at('DT')), /DB1\.DBB0: the bytes are not a valid DT \(not BCD\)/);
+    assert.throws(() => decodeValue(hex('24 02 30 13 45 30 25 05'), 0, at('DT')), /not a valid DT \(day 30 of month 2\)/);
+    assert.throws(() => decodeValue(hex('07e8 03 0f 06 0d 2d 1e 3b9aca00'), 0, at('DTL')), /not a valid DTL \(fraction 1000000000\)/);
+    assert.equal(decodeValue(hex('07e8 03 0f 06 0d 2d 1e 075bcd15'), 0, at('DTL')), '2024-03-15T13:45:30.123456789');
+  });
 });

@@ -168,6 +168,13 @@ describe('s7 read planner', () => {
     }
   });
 
+  it('keeps a padded reply within an odd PDU (found by the property test)', () => {
+    const items = [parseAddress('DB1.DBB0', 'BYTE[505]')];
+    const plan = planReads(items, { pduSize: 523 });
+    assertWithinLimits(plan, items, 523);
+    assert.equal(maxBytesPerItem(523), 504);
+  });
+
   it('rejects a PDU below 240', () => {
     assert.throws(() => planReads([], { pduSize: 200 }), /below S7's minimum of 240/);
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { RateLimit, StartGate, StateSaver } from '../../../lib/shared/node-kit';
-import { InputError } from '../../../lib/production/input';
+import { ValidationError } from '../../../lib/shared/validate';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -94,13 +94,14 @@ describe('production/adapter', () => {
     });
   });
 
-  describe('InputError', () => {
-    it('carries its message and name, and leaves the stack trace limit as it was', () => {
+  describe('ValidationError', () => {
+    it('carries its field, message and name, and leaves the stack trace limit as it was', () => {
       const limit = Error.stackTraceLimit;
-      const err = new InputError('msg.payload must be a BOOL');
+      const err = new ValidationError('msg.payload', 'expected a BOOL');
       assert.ok(err instanceof Error);
-      assert.equal(err.name, 'InputError');
-      assert.equal(err.message, 'msg.payload must be a BOOL');
+      assert.equal(err.name, 'ValidationError');
+      assert.equal(err.field, 'msg.payload');
+      assert.equal(err.message, 'msg.payload: expected a BOOL');
       assert.equal(Error.stackTraceLimit, limit);
     });
   });
