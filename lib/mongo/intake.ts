@@ -9,7 +9,7 @@ import {
   type ContractMessage,
   type MachineStatus,
 } from '../shared/messages';
-import { validateSnapshot, type ValidSnapshot } from './production';
+import { validateSnapshot, type ValidSnapshot } from '../app-contract';
 import { collectionNameProblem, splitList, type GenericOperation, type MongoSinkConfig } from './sink-config';
 import {
   ValidationError,

@@ -241,7 +241,8 @@ describe('production/hourly-aggregator', () => {
       assert.equal(slot?.unitsProduced, 240, 'both 02:00 hours: 120 units each');
       assert.equal(slot?.runningMinutes, 60, 'capped at 60');
       assert.equal(slot?.final, true);
-      assert.equal(h.latest('2026-10-25', 1)?.unitsProduced, 60, '01:30 to 01:59:30 local');
+      // Local 01:00 starts at 23:00Z the day before: it belongs to that UTC date's document.
+      assert.equal(h.latest('2026-10-24', 1)?.unitsProduced, 60, '01:30 to 01:59:30 local');
       // The 03:00 hour starts at 02:00Z; running until the last cycle (01:59:30Z) + 2 min.
       assert.equal(h.latest('2026-10-25', 3)?.runningMinutes, 2);
       const slotSnapshots = h.snapshots.filter((s) => s.date === '2026-10-25' && s.hour === 2).map((s) => s.revision);
@@ -252,8 +253,10 @@ describe('production/hourly-aggregator', () => {
       const h = new Harness({ timeZone: 'Europe/Berlin', zeroFill: true });
       h.units(at('2026-03-28T23:00:00Z'));
       h.tickUntil(at('2026-03-29T22:05:00Z'), 60_000);
+      // Dated by the UTC date each hour starts on: local 00:00 (23:00Z) is in the day before's document.
       const hours = h.snapshots.filter((s) => s.final && s.date === '2026-03-29').map((s) => s.hour);
-      assert.deepEqual(hours, [0, 1, ...Array.from({ length: 21 }, (_, i) => i + 3)]);
+      assert.deepEqual(hours, [1, ...Array.from({ length: 21 }, (_, i) => i + 3)]);
+      assert.equal(h.latest('2026-03-28', 0)?.final, true);
     });
 
     it('America/New_York fall back: the two hours labelled 1 are summed', () => {
@@ -323,11 +326,11 @@ describe('production/hourly-aggregator taking over stored hours', () => {
     const h = new Harness();
     h.now = at('2026-06-01T10:20:30Z');
     const taken = h.agg.seedHour({
-      machineId: M1, date: '2026-06-01', hour: 10, unitsProduced: 40, runningMinutes: 12, status: 'stoppage', revision: 77,
+      machineId: M1, date: '2026-06-01', hour: 10, plantDated: false, tally: { base: 40, sessions: [] }, runMasks: [], minutes: 12, status: 'stoppage', revision: 77,
       stoppages: [{ startTime: at('2026-06-01T10:05:00Z'), endTime: at('2026-06-01T10:07:00Z') }, { startTime: at('2026-06-01T10:18:00Z'), endTime: null }],
     });
     assert.equal(taken, true);
-    assert.equal(h.agg.seedHour({ machineId: M1, date: '2026-06-01', hour: 10, unitsProduced: 1, runningMinutes: 0, status: 'running', revision: 0, stoppages: [] }), false, 'held hours are not overwritten');
+    assert.equal(h.agg.seedHour({ machineId: M1, date: '2026-06-01', hour: 10, plantDated: false, tally: { base: 1, sessions: [] }, runMasks: [], minutes: 0, status: 'running', revision: 0, stoppages: [] }), false, 'held hours are not overwritten');
     h.power(at('2026-06-01T10:21:00Z')).units(at('2026-06-01T10:21:00Z'), 2).tick(at('2026-06-01T10:21:10Z'));
     const hour = h.current('2026-06-01', 10);
     assert.equal(hour?.unitsProduced, 42);
@@ -344,11 +347,11 @@ describe('production/hourly-aggregator taking over stored hours', () => {
   it('an open stoppage of an earlier hour continues through the hours since', () => {
     const h = new Harness();
     h.now = at('2026-06-01T12:10:00Z');
-    h.agg.seedHour({ machineId: M1, date: '2026-06-01', hour: 10, unitsProduced: 0, runningMinutes: 0, status: 'stoppage', revision: 1, stoppages: [{ startTime: at('2026-06-01T10:50:00Z'), endTime: null }] });
+    h.agg.seedHour({ machineId: M1, date: '2026-06-01', hour: 10, plantDated: false, tally: { base: 0, sessions: [] }, runMasks: [], minutes: 0, status: 'stoppage', revision: 1, stoppages: [{ startTime: at('2026-06-01T10:50:00Z'), endTime: null }] });
     h.units(at('2026-06-01T12:15:00Z'));
     assert.deepEqual(h.current('2026-06-01', 10)?.stoppages.map((s) => s.duration), [10]);
     assert.deepEqual(h.current('2026-06-01', 11)?.stoppages.map((s) => s.duration), [60]);
     assert.deepEqual(h.current('2026-06-01', 12)?.stoppages.map((s) => [s.duration, s.isPending]), [[15, false]]);
-    assert.equal(h.agg.seedHour({ machineId: M2, date: '2026-05-01', hour: 10, unitsProduced: 1, runningMinutes: 0, status: 'running', revision: 0, stoppages: [] }), false, 'beyond the correction window');
+    assert.equal(h.agg.seedHour({ machineId: M2, date: '2026-05-01', hour: 10, plantDated: false, tally: { base: 1, sessions: [] }, runMasks: [], minutes: 0, status: 'running', revision: 0, stoppages: [] }), false, 'beyond the correction window');
   });
 });

@@ -1,0 +1,22 @@
+/**
+ * The application's collections (Mongoose's plurals, FRONTEND-CONTRACT.md) and the one field of
+ * our own that productionrecords carries. Every other module takes these names from here.
+ */
+export const COLLECTIONS = {
+  machines: 'machines',
+  sensors: 'sensors',
+  pinMappings: 'sensorpinmappings',
+  configs: 'configs',
+  signals: 'signaldatas',
+  production: 'productionrecords',
+} as const;
+
+/**
+ * Per hour slot of a productionrecords document, what the package wrote (lib/app-contract/
+ * production-records.ts). A top-level field: the application's whole-document saves keep it,
+ * while sub-document fields it does not know would be dropped.
+ */
+export const LEDGER_FIELD = 's7Ledger';
+
+/** The per-hour revisions of package versions before the ledger (read, never written). */
+export const LEGACY_REVISIONS_FIELD = 's7Revisions';
