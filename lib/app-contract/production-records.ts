@@ -54,7 +54,7 @@ export interface LedgerHour {
   hour: number;
   /** Units without a known session (written before the ledger, or by a session-less sender). */
   base: number;
-  /** Running minutes written before the ledger: a floor for the slot's minutes. */
+  /** Running minutes written before the ledger or sent without minute bits: a floor for the slot's minutes. */
   runFloor: number;
   /** Revision of the snapshot the slot's status and stoppage timing come from. */
   revision: number;
@@ -205,6 +205,8 @@ function applySnapshot(slot: LedgerHour, snap: ValidSnapshot): boolean {
   }
   own.revision = snap.revision;
   slot.base = Math.max(slot.base, snap.tally.base);
+  // Snapshots without minute bits (older senders) give their minutes as a floor; ours never exceed their bits.
+  slot.runFloor = Math.max(slot.runFloor, snap.runningMinutes);
   for (const s of snap.tally.sessions) {
     const known = slot.sessions.find((k) => k.id === s.id);
     if (known) known.units = Math.max(known.units, s.units);
