@@ -1,6 +1,6 @@
 /**
  * Input checks before anything reaches the database. Every error names the field (a dotted path
- * from the message, e.g. "payload.hourlyData.3.unitsProduced"), so a Catch node's user can fix it.
+ * from the message, e.g. "payload.stoppages.3.startTime"), so a Catch node's user can fix it.
  */
 import { isObjectIdHex } from '../shared/messages';
 
