@@ -321,6 +321,58 @@ describe('production/hourly-aggregator', () => {
   });
 });
 
+describe('production/hourly-aggregator with machine ids that name Object.prototype members', () => {
+  it('keeps "__proto__" and "constructor" as machines of their own, also in restored state', () => {
+    const h = new Harness();
+    h.units(at('2026-06-01T10:05:00Z'), 2, '__proto__').units(at('2026-06-01T10:06:00Z'), 3, 'constructor');
+    assert.equal(h.current('2026-06-01', 10, '__proto__')?.unitsProduced, 2);
+    assert.equal(h.current('2026-06-01', 10, 'constructor')?.unitsProduced, 3);
+    assert.equal(Object.getPrototypeOf({}), Object.prototype, 'nothing reached the prototype');
+    const restored = new Harness({}, JSON.parse(JSON.stringify(h.agg.state)));
+    restored.now = at('2026-06-01T10:07:00Z');
+    assert.deepEqual(restored.agg.snapshotsOf().map((s) => [s.machineId, s.unitsProduced]), [['__proto__', 2], ['constructor', 3]]);
+    assert.equal(restored.agg.machineCount, 2);
+  });
+});
+
+describe('production/hourly-aggregator sessions', () => {
+  it('a restart is a new session: the earlier session\'s units are carried, its own start at zero', () => {
+    const h = new Harness();
+    h.units(at('2026-06-01T10:05:00Z'), 4);
+    const before = h.current('2026-06-01', 10)!;
+    assert.deepEqual(before.tally, { base: 0, sessions: [{ id: h.agg.session, units: 4 }] });
+    const r = new Harness({}, JSON.parse(JSON.stringify(h.agg.state)));
+    r.now = at('2026-06-01T10:06:00Z');
+    r.units(at('2026-06-01T10:06:00Z'), 1);
+    const after = r.current('2026-06-01', 10)!;
+    assert.notEqual(r.agg.session, h.agg.session);
+    assert.equal(after.unitsProduced, 5);
+    assert.deepEqual(after.tally, { base: 0, sessions: [{ id: r.agg.session, units: 1 }, { id: h.agg.session, units: 4 }] });
+    assert.equal(after.session, r.agg.session);
+  });
+
+  it('state saved by an older version (no session): its units become the base', () => {
+    const h = new Harness();
+    h.units(at('2026-06-01T10:05:00Z'), 4);
+    const legacy = JSON.parse(JSON.stringify(h.agg.state));
+    delete legacy.session;
+    const r = new Harness({}, legacy);
+    r.now = at('2026-06-01T10:06:00Z');
+    assert.deepEqual(r.current('2026-06-01', 10)?.tally, { base: 4, sessions: [{ id: r.agg.session, units: 0 }] });
+  });
+
+  it('re-sends every open hour after a start, with a fresh revision', () => {
+    const h = new Harness();
+    h.now = at('2026-06-01T10:20:00Z');
+    h.agg.seedHour({ machineId: M1, date: '2026-06-01', hour: 10, plantDated: false, tally: { base: 0, sessions: [{ id: 'earlier', units: 7 }] }, runMasks: [{ start: at('2026-06-01T10:00:00Z'), bits: [0b111, 0] }], minutes: 3, status: 'running', revision: 50, stoppages: [] });
+    h.agg.seedHour({ machineId: M1, date: '2026-06-01', hour: 8, plantDated: false, tally: { base: 1, sessions: [] }, runMasks: [], minutes: 0, status: 'running', revision: 40, stoppages: [] });
+    const open = h.agg.openSnapshots();
+    assert.deepEqual(open.map((s) => [s.hour, s.unitsProduced, s.runningMinutes]), [[10, 7, 3]], 'the closed hour 8 is not re-sent');
+    assert.ok(open[0].revision > 50);
+    assert.deepEqual(open[0].runMasks, [{ start: at('2026-06-01T10:00:00Z'), bits: [0b111, 0] }], 'exact minute bits from the ledger');
+  });
+});
+
 describe('production/hourly-aggregator taking over stored hours', () => {
   it('continues an hour read back from the database: units, minutes, the open stoppage', () => {
     const h = new Harness();
