@@ -106,14 +106,21 @@ export function readLedger(doc: Doc | null | undefined): Map<number, LedgerHour>
   return ledger;
 }
 
-/** A slot the ledger does not know: what an earlier version wrote there is the base. */
-function ledgerHourOf(entry: Doc, hour: number, legacyRevisions: unknown): LedgerHour {
+/**
+ * A slot the ledger does not know: what an earlier version wrote there is the base. Earlier
+ * versions dated by the plant-local date, so east of UTC a slot may hold the hour a day before
+ * the snapshot's (same number, other UTC date): its last revision, a time within or after its
+ * hour, is then older than the snapshot's hour start, and its figures are not this hour's.
+ */
+function ledgerHourOf(entry: Doc, hour: number, legacyRevisions: unknown, snap: ValidSnapshot): LedgerHour {
   const revisions = legacyRevisions && typeof legacyRevisions === 'object' ? (legacyRevisions as Doc) : {};
   const legacyRevision = Object.hasOwn(revisions, String(hour)) ? count(revisions[String(hour)]) : 0;
+  const hourStart = snap.runMasks.length > 0 ? Math.min(...snap.runMasks.map((m) => m.start)) : undefined;
+  const anotherHour = legacyRevision > 0 && hourStart !== undefined && legacyRevision < hourStart;
   return {
     hour,
-    base: count(entry.unitsProduced),
-    runFloor: count(entry.runningMinutes),
+    base: anotherHour ? 0 : count(entry.unitsProduced),
+    runFloor: anotherHour ? 0 : count(entry.runningMinutes),
     revision: legacyRevision,
     sessions: legacyRevision > 0 ? [{ id: LEGACY_SESSION, units: 0, revision: legacyRevision }] : [],
     runMasks: [],
@@ -231,7 +238,7 @@ export function mergeSnapshots(existing: Doc | null, snapshots: ValidSnapshot[],
   let changed = false;
   for (const snap of snapshots) {
     let entry = hourlyData.find((h) => h.hour === snap.hour);
-    const slot = ledger.get(snap.hour) ?? ledgerHourOf(entry ?? {}, snap.hour, existing?.[LEGACY_REVISIONS_FIELD]);
+    const slot = ledger.get(snap.hour) ?? ledgerHourOf(entry ?? {}, snap.hour, existing?.[LEGACY_REVISIONS_FIELD], snap);
     if (!applySnapshot(slot, snap)) continue;
     changed = true;
     ledger.set(snap.hour, slot);

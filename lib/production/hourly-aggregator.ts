@@ -242,12 +242,12 @@ export class HourlyAggregator {
     return out;
   }
 
-  /** Snapshots of every open (not final) hour, e.g. to re-send them after a restart. */
+  /** Snapshots of every open (not final) or unsent hour, to send them again after a start. */
   openSnapshots(): HourSnapshot[] {
     const out: HourSnapshot[] = [];
     for (const m of Object.values(this.data.machines)) {
       for (const bucket of this.sortedBuckets(m)) {
-        if (!bucket.final && this.slotParts(m, bucket)[0] === bucket) out.push(this.snapshot(m, bucket));
+        if ((!bucket.final || bucket.dirty) && this.slotParts(m, bucket)[0] === bucket) out.push(this.snapshot(m, bucket));
       }
     }
     return out;
@@ -290,12 +290,14 @@ export class HourlyAggregator {
     }
     bucket.status = stored.status === 'inactive' ? null : stored.status;
     bucket.stoppages = stored.stoppages.map((st) => ({ ...st })).sort((a, b) => a.startTime - b.startTime);
+    // An hour an older version filed under another date is sent again, to its UTC date's document.
+    const misfiled = stored.plantDated && this.zone.label(start).date !== stored.date;
     for (const s of starts) {
       const part = m.buckets[s];
       if (!part) continue;
       part.revision = stored.revision;
       part.final = now >= s + HOUR_MS + this.options.graceMs;
-      part.dirty = false;
+      part.dirty = misfiled;
     }
     const open = bucket.stoppages.at(-1);
     if (open && open.endTime === null && m.openStoppage === null) {

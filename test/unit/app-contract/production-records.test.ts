@@ -163,6 +163,24 @@ describe('app-contract: productionrecords merge', () => {
     });
   });
 
+  it('a slot an older version filled with the hour a day earlier (plant-local dating) is not taken as this hour', () => {
+    // Europe/Berlin: local 00:00 of 03-11 started 03-10T23:00Z; the old rule filed it in 03-11's document, slot 0.
+    const earlierHour = Date.parse('2026-03-10T23:00:00Z');
+    const thisHour = Date.parse('2026-03-11T23:00:00Z'); // local 00:00 of 03-12, slot 0 of 03-11's document now
+    const legacy: Doc = {
+      _id: new ObjectId(), machineId: new ObjectId(M), startTime: dayStart('2026-03-11'), unitsProduced: 30, defectiveUnits: 0,
+      s7Revisions: { 0: earlierHour + 62 * MIN }, updatedAt: new Date(earlierHour),
+      hourlyData: [{ _id: new ObjectId(), hour: 0, unitsProduced: 30, defectiveUnits: 0, status: 'running', runningMinutes: 50, stoppageMinutes: 0, stoppages: [] }],
+    };
+    const s = snap({ date: '2026-03-11', hour: 0, unitsProduced: 4, runningMinutes: 5, revision: thisHour + 5 * MIN, stoppages: [], runMasks: [{ start: thisHour, bits: [0b11111, 0] }] });
+    const after = apply(legacy, [s]);
+    const slot = (after.hourlyData as Doc[])[0];
+    assert.deepEqual([slot.unitsProduced, slot.runningMinutes], [4, 5]);
+    // The same hour written by the older version (its revision within the hour) is the base.
+    const sameHour = apply({ ...legacy, s7Revisions: { 0: thisHour + 2 * MIN } }, [s]);
+    assert.equal((sameHour.hourlyData as Doc[])[0].unitsProduced, 34);
+  });
+
   describe("operators' edits, the application's way", () => {
     it('a stoppage classified while the machine stands still is extended, never duplicated, and closed at the next unit', () => {
       const open = (minutes: number, revision: number): ValidSnapshot =>

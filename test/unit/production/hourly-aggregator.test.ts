@@ -396,6 +396,16 @@ describe('production/hourly-aggregator taking over stored hours', () => {
     assert.ok((h.latest('2026-06-01', 10)?.revision ?? 0) > 77);
   });
 
+  it("re-sends an hour an older version filed under its plant-local date, dated by the UTC date it starts on", () => {
+    const h = new Harness({ timeZone: 'Europe/Berlin' });
+    h.now = at('2026-06-01T10:00:00Z');
+    // Local 00:00 of 06-01 (22:00Z on 05-31), closed, in the older version's document of 06-01.
+    assert.equal(h.agg.seedHour({ machineId: M1, date: '2026-06-01', hour: 0, plantDated: true, tally: { base: 9, sessions: [] }, runMasks: [], minutes: 20, status: 'running', revision: 5, stoppages: [] }), true);
+    // Local 05:00 of 06-01 starts on 06-01 UTC too: nothing to re-file.
+    h.agg.seedHour({ machineId: M1, date: '2026-06-01', hour: 5, plantDated: true, tally: { base: 2, sessions: [] }, runMasks: [], minutes: 0, status: 'running', revision: 5, stoppages: [] });
+    assert.deepEqual(h.agg.openSnapshots().map((s) => [s.date, s.hour, s.unitsProduced, s.final]), [['2026-05-31', 0, 9, true]]);
+  });
+
   it('an open stoppage of an earlier hour continues through the hours since', () => {
     const h = new Harness();
     h.now = at('2026-06-01T12:10:00Z');
