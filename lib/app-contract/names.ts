@@ -13,8 +13,8 @@ export const COLLECTIONS = {
 
 /**
  * Per hour slot of a productionrecords document, what the package wrote (lib/app-contract/
- * production-records.ts). A top-level field: the application's whole-document saves keep it,
- * while sub-document fields it does not know would be dropped.
+ * production-records.ts). Top-level, so the application's saves keep it; a field inside the
+ * hourlyData entries would be dropped when it rewrites that array through its schema.
  */
 export const LEDGER_FIELD = 's7Ledger';
 
