@@ -11,6 +11,12 @@ export const COLLECTIONS = {
   production: 'productionrecords',
 } as const;
 
+/** The indexes the application's models declare on a signal collection, in order. */
+export const SIGNAL_INDEXES: readonly Readonly<Record<string, 1 | -1>>[] = [{ timestamp: 1 }, { sensorId: 1, timestamp: -1 }, { machineId: 1, timestamp: -1 }];
+
+/** One pin maps to one sensor: the application's unique index on the pin mappings. */
+export const PIN_MAPPING_INDEX = { key: { pinId: 1 }, unique: true } as const;
+
 /**
  * Per hour slot of a productionrecords document, what the package wrote (lib/app-contract/
  * production-records.ts). Top-level, so the application's saves keep it; a field inside the

@@ -6,7 +6,7 @@
  */
 import { DUPLICATE_KEY, hasWriteConcernError, isTransientError, isUncertainError, writeErrorsOf } from './errors';
 import type { GenericItem, ProductionItem, SignalItem, StatusItem, WorkItem } from './intake';
-import { COLLECTIONS, dayStart, mergeSnapshots, recordKey } from '../app-contract';
+import { COLLECTIONS, PIN_MAPPING_INDEX, SIGNAL_INDEXES, dayStart, mergeSnapshots, recordKey } from '../app-contract';
 import type { BsonTypes, CollectionLike, DbLike, Doc } from './store';
 
 export interface Outcome {
@@ -198,13 +198,11 @@ export class BatchWriter {
   }
 }
 
-/** The application's indexes (as its Mongoose models declare them) for the collections we write. */
+/** The application's indexes (lib/app-contract) for the collections we write. */
 export async function ensureIndexes(db: DbLike, signalCollections: string[]): Promise<void> {
   for (const name of new Set(signalCollections)) {
     const coll = db.collection(name);
-    await coll.createIndex({ timestamp: 1 });
-    await coll.createIndex({ sensorId: 1, timestamp: -1 });
-    await coll.createIndex({ machineId: 1, timestamp: -1 });
+    for (const key of SIGNAL_INDEXES) await coll.createIndex({ ...key });
   }
-  await db.collection(COLLECTIONS.pinMappings).createIndex({ pinId: 1 }, { unique: true });
+  await db.collection(COLLECTIONS.pinMappings).createIndex({ ...PIN_MAPPING_INDEX.key }, { unique: PIN_MAPPING_INDEX.unique });
 }
