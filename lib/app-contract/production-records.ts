@@ -154,8 +154,9 @@ function mergeStoppages(entry: Doc, slot: LedgerHour, parts: AutoStoppage[], bso
       // Removed in the application: not brought back.
       if (!target) continue;
     } else {
-      // A standstill we already have a stoppage for, seen anew by a session that did not know it.
-      const open = slot.stoppages.find((s) => s.endTime === null && s.startTime < part.startTime && stoppages.some((st) => idText(st._id) === idText(s.id)));
+      // A standstill we already have an open stoppage for, seen anew by a session that did not know it.
+      const open = part.unknownStart !== true ? undefined
+        : slot.stoppages.find((s) => s.endTime === null && s.startTime < part.startTime && stoppages.some((st) => idText(st._id) === idText(s.id)));
       if (open) {
         open.aliases.push(part.startTime);
         own = open;

@@ -14,6 +14,8 @@ export interface AutoStoppage {
   /** Whole minutes, rounded once (down). */
   duration: number;
   isPending: boolean;
+  /** The sender saw no cycle before it: the standstill may have begun before the sender started watching. */
+  unknownStart?: boolean;
 }
 
 export interface PowerStats {
@@ -180,6 +182,7 @@ export function validateSnapshot(raw: unknown, field = 'payload'): ValidSnapshot
       endTime: st.endTime === null || st.endTime === undefined ? null : requireEpochMs(st.endTime, `${f}.endTime`),
       duration: requireFiniteNumber(st.duration, `${f}.duration`, 0),
       isPending: st.isPending === true,
+      ...(st.unknownStart === true ? { unknownStart: true } : {}),
     };
   });
   const unitsProduced = requireFiniteNumber(s.unitsProduced, `${field}.unitsProduced`, 0);

@@ -56,6 +56,8 @@ export const AGGREGATOR_DEFAULTS: AggregatorOptions = {
 interface StoppagePart {
   startTime: number;
   endTime: number | null;
+  /** Opened before this session saw the machine cycle: the standstill may have begun before it started watching. */
+  unknownStart?: boolean;
 }
 
 interface PowerAccumulator {
@@ -419,7 +421,7 @@ export class HourlyAggregator {
     }
     if (status === 'stoppage' && m.openStoppage === null) {
       m.openStoppage = t;
-      this.bucket(m, t).stoppages.push({ startTime: t, endTime: null });
+      this.bucket(m, t).stoppages.push({ startTime: t, endTime: null, ...(m.lastCycle === null ? { unknownStart: true } : {}) });
     } else if (!hasPower && m.openStoppage !== null && this.options.endStoppageOnPowerLoss) {
       this.closeStoppage(m, t);
     }
@@ -550,6 +552,7 @@ export class HourlyAggregator {
           endTime: part.endTime,
           duration: Math.min(60, Math.floor(Math.max(0, end - part.startTime) / MINUTE_MS)),
           isPending: part.endTime === null,
+          ...(part.unknownStart ? { unknownStart: true } : {}),
         });
       }
     }

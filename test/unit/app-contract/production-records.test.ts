@@ -226,10 +226,16 @@ describe('app-contract: productionrecords merge', () => {
 
     it('a session that did not know the open stoppage continues it instead of opening a second one', () => {
       let doc = apply(null, [snap({ revision: 1, stoppages: [{ startTime: T0 + MIN, endTime: null, duration: 4, isPending: true }] })]);
-      doc = apply(doc, [snap({ session: 'B', unitsProduced: 0, revision: 2, stoppages: [{ startTime: T0 + 10 * MIN, endTime: null, duration: 2, isPending: true }] })]);
+      doc = apply(doc, [snap({ session: 'B', unitsProduced: 0, revision: 2, stoppages: [{ startTime: T0 + 10 * MIN, endTime: null, duration: 2, isPending: true, unknownStart: true }] })]);
       assert.deepEqual(stoppagesOf(doc).map((st) => [(st.startTime as Date).getTime(), st.duration, st.isPending]), [[T0 + MIN, 11, true]]);
-      doc = apply(doc, [snap({ session: 'B', unitsProduced: 1, revision: 3, stoppages: [{ startTime: T0 + 10 * MIN, endTime: T0 + 15 * MIN, duration: 5, isPending: false }] })]);
+      doc = apply(doc, [snap({ session: 'B', unitsProduced: 1, revision: 3, stoppages: [{ startTime: T0 + 10 * MIN, endTime: T0 + 15 * MIN, duration: 5, isPending: false, unknownStart: true }] })]);
       assert.deepEqual(stoppagesOf(doc).map((st) => [st.duration, st.isPending, (st.endTime as Date).getTime()]), [[14, false, T0 + 15 * MIN]]);
+    });
+
+    it('a standstill a session saw begin (after a cycle) is a stoppage of its own', () => {
+      let doc = apply(null, [snap({ revision: 1, stoppages: [{ startTime: T0 + MIN, endTime: null, duration: 4, isPending: true }] })]);
+      doc = apply(doc, [snap({ session: 'B', unitsProduced: 1, revision: 2, stoppages: [{ startTime: T0 + 10 * MIN, endTime: null, duration: 2, isPending: true }] })]);
+      assert.deepEqual(stoppagesOf(doc).map((st) => (st.startTime as Date).getTime()), [T0 + MIN, T0 + 10 * MIN]);
     });
   });
 

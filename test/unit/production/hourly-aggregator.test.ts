@@ -336,6 +336,14 @@ describe('production/hourly-aggregator with machine ids that name Object.prototy
 });
 
 describe('production/hourly-aggregator sessions', () => {
+  it('marks a stoppage opened before the session saw a cycle: the standstill may have begun before the start', () => {
+    const h = new Harness();
+    h.power(at('2026-06-01T10:00:00Z')).tick(at('2026-06-01T10:04:00Z'));
+    assert.deepEqual(h.current('2026-06-01', 10)?.stoppages.map((s) => s.unknownStart), [true]);
+    h.units(at('2026-06-01T10:05:00Z')).power(at('2026-06-01T10:06:00Z')).tick(at('2026-06-01T10:10:00Z'));
+    assert.deepEqual(h.current('2026-06-01', 10)?.stoppages.map((s) => s.unknownStart), [true, undefined], 'one seen to begin after a cycle is not');
+  });
+
   it('a restart is a new session: the earlier session\'s units are carried, its own start at zero', () => {
     const h = new Harness();
     h.units(at('2026-06-01T10:05:00Z'), 4);
