@@ -131,6 +131,8 @@ const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** The id of every session-less snapshot (older versions, hand-made messages). */
 export const LEGACY_SESSION = 'legacy';
 const MASK_WORD = 0x3fffffff;
+/** More runs than restarts within the correction window ever make: anything beyond is not an aggregator's. */
+const MAX_TALLY_SESSIONS = 64;
 
 function requireSessionId(value: unknown, field: string): string {
   if (typeof value !== 'string' || !SESSION_ID.test(value)) throw new ValidationError(field, `expected a session id (letters, digits, "_" or "-", at most 64), got ${JSON.stringify(value)}`);
@@ -140,6 +142,7 @@ function requireSessionId(value: unknown, field: string): string {
 function validateTally(raw: unknown, field: string, unitsProduced: number): UnitTally {
   const t = requireObject(raw, field);
   if (!Array.isArray(t.sessions)) throw new ValidationError(`${field}.sessions`, 'expected an array');
+  if (t.sessions.length > MAX_TALLY_SESSIONS) throw new ValidationError(`${field}.sessions`, `${t.sessions.length} sessions, at most ${MAX_TALLY_SESSIONS}`);
   const seen = new Set<string>();
   const sessions = t.sessions.map((rawSession, i) => {
     const f = `${field}.sessions.${i}`;
