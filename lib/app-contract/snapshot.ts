@@ -131,8 +131,8 @@ const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** The id of every session-less snapshot (older versions, hand-made messages). */
 export const LEGACY_SESSION = 'legacy';
 const MASK_WORD = 0x3fffffff;
-/** More runs than restarts within the correction window ever make: anything beyond is not an aggregator's. */
-const MAX_TALLY_SESSIONS = 64;
+/** Far more runs than count units in one hour even in a restart loop; keeps the ledger well inside a document. */
+const MAX_TALLY_SESSIONS = 1000;
 
 function requireSessionId(value: unknown, field: string): string {
   if (typeof value !== 'string' || !SESSION_ID.test(value)) throw new ValidationError(field, `expected a session id (letters, digits, "_" or "-", at most 64), got ${JSON.stringify(value)}`);

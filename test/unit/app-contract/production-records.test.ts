@@ -121,8 +121,8 @@ describe('app-contract: productionrecords merge', () => {
     assert.throws(() => validateSnapshot({ ...snap(), session: '__proto__.x' }), /payload\.session: expected a session id/);
     assert.throws(() => validateSnapshot({ ...snap(), tally: { base: 0, sessions: [{ id: 'A', units: 3 }] } }), /payload\.tally: adds up to 3, not to unitsProduced 10/);
     assert.throws(() => validateSnapshot({ ...snap(), runMasks: [{ start: T0, bits: [1] }] }), /payload\.runMasks\.0\.bits/);
-    const many = Array.from({ length: 65 }, (_, i) => ({ id: `s${i}`, units: 0 }));
-    assert.throws(() => validateSnapshot({ ...snap(), unitsProduced: 0, tally: { base: 0, sessions: many } }), /payload\.tally\.sessions: 65 sessions, at most 64/);
+    const many = Array.from({ length: 1001 }, (_, i) => ({ id: `s${i}`, units: 0 }));
+    assert.throws(() => validateSnapshot({ ...snap(), unitsProduced: 0, tally: { base: 0, sessions: many } }), /payload\.tally\.sessions: 1001 sessions, at most 1000/);
   });
 
   describe('no lifecycle event lowers a stored count', () => {
