@@ -16,7 +16,7 @@ export interface StoredHour {
   machineId: string;
   date: string;
   hour: number;
-  /** Written by a version before the ledger: `date` is the plant-local date (the old dating rule). */
+  /** Last written by a version before the ledger: `date` is the plant-local date (the old dating rule). */
   plantDated: boolean;
   tally: UnitTally;
   /** The running minutes as minute bits, when the ledger has them. */
@@ -46,9 +46,9 @@ export function storedHoursOf(doc: Record<string, unknown>): StoredHour[] {
   const start = epochOf(doc.startTime);
   if (!isObjectIdHex(machineId) || start === null || !Array.isArray(doc.hourlyData)) return [];
   const date = new Date(start).toISOString().slice(0, 10);
-  const plantDated = !Array.isArray(doc[LEDGER_FIELD]);
   const ledger = readLedger(doc);
-  const legacyRevisions = (doc[LEGACY_REVISIONS_FIELD] ?? {}) as Record<string, unknown>;
+  const legacy = doc[LEGACY_REVISIONS_FIELD];
+  const legacyRevisions = (legacy !== null && typeof legacy === 'object' ? legacy : {}) as Record<string, unknown>;
   const hours: StoredHour[] = [];
   for (const raw of doc.hourlyData as Record<string, unknown>[]) {
     if (!raw || typeof raw !== 'object' || !Number.isInteger(raw.hour) || (raw.hour as number) < 0 || (raw.hour as number) > 23) continue;
@@ -67,7 +67,8 @@ export function storedHoursOf(doc: Record<string, unknown>): StoredHour[] {
       machineId,
       date,
       hour,
-      plantDated,
+      // A slot the ledger does not know, in a document of ours (with ledger or the old revisions), is the old version's.
+      plantDated: !slot && (!Array.isArray(doc[LEDGER_FIELD]) || Object.hasOwn(legacyRevisions, String(hour))),
       tally: slot
         ? { base: slot.base, sessions: slot.sessions.filter((s) => s.units > 0).map((s) => ({ id: s.id, units: s.units })) }
         : { base: count(raw.unitsProduced), sessions: [] },

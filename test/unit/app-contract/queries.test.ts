@@ -51,4 +51,18 @@ describe('app-contract: reading day documents back', () => {
       minutes: 3, status: 'stoppage', revision: 9, stoppages: [{ startTime: T + 180_000, endTime: null }],
     }]);
   });
+
+  it('a slot only an older version wrote stays plant-dated in a document the merge has since written to', () => {
+    const T = at('2026-06-01T10:00:00Z');
+    const snap = validateSnapshot({
+      machineId: M1, date: '2026-06-01', hour: 10, unitsProduced: 2, runningMinutes: 0, stoppageMinutes: 0, status: 'running', stoppages: [], final: false, revision: T,
+      session: 'A', tally: { base: 0, sessions: [{ id: 'A', units: 2 }] }, runMasks: [{ start: T, bits: [0, 0] }],
+    });
+    const legacy = {
+      _id: new ObjectId(), machineId: new ObjectId(M1), startTime: dayStart('2026-06-01'), s7Revisions: { 0: at('2026-05-31T23:10:00Z') }, updatedAt: new Date(0),
+      hourlyData: [{ _id: new ObjectId(), hour: 0, unitsProduced: 5, defectiveUnits: 0, status: 'running', runningMinutes: 9, stoppageMinutes: 0, stoppages: [] }],
+    };
+    const doc = { ...legacy, ...mergeSnapshots(legacy, [snap], { objectId: () => new ObjectId() }, new Date(T)).set! };
+    assert.deepEqual(storedHoursOf(doc).map((h) => [h.hour, h.plantDated]), [[0, true], [10, false]]);
+  });
 });
