@@ -183,7 +183,7 @@ function mergeStoppages(entry: Doc, slot: LedgerHour, parts: AutoStoppage[], bso
       target!.duration = duration;
       target!.isPending = open;
     } else if (duration > count(target!.duration)) {
-      // The operator's now: only extended while the machine still stands still.
+      // Classified: the classification is the operator's; ours only extends it while the machine still stands still.
       target!.duration = duration;
       if (end > (timeOf(target!.endTime) ?? -Infinity)) target!.endTime = new Date(end);
     }
