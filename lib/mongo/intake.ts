@@ -9,6 +9,7 @@ import {
   type ContractMessage,
   type MachineStatus,
 } from '../shared/messages';
+import { dayStart, validateSnapshot, type ValidSnapshot } from '../app-contract';
 import {
   DEFAULT_TIMESTAMP_WINDOW,
   ValidationError,
@@ -22,7 +23,6 @@ import {
   reservedNameProblem,
   type TimestampWindow,
 } from '../shared/validate';
-import { dayStart, validateSnapshot, type ValidSnapshot } from './production';
 import { collectionNameProblem, splitList, type GenericOperation, type MongoSinkConfig } from './sink-config';
 
 export const MACHINE_STATUSES: readonly MachineStatus[] = ['running', 'stoppage', 'stopped_yet_producing', 'inactive'];

@@ -1,4 +1,5 @@
 /** The mongo-sink node's settings (shared by runtime, editor and the pure write engine). */
+import { COLLECTIONS } from '../app-contract/names';
 import { configReader } from './config-reader';
 
 export type SignalMode = 'off' | 'history' | 'latest' | 'both';
@@ -42,13 +43,13 @@ export const MONGO_SINK_DEFAULTS: MongoSinkConfig = {
   name: '',
   connection: '',
   signalMode: 'history',
-  historyCollection: 'signaldatas',
-  latestCollection: 'signaldatas',
+  historyCollection: COLLECTIONS.signals,
+  latestCollection: COLLECTIONS.signals,
   writeBadQuality: false,
   writeProduction: true,
-  productionCollection: 'productionrecords',
+  productionCollection: COLLECTIONS.production,
   writeStatus: true,
-  machinesCollection: 'machines',
+  machinesCollection: COLLECTIONS.machines,
   generic: false,
   genericCollection: '',
   genericOperation: 'insert',

@@ -6,7 +6,7 @@
 import type { ContractMessage } from '../shared/messages';
 import { isTransientError } from './errors';
 import { intakeMessage, type IntakeConfig, type WorkItem } from './intake';
-import { snapshotKey } from './production';
+import { snapshotKey } from '../app-contract';
 import { WriteQueue, type LaneSpec, type QueueEntry } from './queue';
 import type { Spool } from './spool';
 import type { BsonTypes, DbLike } from './store';
@@ -197,7 +197,7 @@ export class SinkEngine {
 
   /**
    * Starts a batch on every idle lane that is not backing off, at most one per collection
-   * (two kinds of write may share one: e.g. generic inserts into signaldatas).
+   * (two kinds of write may share one: e.g. generic inserts into the signal history).
    */
   flush(): void {
     this.reportDrops();

@@ -6,7 +6,7 @@
  */
 import { DUPLICATE_KEY, hasWriteConcernError, isTransientError, isUncertainError, writeErrorsOf } from './errors';
 import type { GenericItem, ProductionItem, SignalItem, StatusItem, WorkItem } from './intake';
-import { dayStart, mergeSnapshots, recordKey } from './production';
+import { COLLECTIONS, PIN_MAPPING_INDEX, SIGNAL_INDEXES, dayStart, mergeSnapshots, recordKey } from '../app-contract';
 import type { BsonTypes, CollectionLike, DbLike, Doc } from './store';
 import { driverDate } from '../shared/validate';
 
@@ -47,7 +47,7 @@ export class BatchWriter {
         case 'status':
           return await this.writeStatus(coll, items as StatusItem[]);
         case 'production':
-          return await this.writeProduction(coll, items as ProductionItem[]);
+          return await this.writeProduction(coll, collection, items as ProductionItem[]);
         case 'generic':
           return await this.writeGeneric(coll, items as GenericItem[]);
       }
@@ -128,7 +128,7 @@ export class BatchWriter {
     return items.map((i) => (ids.has(i.machineId) ? { ok: true } : { ok: false, error: `machines: no machine with _id ${i.machineId}` }));
   }
 
-  private async writeProduction(coll: CollectionLike, items: ProductionItem[]): Promise<Outcome[]> {
+  private async writeProduction(coll: CollectionLike, collection: string, items: ProductionItem[]): Promise<Outcome[]> {
     const groups = new Map<string, number[]>();
     items.forEach((item, i) => {
       const key = recordKey(item.snapshot);
@@ -136,7 +136,7 @@ export class BatchWriter {
     });
     const outcomes: Outcome[] = new Array(items.length);
     for (const indexes of groups.values()) {
-      const changed = await this.mergeIntoRecord(coll, indexes.map((i) => items[i]));
+      const changed = await this.mergeIntoRecord(coll, collection, indexes.map((i) => items[i]));
       for (const i of indexes) outcomes[i] = changed ? { ok: true } : { ok: true, unchanged: true };
     }
     return outcomes;
@@ -146,7 +146,7 @@ export class BatchWriter {
    * Read, merge, write with compare-and-swap on updatedAt: when the application saved the
    * document in between, the write matches nothing and the merge is redone on its version.
    */
-  private async mergeIntoRecord(coll: CollectionLike, items: ProductionItem[]): Promise<boolean> {
+  private async mergeIntoRecord(coll: CollectionLike, collection: string, items: ProductionItem[]): Promise<boolean> {
     const { machineId, date } = items[0].snapshot;
     const filter = { machineId: this.oid(machineId), startTime: dayStart(date) };
     const bson = { objectId: (hex?: string) => new this.bson.ObjectId(hex) };
@@ -163,7 +163,7 @@ export class BatchWriter {
       const r = await coll.updateOne({ _id: existing._id, updatedAt: existing.updatedAt }, { $set: merged.set! });
       if (r.matchedCount === 1) return true;
     }
-    throw new TransientWriteError(`productionrecords ${machineId} ${date}: the document kept changing during ${CAS_ATTEMPTS} attempts`);
+    throw new TransientWriteError(`${collection} ${machineId} ${date}: the document kept changing during ${CAS_ATTEMPTS} attempts`);
   }
 
   private genericDoc(item: GenericItem, now: Date): Doc {
@@ -199,13 +199,11 @@ export class BatchWriter {
   }
 }
 
-/** The application's indexes (as its Mongoose models declare them) for the collections we write. */
+/** The application's indexes (lib/app-contract) for the collections we write. */
 export async function ensureIndexes(db: DbLike, signalCollections: string[]): Promise<void> {
   for (const name of new Set(signalCollections)) {
     const coll = db.collection(name);
-    await coll.createIndex({ timestamp: 1 });
-    await coll.createIndex({ sensorId: 1, timestamp: -1 });
-    await coll.createIndex({ machineId: 1, timestamp: -1 });
+    for (const key of SIGNAL_INDEXES) await coll.createIndex({ ...key });
   }
-  await db.collection('sensorpinmappings').createIndex({ pinId: 1 }, { unique: true });
+  await db.collection(COLLECTIONS.pinMappings).createIndex({ ...PIN_MAPPING_INDEX.key }, { unique: PIN_MAPPING_INDEX.unique });
 }

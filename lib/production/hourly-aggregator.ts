@@ -13,8 +13,14 @@
  * An observation older than the cursor ("late") still adds its units and power sample to its
  * own hour and closes an automatic stoppage it ends; the status timeline before the cursor
  * is not rewritten.
+ *
+ * Sessions. Every aggregator is one session (a random id). Its own units are kept apart from
+ * the units it took over (from the context store or the database), so that the writer can add
+ * them on top of what earlier sessions stored instead of replacing it (lib/app-contract).
  */
-import type { AutoStoppage, HourSnapshot, HourStatus, MachineStatus, MachineStatusEvent, PowerStats } from '../shared/messages';
+import { randomUUID } from 'node:crypto';
+import { hourSnapshot, type AutoStoppage, type HourSnapshot, type HourStatus, type PowerStats, type StoredHour, type UnitTally } from '../app-contract';
+import type { MachineStatus, MachineStatusEvent } from '../shared/messages';
 import { HOUR_MS, MINUTE_MS, PlantZone } from './plant-time';
 
 export interface AggregatorOptions {
@@ -50,6 +56,8 @@ export const AGGREGATOR_DEFAULTS: AggregatorOptions = {
 interface StoppagePart {
   startTime: number;
   endTime: number | null;
+  /** Opened before this session saw the machine cycle: the standstill may have begun before it started watching. */
+  unknownStart?: boolean;
 }
 
 interface PowerAccumulator {
@@ -63,7 +71,10 @@ interface PowerAccumulator {
 /** One machine's plant-local hour, keyed by its UTC start. */
 export interface HourBucket {
   start: number;
+  /** Units counted by this session. */
   units: number;
+  /** Units taken over from earlier sessions (absent in state saved by older versions). */
+  carried?: UnitTally;
   /** Running minutes as bits: [minutes 0..29, minutes 30..59] of the hour. */
   runMask: [number, number];
   stoppages: StoppagePart[];
@@ -93,6 +104,9 @@ export interface MachineState {
 
 export interface AggregatorState {
   version: 1;
+  /** The session that counted the buckets' own units (absent in state saved by older versions). */
+  session?: string;
+  /** Null-prototype: machine ids are input. */
   machines: Record<string, MachineState>;
   lastSnapshotAt: number;
 }
@@ -109,20 +123,6 @@ export interface AggregatorOutput {
   statuses: MachineStatusEvent[];
 }
 
-/** An hour as the database holds it (read back after a restart without stored state). */
-export interface StoredHour {
-  machineId: string;
-  date: string;
-  hour: number;
-  unitsProduced: number;
-  runningMinutes: number;
-  status: HourStatus;
-  /** Automatic stoppages only (operators' classified ones are theirs). */
-  stoppages: { startTime: number; endTime: number | null }[];
-  /** Revision of the snapshot last written, if known. */
-  revision: number;
-}
-
 export function inferStatus(hasPower: boolean, hasCycle: boolean): MachineStatus {
   if (hasPower) return hasCycle ? 'running' : 'stoppage';
   return hasCycle ? 'stopped_yet_producing' : 'inactive';
@@ -131,12 +131,6 @@ export function inferStatus(hasPower: boolean, hasCycle: boolean): MachineStatus
 function hourStatusOf(status: MachineStatus | null): HourStatus {
   if (status === 'running' || status === 'stopped_yet_producing') return 'running';
   return status === 'stoppage' ? 'stoppage' : 'inactive';
-}
-
-function popcount(x: number): number {
-  let n = 0;
-  for (let v = x; v !== 0; v &= v - 1) n += 1;
-  return n;
 }
 
 function emptyBucket(start: number): HourBucket {
@@ -148,15 +142,44 @@ function isAggregatorState(value: unknown): value is AggregatorState {
   return typeof v === 'object' && v !== null && v.version === 1 && typeof v.machines === 'object' && v.machines !== null;
 }
 
+function addUnits(tally: UnitTally, session: string | undefined, units: number): void {
+  if (units === 0) return;
+  if (session === undefined) {
+    tally.base += units;
+    return;
+  }
+  const known = tally.sessions.find((s) => s.id === session);
+  if (known) known.units += units;
+  else tally.sessions.push({ id: session, units });
+}
+
+/**
+ * State saved by an earlier session, continued by this one: what the earlier session counted
+ * becomes carried units, machines and buckets become null-prototype maps.
+ */
+function continueState(restored: AggregatorState, session: string): AggregatorState {
+  const machines: Record<string, MachineState> = Object.create(null);
+  for (const [machineId, m] of Object.entries(restored.machines)) {
+    const buckets: Record<string, HourBucket> = Object.create(null);
+    for (const [key, bucket] of Object.entries(m.buckets ?? {})) {
+      const carried = bucket.carried ?? { base: 0, sessions: [] };
+      addUnits(carried, restored.session, bucket.units);
+      buckets[key] = { ...bucket, units: 0, carried };
+    }
+    machines[machineId] = { ...m, buckets };
+  }
+  return { version: 1, session, machines, lastSnapshotAt: restored.lastSnapshotAt };
+}
+
 export class HourlyAggregator {
   readonly zone: PlantZone;
   private readonly options: AggregatorOptions;
   private readonly data: AggregatorState;
 
-  constructor(options: Partial<AggregatorOptions>, private readonly clock: () => number, restored?: unknown) {
+  constructor(options: Partial<AggregatorOptions>, private readonly clock: () => number, restored?: unknown, readonly session: string = randomUUID()) {
     this.options = { ...AGGREGATOR_DEFAULTS, ...options };
     this.zone = new PlantZone(this.options.timeZone);
-    this.data = isAggregatorState(restored) ? restored : { version: 1, machines: {}, lastSnapshotAt: 0 };
+    this.data = isAggregatorState(restored) ? continueState(restored, session) : { version: 1, session, machines: Object.create(null), lastSnapshotAt: 0 };
   }
 
   /** The live state, JSON-safe; the adapter stores it as is. */
@@ -221,39 +244,63 @@ export class HourlyAggregator {
     return out;
   }
 
+  /** Snapshots of every open (not final) or unsent hour, to send them again after a start. */
+  openSnapshots(): HourSnapshot[] {
+    const out: HourSnapshot[] = [];
+    for (const m of Object.values(this.data.machines)) {
+      for (const bucket of this.sortedBuckets(m)) {
+        if ((!bucket.final || bucket.dirty) && this.slotParts(m, bucket)[0] === bucket) out.push(this.snapshot(m, bucket));
+      }
+    }
+    return out;
+  }
+
   /** The current view of every hour held for a machine (all machines when omitted); changes nothing. */
   snapshotsOf(machineId?: string): HourSnapshot[] {
-    const machines = machineId === undefined ? Object.values(this.data.machines) : [this.data.machines[machineId]].filter(Boolean);
+    const machines = machineId === undefined ? Object.values(this.data.machines) : [this.data.machines[machineId]].filter((m) => m !== undefined);
     return machines.flatMap((m) => this.sortedBuckets(m).map((b) => this.view(m, b, this.slotParts(m, b))));
   }
 
   /**
-   * Takes over an hour from the database when nothing is held for it: units, minutes (as the
-   * minutes just before now in the current hour) and automatic stoppages; an open one stays
-   * open until the next cycle. Returns false when the hour is not taken (held already, or
-   * outside the correction window).
+   * Takes over an hour from the database when nothing is held for it: units (as carried units
+   * of the sessions that counted them), minutes (the stored minute bits, or as many minutes just
+   * before now in the current hour) and our automatic stoppages; an open one stays open until
+   * the next cycle. Returns false when the hour is not taken (held already, or outside the
+   * correction window).
    */
   seedHour(stored: StoredHour): boolean {
     const now = this.clock();
-    const start = this.zone.hourStartsOf(stored.date, stored.hour)[0];
+    const starts = stored.plantDated ? this.zone.plantDatedHourStartsOf(stored.date, stored.hour) : this.zone.hourStartsOf(stored.date, stored.hour);
+    const start = starts[0];
     if (start === undefined || start > now || start + HOUR_MS < now - this.options.retainMs) return false;
     const existing = this.data.machines[stored.machineId];
-    if (existing && this.zone.hourStartsOf(stored.date, stored.hour).some((s) => existing.buckets[s])) return false;
+    if (existing && starts.some((s) => existing.buckets[s])) return false;
     const m = existing ?? this.machine(stored.machineId, now);
     const bucket = this.bucket(m, start);
-    bucket.units = stored.unitsProduced;
-    const current = now < start + HOUR_MS;
-    const lastMinute = current ? Math.floor((now - start) / MINUTE_MS) : 59;
-    const minutes = Math.min(60, Math.max(0, Math.round(stored.runningMinutes)));
-    for (let i = 0; i < minutes; i++) {
-      const minute = (lastMinute - i + 60) % 60;
-      bucket.runMask[minute < 30 ? 0 : 1] |= 1 << (minute % 30);
+    bucket.carried = { base: stored.tally.base, sessions: stored.tally.sessions.map((s) => ({ ...s })) };
+    const masks = stored.runMasks.filter((mask) => starts.includes(mask.start));
+    if (masks.length > 0) {
+      for (const mask of masks) this.bucket(m, mask.start).runMask = [mask.bits[0], mask.bits[1]];
+    } else {
+      const current = now < start + HOUR_MS;
+      const lastMinute = current ? Math.floor((now - start) / MINUTE_MS) : 59;
+      const minutes = Math.min(60, Math.max(0, Math.round(stored.minutes)));
+      for (let i = 0; i < minutes; i++) {
+        const minute = (lastMinute - i + 60) % 60;
+        bucket.runMask[minute < 30 ? 0 : 1] |= 1 << (minute % 30);
+      }
     }
     bucket.status = stored.status === 'inactive' ? null : stored.status;
     bucket.stoppages = stored.stoppages.map((st) => ({ ...st })).sort((a, b) => a.startTime - b.startTime);
-    bucket.revision = stored.revision;
-    bucket.final = now >= start + HOUR_MS + this.options.graceMs;
-    bucket.dirty = false;
+    // An hour an older version filed under another date is sent again, to its UTC date's document.
+    const misfiled = stored.plantDated && this.zone.label(start).date !== stored.date;
+    for (const s of starts) {
+      const part = m.buckets[s];
+      if (!part) continue;
+      part.revision = stored.revision;
+      part.final = now >= s + HOUR_MS + this.options.graceMs;
+      part.dirty = misfiled;
+    }
     const open = bucket.stoppages.at(-1);
     if (open && open.endTime === null && m.openStoppage === null) {
       m.openStoppage = open.startTime;
@@ -266,7 +313,7 @@ export class HourlyAggregator {
   private machine(machineId: string, t: number): MachineState {
     let m = this.data.machines[machineId];
     if (!m) {
-      m = { machineId, firstSeen: t, cursor: t, lastPower: null, lastCycle: null, status: null, openStoppage: null, evalPending: false, lastKw: null, buckets: {} };
+      m = { machineId, firstSeen: t, cursor: t, lastPower: null, lastCycle: null, status: null, openStoppage: null, evalPending: false, lastKw: null, buckets: Object.create(null) };
       this.data.machines[machineId] = m;
       if (this.options.zeroFill) this.bucket(m, t);
     }
@@ -374,7 +421,7 @@ export class HourlyAggregator {
     }
     if (status === 'stoppage' && m.openStoppage === null) {
       m.openStoppage = t;
-      this.bucket(m, t).stoppages.push({ startTime: t, endTime: null });
+      this.bucket(m, t).stoppages.push({ startTime: t, endTime: null, ...(m.lastCycle === null ? { unknownStart: true } : {}) });
     } else if (!hasPower && m.openStoppage !== null && this.options.endStoppageOnPowerLoss) {
       this.closeStoppage(m, t);
     }
@@ -477,18 +524,20 @@ export class HourlyAggregator {
     );
   }
 
-  /** The application's hour slot: both fall-back twin hours summed, minutes capped at 60. */
+  /** The application's hour slot: both fall-back twin hours summed. */
   private view(m: MachineState, bucket: HourBucket, parts: HourBucket[]): HourSnapshot {
     const label = this.zone.label(bucket.start);
-    let units = 0;
-    let running = 0;
+    const tally: UnitTally = { base: 0, sessions: [{ id: this.session, units: 0 }] };
     let lastActivity: number | null = null;
     let status: MachineStatus | null = null;
     let power: PowerAccumulator | null = null;
     const stoppages: AutoStoppage[] = [];
     for (const b of parts) {
-      units += b.units;
-      running += popcount(b.runMask[0]) + popcount(b.runMask[1]);
+      addUnits(tally, this.session, b.units);
+      if (b.carried) {
+        tally.base += b.carried.base;
+        for (const s of b.carried.sessions) addUnits(tally, s.id, s.units);
+      }
       if (b.lastActivity !== null) lastActivity = Math.max(lastActivity ?? b.lastActivity, b.lastActivity);
       if (b.status !== null) status = b.status;
       if (b.power) {
@@ -503,24 +552,24 @@ export class HourlyAggregator {
           endTime: part.endTime,
           duration: Math.min(60, Math.floor(Math.max(0, end - part.startTime) / MINUTE_MS)),
           isPending: part.endTime === null,
+          ...(part.unknownStart ? { unknownStart: true } : {}),
         });
       }
     }
-    const snapshot: HourSnapshot = {
+    return hourSnapshot({
       machineId: m.machineId,
       date: label.date,
       hour: label.hour,
-      unitsProduced: units,
-      runningMinutes: Math.min(60, running),
-      stoppageMinutes: Math.min(60, stoppages.reduce((sum, s) => sum + s.duration, 0)),
+      tally,
+      runMasks: parts.map((b) => ({ start: b.start, bits: [b.runMask[0], b.runMask[1]] })),
       status: hourStatusOf(status),
       stoppages,
+      lastActivityTime: lastActivity,
+      power: power ? powerStats(power) : null,
       final: parts.every((b) => b.final),
       revision: Math.max(...parts.map((b) => b.revision)),
-    };
-    if (lastActivity !== null) snapshot.lastActivityTime = lastActivity;
-    if (power) snapshot.power = powerStats(power);
-    return snapshot;
+      session: this.session,
+    });
   }
 }
 

@@ -1,17 +1,19 @@
 /**
  * Plant-local time with Intl only: which plant-local hour an instant falls in, and how that
- * hour is labelled in the application's terms (date + hour 0..23).
+ * hour is labelled in the application's terms (date + hour 0..23, lib/app-contract/day.ts).
  *
  * Hours are identified by their UTC start instant. Offsets change only at whole-hour or
  * half-hour instants in every zone we support (one-hour DST shifts), so each local hour is
  * exactly 60 real minutes: the spring-forward day has 23 of them, the fall-back day 25, with
  * one local hour label occurring twice (two distinct UTC starts).
  */
+import { documentDateOf } from '../app-contract/day';
+
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 
 export interface HourLabel {
-  /** Plant-local calendar date, YYYY-MM-DD. */
+  /** The UTC date on which the hour starts, YYYY-MM-DD: its day document's date. */
   date: string;
   /** Plant-local hour, 0..23. */
   hour: number;
@@ -79,19 +81,33 @@ export class PlantZone {
 
   /** The application's label of the plant-local hour starting at hourStart. */
   label(hourStart: number): HourLabel {
-    const local = new Date(hourStart + this.offsetMs(hourStart));
-    return { date: local.toISOString().slice(0, 10), hour: local.getUTCHours() };
+    return { date: documentDateOf(hourStart), hour: this.localHour(hourStart) };
   }
 
-  /** UTC starts of the hours labelled (date, hour): none on a spring-forward gap, two on a fall-back repeat. */
+  private localHour(t: number): number {
+    return new Date(t + this.offsetMs(t)).getUTCHours();
+  }
+
+  /** UTC starts of the hours labelled (date, hour): none or one, two when a fall-back repeat starts on that date. */
   hourStartsOf(date: string, hour: number): number[] {
+    return this.startsWhere(date, (t) => this.label(t).date === date && this.label(t).hour === hour);
+  }
+
+  /**
+   * The same under the dating rule of versions before the ledger, which dated an hour by its
+   * plant-local date: for reading the documents they wrote.
+   */
+  plantDatedHourStartsOf(date: string, hour: number): number[] {
+    return this.startsWhere(date, (t) => new Date(t + this.offsetMs(t)).toISOString().slice(0, 10) === date && this.localHour(t) === hour);
+  }
+
+  private startsWhere(date: string, matches: (hourStart: number) => boolean): number[] {
     const midnightUtc = Date.parse(`${date}T00:00:00.000Z`);
     if (Number.isNaN(midnightUtc)) return [];
     const starts: number[] = [];
     // Plant-local midnight lies within ±14 h of UTC midnight; a local day has at most 25 hours.
     for (let t = this.hourStart(midnightUtc - 15 * HOUR_MS); t < midnightUtc + 40 * HOUR_MS; t += HOUR_MS) {
-      const label = this.label(t);
-      if (label.date === date && label.hour === hour) starts.push(t);
+      if (matches(t)) starts.push(t);
     }
     return starts;
   }

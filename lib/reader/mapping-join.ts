@@ -1,14 +1,11 @@
 /**
- * The application's own signal configuration, sensorpinmappings -> sensors -> machines
- * (FRONTEND-CONTRACT.md), joined in code into signal rows. Pure: documents in, rows out.
+ * The application's own signal configuration, pin mappings -> sensors -> machines
+ * (lib/app-contract/queries.ts reads them), joined in code into signal rows. Pure: documents
+ * in, rows out.
  */
+import type { MachineDoc, PinMappingDoc, SensorDoc } from '../app-contract';
 import type { SignalKind } from '../shared/messages';
 import type { SignalRow } from './signals';
-
-/** The fields read from each collection; _id is an ObjectId (or anything whose String() is its hex). */
-export interface PinMappingDoc { _id?: unknown; sensorId?: unknown; pinId?: unknown; isActive?: unknown }
-export interface SensorDoc { _id: unknown; name?: unknown; machineId?: unknown; sensorType?: unknown; isActive?: unknown }
-export interface MachineDoc { _id: unknown; name?: unknown; isActive?: unknown }
 
 export interface MappingJoinResult {
   rows: SignalRow[];
@@ -20,7 +17,8 @@ const idText = (id: unknown): string => (id === undefined || id === null ? '' : 
 /** The contract: a missing isActive means active. */
 const active = (doc: { isActive?: unknown }): boolean => doc.isActive !== false;
 
-const KIND_BY_SENSOR_TYPE: Record<string, SignalKind> = { power: 'power', 'unit-cycle': 'unit-cycle' };
+// A Map: sensorType is the application's data, and must not reach Object.prototype.
+const KIND_BY_SENSOR_TYPE = new Map<string, SignalKind>([['power', 'power'], ['unit-cycle', 'unit-cycle']]);
 
 /**
  * One BOOL row per active mapping whose sensor and machine exist and are active, named
@@ -79,7 +77,7 @@ export function joinPinMappings(
       name,
       address: pin,
       dataType: 'BOOL',
-      kind: KIND_BY_SENSOR_TYPE[String(sensor.sensorType)] ?? 'other',
+      kind: KIND_BY_SENSOR_TYPE.get(String(sensor.sensorType)) ?? 'other',
       machineId,
       sensorId,
     });

@@ -39,41 +39,10 @@ export interface UnitEvent {
   source: UnitSource;
 }
 
-export type HourStatus = 'running' | 'stoppage' | 'inactive';
 export type MachineStatus = 'running' | 'stoppage' | 'stopped_yet_producing' | 'inactive';
 
-export interface AutoStoppage {
-  startTime: number;
-  endTime: number | null;
-  /** Minutes. */
-  duration: number;
-  isPending: boolean;
-}
-
-export interface PowerStats {
-  minKw: number;
-  maxKw: number;
-  avgKw: number;
-  energyKwh: number;
-  samples: number;
-}
-
-export interface HourSnapshot {
-  machineId: string;
-  /** Plant-local calendar date, YYYY-MM-DD; the document's startTime is this date at 00:00:00.000Z. */
-  date: string;
-  /** Plant-local hour, 0..23. */
-  hour: number;
-  unitsProduced: number;
-  runningMinutes: number;
-  stoppageMinutes: number;
-  status: HourStatus;
-  stoppages: AutoStoppage[];
-  lastActivityTime?: number;
-  power?: PowerStats;
-  final: boolean;
-  revision: number;
-}
+/** The hour snapshot is the application's shape: lib/app-contract owns it. */
+export type { AutoStoppage, HourSnapshot, HourStatus, PowerStats } from '../app-contract/snapshot';
 
 export interface MachineStatusEvent {
   machineId: string;

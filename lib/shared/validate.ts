@@ -1,7 +1,7 @@
 /**
  * The package's one set of input checks, with one error type. Every error names the field it
  * is about (a path from the message, e.g. "msg.readings[2].timestamp" or
- * "payload.hourlyData.3.unitsProduced") and says what was expected and what came, so a Catch
+ * "payload.stoppages.0.startTime") and says what was expected and what came, so a Catch
  * node's user can fix it: "<field>: expected <what>, got <value>".
  */
 import { isObjectIdHex } from './messages';

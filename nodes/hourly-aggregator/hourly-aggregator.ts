@@ -5,11 +5,10 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { StartGate, StateSaver, Throttle, errorText, loadState, numberSetting, saveState, type ContextStore } from '../../lib/shared/node-kit';
-import { timeoutsFromConfigDocument, type SignalTimeouts } from '../../lib/production/app-config';
+import { readDayRecords, readSignalTimeouts, storedHoursOf, type SignalTimeouts } from '../../lib/app-contract';
 import { HourlyAggregator, type AggregatorOptions, type AggregatorOutput } from '../../lib/production/hourly-aggregator';
 import { parseAggregatorInput } from '../../lib/production/observations';
-import { storedHoursOf } from '../../lib/production/stored-hours';
-import { MINUTE_MS } from '../../lib/production/plant-time';
+import { HOUR_MS, MINUTE_MS } from '../../lib/production/plant-time';
 import type { MongoConnectionHandle } from '../../lib/mongo/connection-handle';
 import { TOPIC_MACHINE_STATUS, TOPIC_PRODUCTION, type ContractMessage } from '../../lib/shared/messages';
 import { timestampWindowOf } from '../../lib/shared/validate';
@@ -90,20 +89,24 @@ export = function register(RED: NodeAPI): void {
 
     const mongo = typeof def.mongo === 'string' && def.mongo !== '' ? (RED.nodes.getNode(def.mongo) as unknown as MongoConnectionHandle | null) : null;
 
-    /** Hours of the correction window the database holds and the context store does not. */
+    /** Hours of the correction window the database holds and the context store does not (on unless switched off). */
     const restoreFromDb = async (): Promise<void> => {
-      if (!mongo || def.restoreFromDb !== true) return;
+      if (!mongo || def.restoreFromDb === false) return;
       try {
         const now = Date.now();
         const dates = new Set<string>();
-        for (let t = now - options.retainMs; t < now + 3_600_000; t += 3_600_000) dates.add(aggregator.zone.label(aggregator.zone.hourStart(t)).date);
+        for (let t = now - options.retainMs; t < now + HOUR_MS; t += HOUR_MS) {
+          const start = aggregator.zone.hourStart(t);
+          dates.add(aggregator.zone.label(start).date);
+          // Documents of older versions are dated by the plant-local date.
+          dates.add(new Date(start + aggregator.zone.offsetMs(start)).toISOString().slice(0, 10));
+        }
         const db = await mongo.getDb({ waitMs: 10_000 });
-        const docs = await db.collection('productionrecords').find({ startTime: { $in: [...dates].map((d) => new Date(`${d}T00:00:00.000Z`)) } }).toArray();
         let taken = 0;
-        for (const doc of docs) for (const hour of storedHoursOf(doc)) if (aggregator.seedHour(hour)) taken += 1;
-        if (taken > 0) node.log(`took over ${taken} hour(s) from productionrecords`);
+        for (const doc of await readDayRecords(db, dates)) for (const hour of storedHoursOf(doc)) if (aggregator.seedHour(hour)) taken += 1;
+        if (taken > 0) node.log(RED._('hourly-aggregator.log.restored', { count: taken }));
       } catch (err) {
-        node.warn(`reading back productionrecords failed, starting from the context store only: ${mongo.redact(errorText(err))}`);
+        node.warn(RED._('hourly-aggregator.log.restoreFailed', { error: mongo.redact(errorText(err)) }));
       }
     };
 
@@ -112,7 +115,7 @@ export = function register(RED: NodeAPI): void {
       if (!mongo || def.timeoutsFromDb !== true) return null;
       try {
         const db = await mongo.getDb({ waitMs: 10_000 });
-        return timeoutsFromConfigDocument(await db.collection('configs').findOne({}), options);
+        return await readSignalTimeouts(db, options);
       } catch (err) {
         node.warn(`reading the timeouts from the configs collection failed, keeping ${options.powerTimeoutMs / MINUTE_MS}/${options.cycleTimeoutMs / MINUTE_MS} min: ${mongo.redact(errorText(err))}`);
         return null;
@@ -130,6 +133,8 @@ export = function register(RED: NodeAPI): void {
       // Inputs wait until the timeouts are known.
       const timeouts = await fetchTimeouts();
       if (timeouts) aggregator.setTimeouts(timeouts.powerTimeoutMs, timeouts.cycleTimeoutMs);
+      // The open hours again, as this session knows them: nothing waits for the next change.
+      emit({ snapshots: aggregator.openSnapshots(), statuses: [] }, (msgs) => node.send(msgs));
       gate.open();
       status.request();
     })();

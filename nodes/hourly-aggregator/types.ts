@@ -19,7 +19,7 @@ export interface HourlyAggregatorConfig {
   mongo: string;
   /** Read the timeouts from the application's configs document (needs mongo). */
   timeoutsFromDb: boolean;
-  /** On start, take over the hours of today and yesterday from productionrecords that the context store does not hold (needs mongo). */
+  /** On start, continue the hours of the correction window the database holds and the context store does not (needs mongo; on by default). */
   restoreFromDb: boolean;
 }
 
@@ -38,7 +38,7 @@ export const HOURLY_AGGREGATOR_CONFIG_DEFAULTS: HourlyAggregatorConfig = {
   store: '',
   mongo: '',
   timeoutsFromDb: false,
-  restoreFromDb: false,
+  restoreFromDb: true,
 };
 
 /** Accepted [min, max] of the numeric settings, the same in the dialog and at run time. */

@@ -22,7 +22,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { Db, Document, MongoClient, ObjectId } from 'mongodb';
-import { REVISIONS_FIELD } from '../../../lib/mongo/production';
+import { LEDGER_FIELD } from '../../../lib/app-contract';
 import { driverModule, getMongoServers, mongoServerNames, type DriverModule, type MongoServerInfo } from '../../helpers/mongo-servers';
 import { startSimulator, type MachineSim, type SimulatorHandle } from '../../helpers/simulator';
 import { acceleratedNow, clockEnvironment, realInstantOf, type ClockSettings } from './accelerated-clock';
@@ -48,10 +48,10 @@ const MACHINES: MachineSim[] = [
 ];
 
 const CONTRACT_COLLECTIONS = ['configs', 'departments', 'machines', 'productionrecords', 'sensorpinmappings', 'sensors', 'signaldatas'];
-// The contract's fields, plus the sink's per-hour revisions (lib/mongo/production.ts), which make
+// The contract's fields, plus the sink's ledger (lib/app-contract/production-records.ts), which makes
 // replayed snapshots harmless; Mongoose ignores fields outside its schema.
 const RECORD_FIELDS = ['_id', '__v', 'machineId', 'operatorId', 'moldId', 'unitsProduced', 'defectiveUnits', 'startTime', 'endTime',
-  'lastActivityTime', 'hourlyData', 'createdAt', 'updatedAt', REVISIONS_FIELD];
+  'lastActivityTime', 'hourlyData', 'createdAt', 'updatedAt', LEDGER_FIELD];
 const HOUR_FIELDS = ['_id', 'hour', 'unitsProduced', 'defectiveUnits', 'status', 'runningMinutes', 'stoppageMinutes', 'operatorId', 'moldId', 'stoppages'];
 const STOPPAGE_FIELDS = ['_id', 'reason', 'description', 'sapNotificationNumber', 'startTime', 'endTime', 'duration', 'isPending', 'isClassified'];
 const SIGNAL_FIELDS = ['_id', '__v', 'sensorId', 'machineId', 'value', 'timestamp', 'createdAt', 'updatedAt'];

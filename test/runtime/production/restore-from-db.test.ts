@@ -1,20 +1,22 @@
 /**
- * hourly-aggregator taking over the open hour from productionrecords (as mongo-sink writes it)
- * when its context store holds nothing, against real MongoDB-compatible servers.
+ * hourly-aggregator taking over the open hour from productionrecords (as mongo-sink writes it,
+ * and as older versions wrote it) when its context store holds nothing, against real
+ * MongoDB-compatible servers. On by default.
  */
 import assert from 'node:assert/strict';
 import type { NodeMessage } from 'node-red';
 import hourlyAggregator from '../../../nodes/hourly-aggregator/hourly-aggregator';
 import mongoConnection from '../../../nodes/mongo-connection/mongo-connection';
 import { DRIVER_SETTING, MONGO_CONNECTION_DEFAULTS } from '../../../nodes/mongo-connection/types';
+import { dayStart, mergeSnapshots, validateSnapshot, type HourSnapshot } from '../../../lib/app-contract';
 import { PlantZone } from '../../../lib/production/plant-time';
-import type { HourSnapshot } from '../../../lib/shared/messages';
+import { classifyStoppage } from '../../helpers/application-edits';
 import { describeEachMongoServer } from '../../helpers/mongo-servers';
 import { helper } from '../../helpers/node-red';
+import { sleep, waitFor } from '../../helpers/wait';
 
 const M1 = '65a1b2c3d4e5f60718293a4b';
 const ZONE = 'Europe/Berlin';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A mongo-connection to `database`, an hourly-aggregator using it (`aggregator`: settings that differ) and helper nodes `helpers`. */
 async function loadAggregatorWithDb(server: { uri: string; driver: string }, database: string, aggregator: Record<string, unknown>, helpers: string[]): Promise<void> {
@@ -25,7 +27,7 @@ async function loadAggregatorWithDb(server: { uri: string; driver: string }, dat
     {
       id: 'agg', type: 'hourly-aggregator', z: 'tab', x: 100, y: 100, timeZone: ZONE, powerTimeoutMinutes: 5, cycleTimeoutMinutes: 2, powerThresholdKw: 0.5,
       snapshotMinutes: 1, graceMinutes: 2, tickSeconds: 0.2, retainHours: 24, zeroFill: false, endStoppageOnPowerLoss: false,
-      store: '', mongo: 'db', timeoutsFromDb: false, restoreFromDb: false, ...aggregator,
+      store: '', mongo: 'db', timeoutsFromDb: false, ...aggregator,
     },
     ...helpers.map((id) => ({ id, type: 'helper', z: 'tab', x: 100, y: 100 })),
   ] as unknown as Parameters<typeof helper.load>[1]);
@@ -36,14 +38,16 @@ describeEachMongoServer('hourly-aggregator reading the application\'s database',
     await helper.unload();
   });
 
-  it('continues the open hour: units, minutes and the open automatic stoppage; operators\' stoppages stay theirs', async function () {
-    this.timeout(60_000);
+  it('continues the open hour of an older version\'s document (plant-dated): units, minutes and the open automatic stoppage; operators\' stoppages stay theirs', async function () {
+    this.timeout(120_000);
     const { server, driver } = target();
     const zone = new PlantZone(ZONE);
     if (Date.now() - zone.hourStart(Date.now()) < 10_000) await sleep(10_000); // not at the very start of an hour
     const now = Date.now();
     const hourStart = zone.hourStart(now);
-    const { date, hour } = zone.label(hourStart);
+    const { hour } = zone.label(hourStart);
+    // Older versions dated the document by the plant-local date.
+    const date = new Date(hourStart + zone.offsetMs(hourStart)).toISOString().slice(0, 10);
     const stoppageStart = Math.max(hourStart, now - 60_000);
     const database = `production_restore_${Date.now()}`;
     const client = new driver.MongoClient(server.uri);
@@ -66,20 +70,67 @@ describeEachMongoServer('hourly-aggregator reading the application\'s database',
         createdAt: new Date(), updatedAt: new Date(),
       });
 
-      await loadAggregatorWithDb(server, database, { snapshotMinutes: 0.005, restoreFromDb: true, wires: [['out'], []] }, ['out']);
+      // restoreFromDb is not set: on by default.
+      await loadAggregatorWithDb(server, database, { snapshotMinutes: 0.005, wires: [['out'], []] }, ['out']);
       const snapshots: HourSnapshot[] = [];
       helper.getNode('out').on('input', (msg: NodeMessage) => snapshots.push(msg.payload as HourSnapshot));
+      const utcDate = zone.label(hourStart).date;
+      const resent = await waitFor('the open hour re-sent after the start', () => snapshots.find((s) => s.date === utcDate && s.hour === hour));
+      assert.equal(resent.unitsProduced, 10, 'sent before any input');
+      assert.deepEqual(resent.tally?.base, 10, "the stored units are the base, not this session's");
       const unitAt = Date.now() - 2500;
       helper.getNode('agg').receive({ topic: 'units', units: { key: M1, machineId: M1, delta: 1, total: 1, timestamp: unitAt, source: 'counter' } } as NodeMessage);
 
-      const end = Date.now() + 20_000;
-      while (!snapshots.some((s) => s.unitsProduced === 11) && Date.now() < end) await sleep(50);
-      const last = snapshots.filter((s) => s.date === date && s.hour === hour).at(-1);
-      assert.ok(last, `a snapshot of ${date} ${hour}:00`);
+      await waitFor('a snapshot with the new unit', () => snapshots.some((s) => s.unitsProduced === 11));
+      const last = snapshots.filter((s) => s.date === utcDate && s.hour === hour).at(-1);
+      assert.ok(last, `a snapshot of ${utcDate} ${hour}:00`);
       assert.equal(last.unitsProduced, 11, 'the stored 10 units continue');
       assert.ok(last.runningMinutes >= 5, `stored running minutes kept: ${last.runningMinutes}`);
       assert.deepEqual(last.stoppages.map((s) => [s.startTime, s.endTime, s.isPending]), [[stoppageStart, unitAt, false]], 'the open stoppage ends with the unit; the operator\'s is not ours');
       assert.ok(last.revision > 5);
+    } finally {
+      await client.db(database).dropDatabase().catch(() => undefined);
+      await client.close();
+    }
+  });
+
+  it("continues from what mongo-sink wrote: units by session, and our open stoppage after an operator classified it", async function () {
+    this.timeout(120_000);
+    const { server, driver } = target();
+    const zone = new PlantZone(ZONE);
+    if (Date.now() - zone.hourStart(Date.now()) < 10_000) await sleep(10_000); // not at the very start of an hour
+    const now = Date.now();
+    const hourStart = zone.hourStart(now);
+    const { date, hour } = zone.label(hourStart);
+    const stoppageStart = Math.max(hourStart, now - 60_000);
+    const database = `production_restore_ledger_${Date.now()}`;
+    const client = new driver.MongoClient(server.uri);
+    await client.connect();
+    try {
+      // What mongo-sink wrote for an earlier session, then the operator classified the open stoppage.
+      const earlier = validateSnapshot({
+        machineId: M1, date, hour, unitsProduced: 10, runningMinutes: 0, stoppageMinutes: 1, status: 'stoppage',
+        stoppages: [{ startTime: stoppageStart, endTime: null, duration: 1, isPending: true }], final: false, revision: now - 5000,
+        session: 'earlier', tally: { base: 0, sessions: [{ id: 'earlier', units: 10 }] }, runMasks: [{ start: hourStart, bits: [0, 0] }],
+      });
+      const doc: Record<string, unknown> = {
+        machineId: new driver.ObjectId(M1), startTime: dayStart(date),
+        ...mergeSnapshots(null, [earlier], { objectId: () => new driver.ObjectId() }, new Date(now)).insert!,
+      };
+      const ours = ((doc.hourlyData as Record<string, unknown>[])[0].stoppages as Record<string, unknown>[])[0]._id;
+      classifyStoppage(doc, hour, ours, { reason: 'breakdown', description: 'belt', sapNotificationNumber: '1' }, now, () => new driver.ObjectId());
+      await client.db(database).collection('productionrecords').insertOne(doc);
+
+      await loadAggregatorWithDb(server, database, { snapshotMinutes: 0.005, wires: [['out'], []] }, ['out']);
+      const snapshots: HourSnapshot[] = [];
+      helper.getNode('out').on('input', (msg: NodeMessage) => snapshots.push(msg.payload as HourSnapshot));
+      await waitFor('the open hour re-sent after the start', () => snapshots.some((s) => s.date === date && s.hour === hour));
+      const unitAt = Date.now() - 2500;
+      helper.getNode('agg').receive({ topic: 'units', units: { key: M1, machineId: M1, delta: 1, total: 1, timestamp: unitAt, source: 'counter' } } as NodeMessage);
+      const last = await waitFor('a snapshot with the new unit', () => snapshots.filter((s) => s.date === date && s.hour === hour && s.unitsProduced === 11).at(-1));
+      assert.deepEqual(last.tally?.sessions.find((s) => s.id === 'earlier'), { id: 'earlier', units: 10 }, "the earlier session's units, carried");
+      assert.deepEqual(last.tally?.sessions.find((s) => s.id === last.session)?.units, 1);
+      assert.deepEqual(last.stoppages.map((s) => [s.startTime, s.endTime, s.isPending]), [[stoppageStart, unitAt, false]], 'the classified standstill continued and ended with the unit');
     } finally {
       await client.db(database).dropDatabase().catch(() => undefined);
       await client.close();
@@ -100,8 +151,7 @@ describeEachMongoServer('hourly-aggregator reading the application\'s database',
       const t = Date.now() - 3000;
       const signal = (kind: string) => ({ name: kind, address: 'DQ.0', dataType: 'BOOL', kind, machineId: M1 });
       helper.getNode('agg').receive({ readings: [{ signal: signal('power'), value: true, quality: 'good', timestamp: t }, { signal: signal('unit-cycle'), value: true, quality: 'good', timestamp: t }] } as unknown as NodeMessage);
-      const end = Date.now() + 20_000;
-      while (statuses.length < 3 && Date.now() < end) await sleep(50);
+      await waitFor('three status changes', () => statuses.length >= 3);
       // 0.01 and 0.02 minutes from the configs document, not the dialog's 2 and 5.
       assert.deepEqual(statuses.map((s) => [s.status, s.timestamp - t]), [['running', 0], ['stoppage', 601], ['inactive', 1201]]);
     } finally {

@@ -241,7 +241,8 @@ describe('production/hourly-aggregator', () => {
       assert.equal(slot?.unitsProduced, 240, 'both 02:00 hours: 120 units each');
       assert.equal(slot?.runningMinutes, 60, 'capped at 60');
       assert.equal(slot?.final, true);
-      assert.equal(h.latest('2026-10-25', 1)?.unitsProduced, 60, '01:30 to 01:59:30 local');
+      // Local 01:00 starts at 23:00Z the day before: it belongs to that UTC date's document.
+      assert.equal(h.latest('2026-10-24', 1)?.unitsProduced, 60, '01:30 to 01:59:30 local');
       // The 03:00 hour starts at 02:00Z; running until the last cycle (01:59:30Z) + 2 min.
       assert.equal(h.latest('2026-10-25', 3)?.runningMinutes, 2);
       const slotSnapshots = h.snapshots.filter((s) => s.date === '2026-10-25' && s.hour === 2).map((s) => s.revision);
@@ -252,8 +253,10 @@ describe('production/hourly-aggregator', () => {
       const h = new Harness({ timeZone: 'Europe/Berlin', zeroFill: true });
       h.units(at('2026-03-28T23:00:00Z'));
       h.tickUntil(at('2026-03-29T22:05:00Z'), 60_000);
+      // Dated by the UTC date each hour starts on: local 00:00 (23:00Z) is in the day before's document.
       const hours = h.snapshots.filter((s) => s.final && s.date === '2026-03-29').map((s) => s.hour);
-      assert.deepEqual(hours, [0, 1, ...Array.from({ length: 21 }, (_, i) => i + 3)]);
+      assert.deepEqual(hours, [1, ...Array.from({ length: 21 }, (_, i) => i + 3)]);
+      assert.equal(h.latest('2026-03-28', 0)?.final, true);
     });
 
     it('America/New_York fall back: the two hours labelled 1 are summed', () => {
@@ -318,16 +321,76 @@ describe('production/hourly-aggregator', () => {
   });
 });
 
+describe('production/hourly-aggregator with machine ids that name Object.prototype members', () => {
+  it('keeps "__proto__" and "constructor" as machines of their own, also in restored state', () => {
+    const h = new Harness();
+    h.units(at('2026-06-01T10:05:00Z'), 2, '__proto__').units(at('2026-06-01T10:06:00Z'), 3, 'constructor');
+    assert.equal(h.current('2026-06-01', 10, '__proto__')?.unitsProduced, 2);
+    assert.equal(h.current('2026-06-01', 10, 'constructor')?.unitsProduced, 3);
+    assert.equal(Object.getPrototypeOf({}), Object.prototype, 'nothing reached the prototype');
+    const restored = new Harness({}, JSON.parse(JSON.stringify(h.agg.state)));
+    restored.now = at('2026-06-01T10:07:00Z');
+    assert.deepEqual(restored.agg.snapshotsOf().map((s) => [s.machineId, s.unitsProduced]), [['__proto__', 2], ['constructor', 3]]);
+    assert.equal(restored.agg.machineCount, 2);
+  });
+});
+
+describe('production/hourly-aggregator sessions', () => {
+  it('marks a stoppage opened before the session saw a cycle: the standstill may have begun before the start', () => {
+    const h = new Harness();
+    h.power(at('2026-06-01T10:00:00Z')).tick(at('2026-06-01T10:04:00Z'));
+    assert.deepEqual(h.current('2026-06-01', 10)?.stoppages.map((s) => s.unknownStart), [true]);
+    h.units(at('2026-06-01T10:05:00Z')).power(at('2026-06-01T10:06:00Z')).tick(at('2026-06-01T10:10:00Z'));
+    assert.deepEqual(h.current('2026-06-01', 10)?.stoppages.map((s) => s.unknownStart), [true, undefined], 'one seen to begin after a cycle is not');
+  });
+
+  it('a restart is a new session: the earlier session\'s units are carried, its own start at zero', () => {
+    const h = new Harness();
+    h.units(at('2026-06-01T10:05:00Z'), 4);
+    const before = h.current('2026-06-01', 10)!;
+    assert.deepEqual(before.tally, { base: 0, sessions: [{ id: h.agg.session, units: 4 }] });
+    const r = new Harness({}, JSON.parse(JSON.stringify(h.agg.state)));
+    r.now = at('2026-06-01T10:06:00Z');
+    r.units(at('2026-06-01T10:06:00Z'), 1);
+    const after = r.current('2026-06-01', 10)!;
+    assert.notEqual(r.agg.session, h.agg.session);
+    assert.equal(after.unitsProduced, 5);
+    assert.deepEqual(after.tally, { base: 0, sessions: [{ id: r.agg.session, units: 1 }, { id: h.agg.session, units: 4 }] });
+    assert.equal(after.session, r.agg.session);
+  });
+
+  it('state saved by an older version (no session): its units become the base', () => {
+    const h = new Harness();
+    h.units(at('2026-06-01T10:05:00Z'), 4);
+    const legacy = JSON.parse(JSON.stringify(h.agg.state));
+    delete legacy.session;
+    const r = new Harness({}, legacy);
+    r.now = at('2026-06-01T10:06:00Z');
+    assert.deepEqual(r.current('2026-06-01', 10)?.tally, { base: 4, sessions: [{ id: r.agg.session, units: 0 }] });
+  });
+
+  it('re-sends every open hour after a start, with a fresh revision', () => {
+    const h = new Harness();
+    h.now = at('2026-06-01T10:20:00Z');
+    h.agg.seedHour({ machineId: M1, date: '2026-06-01', hour: 10, plantDated: false, tally: { base: 0, sessions: [{ id: 'earlier', units: 7 }] }, runMasks: [{ start: at('2026-06-01T10:00:00Z'), bits: [0b111, 0] }], minutes: 3, status: 'running', revision: 50, stoppages: [] });
+    h.agg.seedHour({ machineId: M1, date: '2026-06-01', hour: 8, plantDated: false, tally: { base: 1, sessions: [] }, runMasks: [], minutes: 0, status: 'running', revision: 40, stoppages: [] });
+    const open = h.agg.openSnapshots();
+    assert.deepEqual(open.map((s) => [s.hour, s.unitsProduced, s.runningMinutes]), [[10, 7, 3]], 'the closed hour 8 is not re-sent');
+    assert.ok(open[0].revision > 50);
+    assert.deepEqual(open[0].runMasks, [{ start: at('2026-06-01T10:00:00Z'), bits: [0b111, 0] }], 'exact minute bits from the ledger');
+  });
+});
+
 describe('production/hourly-aggregator taking over stored hours', () => {
   it('continues an hour read back from the database: units, minutes, the open stoppage', () => {
     const h = new Harness();
     h.now = at('2026-06-01T10:20:30Z');
     const taken = h.agg.seedHour({
-      machineId: M1, date: '2026-06-01', hour: 10, unitsProduced: 40, runningMinutes: 12, status: 'stoppage', revision: 77,
+      machineId: M1, date: '2026-06-01', hour: 10, plantDated: false, tally: { base: 40, sessions: [] }, runMasks: [], minutes: 12, status: 'stoppage', revision: 77,
       stoppages: [{ startTime: at('2026-06-01T10:05:00Z'), endTime: at('2026-06-01T10:07:00Z') }, { startTime: at('2026-06-01T10:18:00Z'), endTime: null }],
     });
     assert.equal(taken, true);
-    assert.equal(h.agg.seedHour({ machineId: M1, date: '2026-06-01', hour: 10, unitsProduced: 1, runningMinutes: 0, status: 'running', revision: 0, stoppages: [] }), false, 'held hours are not overwritten');
+    assert.equal(h.agg.seedHour({ machineId: M1, date: '2026-06-01', hour: 10, plantDated: false, tally: { base: 1, sessions: [] }, runMasks: [], minutes: 0, status: 'running', revision: 0, stoppages: [] }), false, 'held hours are not overwritten');
     h.power(at('2026-06-01T10:21:00Z')).units(at('2026-06-01T10:21:00Z'), 2).tick(at('2026-06-01T10:21:10Z'));
     const hour = h.current('2026-06-01', 10);
     assert.equal(hour?.unitsProduced, 42);
@@ -341,14 +404,24 @@ describe('production/hourly-aggregator taking over stored hours', () => {
     assert.ok((h.latest('2026-06-01', 10)?.revision ?? 0) > 77);
   });
 
+  it("re-sends an hour an older version filed under its plant-local date, dated by the UTC date it starts on", () => {
+    const h = new Harness({ timeZone: 'Europe/Berlin' });
+    h.now = at('2026-06-01T10:00:00Z');
+    // Local 00:00 of 06-01 (22:00Z on 05-31), closed, in the older version's document of 06-01.
+    assert.equal(h.agg.seedHour({ machineId: M1, date: '2026-06-01', hour: 0, plantDated: true, tally: { base: 9, sessions: [] }, runMasks: [], minutes: 20, status: 'running', revision: 5, stoppages: [] }), true);
+    // Local 05:00 of 06-01 starts on 06-01 UTC too: nothing to re-file.
+    h.agg.seedHour({ machineId: M1, date: '2026-06-01', hour: 5, plantDated: true, tally: { base: 2, sessions: [] }, runMasks: [], minutes: 0, status: 'running', revision: 5, stoppages: [] });
+    assert.deepEqual(h.agg.openSnapshots().map((s) => [s.date, s.hour, s.unitsProduced, s.final]), [['2026-05-31', 0, 9, true]]);
+  });
+
   it('an open stoppage of an earlier hour continues through the hours since', () => {
     const h = new Harness();
     h.now = at('2026-06-01T12:10:00Z');
-    h.agg.seedHour({ machineId: M1, date: '2026-06-01', hour: 10, unitsProduced: 0, runningMinutes: 0, status: 'stoppage', revision: 1, stoppages: [{ startTime: at('2026-06-01T10:50:00Z'), endTime: null }] });
+    h.agg.seedHour({ machineId: M1, date: '2026-06-01', hour: 10, plantDated: false, tally: { base: 0, sessions: [] }, runMasks: [], minutes: 0, status: 'stoppage', revision: 1, stoppages: [{ startTime: at('2026-06-01T10:50:00Z'), endTime: null }] });
     h.units(at('2026-06-01T12:15:00Z'));
     assert.deepEqual(h.current('2026-06-01', 10)?.stoppages.map((s) => s.duration), [10]);
     assert.deepEqual(h.current('2026-06-01', 11)?.stoppages.map((s) => s.duration), [60]);
     assert.deepEqual(h.current('2026-06-01', 12)?.stoppages.map((s) => [s.duration, s.isPending]), [[15, false]]);
-    assert.equal(h.agg.seedHour({ machineId: M2, date: '2026-05-01', hour: 10, unitsProduced: 1, runningMinutes: 0, status: 'running', revision: 0, stoppages: [] }), false, 'beyond the correction window');
+    assert.equal(h.agg.seedHour({ machineId: M2, date: '2026-05-01', hour: 10, plantDated: false, tally: { base: 1, sessions: [] }, runMasks: [], minutes: 0, status: 'running', revision: 0, stoppages: [] }), false, 'beyond the correction window');
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { timeoutsFromConfigDocument } from '../../../lib/production/app-config';
+import { timeoutsFromConfigDocument } from '../../../lib/app-contract';
 import { parseCounterInput as parseCounter, type KeySource } from '../../../lib/production/edge-input';
 import type { CountMode } from '../../../lib/production/edge-counter';
 import type { ContractMessage } from '../../../lib/shared/messages';

@@ -71,4 +71,11 @@ describe('reader mapping join (sensorpinmappings -> sensors -> machines)', () =>
     assert.equal(rows[0].sensorId, '0000000000000000000000a1');
     assert.equal(rows[0].machineId, '000000000000000000000001');
   });
+
+  it("takes a sensorType from the application's data as data, never as an object key", () => {
+    const { rows } = joinPinMappings(
+      [{ sensorId: sensors[0]._id, pinId: 'DQ.0' }, { sensorId: sensors[1]._id, pinId: 'DQ.1' }],
+      [{ ...sensors[0], sensorType: 'constructor' }, { ...sensors[1], sensorType: '__proto__' }], [press], PINS);
+    assert.deepEqual(rows.map((r) => r.kind), ['other', 'other']);
+  });
 });
