@@ -8,10 +8,17 @@ export type DriverModule = typeof MongoDriver;
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'disconnected' | 'closed';
 
+/**
+ * A cause worth its own words in a status: the flow holds a password (refused), other settings
+ * no retry can fix, or a server older than the loaded driver supports.
+ */
+export type ConnectionProblem = 'password-in-uri' | 'settings' | 'old-server';
+
 export interface ConnectionState {
   status: ConnectionStatus;
   /** Why the last attempt failed or the server was lost; credentials redacted. */
   error?: string;
+  problem?: ConnectionProblem;
 }
 
 export interface MongoConnectionHandle {

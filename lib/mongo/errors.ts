@@ -78,3 +78,16 @@ export function hasWriteConcernError(err: unknown): boolean {
   const e = err as { writeConcernError?: unknown; result?: { getWriteConcernError?: () => unknown; writeConcernErrors?: unknown[] } };
   return !!e.writeConcernError || !!e.result?.getWriteConcernError?.() || (Array.isArray(e.result?.writeConcernErrors) && e.result!.writeConcernErrors!.length > 0);
 }
+
+/**
+ * The server is older than the loaded driver supports ("Server at h:p reports maximum wire
+ * version 8, but this version of the Node.js Driver requires at least 9 (MongoDB 4.4)"): its
+ * wire versions, else undefined.
+ */
+export function wireVersionMismatch(err: unknown): { server: number; required: number } | undefined {
+  for (let e = err as ErrorLike | undefined, depth = 0; e && typeof e === 'object' && depth < 5; e = e.cause as ErrorLike | undefined, depth++) {
+    const m = /maximum wire version (\d+), but this version of the Node\.js Driver requires at least (\d+)/.exec(e.message ?? '');
+    if (m) return { server: Number(m[1]), required: Number(m[2]) };
+  }
+  return undefined;
+}

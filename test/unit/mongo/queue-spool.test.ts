@@ -91,7 +91,7 @@ describe('mongo spool', () => {
   it('replays what was added and not acknowledged, with Dates and ObjectIds intact', () => {
     const file = path.join(dir, 'q.jsonl');
     const id = new ObjectId();
-    const a = new Spool<Record<string, unknown>>(file, BSON.EJSON, 5);
+    const a = new Spool<Record<string, unknown>>(file, BSON.EJSON, { flushMs: 5 });
     assert.deepEqual(a.load(), []);
     a.add({ seq: 1, lane: 'l', item: { at: new Date(5), id }, bytes: 10 });
     a.add({ seq: 2, lane: 'k', key: 'm', item: { v: 2 }, bytes: 10 });
@@ -99,14 +99,14 @@ describe('mongo spool', () => {
     a.ack([1]);
     a.close();
     appendFileSync(file, '{"a": 9, "l": "l", "i": {tor'); // a crash mid-line
-    const b = new Spool<Record<string, unknown>>(file, BSON.EJSON, 5);
+    const b = new Spool<Record<string, unknown>>(file, BSON.EJSON, { flushMs: 5 });
     const entries = b.load();
     assert.deepEqual(entries.map((e) => e.seq), [2, 3]);
     assert.equal(entries[0].key, 'm');
     assert.equal(b.corruptLines, 1);
     b.close();
     writeFileSync(file, BSON.EJSON.stringify({ a: 7, l: 'l', b: 1, i: { at: new Date(7), id } }, { relaxed: true }) + '\n');
-    const c = new Spool<{ at: Date; id: ObjectId }>(file, BSON.EJSON, 5);
+    const c = new Spool<{ at: Date; id: ObjectId }>(file, BSON.EJSON, { flushMs: 5 });
     const [e] = c.load();
     assert.ok(e.item.at instanceof Date && e.item.at.getTime() === 7);
     assert.ok(e.item.id instanceof ObjectId && e.item.id.equals(id));
