@@ -35,6 +35,12 @@ export interface MongoConnectionHandle {
   readonly driver: DriverModule;
   /** Removes credentials from a text (for users' logs and errors). */
   redact(text: string): string;
+  /**
+   * Keeps the client open while a user still writes on close (Node-RED closes all nodes at
+   * once): the connection closes once every hold is released (or after a bound). Returns the
+   * release.
+   */
+  hold(): () => void;
   on(event: 'status', listener: (state: ConnectionState) => void): unknown;
   off(event: 'status', listener: (state: ConnectionState) => void): unknown;
 }

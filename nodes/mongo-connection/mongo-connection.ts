@@ -16,6 +16,9 @@ type MongoConnectionDef = NodeDef & Partial<Record<keyof MongoConnectionConfig, 
 type MongoConnectionNode = Node<MongoConnectionCredentials> & MongoConnectionHandle;
 type Db = Awaited<ReturnType<MongoConnectionHandle['getDb']>>;
 
+/** How long a close waits for users' last writes (the sink bounds its own at 5 s). */
+const HOLD_LIMIT_MS = 10_000;
+
 interface LoadedDriver {
   module: DriverModule;
   name: string;
@@ -128,13 +131,35 @@ export = function register(RED: NodeAPI): void {
     });
     node.getDb = (options?: { waitMs?: number }) => supervisor.getDb(options?.waitMs);
     node.redact = hide;
+    const holds = new Set<object>();
+    let allReleased: (() => void) | undefined;
+    node.hold = () => {
+      const hold = {};
+      holds.add(hold);
+      return () => {
+        holds.delete(hold);
+        if (holds.size === 0) allReleased?.();
+      };
+    };
     supervisor.start();
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      supervisor.close().then(done, (err: unknown) => {
-        node.warn(`closing the MongoDB connection: ${hide(String(err))}`);
-        done();
+      // A sink writing its last entries on close keeps the client until it is done (bounded,
+      // within Node-RED's own close timeout of 15 s).
+      let bound: NodeJS.Timeout | undefined;
+      const released = holds.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => {
+        allReleased = resolve;
+        bound = setTimeout(resolve, HOLD_LIMIT_MS);
       });
+      released
+        .then(() => {
+          clearTimeout(bound);
+          return supervisor.close();
+        })
+        .then(done, (err: unknown) => {
+          node.warn(`closing the MongoDB connection: ${hide(String(err))}`);
+          done();
+        });
     });
   }
 

@@ -93,8 +93,10 @@ export = function register(RED: NodeAPI): void {
       node.error(text);
       node.status({ fill: 'red', shape: 'ring', text: t('status.spoolUnreadable') });
       node.on('input', (_msg, _send, done) => done(new Error(text)));
+      node.on('close', () => status.close());
       return;
     }
+    const release = conn.hold();
     const onConnectionStatus = (_state: ConnectionState): void => {
       requestStatus();
       engine.flush();
@@ -128,10 +130,12 @@ export = function register(RED: NodeAPI): void {
             else if (spool.problem) node.warn(t('log.spoolLost', { count: left, error: spool.problem.message }));
             else node.warn(t('log.kept', { count: left, file: spool.file }));
           }
+          release();
           done();
         },
         (err: unknown) => {
           node.warn(`closing: ${(err as Error).message}`);
+          release();
           done();
         },
       );
