@@ -29,7 +29,7 @@ export interface ExtendedJson {
 /** The file operations the spool uses: a seam, so tests can make the disk fail. */
 export type SpoolFs = Pick<
   typeof nodeFs,
-  'closeSync' | 'existsSync' | 'fsyncSync' | 'mkdirSync' | 'openSync' | 'readFileSync' | 'renameSync' | 'unlinkSync' | 'writeSync'
+  'closeSync' | 'existsSync' | 'fstatSync' | 'fsyncSync' | 'mkdirSync' | 'openSync' | 'readFileSync' | 'renameSync' | 'unlinkSync' | 'writeSync'
 >;
 
 export interface SpoolOptions {
@@ -140,6 +140,8 @@ export class Spool<T> {
       this.writeAll(this.fd!, this.buffer.join('\n') + '\n');
       this.buffer = [];
       this.fs.fsyncSync(this.fd!);
+      // Writes to a file whose directory was removed succeed, and vanish with the process.
+      if (this.fs.fstatSync(this.fd!).nlink === 0) throw Object.assign(new Error('the spool file was removed'), { code: 'ENOENT' });
       if (this.acknowledged > 10_000 && this.acknowledged > 2 * this.live.size) this.rewrite();
     });
   }
@@ -171,7 +173,11 @@ export class Spool<T> {
     for (let offset = 0; offset < data.length; ) offset += this.fs.writeSync(fd, data, offset, data.length - offset);
   }
 
-  /** The file holds exactly the live entries (written to a temporary file, then renamed). */
+  /**
+   * The file holds exactly the live entries: written to a temporary file, then renamed. On a
+   * full disk the old file itself is rewritten in place: it is already behind memory, and the
+   * space it takes is what the new one needs.
+   */
   private rewrite(): void {
     if (this.fd !== undefined) {
       const fd = this.fd;
@@ -185,14 +191,7 @@ export class Spool<T> {
     this.fs.mkdirSync(path.dirname(this.file), { recursive: true }); // again: it may have been removed
     const tmp = `${this.file}.tmp`;
     try {
-      const fd = this.fs.openSync(tmp, 'w');
-      try {
-        const lines = [...this.live.values()].map((e) => this.ejson.stringify(this.addLine(e), { relaxed: true }));
-        if (lines.length) this.writeAll(fd, lines.join('\n') + '\n');
-        this.fs.fsyncSync(fd);
-      } finally {
-        this.fs.closeSync(fd);
-      }
+      this.writeLive(tmp);
       this.fs.renameSync(tmp, this.file);
     } catch (err) {
       // A half-written temporary file only takes space a full disk needs.
@@ -201,11 +200,23 @@ export class Spool<T> {
       } catch {
         // already gone, or the directory is
       }
-      throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+      this.writeLive(this.file);
     }
     this.fd = this.fs.openSync(this.file, 'a');
     this.acknowledged = 0;
     this.buffer = [];
+  }
+
+  private writeLive(file: string): void {
+    const fd = this.fs.openSync(file, 'w');
+    try {
+      const lines = [...this.live.values()].map((e) => this.ejson.stringify(this.addLine(e), { relaxed: true }));
+      if (lines.length) this.writeAll(fd, lines.join('\n') + '\n');
+      this.fs.fsyncSync(fd);
+    } finally {
+      this.fs.closeSync(fd);
+    }
   }
 
   get pending(): number {
