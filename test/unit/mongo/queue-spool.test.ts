@@ -246,7 +246,7 @@ describe('mongo spool on a failing disk', () => {
     });
     after(() => {
       if (!fs.existsSync(mount)) return;
-      execFileSync('umount', [mount], { stdio: 'ignore' });
+      execFileSync('umount', ['-l', mount], { stdio: 'ignore' }); // lazy: a descriptor still open must not keep it mounted
       rmSync(mount, { recursive: true, force: true });
     });
 
