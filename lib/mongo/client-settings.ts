@@ -7,7 +7,9 @@ import {
   AUTH_MECHANISMS,
   DEFAULT_DATABASE,
   MONGO_CONNECTION_DEFAULTS,
+  READ_PREFERENCES,
   type AuthMechanism,
+  type ReadPreference,
   type MongoConnectionConfig,
   type MongoConnectionCredentials,
 } from './connection-config';
@@ -68,6 +70,8 @@ export function normalizeConnectionConfig(raw: Partial<Record<keyof MongoConnect
     socketTimeoutMS: num('socketTimeoutMS'),
     writeConcern: str('writeConcern'),
     journal: bool('journal'),
+    wtimeoutMS: num('wtimeoutMS'),
+    readPreference: READ_PREFERENCES.includes(str('readPreference') as ReadPreference) ? (str('readPreference') as ReadPreference) : '',
   };
 }
 
@@ -100,12 +104,12 @@ export function buildClientSettings(config: MongoConnectionConfig, credentials: 
   if (username) options.auth = password === undefined ? { username } : { username, password };
   if (config.authSource) options.authSource = config.authSource;
   if (config.authMechanism) options.authMechanism = config.authMechanism;
-  if (config.writeConcern) {
-    const w = /^\d+$/.test(config.writeConcern) ? Number(config.writeConcern) : config.writeConcern;
-    options.writeConcern = config.journal ? { w, journal: true } : { w };
-  } else if (config.journal) {
-    options.writeConcern = { journal: true };
-  }
+  const writeConcern: Record<string, unknown> = {};
+  if (config.writeConcern) writeConcern.w = /^\d+$/.test(config.writeConcern) ? Number(config.writeConcern) : config.writeConcern;
+  if (config.journal) writeConcern.journal = true;
+  if (config.wtimeoutMS > 0) writeConcern.wtimeoutMS = config.wtimeoutMS;
+  if (Object.keys(writeConcern).length) options.writeConcern = writeConcern;
+  if (config.readPreference) options.readPreference = config.readPreference;
   if (config.tls) {
     options.tls = true;
     if (config.tlsCAFile) options.ca = readPem(config.tlsCAFile, 'CA file');

@@ -5,10 +5,15 @@
  */
 
 // Server codes that say "not now" rather than "never" (MongoDB's retryable-write codes plus
-// interruptions and lock timeouts).
+// interruptions and lock timeouts). A replica set's failover answers with NotWritablePrimary
+// (10107), LegacyNotPrimary (10058), NotPrimaryNoSecondaryOk (13435), NotPrimaryOrSecondary
+// (13436), PrimarySteppedDown (189), InterruptedDueToReplStateChange (11602) or
+// ShutdownInProgress (91) until a new primary is elected (docs/failover.md).
 const TRANSIENT_CODES = new Set([
-  6, 7, 24, 46, 50, 89, 91, 112, 134, 189, 251, 262, 9001, 10107, 11600, 11601, 11602, 13435, 13436, 64, 100,
+  6, 7, 24, 46, 50, 89, 91, 112, 134, 189, 251, 262, 9001, 10058, 10107, 11600, 11601, 11602, 13435, 13436, 64, 100,
 ]);
+
+const RETRYABLE_LABELS = ['RetryableWriteError', 'ResetPool'];
 
 const TRANSIENT_NAMES = new Set([
   'MongoNetworkError',
@@ -38,7 +43,12 @@ export function isTransientError(err: unknown): boolean {
   const e = err as ErrorLike;
   if (e.name && TRANSIENT_NAMES.has(e.name)) return true;
   if (typeof e.code === 'number' && TRANSIENT_CODES.has(e.code)) return true;
-  if (typeof e.hasErrorLabel === 'function' && (e.hasErrorLabel('RetryableWriteError') || e.hasErrorLabel('ResetPool'))) return true;
+  if (typeof e.hasErrorLabel === 'function' && RETRYABLE_LABELS.some((label) => e.hasErrorLabel!(label))) return true;
+  // A server reply's labels, as plain data (before the driver wraps it).
+  if (Array.isArray(e.errorLabels) && RETRYABLE_LABELS.some((label) => (e.errorLabels as unknown[]).includes(label))) return true;
+  // A bulk write refused only because the primary stepped down: every document is worth retrying.
+  const writeErrors = writeErrorsOf(err);
+  if (writeErrors?.length && writeErrors.every((we) => typeof we.code === 'number' && TRANSIENT_CODES.has(we.code))) return true;
   if (/ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|socket|connection .*closed|not connected|timed out/i.test(e.message ?? '')) return true;
   return e.cause !== undefined && e.cause !== err && isTransientError(e.cause);
 }

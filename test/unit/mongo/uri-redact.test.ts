@@ -66,6 +66,16 @@ describe('mongo client settings', () => {
     assert.equal(host.uri, 'mongodb://10.0.0.5:27018/');
     assert.equal(host.databaseName, 'x');
     assert.deepEqual(host.options.writeConcern, { w: 1, journal: true });
+    assert.equal(host.options.readPreference, undefined, 'the driver\'s default (or the URI\'s)');
+  });
+
+  it('passes write timeout and read preference to the driver, ignoring an unknown read preference', () => {
+    const replicaSet = buildClientSettings(normalizeConnectionConfig({ uri: 'mongodb://a,b,c/?replicaSet=rs0', wtimeoutMS: '5000' as unknown as number, readPreference: 'primaryPreferred' }), {});
+    assert.deepEqual(replicaSet.options.writeConcern, { w: 'majority', wtimeoutMS: 5000 });
+    assert.equal(replicaSet.options.readPreference, 'primaryPreferred');
+    const odd = normalizeConnectionConfig({ readPreference: 'everywhere', wtimeoutMS: -1 });
+    assert.equal(odd.readPreference, '');
+    assert.equal(odd.wtimeoutMS, 0);
   });
 
   it('names an unreadable TLS file', () => {
