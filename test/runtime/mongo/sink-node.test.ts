@@ -3,7 +3,8 @@
  * the driver that reaches it.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { MongoClient } from 'mongodb';
@@ -170,6 +171,47 @@ describe('mongo-sink overflow', () => {
     await waitFor('the status to show the drops', () => statusTexts(sink).some((t) => /queued 10 · written 0 · dropped 20$/.test(t)));
     assert.equal(written.count, 0, 'dropped messages are not passed on as written');
     assert.match(JSON.stringify(helper.log().args), /queue full: 20 reading\(s\) dropped \(drop-oldest\)/);
+  });
+});
+
+describe('mongo-sink spool on a full disk (a 64 KiB tmpfs as the user directory; needs root)', function () {
+  this.timeout(60_000);
+  let userDir: string;
+
+  before(function () {
+    userDir = mkdtempSync(path.join(os.tmpdir(), 'sink-tmpfs-'));
+    try {
+      if (process.getuid?.() !== 0) throw new Error('not root');
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', userDir], { stdio: 'ignore' });
+    } catch {
+      rmSync(userDir, { recursive: true, force: true });
+      this.skip();
+    }
+  });
+  after(() => {
+    if (!existsSync(userDir)) return;
+    execFileSync('umount', ['-l', userDir], { stdio: 'ignore' }); // lazy: a descriptor still open must not keep it mounted
+    rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it('keeps running and keeps the entries in memory, says so in the status and the log, and names the loss at the stop', async () => {
+    // Nothing listens on port 9: everything stays queued, and the spool outgrows the disk.
+    await loadSink({ name: 'none', uri: 'mongodb://127.0.0.1:9/', driver: 'mongodb' }, sinkFlow('mongodb://127.0.0.1:9/', 'spool_full', { sink: { spool: true } }), {}, userDir);
+    const sink = helper.getNode('sink');
+    const errors: string[] = [];
+    onErrorCall(sink, (text) => errors.push(text));
+    const machine = 'a'.repeat(24);
+    const sensors = Array.from({ length: 5 }, (_, i) => `${'c'.repeat(23)}${i}`);
+    for (let i = 0; i < 200; i++) sink.receive(readingsMessage(machine, sensors, T0 + i) as never); // ~250 KiB of spool lines
+    await waitFor('the status to say the spool fails', () => statusTexts(sink).some((t) => t.includes('spool failing (see log)')));
+    assert.match(JSON.stringify(helper.log().args), /ENOSPC[^"]*the entries stay in memory, writing the spool is retried/);
+    await waitFor('all 1000 readings held', () => statusTexts(sink).some((t) => /queued 1000 · written 0 · spool failing/.test(t)));
+    sink.receive({ payload: { not: 'writable' } } as never);
+    await waitFor('the node still answering its input', () => errors.length === 1);
+    const log = recordLog();
+    await helper.unload();
+    log.stop();
+    assert.ok(log.lines.some((l) => /^mongo-sink: 1000 entries were not written and the disk spool cannot hold them \(.*ENOSPC/.test(l)), log.lines.join(' | '));
   });
 });
 
