@@ -14,6 +14,7 @@ import {
   type MongoConnectionCredentials,
 } from './connection-config';
 import { configReader } from './config-reader';
+import type { ConnectionProblem } from './connection-handle';
 import { formatMongoUri, parseMongoUri, type MongoUriParts } from './uri';
 
 /** What a MongoClient is made from. `uri` carries no credentials; they go in `options.auth`. */
@@ -30,7 +31,7 @@ export interface ClientSettings {
  * its catalogue). Retrying cannot help: only a change of the flow or the environment can.
  */
 export class ConnectionSettingsError extends Error {
-  constructor(readonly problem: 'password-in-uri' | 'settings', message: string) {
+  constructor(readonly problem: Exclude<ConnectionProblem, 'old-server'>, message: string) {
     super(message);
     this.name = 'ConnectionSettingsError';
   }

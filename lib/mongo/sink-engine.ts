@@ -61,13 +61,19 @@ export interface EngineOptions {
   spool?: Spool<WorkItem>;
   onReport: (report: BatchReport | DropReport) => void;
   onStats: (stats: SinkStats) => void;
-  warn: (text: string) => void;
+  warn: (warning: SinkWarning) => void;
   /** Redacts credentials from error text. */
   redact: (text: string) => string;
   now?: () => Date;
   /** Flush interval, retry pauses, batch durations (tests move a ManualClock). */
   clock?: Clock;
 }
+
+/** What the engine warns about; the node words it through its catalogue (`log.<key>`). */
+export type SinkWarning =
+  | { key: 'spoolCorrupt'; file: string; lines: number }
+  | { key: 'queueFull'; count: number; policy: string; total: number }
+  | { key: 'indexes'; error: string };
 
 /** `dropped`: how many of the message's items the overflow policy dropped (not an error). */
 type Done = (err?: Error, dropped?: number) => void;
@@ -146,7 +152,7 @@ export class SinkEngine {
     this.indexesDone = !config.createIndexes;
     if (options.spool) {
       for (const entry of options.spool.load()) this.enqueue(entry.item, undefined, entry.seq);
-      if (options.spool.corruptLines) options.warn(`spool ${options.spool.file}: ${options.spool.corruptLines} unreadable line(s) skipped`);
+      if (options.spool.corruptLines) options.warn({ key: 'spoolCorrupt', file: options.spool.file, lines: options.spool.corruptLines });
     }
     this.tick();
     this.publishStats();
@@ -251,7 +257,7 @@ export class SinkEngine {
     const count = Object.values(this.pendingDrops).reduce((a, b) => a + b, 0);
     if (count === 0) return;
     this.options.onReport({ kind: 'dropped', lanes: this.pendingDrops, count, totalDropped: this.stats.dropped });
-    this.options.warn(`queue full: ${count} reading(s) dropped (${this.options.config.overflow}); ${this.stats.dropped} in total`);
+    this.options.warn({ key: 'queueFull', count, policy: this.options.config.overflow, total: this.stats.dropped });
     this.pendingDrops = {};
   }
 
@@ -339,7 +345,7 @@ export class SinkEngine {
     } catch (err) {
       if (isTransientError(err)) throw err;
       this.indexesDone = true; // e.g. duplicate pinIds: the application's data, not ours to fix
-      this.options.warn(`creating the application's indexes: ${this.options.redact((err as Error).message)}`);
+      this.options.warn({ key: 'indexes', error: this.options.redact((err as Error).message) });
     }
   }
 

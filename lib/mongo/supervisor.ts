@@ -46,9 +46,9 @@ export class ConnectionRefusedError extends Error {
   }
 }
 
+/** What a refused client says about itself (a ConnectionSettingsError names it), else "settings". */
 function problemOf(err: unknown): ConnectionProblem {
-  const problem = (err as { problem?: unknown }).problem;
-  return problem === 'password-in-uri' ? 'password-in-uri' : 'settings';
+  return (err as { problem?: unknown }).problem === 'password-in-uri' ? 'password-in-uri' : 'settings';
 }
 
 export class ConnectionSupervisor<TDb> extends EventEmitter {

@@ -101,11 +101,11 @@ export = function register(RED: NodeAPI): void {
         lastProblem = state.problem;
         if (state.problem === 'old-server') node.error(oldServerText(state.error ?? ''));
       }
-      const line = state.error ? `${state.status}: ${state.error}` : state.status;
+      const line = RED._(`mongo-connection.log.${state.status}`, { error: state.error ?? '' });
       if (line !== lastLogged && !state.problem) {
         lastLogged = line;
-        if (state.status === 'disconnected') node.warn(`MongoDB ${line}`);
-        else node.log(`MongoDB ${line}`);
+        if (state.status === 'disconnected') node.warn(line);
+        else node.log(line);
       }
       node.emit('status', state);
     });
@@ -157,7 +157,7 @@ export = function register(RED: NodeAPI): void {
           return supervisor.close();
         })
         .then(done, (err: unknown) => {
-          node.warn(`closing the MongoDB connection: ${hide(String(err))}`);
+          node.warn(RED._('mongo-connection.log.closeFailed', { error: hide(String(err)) }));
           done();
         });
     });

@@ -26,17 +26,16 @@ export = function register(RED: NodeAPI): void {
     const node = this;
     const config = normalizeSinkConfig(def);
     const connection = RED.nodes.getNode(config.connection) as unknown as MongoConnectionHandle | null;
-    const problems = connection ? sinkConfigProblems(config) : ['no MongoDB connection configured'];
+    const t = (key: string, params?: Record<string, string | number>): string => RED._(`mongo-sink.${key}`, params);
+    const problems = connection ? sinkConfigProblems(config) : [t('log.noConnection')];
     if (problems.length) {
-      const text = problems.join('; ');
-      node.error(`mongo-sink: ${text}`);
+      const text = t('log.notConfigured', { problems: problems.join('; ') });
+      node.error(text);
       node.status({ fill: 'red', shape: 'ring', text: problems[0] });
-      node.on('input', (_msg, _send, done) => done(new Error(`mongo-sink not configured: ${text}`)));
+      node.on('input', (_msg, _send, done) => done(new Error(text)));
       return;
     }
     const conn = connection!;
-
-    const t = (key: string, params?: Record<string, string | number>): string => RED._(`mongo-sink.${key}`, params);
 
     let spool: Spool<WorkItem> | undefined;
     if (config.spool) {
@@ -84,7 +83,7 @@ export = function register(RED: NodeAPI): void {
           stats = s;
           requestStatus();
         },
-        warn: (text) => node.warn(text),
+        warn: ({ key, ...params }) => node.warn(t(`log.${key}`, params)),
         redact: (text) => conn.redact(text),
       });
     } catch (err) {
@@ -134,7 +133,7 @@ export = function register(RED: NodeAPI): void {
           done();
         },
         (err: unknown) => {
-          node.warn(`closing: ${(err as Error).message}`);
+          node.warn(t('log.closing', { error: (err as Error).message }));
           release();
           done();
         },
