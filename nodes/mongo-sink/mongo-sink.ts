@@ -120,9 +120,9 @@ export = function register(RED: NodeAPI): void {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       conn.off('status', onConnectionStatus);
-      status.close();
       engine.close().then(
         (left) => {
+          status.close(); // after the engine: its last flushes still request updates
           // Said only when something is really left: close() writes what the database takes.
           if (left > 0) {
             if (!spool) node.warn(t('log.notWritten', { count: left }));
@@ -133,6 +133,7 @@ export = function register(RED: NodeAPI): void {
           done();
         },
         (err: unknown) => {
+          status.close();
           node.warn(t('log.closing', { error: (err as Error).message }));
           release();
           done();
