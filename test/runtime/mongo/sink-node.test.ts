@@ -67,7 +67,10 @@ describeEachMongoServer('mongo-sink in Node-RED', (target) => {
     const userDir = mkdtempSync(path.join(os.tmpdir(), 'sink-stop-'));
     try {
       // A flush interval far longer than the test: only the stop itself can write these.
-      await loadSink(server, sinkFlow(server.uri, database, { sink: { spool: true, flushIntervalMs: 600_000 } }), {}, userDir);
+      // Generous driver timeouts: on a busy machine a slow new pool connection must not turn the
+      // stop's write into a retry (this test is about what the stop writes, not about outages).
+      const connection = { connectTimeoutMS: 60_000, serverSelectionTimeoutMS: 60_000 };
+      await loadSink(server, sinkFlow(server.uri, database, { sink: { spool: true, flushIntervalMs: 600_000 }, connection }), {}, userDir);
       const sink = helper.getNode('sink');
       await waitFor('the connection', () => statusTexts(sink).some((t) => t.startsWith('connected')));
       const machine = oid();
