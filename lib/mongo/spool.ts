@@ -147,24 +147,23 @@ export class Spool<T> {
   }
 
   /** Runs file work; a failure is kept, reported once per kind, and retried from memory. */
-  private attempt(work: () => void): boolean {
+  private attempt(work: () => void): void {
     try {
       work();
     } catch (err) {
-      const first = !this.failure || (this.failure as NodeJS.ErrnoException).code !== (err as NodeJS.ErrnoException).code;
-      this.failure = new Error(`spool ${this.file}: ${(err as Error).message}`);
-      Object.assign(this.failure, { code: (err as NodeJS.ErrnoException).code });
+      const code = (err as NodeJS.ErrnoException).code;
+      const first = (this.failure as NodeJS.ErrnoException | undefined)?.code !== code || !this.failure;
+      this.failure = Object.assign(new Error(`spool ${this.file}: ${(err as Error).message}`), { code });
       this.buffer = [];
       if (first) this.options.onProblem?.(this.failure);
       this.timer ??= this.clock.setTimer(() => this.flush(), this.retry.next());
-      return false;
+      return;
     }
     if (this.failure) {
       this.failure = undefined;
       this.options.onProblem?.(undefined);
     }
     this.retry.reset();
-    return true;
   }
 
   /** writeSync may write less than asked (a nearly full disk): the rest follows, or it throws. */
