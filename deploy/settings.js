@@ -11,6 +11,11 @@
 //                               Until it is set, the placeholder below matches no password, so the
 //                               editor stays locked.
 // The flow itself reads PLC_HOST, PLC_PORT, PLC_RACK, PLC_SLOT, MONGODB_URI, MONGODB_DB, PLANT_TZ.
+//   S7P_MONGO_DRIVER            the MongoDB driver module the mongo-connection loads (default
+//                               "mongodb", 7.x: MongoDB 4.4+). For an older server (wire version 8,
+//                               MongoDB 4.2) run  npm install mongodb6@npm:mongodb@^6.9  in the user
+//                               directory and set S7P_MONGO_DRIVER=mongodb6, or the setting
+//                               s7productionMongoDriver at the end (it wins when both are set).
 'use strict';
 
 const credentialSecret = process.env.NODE_RED_CREDENTIAL_SECRET;
@@ -61,4 +66,7 @@ module.exports = {
   diagnostics: { enabled: true, ui: true },
   runtimeState: { enabled: false, ui: false },
   exportGlobalContextKeys: false,
+
+  // The MongoDB driver for the mongo-connection; unset: S7P_MONGO_DRIVER, else "mongodb" (see above).
+  // s7productionMongoDriver: 'mongodb6',
 };

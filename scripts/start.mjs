@@ -61,7 +61,7 @@ async function main() {
   }
 
   let uri = process.env.MONGODB_URI;
-  let driver = 'mongodb';
+  let driver = process.env.S7P_MONGO_DRIVER || 'mongodb'; // as the mongo-connection chooses it (the Node-RED child inherits the variable)
   let nodeRedSettings = {};
   if (uri) {
     say(`MongoDB: ${redact(uri)} (MONGODB_URI given, no local server)`);

@@ -7,11 +7,14 @@ import {
   AUTH_MECHANISMS,
   DEFAULT_DATABASE,
   MONGO_CONNECTION_DEFAULTS,
+  READ_PREFERENCES,
   type AuthMechanism,
+  type ReadPreference,
   type MongoConnectionConfig,
   type MongoConnectionCredentials,
 } from './connection-config';
 import { configReader } from './config-reader';
+import type { ConnectionProblem } from './connection-handle';
 import { formatMongoUri, parseMongoUri, type MongoUriParts } from './uri';
 
 /** What a MongoClient is made from. `uri` carries no credentials; they go in `options.auth`. */
@@ -21,8 +24,25 @@ export interface ClientSettings {
   databaseName: string;
   /** Strings to redact from anything logged. */
   secrets: string[];
-  /** Set when the URI itself held credentials (hand-written flows): say so, redacted. */
-  warning?: string;
+}
+
+/**
+ * Settings the runtime refuses to connect with; `problem` says which (the node words it through
+ * its catalogue). Retrying cannot help: only a change of the flow or the environment can.
+ */
+export class ConnectionSettingsError extends Error {
+  constructor(readonly problem: Exclude<ConnectionProblem, 'old-server'>, message: string) {
+    super(message);
+    this.name = 'ConnectionSettingsError';
+  }
+}
+
+export interface SettingsSource {
+  /**
+   * The URI is an environment variable reference in the flow (`${MONGODB_URI}`): a password in
+   * it never reaches the flow file, so it is accepted.
+   */
+  uriFromEnvironment?: boolean;
 }
 
 /** Merges a stored config with the defaults (older flows lack newer fields; numbers may be text). */
@@ -51,6 +71,8 @@ export function normalizeConnectionConfig(raw: Partial<Record<keyof MongoConnect
     socketTimeoutMS: num('socketTimeoutMS'),
     writeConcern: str('writeConcern'),
     journal: bool('journal'),
+    wtimeoutMS: num('wtimeoutMS'),
+    readPreference: READ_PREFERENCES.includes(str('readPreference') as ReadPreference) ? (str('readPreference') as ReadPreference) : '',
   };
 }
 
@@ -58,16 +80,21 @@ export function normalizeConnectionConfig(raw: Partial<Record<keyof MongoConnect
  * Connection string, options and database name for a config. Reads the TLS files (their
  * contents go to the driver), so it throws an Error naming a file that cannot be read.
  */
-export function buildClientSettings(config: MongoConnectionConfig, credentials: MongoConnectionCredentials): ClientSettings {
+export function buildClientSettings(config: MongoConnectionConfig, credentials: MongoConnectionCredentials, source: SettingsSource = {}): ClientSettings {
   let parts: MongoUriParts;
   if (config.mode === 'host') {
     parts = { scheme: 'mongodb', hosts: `${config.host}:${config.port}`, query: '' };
   } else {
-    parts = parseMongoUri(config.uri);
+    try {
+      parts = parseMongoUri(config.uri);
+    } catch (err) {
+      throw new ConnectionSettingsError('settings', (err as Error).message);
+    }
   }
+  // A literal password in the flow is served by GET /flows and saved in flows.json: refused.
+  if (parts.password !== undefined && !source.uriFromEnvironment) throw new ConnectionSettingsError('password-in-uri', PASSWORD_IN_URI);
   const username = credentials.username || parts.username;
   const password = credentials.password || parts.password;
-  const warning = parts.password !== undefined ? 'the connection string contains a password: open the connection in the editor to move it into the credentials' : undefined;
   const options: Record<string, unknown> = {
     maxPoolSize: config.maxPoolSize,
     connectTimeoutMS: config.connectTimeoutMS,
@@ -78,12 +105,12 @@ export function buildClientSettings(config: MongoConnectionConfig, credentials: 
   if (username) options.auth = password === undefined ? { username } : { username, password };
   if (config.authSource) options.authSource = config.authSource;
   if (config.authMechanism) options.authMechanism = config.authMechanism;
-  if (config.writeConcern) {
-    const w = /^\d+$/.test(config.writeConcern) ? Number(config.writeConcern) : config.writeConcern;
-    options.writeConcern = config.journal ? { w, journal: true } : { w };
-  } else if (config.journal) {
-    options.writeConcern = { journal: true };
-  }
+  const writeConcern: Record<string, unknown> = {};
+  if (config.writeConcern) writeConcern.w = /^\d+$/.test(config.writeConcern) ? Number(config.writeConcern) : config.writeConcern;
+  if (config.journal) writeConcern.journal = true;
+  if (config.wtimeoutMS > 0) writeConcern.wtimeoutMS = config.wtimeoutMS;
+  if (Object.keys(writeConcern).length) options.writeConcern = writeConcern;
+  if (config.readPreference) options.readPreference = config.readPreference;
   if (config.tls) {
     options.tls = true;
     if (config.tlsCAFile) options.ca = readPem(config.tlsCAFile, 'CA file');
@@ -100,14 +127,16 @@ export function buildClientSettings(config: MongoConnectionConfig, credentials: 
     options,
     databaseName: config.database || parts.database || DEFAULT_DATABASE,
     secrets,
-    ...(warning ? { warning } : {}),
   };
 }
+
+/** Short on purpose: the node words the refusal and its fix through its catalogue. */
+export const PASSWORD_IN_URI = 'the connection string in the flow holds a password';
 
 function readPem(file: string, what: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`TLS ${what} "${file}" cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new ConnectionSettingsError('settings', `TLS ${what} "${file}" cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }

@@ -7,6 +7,10 @@
 export type AuthMechanism = '' | 'SCRAM-SHA-1' | 'SCRAM-SHA-256' | 'MONGODB-X509' | 'PLAIN';
 export const AUTH_MECHANISMS: readonly AuthMechanism[] = ['', 'SCRAM-SHA-1', 'SCRAM-SHA-256', 'MONGODB-X509', 'PLAIN'];
 
+/** Where reads go in a replica set ("": the driver's default, primary; or what the URI says). */
+export type ReadPreference = '' | 'primary' | 'primaryPreferred' | 'secondary' | 'secondaryPreferred' | 'nearest';
+export const READ_PREFERENCES: readonly ReadPreference[] = ['', 'primary', 'primaryPreferred', 'secondary', 'secondaryPreferred', 'nearest'];
+
 export interface MongoConnectionConfig {
   name: string;
   /** "uri": a connection string (replica sets, sharded clusters, SRV); "host": host and port. */
@@ -34,6 +38,9 @@ export interface MongoConnectionConfig {
   /** "majority", a number of members as text ("1"), or "" for the server's default. */
   writeConcern: string;
   journal: boolean;
+  /** How long a write waits for its write concern, ms; 0: no limit. */
+  wtimeoutMS: number;
+  readPreference: ReadPreference;
 }
 
 export interface MongoConnectionCredentials {
@@ -65,4 +72,6 @@ export const MONGO_CONNECTION_DEFAULTS: MongoConnectionConfig = {
   socketTimeoutMS: 0,
   writeConcern: 'majority',
   journal: false,
+  wtimeoutMS: 0,
+  readPreference: '',
 };

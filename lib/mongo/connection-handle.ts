@@ -8,10 +8,17 @@ export type DriverModule = typeof MongoDriver;
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'disconnected' | 'closed';
 
+/**
+ * A cause worth its own words in a status: the flow holds a password (refused), other settings
+ * no retry can fix, or a server older than the loaded driver supports.
+ */
+export type ConnectionProblem = 'password-in-uri' | 'settings' | 'old-server';
+
 export interface ConnectionState {
   status: ConnectionStatus;
   /** Why the last attempt failed or the server was lost; credentials redacted. */
   error?: string;
+  problem?: ConnectionProblem;
 }
 
 export interface MongoConnectionHandle {
@@ -28,6 +35,12 @@ export interface MongoConnectionHandle {
   readonly driver: DriverModule;
   /** Removes credentials from a text (for users' logs and errors). */
   redact(text: string): string;
+  /**
+   * Keeps the client open while a user still writes on close (Node-RED closes all nodes at
+   * once): the connection closes once every hold is released (or after a bound). Returns the
+   * release.
+   */
+  hold(): () => void;
   on(event: 'status', listener: (state: ConnectionState) => void): unknown;
   off(event: 'status', listener: (state: ConnectionState) => void): unknown;
 }

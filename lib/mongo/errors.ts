@@ -5,10 +5,15 @@
  */
 
 // Server codes that say "not now" rather than "never" (MongoDB's retryable-write codes plus
-// interruptions and lock timeouts).
+// interruptions and lock timeouts). A replica set's failover answers with NotWritablePrimary
+// (10107), LegacyNotPrimary (10058), NotPrimaryNoSecondaryOk (13435), NotPrimaryOrSecondary
+// (13436), PrimarySteppedDown (189), InterruptedDueToReplStateChange (11602) or
+// ShutdownInProgress (91) until a new primary is elected (docs/failover.md).
 const TRANSIENT_CODES = new Set([
-  6, 7, 24, 46, 50, 89, 91, 112, 134, 189, 251, 262, 9001, 10107, 11600, 11601, 11602, 13435, 13436, 64, 100,
+  6, 7, 24, 46, 50, 89, 91, 112, 134, 189, 251, 262, 9001, 10058, 10107, 11600, 11601, 11602, 13435, 13436, 64, 100,
 ]);
+
+const RETRYABLE_LABELS = ['RetryableWriteError', 'ResetPool'];
 
 const TRANSIENT_NAMES = new Set([
   'MongoNetworkError',
@@ -38,7 +43,12 @@ export function isTransientError(err: unknown): boolean {
   const e = err as ErrorLike;
   if (e.name && TRANSIENT_NAMES.has(e.name)) return true;
   if (typeof e.code === 'number' && TRANSIENT_CODES.has(e.code)) return true;
-  if (typeof e.hasErrorLabel === 'function' && (e.hasErrorLabel('RetryableWriteError') || e.hasErrorLabel('ResetPool'))) return true;
+  if (typeof e.hasErrorLabel === 'function' && RETRYABLE_LABELS.some((label) => e.hasErrorLabel!(label))) return true;
+  // A server reply's labels, as plain data (before the driver wraps it).
+  if (Array.isArray(e.errorLabels) && RETRYABLE_LABELS.some((label) => (e.errorLabels as unknown[]).includes(label))) return true;
+  // A bulk write refused only because the primary stepped down: every document is worth retrying.
+  const writeErrors = writeErrorsOf(err);
+  if (writeErrors?.length && writeErrors.every((we) => typeof we.code === 'number' && TRANSIENT_CODES.has(we.code))) return true;
   if (/ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|socket|connection .*closed|not connected|timed out/i.test(e.message ?? '')) return true;
   return e.cause !== undefined && e.cause !== err && isTransientError(e.cause);
 }
@@ -77,4 +87,17 @@ export function hasWriteConcernError(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;
   const e = err as { writeConcernError?: unknown; result?: { getWriteConcernError?: () => unknown; writeConcernErrors?: unknown[] } };
   return !!e.writeConcernError || !!e.result?.getWriteConcernError?.() || (Array.isArray(e.result?.writeConcernErrors) && e.result!.writeConcernErrors!.length > 0);
+}
+
+/**
+ * The server is older than the loaded driver supports ("Server at h:p reports maximum wire
+ * version 8, but this version of the Node.js Driver requires at least 9 (MongoDB 4.4)"): its
+ * wire versions, else undefined.
+ */
+export function wireVersionMismatch(err: unknown): { server: number; required: number } | undefined {
+  for (let e = err as ErrorLike | undefined, depth = 0; e && typeof e === 'object' && depth < 5; e = e.cause as ErrorLike | undefined, depth++) {
+    const m = /maximum wire version (\d+), but this version of the Node\.js Driver requires at least (\d+)/.exec(e.message ?? '');
+    if (m) return { server: Number(m[1]), required: Number(m[2]) };
+  }
+  return undefined;
 }

@@ -94,6 +94,8 @@ export class WriteQueue<T, W> {
   private seq = 0;
   entries = 0;
   bytes = 0;
+  /** Entries of the batches in flight (part of `entries`). */
+  inFlight = 0;
 
   constructor(private readonly limits: QueueLimits) {}
 
@@ -200,6 +202,7 @@ export class WriteQueue<T, W> {
       while (batch.length < max && lane.fifo.size > 0) batch.push(lane.fifo.shift()!);
     }
     lane.inFlight = batch;
+    this.inFlight += batch.length;
     return batch;
   }
 
@@ -208,6 +211,7 @@ export class WriteQueue<T, W> {
     const lane = this.lanes.get(laneName);
     if (!lane?.inFlight) return;
     for (const entry of lane.inFlight) this.count(entry, -1);
+    this.inFlight -= lane.inFlight.length;
     lane.inFlight = null;
   }
 
@@ -237,6 +241,7 @@ export class WriteQueue<T, W> {
     }
     if (lane.keyed) lane.byKey = new Map([...front.map((e): [string, QueueEntry<T, W>] => [e.key!, e]), ...lane.byKey]);
     else lane.fifo.prepend(front);
+    this.inFlight -= lane.inFlight.length;
     lane.inFlight = null;
     return superseded;
   }

@@ -3,6 +3,8 @@
  * Each message gets a ticket; its done() is called once every item it produced is written
  * (done(err) names what failed for good; dropped items are counted and reported).
  */
+import { Backoff } from '../shared/backoff';
+import { systemClock, type Clock } from '../shared/clock';
 import type { ContractMessage } from '../shared/messages';
 import { isTransientError } from './errors';
 import { intakeMessage, type IntakeConfig, type WorkItem } from './intake';
@@ -10,6 +12,7 @@ import { snapshotKey } from '../app-contract';
 import { WriteQueue, type LaneSpec, type QueueEntry } from './queue';
 import type { Spool } from './spool';
 import type { BsonTypes, DbLike } from './store';
+import { ConnectionRefusedError } from './supervisor';
 import { ValidationError } from '../shared/validate';
 import { BatchWriter, TransientWriteError, ensureIndexes, type Outcome } from './writer';
 
@@ -17,6 +20,11 @@ import { BatchWriter, TransientWriteError, ensureIndexes, type Outcome } from '.
 const UNCERTAIN_ATTEMPTS = 5;
 
 export interface SinkStats {
+  /**
+   * Entries waiting: those a flush already saw and could not send (a backlog: the database is
+   * away, or more than a batch came in). Neither the batch in flight nor what arrived since the
+   * last flush, which are the steady state, not a backlog.
+   */
   queued: number;
   inFlight: number;
   written: number;
@@ -53,11 +61,19 @@ export interface EngineOptions {
   spool?: Spool<WorkItem>;
   onReport: (report: BatchReport | DropReport) => void;
   onStats: (stats: SinkStats) => void;
-  warn: (text: string) => void;
+  warn: (warning: SinkWarning) => void;
   /** Redacts credentials from error text. */
   redact: (text: string) => string;
   now?: () => Date;
+  /** Flush interval, retry pauses, batch durations (tests move a ManualClock). */
+  clock?: Clock;
 }
+
+/** What the engine warns about; the node words it through its catalogue (`log.<key>`). */
+export type SinkWarning =
+  | { key: 'spoolCorrupt'; file: string; lines: number }
+  | { key: 'queueFull'; count: number; policy: string; total: number }
+  | { key: 'indexes'; error: string };
 
 /** `dropped`: how many of the message's items the overflow policy dropped (not an error). */
 type Done = (err?: Error, dropped?: number) => void;
@@ -115,12 +131,14 @@ export class SinkEngine {
   private readonly queue: WriteQueue<WorkItem, Ticket>;
   private readonly writer: BatchWriter;
   private readonly stats: SinkStats = { queued: 0, inFlight: 0, written: 0, unchanged: 0, dropped: 0, failed: 0, retrying: false };
-  private readonly backoff = new Map<string, { delay: number; until: number }>();
+  private readonly backoff = new Map<string, { backoff: Backoff; until: number }>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly busyCollections = new Set<string>();
   private readonly uncertainFailures = new Map<string, number>();
   private readonly laneKinds = new Map<string, { kind: WorkItem['kind']; collection: string }>();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private timer: unknown;
+  private waiting = 0;
   private flushScheduled = false;
   private indexesDone: boolean;
   private closed = false;
@@ -128,15 +146,23 @@ export class SinkEngine {
 
   constructor(private readonly options: EngineOptions) {
     const { config } = options;
+    this.clock = options.clock ?? systemClock;
     this.queue = new WriteQueue({ maxEntries: config.maxEntries, maxBytes: config.maxMegabytes * 1024 * 1024, overflow: config.overflow });
     this.writer = new BatchWriter(options.bson, options.now);
     this.indexesDone = !config.createIndexes;
     if (options.spool) {
       for (const entry of options.spool.load()) this.enqueue(entry.item, undefined, entry.seq);
-      if (options.spool.corruptLines) options.warn(`spool ${options.spool.file}: ${options.spool.corruptLines} unreadable line(s) skipped`);
+      if (options.spool.corruptLines) options.warn({ key: 'spoolCorrupt', file: options.spool.file, lines: options.spool.corruptLines });
     }
-    this.timer = setInterval(() => this.flush(), Math.max(config.flushIntervalMs, 10));
+    this.tick();
     this.publishStats();
+  }
+
+  private tick(): void {
+    this.timer = this.clock.setTimer(() => {
+      this.tick();
+      this.flush();
+    }, Math.max(this.options.config.flushIntervalMs, 10));
   }
 
   private newId = (): string => new this.options.bson.ObjectId().toHexString();
@@ -202,7 +228,12 @@ export class SinkEngine {
   flush(): void {
     this.reportDrops();
     if (this.closed) return;
-    const now = Date.now();
+    this.startBatches();
+    this.publishStats();
+  }
+
+  private startBatches(): void {
+    const now = this.clock.now();
     for (const lane of this.queue.idleLanes()) {
       const backoff = this.backoff.get(lane.name);
       if (backoff && backoff.until > now) continue;
@@ -219,20 +250,20 @@ export class SinkEngine {
       });
       this.inFlight.add(running);
     }
-    this.publishStats();
+    this.waiting = this.queue.entries - this.queue.inFlight;
   }
 
   private reportDrops(): void {
     const count = Object.values(this.pendingDrops).reduce((a, b) => a + b, 0);
     if (count === 0) return;
     this.options.onReport({ kind: 'dropped', lanes: this.pendingDrops, count, totalDropped: this.stats.dropped });
-    this.options.warn(`queue full: ${count} reading(s) dropped (${this.options.config.overflow}); ${this.stats.dropped} in total`);
+    this.options.warn({ key: 'queueFull', count, policy: this.options.config.overflow, total: this.stats.dropped });
     this.pendingDrops = {};
   }
 
   private async runBatch(lane: string, batch: QueueEntry<WorkItem, Ticket>[]): Promise<void> {
     const { kind, collection } = this.laneKinds.get(lane)!;
-    const started = Date.now();
+    const started = this.clock.now();
     this.stats.inFlight += batch.length;
     let outcomes: Outcome[];
     try {
@@ -243,6 +274,12 @@ export class SinkEngine {
       // Only transient failures get here (no connection yet, lost connection, write conflicts
       // that persisted): the writer turns the server's refusals into per-item outcomes.
       this.stats.inFlight -= batch.length;
+      if (err instanceof ConnectionRefusedError) {
+        // The connection's settings are refused (e.g. a password in the flow): no retry helps.
+        const error = this.options.redact(err.message);
+        this.finishBatch(lane, batch, batch.map(() => ({ ok: false, error })), kind, collection, started);
+        return;
+      }
       if (err instanceof TransientWriteError && err.uncertain) {
         const failures = (this.uncertainFailures.get(lane) ?? 0) + 1;
         this.uncertainFailures.set(lane, failures);
@@ -254,9 +291,13 @@ export class SinkEngine {
       }
       const superseded = this.queue.retry(lane, batch);
       for (const entry of superseded) this.options.spool?.ack([entry.seq]);
-      const previous = this.backoff.get(lane);
-      const delay = previous ? Math.min(previous.delay * 2, this.options.config.retryMaxMs) : this.options.config.retryInitialMs;
-      this.backoff.set(lane, { delay, until: Date.now() + delay });
+      let retry = this.backoff.get(lane);
+      if (!retry) {
+        retry = { backoff: new Backoff({ initialMs: this.options.config.retryInitialMs, maxMs: this.options.config.retryMaxMs }), until: 0 };
+        this.backoff.set(lane, retry);
+      }
+      retry.until = this.clock.now() + retry.backoff.next();
+      this.waiting = this.queue.entries - this.queue.inFlight;
       this.stats.retrying = true;
       this.stats.lastError = this.options.redact((err as Error).message ?? String(err));
       this.publishStats();
@@ -272,7 +313,7 @@ export class SinkEngine {
     this.stats.retrying = this.backoff.size > 0;
     this.queue.complete(lane);
     this.options.spool?.ack(batch.map((e) => e.seq));
-    const report: BatchReport = { lane, kind, collection, written: 0, unchanged: 0, failed: 0, errors: [], durationMs: Date.now() - started };
+    const report: BatchReport = { lane, kind, collection, written: 0, unchanged: 0, failed: 0, errors: [], durationMs: this.clock.now() - started };
     batch.forEach((entry, i) => {
       const given = outcomes[i] ?? { ok: false, error: 'no result' };
       // Server messages may quote a connection string: redacted before anyone sees them.
@@ -304,30 +345,42 @@ export class SinkEngine {
     } catch (err) {
       if (isTransientError(err)) throw err;
       this.indexesDone = true; // e.g. duplicate pinIds: the application's data, not ours to fix
-      this.options.warn(`creating the application's indexes: ${this.options.redact((err as Error).message)}`);
+      this.options.warn({ key: 'indexes', error: this.options.redact((err as Error).message) });
     }
   }
 
   private publishStats(): void {
-    this.stats.queued = this.queue.entries;
-    this.options.onStats({ ...this.stats });
+    this.options.onStats(this.getStats());
   }
 
   getStats(): SinkStats {
-    this.stats.queued = this.queue.entries;
+    this.stats.queued = Math.max(0, Math.min(this.waiting, this.queue.entries - this.queue.inFlight));
     return { ...this.stats };
   }
 
   /**
-   * Stops: waits for batches in flight (up to `waitMs`), flushes the spool. Returns how many
-   * queued entries were left unwritten (kept in the spool when there is one).
+   * Stops: writes what is still queued while the database answers (batches in flight and the
+   * ones after them, up to `waitMs` in all), flushes the spool. Returns how many entries were
+   * left unwritten (kept in the spool when there is one and its disk works).
    */
   async close(waitMs = 5000): Promise<number> {
     this.closed = true;
-    if (this.timer) clearInterval(this.timer);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
-    clearTimeout(timer);
+    this.clock.clearTimer(this.timer);
+    const deadline = this.clock.now() + waitMs;
+    // What arrived since the last flush is written now, not left behind as if it were a backlog.
+    // Lanes that fail go into backoff and are not started again: the loop ends.
+    for (;;) {
+      this.startBatches();
+      const left = deadline - this.clock.now();
+      if (this.inFlight.size === 0 || left <= 0) break;
+      let timer: unknown;
+      const timedOut = await Promise.race([
+        Promise.allSettled([...this.inFlight]).then(() => false),
+        new Promise<boolean>((resolve) => (timer = this.clock.setTimer(() => resolve(true), left))),
+      ]);
+      this.clock.clearTimer(timer);
+      if (timedOut) break;
+    }
     this.reportDrops();
     this.options.spool?.close();
     return this.queue.entries;

@@ -5,7 +5,10 @@
  * reconnects by itself; the supervisor only reports what its monitoring events say.
  */
 import { EventEmitter } from 'node:events';
-import type { ConnectionState } from './connection-handle';
+import { Backoff } from '../shared/backoff';
+import { systemClock, type Clock } from '../shared/clock';
+import type { ConnectionProblem, ConnectionState } from './connection-handle';
+import { wireVersionMismatch } from './errors';
 
 /** The part of a MongoClient the supervisor uses (behind an interface so it can be unit-tested). */
 export interface SupervisedClient<TDb> {
@@ -16,12 +19,16 @@ export interface SupervisedClient<TDb> {
 }
 
 export interface SupervisorOptions<TDb> {
+  /** Throws a ConnectionSettingsError (or any Error) for settings no retry can fix. */
   createClient: () => SupervisedClient<TDb>;
   databaseName: string;
   /** Redacts credentials from error text. */
   redact: (text: string) => string;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  clock?: Clock;
+  /** Random source for the backoff's jitter (tests make it fixed). */
+  random?: () => number;
 }
 
 export class ConnectionClosedError extends Error {
@@ -31,23 +38,36 @@ export class ConnectionClosedError extends Error {
   }
 }
 
+/** The connection's settings are refused: the client is never made, every getDb() fails at once. */
+export class ConnectionRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConnectionRefusedError';
+  }
+}
+
+/** What a refused client says about itself (a ConnectionSettingsError names it), else "settings". */
+function problemOf(err: unknown): ConnectionProblem {
+  return (err as { problem?: unknown }).problem === 'password-in-uri' ? 'password-in-uri' : 'settings';
+}
+
 export class ConnectionSupervisor<TDb> extends EventEmitter {
   private client: SupervisedClient<TDb> | undefined;
   private connecting: SupervisedClient<TDb> | undefined;
   private connected = false;
   private closed = false;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private refused: ConnectionRefusedError | undefined;
+  private retryTimer: unknown;
   private attempt: Promise<void> | undefined;
-  private backoffMs: number;
   private current: ConnectionState = { status: 'connecting' };
-  private readonly initialBackoffMs: number;
-  private readonly maxBackoffMs: number;
+  private readonly backoff: Backoff;
+  private readonly clock: Clock;
 
   constructor(private readonly options: SupervisorOptions<TDb>) {
     super();
-    this.initialBackoffMs = options.initialBackoffMs ?? 500;
-    this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
-    this.backoffMs = this.initialBackoffMs;
+    this.clock = options.clock ?? systemClock;
+    // Jitter: many Node-RED instances that lost one server do not come back in lockstep.
+    this.backoff = new Backoff({ initialMs: options.initialBackoffMs ?? 500, maxMs: options.maxBackoffMs ?? 30_000, jitter: 0.2, random: options.random });
   }
 
   get state(): ConnectionState {
@@ -55,23 +75,26 @@ export class ConnectionSupervisor<TDb> extends EventEmitter {
   }
 
   start(): void {
-    if (!this.attempt && !this.closed) this.attempt = this.connectOnce();
+    if (!this.attempt && !this.closed && !this.refused) this.attempt = this.connectOnce();
   }
 
   private setState(state: ConnectionState): void {
-    const same = state.status === this.current.status && state.error === this.current.error;
+    const same = state.status === this.current.status && state.error === this.current.error && state.problem === this.current.problem;
     this.current = state;
     if (!same) this.emit('status', state);
   }
 
   private async connectOnce(): Promise<void> {
-    this.setState({ status: 'connecting', ...(this.current.error ? { error: this.current.error } : {}) });
+    this.setState({ ...this.current, status: 'connecting' });
     let client: SupervisedClient<TDb>;
     try {
       client = this.options.createClient();
     } catch (err) {
-      // Bad settings (an unreadable TLS file, a malformed URI): retrying cannot help until redeploy.
-      this.setState({ status: 'disconnected', error: this.options.redact((err as Error).message) });
+      // Bad settings (a password in the flow, an unreadable TLS file, a malformed URI): retrying
+      // cannot help until the flow or the environment changes and the node is redeployed.
+      const error = this.options.redact((err as Error).message);
+      this.refused = new ConnectionRefusedError(error);
+      this.setState({ status: 'disconnected', error, problem: problemOf(err) });
       this.attempt = undefined;
       return;
     }
@@ -88,10 +111,15 @@ export class ConnectionSupervisor<TDb> extends EventEmitter {
       await client.close().catch(() => undefined);
       this.attempt = undefined;
       if (this.closed) return;
-      const delay = this.backoffMs;
-      this.backoffMs = Math.min(this.backoffMs * 2, this.maxBackoffMs);
-      this.setState({ status: 'disconnected', error: `${this.options.redact((err as Error).message)} (retry in ${Math.round(delay / 100) / 10} s)` });
-      this.retryTimer = setTimeout(() => {
+      const delay = this.backoff.next();
+      // A server older than the driver supports: still retried (it may be upgraded), but named.
+      const problem: ConnectionProblem | undefined = wireVersionMismatch(err) ? 'old-server' : undefined;
+      this.setState({
+        status: 'disconnected',
+        error: `${this.options.redact((err as Error).message)} (retry in ${Math.round(delay / 100) / 10} s)`,
+        ...(problem ? { problem } : {}),
+      });
+      this.retryTimer = this.clock.setTimer(() => {
         this.retryTimer = undefined;
         this.start();
       }, delay);
@@ -104,27 +132,32 @@ export class ConnectionSupervisor<TDb> extends EventEmitter {
     }
     this.client = client;
     this.connected = true;
-    this.backoffMs = this.initialBackoffMs;
+    this.backoff.reset();
     this.setState({ status: 'connected' });
   }
 
   /** The database once connected (see MongoConnectionHandle.getDb). */
   getDb(waitMs = 30_000): Promise<TDb> {
     if (this.closed) return Promise.reject(new ConnectionClosedError());
+    if (this.refused) return Promise.reject(this.refused);
     if (this.client && this.connected) return Promise.resolve(this.client.db(this.options.databaseName));
     this.start();
+    if (this.refused) return Promise.reject(this.refused);
+    const notReachable = (): Error => new Error(`MongoDB not reachable within ${waitMs} ms: ${this.current.error ?? 'still connecting'}`);
+    if (waitMs <= 0) return Promise.reject(notReachable());
     return new Promise<TDb>((resolve, reject) => {
       const onStatus = (state: ConnectionState): void => {
         if (state.status === 'closed') finish(new ConnectionClosedError());
+        else if (this.refused) finish(this.refused);
         else if (this.client && this.connected) finish();
       };
       const finish = (err?: Error): void => {
-        clearTimeout(timer);
+        this.clock.clearTimer(timer);
         this.off('status', onStatus);
         if (err) reject(err);
         else resolve(this.client!.db(this.options.databaseName));
       };
-      const timer = setTimeout(() => finish(new Error(`MongoDB not reachable within ${waitMs} ms: ${this.current.error ?? 'still connecting'}`)), waitMs);
+      const timer = this.clock.setTimer(() => finish(notReachable()), waitMs);
       this.on('status', onStatus);
     });
   }
@@ -133,7 +166,7 @@ export class ConnectionSupervisor<TDb> extends EventEmitter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.retryTimer) this.clock.clearTimer(this.retryTimer);
     // Closing a client that is still connecting ends its connect() at once.
     await this.connecting?.close().catch(() => undefined);
     await this.attempt;

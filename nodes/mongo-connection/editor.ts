@@ -59,6 +59,8 @@ RED.nodes.registerType<MongoConnectionConfig & EditorClient.NodeProperties, { us
     socketTimeoutMS: optionalNum(D.socketTimeoutMS),
     writeConcern: { value: D.writeConcern },
     journal: { value: D.journal },
+    wtimeoutMS: optionalNum(D.wtimeoutMS),
+    readPreference: { value: D.readPreference },
   } as never,
   credentials: {
     username: { type: 'text' },

@@ -4,22 +4,60 @@
  * Node-RED's credentials store and are redacted from everything it logs or reports.
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { buildClientSettings, normalizeConnectionConfig, type ClientSettings } from '../../lib/mongo/client-settings';
+import { ConnectionSettingsError, buildClientSettings, normalizeConnectionConfig, type ClientSettings } from '../../lib/mongo/client-settings';
 import type { MongoConnectionConfig, MongoConnectionCredentials } from '../../lib/mongo/connection-config';
 import type { ConnectionState, DriverModule, MongoConnectionHandle } from '../../lib/mongo/connection-handle';
+import { wireVersionMismatch } from '../../lib/mongo/errors';
 import { redact } from '../../lib/mongo/redact';
 import { ConnectionSupervisor, type SupervisedClient } from '../../lib/mongo/supervisor';
-import { DRIVER_SETTING, MONGO_CONNECTION_TYPE } from './types';
+import { DRIVER_ENV, DRIVER_SETTING, MONGO_CONNECTION_TYPE } from './types';
 
-type MongoConnectionDef = NodeDef & Partial<Record<keyof MongoConnectionConfig, unknown>>;
+type MongoConnectionDef = NodeDef & Partial<Record<keyof MongoConnectionConfig, unknown>> & { _alias?: string };
 type MongoConnectionNode = Node<MongoConnectionCredentials> & MongoConnectionHandle;
 type Db = Awaited<ReturnType<MongoConnectionHandle['getDb']>>;
 
-function loadDriver(RED: NodeAPI): DriverModule {
+/** How long a close waits for users' last writes (the sink bounds its own at 5 s). */
+const HOLD_LIMIT_MS = 10_000;
+
+interface LoadedDriver {
+  module: DriverModule;
+  name: string;
+  version: string;
+}
+
+/** The driver named by the setting, else by the environment, else `mongodb`. */
+function loadDriver(RED: NodeAPI): LoadedDriver {
   const configured = (RED.settings as unknown as Record<string, unknown>)[DRIVER_SETTING];
-  const name = typeof configured === 'string' && configured ? configured : 'mongodb';
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(name) as DriverModule;
+  const fromEnv = process.env[DRIVER_ENV];
+  const name = typeof configured === 'string' && configured ? configured : fromEnv || 'mongodb';
+  let module: DriverModule;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    module = require(name) as DriverModule;
+  } catch (err) {
+    throw new Error(RED._('mongo-connection.errors.driverMissing', { driver: name, error: (err as Error).message.split('\n')[0] }));
+  }
+  let version = '';
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    version = (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    // Only the old-server message shows the version.
+  }
+  return { module, name, version };
+}
+
+/**
+ * True when the flow gives the URI as an environment variable reference (`${MONGODB_URI}`):
+ * Node-RED hands the node the value, so the reference is looked up in the deployed flow itself.
+ */
+function uriFromEnvironment(RED: NodeAPI, def: MongoConnectionDef): boolean {
+  const id = def._alias ?? def.id;
+  let raw: unknown;
+  RED.nodes.eachNode((n) => {
+    if (n.id === id) raw = (n as unknown as Record<string, unknown>).uri;
+  });
+  return typeof raw === 'string' && /^\$\{\S+\}$/.test(raw);
 }
 
 export = function register(RED: NodeAPI): void {
@@ -34,49 +72,94 @@ export = function register(RED: NodeAPI): void {
     const hide = (text: string): string => redact(text, secrets);
 
     let settings: ClientSettings | undefined;
-    let settingsError: string | undefined;
+    let refusal: ConnectionSettingsError | undefined;
     try {
-      settings = buildClientSettings(config, credentials);
-      if (settings.warning) node.warn(settings.warning);
+      settings = buildClientSettings(config, credentials, { uriFromEnvironment: config.mode === 'uri' && uriFromEnvironment(RED, def) });
     } catch (err) {
-      settingsError = hide((err as Error).message);
-      node.error(`MongoDB connection settings: ${settingsError}`);
+      const problem = err instanceof ConnectionSettingsError ? err.problem : 'settings';
+      const text = problem === 'password-in-uri'
+        ? RED._('mongo-connection.errors.passwordInUri')
+        : RED._('mongo-connection.errors.settings', { error: hide((err as Error).message) });
+      refusal = new ConnectionSettingsError(problem, text);
+      node.error(text);
     }
     const databaseName = settings?.databaseName ?? config.database;
 
     const supervisor = new ConnectionSupervisor<Db>({
       createClient: () => {
-        if (!settings) throw new Error(settingsError);
-        return new driver.MongoClient(settings.uri, settings.options) as unknown as SupervisedClient<Db>;
+        if (!settings) throw refusal!;
+        return new driver.module.MongoClient(settings.uri, settings.options) as unknown as SupervisedClient<Db>;
       },
       databaseName,
       redact: hide,
     });
     let lastLogged = '';
+    let lastProblem: ConnectionState['problem'];
     supervisor.on('status', (state: ConnectionState) => {
-      const line = state.error ? `${state.status}: ${state.error}` : state.status;
-      if (line !== lastLogged) {
+      // A problem is said once, in full, when it appears (refused settings were said above).
+      if (state.problem !== lastProblem) {
+        lastProblem = state.problem;
+        if (state.problem === 'old-server') node.error(oldServerText(state.error ?? ''));
+      }
+      const line = RED._(`mongo-connection.log.${state.status}`, { error: state.error ?? '' });
+      if (line !== lastLogged && !state.problem) {
         lastLogged = line;
-        if (state.status === 'disconnected') node.warn(`MongoDB ${line}`);
-        else node.log(`MongoDB ${line}`);
+        if (state.status === 'disconnected') node.warn(line);
+        else node.log(line);
       }
       node.emit('status', state);
     });
 
+    /** Cause and fix, with the exact commands: the driver's own message names neither. */
+    function oldServerText(error: string): string {
+      const versions = wireVersionMismatch({ message: error });
+      const userDir = (RED.settings as unknown as { userDir?: string }).userDir ?? '~/.node-red';
+      return RED._('mongo-connection.errors.oldServer', {
+        driver: `${driver.name} ${driver.version}`.trim(),
+        server: versions?.server ?? '?',
+        required: versions?.required ?? '?',
+        userDir,
+        setting: DRIVER_SETTING,
+        env: DRIVER_ENV,
+      });
+    }
+
     Object.defineProperties(node, {
       databaseName: { value: databaseName, enumerable: true },
-      driver: { value: driver },
+      driver: { value: driver.module },
       state: { get: () => supervisor.state },
     });
     node.getDb = (options?: { waitMs?: number }) => supervisor.getDb(options?.waitMs);
     node.redact = hide;
+    const holds = new Set<object>();
+    let allReleased: (() => void) | undefined;
+    node.hold = () => {
+      const hold = {};
+      holds.add(hold);
+      return () => {
+        holds.delete(hold);
+        if (holds.size === 0) allReleased?.();
+      };
+    };
     supervisor.start();
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      supervisor.close().then(done, (err: unknown) => {
-        node.warn(`closing the MongoDB connection: ${hide(String(err))}`);
-        done();
+      // A sink writing its last entries on close keeps the client until it is done (bounded,
+      // within Node-RED's own close timeout of 15 s).
+      let bound: NodeJS.Timeout | undefined;
+      const released = holds.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => {
+        allReleased = resolve;
+        bound = setTimeout(resolve, HOLD_LIMIT_MS);
       });
+      released
+        .then(() => {
+          clearTimeout(bound);
+          return supervisor.close();
+        })
+        .then(done, (err: unknown) => {
+          node.warn(RED._('mongo-connection.log.closeFailed', { error: hide(String(err)) }));
+          done();
+        });
     });
   }
 

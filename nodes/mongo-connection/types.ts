@@ -12,3 +12,6 @@ export const MONGO_CONNECTION_TYPE = 'mongo-connection';
 
 /** Node-RED setting naming the driver module to load (e.g. "mongodb6" to reach wire version 8 servers). */
 export const DRIVER_SETTING = 's7productionMongoDriver';
+
+/** The same choice from the environment (`npm start`, systemd); the setting wins when both are set. */
+export const DRIVER_ENV = 'S7P_MONGO_DRIVER';

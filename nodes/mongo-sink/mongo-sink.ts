@@ -13,6 +13,7 @@ import { SinkEngine, type SinkStats } from '../../lib/mongo/sink-engine';
 import { Spool } from '../../lib/mongo/spool';
 import type { BsonTypes, DbLike } from '../../lib/mongo/store';
 import type { ContractMessage } from '../../lib/shared/messages';
+import { Throttle } from '../../lib/shared/node-kit';
 import { MONGO_SINK_TYPE, SPOOL_DIR } from './types';
 
 type MongoSinkDef = NodeDef & Partial<Record<keyof MongoSinkConfig, unknown>>;
@@ -28,12 +29,13 @@ export = function register(RED: NodeAPI): void {
     const node = this;
     const config: IntakeConfig = { ...normalizeSinkConfig(def), timestampWindow };
     const connection = RED.nodes.getNode(config.connection) as unknown as MongoConnectionHandle | null;
-    const problems = connection ? sinkConfigProblems(config) : ['no MongoDB connection configured'];
+    const t = (key: string, params?: Record<string, string | number>): string => RED._(`mongo-sink.${key}`, params);
+    const problems = connection ? sinkConfigProblems(config) : [t('log.noConnection')];
     if (problems.length) {
-      const text = problems.join('; ');
-      node.error(`mongo-sink: ${text}`);
+      const text = t('log.notConfigured', { problems: problems.join('; ') });
+      node.error(text);
       node.status({ fill: 'red', shape: 'ring', text: problems[0] });
-      node.on('input', (_msg, _send, done) => done(new Error(`mongo-sink not configured: ${text}`)));
+      node.on('input', (_msg, _send, done) => done(new Error(text)));
       return;
     }
     const conn = connection!;
@@ -41,22 +43,36 @@ export = function register(RED: NodeAPI): void {
     let spool: Spool<WorkItem> | undefined;
     if (config.spool) {
       const userDir = (RED.settings as unknown as { userDir?: string }).userDir ?? process.cwd();
-      spool = new Spool<WorkItem>(path.join(userDir, SPOOL_DIR, `mongo-sink-${node.id}.jsonl`), conn.driver.BSON.EJSON);
+      spool = new Spool<WorkItem>(path.join(userDir, SPOOL_DIR, `mongo-sink-${node.id}.jsonl`), conn.driver.BSON.EJSON, {
+        onProblem: (problem) => {
+          if (problem) node.warn(t('log.spoolFailing', { error: problem.message }));
+          else node.log(t('log.spoolRecovered', { file: spool!.file }));
+          status.request();
+        },
+      });
     }
 
     let stats: SinkStats | undefined;
-    let statusTimer: NodeJS.Timeout | undefined;
     const showStatus = (): void => {
-      statusTimer = undefined;
       const state = conn.state;
       const s = stats;
-      const counts = s ? `queued ${s.queued} · written ${s.written}${s.dropped ? ` · dropped ${s.dropped}` : ''}${s.failed ? ` · failed ${s.failed}` : ''}` : '';
-      const fill = state.status === 'connected' && !s?.retrying ? 'green' : state.status === 'connecting' || s?.retrying ? 'yellow' : 'red';
-      node.status({ fill, shape: state.status === 'connected' ? 'dot' : 'ring', text: `${state.status}${counts ? ' · ' + counts : ''}` });
+      if (state.problem) {
+        // The cause in words; the connection logged it in full, with the fix.
+        node.status({ fill: 'red', shape: 'ring', text: t(`status.problem.${state.problem}`) });
+        return;
+      }
+      const parts = [t(`status.${state.status}`)];
+      if (s) {
+        parts.push(`${t('status.queued')} ${s.queued}`, `${t('status.written')} ${s.written}`);
+        if (s.dropped) parts.push(`${t('status.dropped')} ${s.dropped}`);
+        if (s.failed) parts.push(`${t('status.failed')} ${s.failed}`);
+      }
+      if (spool?.problem) parts.push(t('status.spoolFailing'));
+      const fill = state.status === 'connected' && !s?.retrying && !spool?.problem ? 'green' : state.status === 'connecting' || s?.retrying || spool?.problem ? 'yellow' : 'red';
+      node.status({ fill, shape: state.status === 'connected' ? 'dot' : 'ring', text: parts.join(' · ') });
     };
-    const requestStatus = (): void => {
-      statusTimer ??= setTimeout(showStatus, STATUS_INTERVAL_MS);
-    };
+    const status = new Throttle(STATUS_INTERVAL_MS, showStatus);
+    const requestStatus = (): void => status.request();
 
     let engine: SinkEngine;
     try {
@@ -70,23 +86,25 @@ export = function register(RED: NodeAPI): void {
           stats = s;
           requestStatus();
         },
-        warn: (text) => node.warn(text),
+        warn: ({ key, ...params }) => node.warn(t(`log.${key}`, params)),
         redact: (text) => conn.redact(text),
       });
     } catch (err) {
       // An unreadable spool file must not take the runtime down; the node says why it cannot work.
-      const text = `mongo-sink cannot start: ${(err as Error).message}`;
+      const text = t('log.cannotStart', { error: (err as Error).message });
       node.error(text);
-      node.status({ fill: 'red', shape: 'ring', text: 'spool unreadable' });
+      node.status({ fill: 'red', shape: 'ring', text: t('status.spoolUnreadable') });
       node.on('input', (_msg, _send, done) => done(new Error(text)));
+      node.on('close', () => status.close());
       return;
     }
+    const release = conn.hold();
     const onConnectionStatus = (_state: ConnectionState): void => {
       requestStatus();
       engine.flush();
     };
     conn.on('status', onConnectionStatus);
-    showStatus();
+    status.request();
 
     node.on('input', (msg, send, done) => {
       try {
@@ -105,14 +123,22 @@ export = function register(RED: NodeAPI): void {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       conn.off('status', onConnectionStatus);
-      if (statusTimer) clearTimeout(statusTimer);
       engine.close().then(
         (left) => {
-          if (left > 0) node.warn(spool ? `${left} queued entries kept in ${spool.file}; written after the next start` : `${left} queued entries were not written (enable the disk spool to keep them across restarts)`);
+          status.close(); // after the engine: its last flushes still request updates
+          // Said only when something is really left: close() writes what the database takes.
+          if (left > 0) {
+            if (!spool) node.warn(t('log.notWritten', { count: left }));
+            else if (spool.problem) node.warn(t('log.spoolLost', { count: left, error: spool.problem.message }));
+            else node.warn(t('log.kept', { count: left, file: spool.file }));
+          }
+          release();
           done();
         },
         (err: unknown) => {
-          node.warn(`closing: ${(err as Error).message}`);
+          status.close();
+          node.warn(t('log.closing', { error: (err as Error).message }));
+          release();
           done();
         },
       );

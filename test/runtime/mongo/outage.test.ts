@@ -11,7 +11,8 @@ import path from 'node:path';
 import type { MongoClient } from 'mongodb';
 import { DedicatedMongoServer, driverModule, freePort, mongoServerNames } from '../../helpers/mongo-servers';
 import { helper } from '../../helpers/node-red';
-import { T0, counter, loadSink, onErrorCall, readingsMessage, sinkFlow, waitFor } from './sink-harness';
+import { sleep, waitFor } from '../../helpers/wait';
+import { T0, counter, loadSink, onErrorCall, recordLog, readingsMessage, sinkFlow, statusTexts } from './sink-harness';
 
 const OUTAGE_MS = Number(process.env.MONGO_OUTAGE_SECONDS || 5) * 1000;
 
@@ -55,11 +56,12 @@ for (const name of mongoServerNames().filter((n) => n !== 'external')) {
       const written = counter('written');
       const machine = oid();
       const sensors = [oid(), oid()];
-      for (let i = 0; i < 20; i++) helper.getNode('sink').receive(readingsMessage(machine, sensors, T0 + i) as never);
-      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const sink = helper.getNode('sink');
+      for (let i = 0; i < 20; i++) sink.receive(readingsMessage(machine, sensors, T0 + i) as never);
+      await waitFor('the failed connect in the status', () => statusTexts(sink).some((t) => t.startsWith('disconnected · queued 40')));
       assert.equal(written.count, 0, 'nothing claimed written while the server is down');
       await server.start();
-      await waitFor('all 20 messages written', () => written.count === 20, 60_000);
+      await waitFor('all 20 messages written', () => written.count === 20);
       assertExactlyOnce(await documents(), 40);
     });
 
@@ -78,15 +80,15 @@ for (const name of mongoServerNames().filter((n) => n !== 'external')) {
         for (let i = 0; i < 10; i++) sink.receive(readingsMessage(machine, sensors, T0 + sent++) as never);
       }, 100);
       try {
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await sleep(1000);
         await server.stop();
-        await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
+        await sleep(OUTAGE_MS);
         await server.start();
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await sleep(1000);
       } finally {
         clearInterval(load);
       }
-      await waitFor(`all ${sent} messages written`, () => written.count === sent, 90_000);
+      await waitFor(`all ${sent} messages written`, () => written.count === sent);
       assertExactlyOnce(await documents(), sent * 5);
       assert.deepEqual(errors, [], 'the outage is retried, not reported as failures');
     });
@@ -98,13 +100,17 @@ for (const name of mongoServerNames().filter((n) => n !== 'external')) {
       await loadSink(server.info!, flow, {}, userDir);
       const machine = oid();
       const sensors = [oid(), oid(), oid()];
-      for (let i = 0; i < 50; i++) helper.getNode('sink').receive(readingsMessage(machine, sensors, T0 + i) as never);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      const sink = helper.getNode('sink');
+      for (let i = 0; i < 50; i++) sink.receive(readingsMessage(machine, sensors, T0 + i) as never);
+      await waitFor('the backlog in the status', () => statusTexts(sink).some((t) => t.startsWith('disconnected · queued 150')));
+      const log = recordLog();
       await helper.unload(); // Node-RED restarts (or redeploys) while the database is away
+      log.stop();
+      assert.ok(log.lines.some((l) => /^mongo-sink: 150 entries not yet written kept in \S*mongo-sink-sink\.jsonl/.test(l)), `a real backlog is named at the stop: ${log.lines.join(' | ')}`);
       await server.start();
       await loadSink(server.info!, flow, {}, userDir);
-      await waitFor('150 documents from the spool', async () => (await documents()).length >= 150, 60_000);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      const replayed = helper.getNode('sink');
+      await waitFor('the spool replayed and written', () => statusTexts(replayed).some((t) => /^connected · queued 0 · written 150$/.test(t)));
       assertExactlyOnce(await documents(), 150);
     });
   });

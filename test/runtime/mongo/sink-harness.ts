@@ -1,11 +1,36 @@
 /** Shared by the mongo runtime tests: a connection + sink flow in a real Node-RED runtime. */
-import type { Node } from 'node-red';
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Node, NodeAPI } from 'node-red';
 import connectionNode from '../../../nodes/mongo-connection/mongo-connection';
 import sinkNode from '../../../nodes/mongo-sink/mongo-sink';
-import { helper } from '../../helpers/node-red';
+import { helper, nodeRedPath } from '../../helpers/node-red';
 import type { MongoServerInfo } from '../../helpers/mongo-servers';
 
-export const NODES = [connectionNode, sinkNode];
+type Catalogue = Record<string, unknown>;
+
+/** The nodes' en-US catalogues, as Node-RED would serve them (the test helper's RED._ returns keys). */
+const catalogue: Catalogue = Object.assign(
+  {},
+  ...['mongo-connection', 'mongo-sink'].map((name) =>
+    JSON.parse(readFileSync(path.join(__dirname, '../../../nodes', name, 'locales/en-US', `${name}.json`), 'utf8')) as Catalogue,
+  ),
+);
+
+/** Node-RED's translation: a dotted key into the catalogue, `__name__` replaced by params. */
+export function translate(key: string, params: Record<string, unknown> = {}): string {
+  const found = key.split('.').reduce<unknown>((node, part) => (node && typeof node === 'object' ? (node as Catalogue)[part] : undefined), catalogue);
+  if (typeof found !== 'string') return key;
+  return found.replace(/__(\w+)__/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+}
+
+/** A node module given a RED whose `_` reads the real catalogue, so status and log texts are the users'. */
+function withCatalogue(register: (RED: NodeAPI) => void): (RED: NodeAPI) => void {
+  return (RED) => register(Object.assign(Object.create(RED) as NodeAPI, { _: translate }));
+}
+
+export const NODES = [withCatalogue(connectionNode), withCatalogue(sinkNode)];
 export const T0 = Date.parse('2026-03-10T08:00:00Z');
 
 export interface FlowOptions {
@@ -32,21 +57,6 @@ export async function loadSink(server: MongoServerInfo, flow: Record<string, unk
   return helper.getNode('sink');
 }
 
-/** Polls `check`; an error thrown by a check counts as "not yet" (and is named on timeout). */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? ` (last check failed: ${(lastError as Error).message})` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /** Counts messages on a helper node. */
 export function counter(id: string): { count: number; messages: Record<string, unknown>[] } {
   const state = { count: 0, messages: [] as Record<string, unknown>[] };
@@ -60,6 +70,22 @@ export function counter(id: string): { count: number; messages: Record<string, u
 /** Every node.error() call of a node (what done(err) produces), as text. */
 export function onErrorCall(node: Node, listener: (text: string) => void): void {
   (node as unknown as { on(event: string, cb: (call: { args: unknown[] }) => void): void }).on('call:error', (call) => listener(String(call.args[0])));
+}
+
+/**
+ * The runtime's log from now on, as "<node type>: <text>" lines, until stop(). Also what nodes
+ * log while they close: the test helper's spies are gone by then.
+ */
+export function recordLog(): { lines: string[]; stop(): void } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { log } = require(require.resolve('@node-red/util', { paths: [path.dirname(nodeRedPath)] })) as {
+    log: { addHandler(h: EventEmitter): void; removeHandler(h: EventEmitter): void };
+  };
+  const lines: string[] = [];
+  const handler = new EventEmitter();
+  handler.on('log', (entry: { type?: string; msg?: unknown }) => lines.push(`${entry.type ?? ''}: ${typeof entry.msg === 'string' ? entry.msg : String(entry.msg)}`));
+  log.addHandler(handler);
+  return { lines, stop: () => log.removeHandler(handler) };
 }
 
 export function readingsMessage(machineId: string, sensorIds: string[], timestamp: number, value = 1): Record<string, unknown> {

@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { DedicatedMongoServer, mongoServerNames } from '../../helpers/mongo-servers';
 import { helper } from '../../helpers/node-red';
-import { T0, counter, loadSink, readingsMessage, sinkFlow, waitFor } from './sink-harness';
+import { waitFor } from '../../helpers/wait';
+import { T0, counter, loadSink, readingsMessage, sinkFlow, statusTexts } from './sink-harness';
 
 const KEY_PASSWORD = 'key-Pass-77';
 
@@ -61,11 +62,12 @@ describe('mongo-connection over TLS [ferretdb]', function () {
     const wrong = 'wrong-Key-Pw-1';
     await loadSink(info, sinkFlow(info.tlsUri!, 'tls_test', { connection: tlsConnection() }), { conn: { tlsKeyPassword: wrong } });
     const written = counter('written');
-    helper.getNode('sink').receive(readingsMessage('a'.repeat(24), ['b'.repeat(24)], T0) as never);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const sink = helper.getNode('sink');
+    sink.receive(readingsMessage('a'.repeat(24), ['b'.repeat(24)], T0) as never);
+    await waitFor('the failed connect logged', () => /MongoDB disconnected/.test(JSON.stringify(helper.log().args)));
+    await waitFor('the reading waiting in the status', () => statusTexts(sink).some((t) => t.startsWith('disconnected · queued 1')));
     assert.equal(written.count, 0);
     const logged = JSON.stringify(helper.log().args);
-    assert.match(logged, /MongoDB disconnected/);
     assert.doesNotMatch(logged, new RegExp(`${wrong}|${KEY_PASSWORD}`));
   });
 });

@@ -1,17 +1,29 @@
 /**
  * The sink engine's queueing and completion rules and the connection supervisor's reconnects,
  * with the database boundary replaced by an in-memory stand-in (the real servers are exercised
- * in test/runtime/mongo).
+ * in test/runtime/mongo), on a ManualClock: flush intervals and retry pauses are simulated time.
  */
 import assert from 'node:assert/strict';
 import { ObjectId } from 'mongodb';
+import { ConnectionSettingsError } from '../../../lib/mongo/client-settings';
 import { MONGO_SINK_DEFAULTS, type MongoSinkConfig } from '../../../lib/mongo/sink-config';
 import { SinkEngine, type BatchReport, type DropReport } from '../../../lib/mongo/sink-engine';
 import type { BsonTypes, CollectionLike, DbLike, Doc } from '../../../lib/mongo/store';
-import { ConnectionClosedError, ConnectionSupervisor, type SupervisedClient } from '../../../lib/mongo/supervisor';
+import { ConnectionClosedError, ConnectionRefusedError, ConnectionSupervisor, type SupervisedClient } from '../../../lib/mongo/supervisor';
+import { ManualClock } from '../../helpers/manual-clock';
+import { waitFor } from '../../helpers/wait';
 
 const M = 'aaaaaaaaaaaaaaaaaaaaaaaa';
 const S = 'bbbbbbbbbbbbbbbbbbbbbbbb';
+
+/** Moves the clock `stepMs` at a time (timers fire at their exact times) until `check` holds. */
+function drive(clock: ManualClock, what: string, check: () => boolean, stepMs = 10): Promise<true> {
+  return waitFor(what, async () => {
+    if (check()) return true;
+    await clock.advance(stepMs);
+    return check();
+  });
+}
 
 /** An in-memory database that can be "down" (every call fails like a lost connection). */
 class MemoryDb implements DbLike {
@@ -20,14 +32,19 @@ class MemoryDb implements DbLike {
   unknownErrors = 0;
   readonly docs = new Map<string, Doc[]>();
   readonly calls: string[] = [];
+  /** The clock's time of each call. */
+  readonly callTimes: number[] = [];
   inFlight = 0;
   maxInFlight = 0;
 
+  constructor(private readonly clock: ManualClock) {}
+
   private async op<T>(what: string, fn: () => T): Promise<T> {
     this.calls.push(what);
+    this.callTimes.push(this.clock.now());
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setImmediate(resolve)); // an answer comes later, not at once
     this.inFlight--;
     if (this.down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { name: 'MongoNetworkError' });
     if (this.unknownErrors > 0) {
@@ -36,7 +53,6 @@ class MemoryDb implements DbLike {
     }
     return fn();
   }
-
   collection(name: string): CollectionLike {
     const list = (): Doc[] => this.docs.get(name) ?? this.docs.set(name, []).get(name)!;
     return {
@@ -66,37 +82,35 @@ function reading(i: number): Record<string, unknown> {
 interface Harness {
   engine: SinkEngine;
   db: MemoryDb;
+  clock: ManualClock;
   reports: (BatchReport | DropReport)[];
   done: { err?: Error; dropped?: number }[];
   submit(msg: Record<string, unknown>): void;
+  drive(what: string, check: () => boolean): Promise<true>;
 }
 
-function harness(over: Partial<MongoSinkConfig> = {}): Harness {
-  const db = new MemoryDb();
+function harness(over: Partial<MongoSinkConfig> = {}, getDb?: () => Promise<DbLike>): Harness {
+  const clock = new ManualClock();
+  const db = new MemoryDb(clock);
   const h: Harness = {
     db,
+    clock,
     reports: [],
     done: [],
     engine: new SinkEngine({
       config: { ...MONGO_SINK_DEFAULTS, createIndexes: false, flushIntervalMs: 10, retryInitialMs: 10, retryMaxMs: 40, ...over },
-      getDb: async () => db,
+      getDb: getDb ?? (async () => db),
       bson: { ObjectId } as unknown as BsonTypes,
       onReport: (r) => h.reports.push(r),
       onStats: () => undefined,
       warn: () => undefined,
       redact: (t) => t,
+      clock,
     }),
     submit: (msg) => h.engine.submit(msg, (err, dropped) => h.done.push({ err, dropped })),
+    drive: (what, check) => drive(clock, what, check),
   };
   return h;
-}
-
-async function until(check: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 describe('mongo sink engine', () => {
@@ -107,7 +121,7 @@ describe('mongo sink engine', () => {
     h = harness({ batchSize: 100 });
     for (let i = 0; i < 250; i++) h.submit(reading(i));
     assert.equal(h.done.length, 0, 'nothing is done before it is written');
-    await until(() => h.done.length === 250);
+    await h.drive('250 written', () => h.done.length === 250);
     assert.deepEqual(h.db.calls, ['insertMany signaldatas 100', 'insertMany signaldatas 100', 'insertMany signaldatas 50']);
     assert.equal(h.db.maxInFlight, 1);
     assert.ok(h.done.every((d) => !d.err && d.dropped === 0));
@@ -120,22 +134,26 @@ describe('mongo sink engine', () => {
       h.submit(reading(i));
       h.submit({ payload: { note: i } });
     }
-    await until(() => h.done.length === 40);
+    await h.drive('40 written', () => h.done.length === 40);
     assert.equal(h.db.maxInFlight, 1);
     assert.equal(h.db.docs.get('signaldatas')!.length, 40);
   });
 
-  it('retries while the database is down without reporting failures', async () => {
+  it('retries while the database is down, with growing pauses up to the limit, without reporting failures', async () => {
     h = harness();
     h.db.down = true;
     for (let i = 0; i < 5; i++) h.submit(reading(i));
-    await until(() => h.db.calls.length >= 3);
+    await h.drive('5 attempts', () => h.db.calls.length >= 5);
     assert.equal(h.done.length, 0);
     assert.equal(h.engine.getStats().retrying, true);
+    const pauses = h.db.callTimes.slice(1).map((t, i) => t - h.db.callTimes[i]);
+    // retryInitialMs 10, doubling up to retryMaxMs 40; a retry starts at the next 10 ms flush.
+    [10, 20, 40, 40].forEach((least, i) => assert.ok(pauses[i] >= least && pauses[i] <= least + 10, `pause ${i + 1}: ${pauses[i]} ms, expected ${least}..${least + 10}`));
     h.db.down = false;
-    await until(() => h.done.length === 5);
+    await h.drive('5 written', () => h.done.length === 5);
     assert.ok(h.done.every((d) => !d.err));
     assert.equal(h.db.docs.get('signaldatas')!.length, 5);
+    assert.equal(h.engine.getStats().retrying, false);
   });
 
   it('drops the oldest readings when full, counts and reports them, and never drops a status', async () => {
@@ -147,7 +165,7 @@ describe('mongo sink engine', () => {
     for (const status of ['stoppage', 'running']) h.submit({ topic: 'machine-status', payload: { machineId: M, status, timestamp: T0 + 1 } });
     assert.equal(h.done.filter((d) => d.dropped === 1).length, 6, '5 for the readings over the limit, 1 more for the status');
     h.db.down = false;
-    await until(() => h.done.length === 17);
+    await h.drive('17 done', () => h.done.length === 17);
     const drop = h.reports.find((r): r is DropReport => r.kind === 'dropped');
     assert.equal(drop?.count, 6);
     assert.equal(h.engine.getStats().dropped, 6);
@@ -160,11 +178,11 @@ describe('mongo sink engine', () => {
     h = harness();
     h.db.unknownErrors = 2;
     h.submit(reading(1));
-    await until(() => h.done.length === 1);
+    await h.drive('the first message', () => h.done.length === 1);
     assert.equal(h.done[0].err, undefined);
     h.db.unknownErrors = 100;
     h.submit(reading(2));
-    await until(() => h.done.length === 2);
+    await h.drive('the second message', () => h.done.length === 2);
     assert.match(String(h.done[1].err), /signaldatas: Unknown error: null \(5 attempts\)/);
     assert.equal(h.db.unknownErrors, 95);
   });
@@ -172,17 +190,57 @@ describe('mongo sink engine', () => {
   it('completes with an error naming the document a permanent failure concerns', async () => {
     h = harness();
     h.submit({ topic: 'machine-status', payload: { machineId: M, status: 'running', timestamp: T0 + 1 } });
-    await until(() => h.done.length === 1);
+    await h.drive('the message', () => h.done.length === 1);
     assert.match(String(h.done[0].err), /machines: no machine with _id a{24}/);
+  });
+
+  it('shows as queued only what is really waiting: not what arrived since the last flush, nor the batch in flight', async () => {
+    h = harness();
+    for (let i = 0; i < 3; i++) h.submit(reading(i));
+    assert.equal(h.engine.getStats().queued, 0, 'steady state: the next flush takes them');
+    await h.drive('3 written', () => h.done.length === 3);
+    assert.equal(h.engine.getStats().queued, 0);
+    h.db.down = true;
+    for (let i = 3; i < 7; i++) h.submit(reading(i));
+    await h.drive('a failed attempt', () => h.engine.getStats().retrying);
+    assert.equal(h.engine.getStats().queued, 4, 'a backlog while the database is away');
+  });
+
+  it('writes on close what arrived since the last flush, and leaves nothing behind', async () => {
+    h = harness();
+    for (let i = 0; i < 3; i++) h.submit(reading(i));
+    assert.equal(await h.engine.close(), 0);
+    assert.equal(h.db.docs.get('signaldatas')!.length, 3);
+    assert.equal(h.done.length, 3);
+  });
+
+  it('returns on close how many entries the database did not take', async () => {
+    h = harness();
+    h.db.down = true;
+    for (let i = 0; i < 3; i++) h.submit(reading(i));
+    assert.equal(await h.engine.close(), 3);
+    assert.equal(h.done.length, 0, 'not reported as written, nor failed');
+  });
+
+  it('fails messages at once, naming why, when the connection refuses its settings', async () => {
+    h = harness({}, () => Promise.reject(new ConnectionRefusedError('MongoDB connection refused: the connection string in the flow holds a password')));
+    h.submit(reading(1));
+    await h.drive('the message', () => h.done.length === 1);
+    assert.match(String(h.done[0].err), /connection refused: the connection string in the flow holds a password/);
+    assert.equal(h.engine.getStats().retrying, false, 'no retry can help');
+    assert.equal(h.engine.getStats().failed, 1);
   });
 });
 
 class FakeClient implements SupervisedClient<string> {
   closed = false;
-  constructor(private readonly outcome: 'fail' | 'ok' | 'hang') {}
+  constructor(private readonly outcome: 'fail' | 'ok' | 'hang' | 'old-server') {}
   connect(): Promise<unknown> {
     if (this.outcome === 'ok') return Promise.resolve(this);
     if (this.outcome === 'fail') return Promise.reject(new Error('connect ECONNREFUSED mongodb://u:pw@127.0.0.1:1'));
+    if (this.outcome === 'old-server') {
+      return Promise.reject(new Error('Server at 127.0.0.1:1 reports maximum wire version 8, but this version of the Node.js Driver requires at least 9 (MongoDB 4.4)'));
+    }
     return new Promise((_resolve, reject) => (this.rejectConnect = reject));
   }
   private rejectConnect: ((err: Error) => void) | undefined;
@@ -198,43 +256,92 @@ class FakeClient implements SupervisedClient<string> {
   }
 }
 
+interface Made {
+  client: FakeClient;
+  at: number;
+}
+
+function supervisor(clock: ManualClock, plan: ('fail' | 'ok' | 'hang' | 'old-server')[], made: Made[], over: { createClient?: () => FakeClient } = {}): ConnectionSupervisor<string> {
+  return new ConnectionSupervisor<string>({
+    createClient:
+      over.createClient ??
+      (() => {
+        const client = new FakeClient(plan[made.length] ?? 'ok');
+        made.push({ client, at: clock.now() });
+        return client;
+      }),
+    databaseName: 'industrial_iot',
+    redact: (t) => t.replace(/\/\/[^@]*@/, '//***@'),
+    initialBackoffMs: 500,
+    maxBackoffMs: 1000,
+    clock,
+    random: () => 0, // no jitter: exact pauses
+  });
+}
+
 describe('mongo connection supervisor', () => {
-  it('makes a new client after each failed first connect, with backoff, until one connects', async () => {
-    const clients: FakeClient[] = [];
-    const plan: ('fail' | 'ok')[] = ['fail', 'fail', 'ok'];
-    const sup = new ConnectionSupervisor<string>({
-      createClient: () => {
-        const c = new FakeClient(plan[clients.length] ?? 'ok');
-        clients.push(c);
-        return c;
-      },
-      databaseName: 'industrial_iot',
-      redact: (t) => t.replace(/\/\/[^@]*@/, '//***@'),
-      initialBackoffMs: 5,
-    });
+  it('makes a new client after each failed first connect, after growing pauses, until one connects', async () => {
+    const clock = new ManualClock();
+    const made: Made[] = [];
+    const sup = supervisor(clock, ['fail', 'fail', 'fail', 'ok'], made);
     const states: string[] = [];
     sup.on('status', (s: { status: string; error?: string }) => states.push(s.error ? `${s.status}: ${s.error}` : s.status));
     sup.start();
-    assert.equal(await sup.getDb(2000), 'db:industrial_iot');
-    assert.equal(clients.length, 3);
-    assert.deepEqual(clients.map((c) => c.closed), [true, true, false], 'failed clients are closed');
-    assert.ok(states.some((s) => s.startsWith('disconnected: connect ECONNREFUSED mongodb://***@127.0.0.1:1 (retry in')));
+    let db: string | undefined;
+    void sup.getDb(60_000).then((d) => (db = d));
+    await drive(clock, 'the database', () => db !== undefined, 100);
+    assert.equal(db, 'db:industrial_iot');
+    const t0 = made[0].at;
+    assert.deepEqual(made.map((m) => m.at - t0), [0, 500, 1500, 2500], '0.5 s, then 1 s (the limit)');
+    assert.deepEqual(made.map((m) => m.client.closed), [true, true, true, false], 'failed clients are closed');
+    assert.ok(states.includes('disconnected: connect ECONNREFUSED mongodb://***@127.0.0.1:1 (retry in 0.5 s)'), states.join('\n'));
     assert.ok(!states.join().includes('pw@'));
     await sup.close();
-    assert.equal(clients[2].closed, true);
+    assert.equal(made[3].client.closed, true);
     await assert.rejects(sup.getDb(), ConnectionClosedError);
   });
 
-  it('closes promptly while a connect is still pending, and makes no client after that', async () => {
-    let made = 0;
-    const sup = new ConnectionSupervisor<string>({ createClient: () => (made++, new FakeClient('hang')), databaseName: 'x', redact: (t) => t });
+  it('closes while a connect is still pending, and makes no client after that', async () => {
+    const clock = new ManualClock();
+    const made: Made[] = [];
+    const sup = supervisor(clock, ['hang'], made);
     sup.start();
     const waiting = sup.getDb(10_000);
-    const started = Date.now();
     await sup.close();
-    assert.ok(Date.now() - started < 1000);
     await assert.rejects(waiting, ConnectionClosedError);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.equal(made, 1);
+    await clock.advance(120_000);
+    assert.equal(made.length, 1);
+  });
+
+  it('refuses settings that no retry can fix: getDb fails at once, naming the problem, and no client is made again', async () => {
+    const clock = new ManualClock();
+    let attempts = 0;
+    const sup = supervisor(clock, [], [], {
+      createClient: () => {
+        attempts++;
+        throw new ConnectionSettingsError('password-in-uri', 'the connection string in the flow holds a password');
+      },
+    });
+    sup.start();
+    assert.equal(sup.state.problem, 'password-in-uri');
+    await assert.rejects(sup.getDb(60_000), (err: Error) => err instanceof ConnectionRefusedError && /holds a password/.test(err.message));
+    await clock.advance(120_000);
+    await assert.rejects(sup.getDb(0), ConnectionRefusedError);
+    assert.equal(attempts, 1);
+    await sup.close();
+  });
+
+  it('names a server older than the driver, and keeps trying (it may be upgraded)', async () => {
+    const clock = new ManualClock();
+    const made: Made[] = [];
+    const sup = supervisor(clock, ['old-server', 'old-server', 'ok'], made);
+    const problems: (string | undefined)[] = [];
+    sup.on('status', (s: { problem?: string }) => problems.push(s.problem));
+    sup.start();
+    await drive(clock, 'connected', () => sup.state.status === 'connected', 100);
+    assert.ok(problems.includes('old-server'));
+    assert.equal(sup.state.problem, undefined, 'cleared once connected');
+    assert.equal(made.length, 3);
+    await sup.close();
   });
 });

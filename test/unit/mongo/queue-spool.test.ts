@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import { mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BSON, ObjectId } from 'mongodb';
 import { WriteQueue } from '../../../lib/mongo/queue';
-import { Spool } from '../../../lib/mongo/spool';
+import { Spool, type SpoolFs } from '../../../lib/mongo/spool';
+import { ManualClock } from '../../helpers/manual-clock';
 
 interface Item {
   v: number;
@@ -91,7 +94,7 @@ describe('mongo spool', () => {
   it('replays what was added and not acknowledged, with Dates and ObjectIds intact', () => {
     const file = path.join(dir, 'q.jsonl');
     const id = new ObjectId();
-    const a = new Spool<Record<string, unknown>>(file, BSON.EJSON, 5);
+    const a = new Spool<Record<string, unknown>>(file, BSON.EJSON, { flushMs: 5 });
     assert.deepEqual(a.load(), []);
     a.add({ seq: 1, lane: 'l', item: { at: new Date(5), id }, bytes: 10 });
     a.add({ seq: 2, lane: 'k', key: 'm', item: { v: 2 }, bytes: 10 });
@@ -99,17 +102,167 @@ describe('mongo spool', () => {
     a.ack([1]);
     a.close();
     appendFileSync(file, '{"a": 9, "l": "l", "i": {tor'); // a crash mid-line
-    const b = new Spool<Record<string, unknown>>(file, BSON.EJSON, 5);
+    const b = new Spool<Record<string, unknown>>(file, BSON.EJSON, { flushMs: 5 });
     const entries = b.load();
     assert.deepEqual(entries.map((e) => e.seq), [2, 3]);
     assert.equal(entries[0].key, 'm');
     assert.equal(b.corruptLines, 1);
     b.close();
     writeFileSync(file, BSON.EJSON.stringify({ a: 7, l: 'l', b: 1, i: { at: new Date(7), id } }, { relaxed: true }) + '\n');
-    const c = new Spool<{ at: Date; id: ObjectId }>(file, BSON.EJSON, 5);
+    const c = new Spool<{ at: Date; id: ObjectId }>(file, BSON.EJSON, { flushMs: 5 });
     const [e] = c.load();
     assert.ok(e.item.at instanceof Date && e.item.at.getTime() === 7);
     assert.ok(e.item.id instanceof ObjectId && e.item.id.equals(id));
     c.close();
+  });
+});
+
+/** The real file system, made to fail on demand like a full disk (ENOSPC) or a read-only mount (EROFS). */
+class FailingFs implements SpoolFs {
+  /** Error code every writing operation fails with; undefined: works. */
+  failWith: string | undefined;
+  /** The next write stores half of its bytes, then the disk is full. */
+  halfWriteThenFull = false;
+  failures = 0;
+
+  private fail(op: string): void {
+    if (!this.failWith) return;
+    this.failures++;
+    throw Object.assign(new Error(`${this.failWith}: ${op} failed`), { code: this.failWith });
+  }
+  closeSync = fs.closeSync;
+  existsSync = fs.existsSync;
+  fstatSync = fs.fstatSync;
+  readFileSync = fs.readFileSync;
+  unlinkSync = fs.unlinkSync;
+  fsyncSync: SpoolFs['fsyncSync'] = (fd) => (this.fail('fsync'), fs.fsyncSync(fd));
+  mkdirSync = ((dir: string, options: fs.MakeDirectoryOptions) => (this.fail('mkdir'), fs.mkdirSync(dir, options))) as SpoolFs['mkdirSync'];
+  openSync = ((file: string, flags: string) => (this.fail('open'), fs.openSync(file, flags))) as SpoolFs['openSync'];
+  renameSync: SpoolFs['renameSync'] = (from, to) => (this.fail('rename'), fs.renameSync(from, to));
+  writeSync = ((fd: number, data: Buffer, offset: number, length: number) => {
+    if (this.halfWriteThenFull) {
+      this.halfWriteThenFull = false;
+      this.failWith = 'ENOSPC';
+      return fs.writeSync(fd, data, offset, Math.ceil(length / 2));
+    }
+    this.fail('write');
+    return fs.writeSync(fd, data, offset, length);
+  }) as SpoolFs['writeSync'];
+}
+
+describe('mongo spool on a failing disk', () => {
+  let dir: string;
+  let clock: ManualClock;
+  let problems: string[];
+  const options = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+    clock, flushMs: 5, retryInitialMs: 100, onProblem: (p: Error | undefined) => problems.push(p ? p.message : 'recovered'), ...extra,
+  });
+  const entry = (seq: number, bytes = 10): { seq: number; lane: string; item: { v: number; pad: string }; bytes: number } =>
+    ({ seq, lane: 'l', item: { v: seq, pad: 'x'.repeat(bytes) }, bytes });
+  const replay = (file: string): number[] => {
+    const again = new Spool<{ v: number }>(file, BSON.EJSON);
+    const seqs = again.load().map((e) => e.seq);
+    assert.equal(again.corruptLines, 0, 'no half-written line');
+    again.close();
+    return seqs;
+  };
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'spool-fail-'));
+    clock = new ManualClock();
+    problems = [];
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reports a full disk once, keeps every entry in memory, retries, and rewrites the file whole once the disk works again', async () => {
+    const file = path.join(dir, 'q.jsonl');
+    const disk = new FailingFs();
+    const spool = new Spool<{ v: number }>(file, BSON.EJSON, { ...options(), fs: disk });
+    spool.load();
+    for (const seq of [1, 2, 3]) spool.add(entry(seq));
+    await clock.advance(5);
+    disk.halfWriteThenFull = true;
+    spool.add(entry(4));
+    spool.add(entry(5));
+    spool.ack([1]);
+    await clock.advance(5); // the timer's write fails half-way: nothing is thrown out of it
+    assert.equal(problems.length, 1);
+    assert.match(problems[0], /^spool .*q\.jsonl: ENOSPC/);
+    assert.equal(spool.problem?.message, problems[0]);
+    spool.add(entry(6));
+    spool.ack([2]);
+    const failuresBefore = disk.failures;
+    await clock.advance(100);
+    assert.ok(disk.failures > failuresBefore, 'retried while the disk is full');
+    assert.equal(problems.length, 1, 'the same problem is reported once');
+    assert.equal(spool.pending, 4, 'everything live is still held');
+    disk.failWith = undefined;
+    await clock.advance(30_000);
+    assert.deepEqual(problems.slice(1), ['recovered']);
+    assert.equal(spool.problem, undefined);
+    assert.equal(spool.close(), true, 'the file holds every live entry');
+    assert.deepEqual(replay(file), [3, 4, 5, 6]);
+  });
+
+  it('says so when it closes on a disk that still fails (the entries exist only in memory)', async () => {
+    const disk = new FailingFs();
+    const spool = new Spool<{ v: number }>(path.join(dir, 'q.jsonl'), BSON.EJSON, { ...options(), fs: disk });
+    spool.load();
+    disk.failWith = 'EROFS';
+    spool.add(entry(1));
+    assert.doesNotThrow(() => spool.flush());
+    assert.match(problems[0], /EROFS/);
+    assert.equal(spool.close(), false);
+  });
+
+  it('notices its directory removed under it and writes the file again', async () => {
+    const sub = path.join(dir, 'spool');
+    const file = path.join(sub, 'q.jsonl');
+    const spool = new Spool<{ v: number }>(file, BSON.EJSON, options());
+    spool.load();
+    spool.add(entry(1));
+    await clock.advance(5);
+    rmSync(sub, { recursive: true, force: true });
+    spool.add(entry(2));
+    await clock.advance(5);
+    assert.match(problems[0] ?? '', /removed/);
+    await clock.advance(100);
+    assert.deepEqual(problems.slice(1), ['recovered']);
+    assert.equal(spool.close(), true);
+    assert.deepEqual(replay(file), [1, 2]);
+  });
+
+  describe('on a real full file system (a 64 KiB tmpfs; needs root)', () => {
+    let mount: string;
+    before(function () {
+      mount = mkdtempSync(path.join(os.tmpdir(), 'spool-tmpfs-'));
+      try {
+        if (process.getuid?.() !== 0) throw new Error('not root');
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mount], { stdio: 'ignore' });
+      } catch {
+        rmSync(mount, { recursive: true, force: true });
+        this.skip();
+      }
+    });
+    after(() => {
+      if (!fs.existsSync(mount)) return;
+      execFileSync('umount', ['-l', mount], { stdio: 'ignore' }); // lazy: a descriptor still open must not keep it mounted
+      rmSync(mount, { recursive: true, force: true });
+    });
+
+    it('survives ENOSPC, keeps everything, and recovers once acknowledged entries free the space', async () => {
+      const file = path.join(mount, 'q.jsonl');
+      const spool = new Spool<{ v: number }>(file, BSON.EJSON, options());
+      spool.load();
+      for (let seq = 1; seq <= 100; seq++) spool.add(entry(seq, 1000)); // ~100 KiB into 64 KiB
+      await clock.advance(5);
+      assert.match(problems[0] ?? '', /ENOSPC/);
+      assert.equal(spool.pending, 100);
+      spool.ack(Array.from({ length: 80 }, (_, i) => i + 1)); // written to the database meanwhile
+      await clock.advance(30_000);
+      assert.deepEqual(problems.slice(1), ['recovered']);
+      assert.equal(spool.close(), true);
+      assert.deepEqual(replay(file), Array.from({ length: 20 }, (_, i) => i + 81));
+    });
   });
 });

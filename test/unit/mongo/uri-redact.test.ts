@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { buildClientSettings, normalizeConnectionConfig } from '../../../lib/mongo/client-settings';
+import { ConnectionSettingsError, buildClientSettings, normalizeConnectionConfig } from '../../../lib/mongo/client-settings';
 import { MONGO_CONNECTION_DEFAULTS } from '../../../lib/mongo/connection-config';
 import { redact, redactError } from '../../../lib/mongo/redact';
 import { formatMongoUri, parseMongoUri, splitCredentials } from '../../../lib/mongo/uri';
@@ -46,20 +46,41 @@ describe('mongo client settings', () => {
     assert.deepEqual(s.secrets, ['pw-123']);
   });
 
-  it('takes the database from the URI, host mode from host and port, and warns about a password in the URI', () => {
-    const fromUri = buildClientSettings(normalizeConnectionConfig({ uri: 'mongodb://u:pw-9@h:1/plant' }), {});
+  it('refuses a password written into the flow\'s URI, without echoing it', () => {
+    const config = normalizeConnectionConfig({ uri: 'mongodb://u:pw-9@h:1/plant' });
+    assert.throws(
+      () => buildClientSettings(config, {}),
+      (err: unknown) => err instanceof ConnectionSettingsError && err.problem === 'password-in-uri' && !err.message.includes('pw-9'),
+    );
+    assert.throws(() => buildClientSettings(config, { username: 'u', password: 'other' }), ConnectionSettingsError, 'credentials do not make it acceptable');
+  });
+
+  it('takes the database from the URI (a password in it only when the flow gives an environment reference) and host mode from host and port', () => {
+    const fromUri = buildClientSettings(normalizeConnectionConfig({ uri: 'mongodb://u:pw-9@h:1/plant' }), {}, { uriFromEnvironment: true });
     assert.equal(fromUri.databaseName, 'plant');
     assert.equal(fromUri.uri, 'mongodb://h:1/plant');
     assert.deepEqual(fromUri.options.auth, { username: 'u', password: 'pw-9' });
-    assert.ok(fromUri.warning && !fromUri.warning.includes('pw-9'));
+    assert.deepEqual(fromUri.secrets, ['pw-9']);
+    assert.deepEqual(buildClientSettings(normalizeConnectionConfig({ uri: 'mongodb://u@h:1/' }), {}).options.auth, { username: 'u' }, 'a user name alone is no secret');
     const host = buildClientSettings(normalizeConnectionConfig({ mode: 'host', host: '10.0.0.5', port: 27018, database: 'x', writeConcern: '1', journal: true }), {});
     assert.equal(host.uri, 'mongodb://10.0.0.5:27018/');
     assert.equal(host.databaseName, 'x');
     assert.deepEqual(host.options.writeConcern, { w: 1, journal: true });
+    assert.equal(host.options.readPreference, undefined, 'the driver\'s default (or the URI\'s)');
+  });
+
+  it('passes write timeout and read preference to the driver, ignoring an unknown read preference', () => {
+    const replicaSet = buildClientSettings(normalizeConnectionConfig({ uri: 'mongodb://a,b,c/?replicaSet=rs0', wtimeoutMS: '5000' as unknown as number, readPreference: 'primaryPreferred' }), {});
+    assert.deepEqual(replicaSet.options.writeConcern, { w: 'majority', wtimeoutMS: 5000 });
+    assert.equal(replicaSet.options.readPreference, 'primaryPreferred');
+    const odd = normalizeConnectionConfig({ readPreference: 'everywhere', wtimeoutMS: -1 });
+    assert.equal(odd.readPreference, '');
+    assert.equal(odd.wtimeoutMS, 0);
   });
 
   it('names an unreadable TLS file', () => {
     const config = normalizeConnectionConfig({ tls: true, tlsCAFile: '/nonexistent/ca.pem' });
     assert.throws(() => buildClientSettings(config, {}), /CA file "\/nonexistent\/ca.pem" cannot be read: ENOENT/);
+    assert.throws(() => buildClientSettings(config, {}), ConnectionSettingsError);
   });
 });
