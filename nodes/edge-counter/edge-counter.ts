@@ -157,7 +157,8 @@ export = function register(RED: NodeAPI): void {
             const result = counter.sample(sample.key, sample.timestamp, sample.value, sample.field);
             changed = true;
             for (const warning of result.warnings) {
-              if (warnings.allow(sample.key, warning.kind)) node.warn(RED._(warningKey(warning), warning.params));
+              // Gaps, resets and jumps are events, each told once; a pulse too short for the sampling recurs with every pulse.
+              if (warning.kind !== 'short-pulse' || warnings.allow(sample.key, warning.kind)) node.warn(RED._(warningKey(warning), warning.params));
             }
             if (result.delta > 0) {
               const units: UnitEvent = {
