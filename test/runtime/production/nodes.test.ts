@@ -82,7 +82,9 @@ describe('production nodes in Node-RED', function () {
     await helper.unload();
   });
 
-  describe('edge-counter', () => {
+  describe('edge-counter', function () {
+    // Above waitFor's limit, so a condition that never comes fails with its own name.
+    this.timeout(180_000);
     let userDir = '';
     beforeEach(() => {
       userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ec-user-'));
@@ -239,7 +241,7 @@ describe('production nodes in Node-RED', function () {
       // A file where the journal directory belongs: every save fails (ENOTDIR/EEXIST), as on a broken disk.
       const blocker = path.join(userDir, 's7-production-state');
       fs.writeFileSync(blocker, 'not a directory');
-      await load([edgeCounter], flow());
+      await load([edgeCounter], flow({ gapWarnSeconds: 3600 }));
       const out = collect(helper.getNode('out'));
       const ec = helper.getNode('ec');
       const said = watch(ec);
