@@ -10,6 +10,7 @@
 import { readingsOf, type ContractMessage, type UnitSource } from '../shared/messages';
 import { InputError, describeValue } from './input';
 import type { KeySource } from './edge-input';
+import { SamplingAdvisor, type SamplingAdvice } from './sampling-advisor';
 
 export type CountMode = UnitSource;
 export const COUNT_MODES: readonly CountMode[] = ['rising', 'falling', 'both', 'counter'];
@@ -140,8 +141,11 @@ const iso = (t: number): string => new Date(t).toISOString();
 
 export class EdgeCounter {
   private readonly keys = new Map<string, KeyState>();
+  /** Edge modes: how the bit's phases compare with the reading interval (not persisted: it is measured again). */
+  private readonly advisor: SamplingAdvisor;
 
   constructor(private readonly options: EdgeCounterOptions, restored?: unknown) {
+    this.advisor = new SamplingAdvisor(options.gapWarnMs);
     if (restored && typeof restored === 'object') {
       for (const [key, value] of Object.entries(restored as Record<string, unknown>)) {
         const state = restoreKeyState(value);
@@ -166,6 +170,12 @@ export class EdgeCounter {
   reset(key?: string): void {
     if (key === undefined) this.keys.clear();
     else this.keys.delete(key);
+    this.advisor.forget(key);
+  }
+
+  /** Edge modes: keys whose pulses are read too slowly to count them all at `now`, with the interval to read at. */
+  adviceAt(now: number): SamplingAdvice[] {
+    return this.advisor.adviceAt(now);
   }
 
   /** A bad-quality reading of the key: the PLC cannot be read, a gap begins (once per outage). */
@@ -230,6 +240,7 @@ export class EdgeCounter {
     if (typeof value === 'boolean') level = value;
     else if (value === 0 || value === 1) level = value === 1;
     else throw new InputError(`${field} of key "${key}" must be a BOOL (true/false or 1/0) in ${this.options.mode} mode, got ${describeValue(value)}`);
+    this.advisor.sample(key, ts);
 
     if (state.level === null) {
       state.level = level;
@@ -257,6 +268,7 @@ export class EdgeCounter {
     if (state.phaseStart !== null) {
       const width = pending.since - state.phaseStart;
       state.shortestPhaseMs = state.shortestPhaseMs === null ? width : Math.min(state.shortestPhaseMs, width);
+      this.advisor.phase(key, pending.since, state.level, width, state.phaseSamples);
       if (state.phaseSamples === 1) warnings.push({ kind: 'short-pulse', params: { key, level: state.level ? 'high' : 'low', width } });
     }
     state.level = level;

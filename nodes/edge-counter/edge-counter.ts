@@ -74,6 +74,7 @@ export = function register(RED: NodeAPI): void {
       for (const [name, n] of Object.entries(seen)) if (n > 0) parts.push(`${n} ${t(`status.${name}`)}`);
       const unsaved = state.statusProblem;
       const gaps = counter.gapsAt(clock.now());
+      const advice = counter.adviceAt(clock.now());
       let shown: { fill: 'green' | 'yellow'; shape: 'dot' | 'ring'; text: string };
       if (unsaved) {
         shown = { fill: 'yellow', shape: 'ring', text: `${unsaved} · ${parts[0]}` };
@@ -81,6 +82,13 @@ export = function register(RED: NodeAPI): void {
         const oldest = gaps.reduce((a, b) => (b.ageMs > a.ageMs ? b : a));
         const gapText = t('status.gap', { key: oldest.key, age: Math.round(oldest.ageMs / 1000) }) + (gaps.length > 1 ? ` (+${gaps.length - 1})` : '');
         shown = { fill: 'yellow', shape: 'ring', text: `${gapText} · ${parts.join(' · ')}` };
+      } else if (advice.length > 0) {
+        // The fastest reading any key needs.
+        const worst = advice.reduce((a, b) => (b.readEveryMs < a.readEveryMs ? b : a));
+        const adviceText = (worst.pulseMs === null
+          ? t('status.adviceUnresolved', { key: worst.key, interval: worst.intervalMs, every: worst.readEveryMs })
+          : t('status.advice', { key: worst.key, pulse: worst.pulseMs, every: worst.readEveryMs })) + (advice.length > 1 ? ` (+${advice.length - 1})` : '');
+        shown = { fill: 'yellow', shape: 'dot', text: `${adviceText} · ${parts.join(' · ')}` };
       } else {
         shown = { fill: 'green', shape: 'dot', text: parts.join(' · ') };
       }

@@ -212,6 +212,21 @@ describe('production nodes in Node-RED', function () {
         'pulses that began and ended in it are not counted; an edge or counter increase across it is counted once']);
     });
 
+    it('sampling advice: 500 ms pulses read every 250 ms turn the status yellow with the interval to read at', async () => {
+      await load([edgeCounter], flow({ gapWarnSeconds: 3600 }));
+      const ec = helper.getNode('ec');
+      const said = watch(ec);
+      // A minute of a 500 ms high / 500 ms low bit, read every 253 ms (a timer drifting against the cycle).
+      const t0 = Date.now() - 70_000;
+      for (let i = 0; i < 240; i++) {
+        const t = t0 + i * 253;
+        ec.receive({ readings: [{ signal: cycleSignal(), value: t % 1000 < 500, quality: 'good', timestamp: t }] } as unknown as Msg);
+      }
+      await until(() => said.statuses.some((st) => st.fill === 'yellow' && /: pulses ≈ \d+ ms: read every ≤ 200 ms · \d+ units/.test(st.text ?? '')), 'the advice in the status');
+      const advice = said.statuses.find((st) => st.fill === 'yellow')?.text ?? '';
+      assert.match(advice, new RegExp(`^${M1}: pulses ≈ (4[89]\\d|5[01]\\d) ms: read every ≤ 200 ms · 6\\d units · 1 keys$`));
+    });
+
     it('counts resets, rollovers and implausible jumps in the status', async () => {
       await load([edgeCounter], flow({ mode: 'counter', counterBits: 16, idealCycleSeconds: 1, gapWarnSeconds: 3600 }));
       const ec = helper.getNode('ec');
