@@ -215,7 +215,7 @@ export class EdgeCounter {
     }
     const result = this.options.mode === 'counter'
       ? this.counterSample(key, state, timestamp, value, field, warnings)
-      : this.edgeSample(key, state, timestamp, value, field, warnings);
+      : this.edgeSample(key, state, timestamp, value, field, warnings, gap);
     state.lastTs = timestamp;
     state.outageSince = null;
     state.total += result.delta;
@@ -235,12 +235,12 @@ export class EdgeCounter {
     return state;
   }
 
-  private edgeSample(key: string, state: KeyState, ts: number, value: unknown, field: string, warnings: CountWarning[]): CountResult {
+  private edgeSample(key: string, state: KeyState, ts: number, value: unknown, field: string, warnings: CountWarning[], afterGap: boolean): CountResult {
     let level: boolean;
     if (typeof value === 'boolean') level = value;
     else if (value === 0 || value === 1) level = value === 1;
     else throw new InputError(`${field} of key "${key}" must be a BOOL (true/false or 1/0) in ${this.options.mode} mode, got ${describeValue(value)}`);
-    this.advisor.sample(key, ts);
+    this.advisor.sample(key, ts, afterGap);
 
     if (state.level === null) {
       state.level = level;

@@ -63,10 +63,10 @@ export class SamplingAdvisor {
   /** `gapMs`: a pause longer than this between samples is a gap, not a reading interval. */
   constructor(private readonly gapMs: number, private readonly windowMs = ADVISOR_WINDOW_MS) {}
 
-  /** A sample of the key was read at `ts`. */
-  sample(key: string, ts: number): void {
+  /** A sample of the key was read at `ts`; after a gap (an outage) the time since the last one is no reading interval. */
+  sample(key: string, ts: number, afterGap = false): void {
     const k = this.keyOf(key);
-    if (k.lastTs !== null) {
+    if (k.lastTs !== null && !afterGap) {
       const interval = ts - k.lastTs;
       if (interval > 0 && interval <= this.gapMs) {
         k.intervalMs = k.intervalMs === null ? interval : k.intervalMs * (1 - INTERVAL_WEIGHT) + interval * INTERVAL_WEIGHT;

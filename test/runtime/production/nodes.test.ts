@@ -202,13 +202,14 @@ describe('production nodes in Node-RED', function () {
       const said = watch(ec);
       const t0 = Date.now() - 20_000;
       const reading = (value: number, at: number, quality = 'good') => ({ readings: [{ signal: cycleSignal(), value, quality, timestamp: t0 + at }] }) as unknown as Msg;
-      [0, 0, 1, 1].forEach((bit, i) => ec.receive(reading(bit, i * 100)));
+      // Every phase 3 readings long: sampled well enough, so green means no gap and no advice.
+      [0, 0, 0, 1, 1, 1].forEach((bit, i) => ec.receive(reading(bit, i * 100)));
       ec.receive(reading(0, 1000, 'bad'));
       await until(() => said.statuses.some((st) => st.fill === 'yellow' && /^gap 65a1b2c3d4e5f60718293a4b: \d+ s · 1 units/.test(st.text ?? '')), 'a yellow gap status');
-      [1, 1, 0, 0, 1, 1].forEach((bit, i) => ec.receive(reading(bit, 9300 + i * 100)));
+      [1, 1, 1, 0, 0, 0, 1, 1, 1].forEach((bit, i) => ec.receive(reading(bit, 9500 + i * 100)));
       await until(() => out.length === 2 && said.statuses.at(-1)?.fill === 'green', 'the second unit, and green again');
       assert.deepEqual(out.map((m) => (m.units as UnitEvent).total), [1, 2], 'high before and after the outage: no unit invented');
-      assert.deepEqual(said.warnings, [`gap in the readings of "${M1}" from ${new Date(t0 + 300).toISOString()} to ${new Date(t0 + 9300).toISOString()} (9.0 s): ` +
+      assert.deepEqual(said.warnings, [`gap in the readings of "${M1}" from ${new Date(t0 + 500).toISOString()} to ${new Date(t0 + 9500).toISOString()} (9.0 s): ` +
         'pulses that began and ended in it are not counted; an edge or counter increase across it is counted once']);
     });
 
@@ -260,8 +261,9 @@ describe('production nodes in Node-RED', function () {
       const out = collect(helper.getNode('out'));
       const ec = helper.getNode('ec');
       const said = watch(ec);
-      const t0 = Date.now() - 1000;
-      [0, 1, 0, 1].forEach((bit, i) => ec.receive({ payload: bit, signal: cycleSignal(), timestamp: t0 + i } as Msg));
+      const t0 = Date.now() - 5000;
+      // Every phase 3 readings long: sampled well enough, so green means saved.
+      [0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1].forEach((bit, i) => ec.receive({ payload: bit, signal: cycleSignal(), timestamp: t0 + i * 100 } as Msg));
       await until(() => said.statuses.some((st) => st.fill === 'yellow' && /^not saved \(.+\), kept in memory · 2 units$/.test(st.text ?? '')), 'a yellow "not saved" status');
       assert.equal(out.length, 2, 'counting went on');
       const warned = (pattern: RegExp) => said.warnings.filter((w) => pattern.test(w)).length;

@@ -75,6 +75,14 @@ describe('production/sampling-advisor', () => {
     assert.deepEqual(edges.adviceAt(160_000), []);
   });
 
+  it('the time across an outage is no reading interval', () => {
+    const c = new EdgeCounter({ ...EDGE_COUNTER_DEFAULTS, gapWarnMs: 3_600_000 });
+    let t = read(c, pulses, 200, 0, 30_000);
+    c.outage('m1', t);
+    t = read(c, pulses, 200, t + 60_000, 2000);
+    assert.deepEqual(c.adviceAt(t), []);
+  });
+
   it('a pause between samples longer than the gap threshold is not a reading interval', () => {
     const advisor = new SamplingAdvisor(10_000);
     advisor.sample('m1', 0);
