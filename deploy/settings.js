@@ -44,8 +44,21 @@ module.exports = {
     }],
   },
 
-  // Edge counters and hourly aggregators keep their state in the default store, so counts and
-  // open hours survive a restart; `memory` is there for flows that want volatile context.
+  // Where edge counters and hourly aggregators keep their state, and what each choice costs.
+  // Both write their state within a second of every change to a journal file per node in the
+  // user directory (<userDir>/s7-production-state/<node id>.json, replaced atomically and synced
+  // to disk): a Full, Modified or Flows deploy, a restart, kill -9 or a power cut loses at most the
+  // last second, whatever is configured below. The context store the node picks holds a second
+  // copy; on start the newer copy wins.
+  //   memory           this copy is gone after every restart. Costs nothing.
+  //   localfilesystem  this copy is written every flushInterval seconds (default 30) and at a clean
+  //                    stop: kill -9 or a power cut loses up to flushInterval seconds of it. A
+  //                    smaller flushInterval costs one file write per interval for every node with
+  //                    context; `cache: false` writes on every change (costly at 1 change/s/node).
+  // The store matters only while the journal cannot be written (a full or read-only disk, a user
+  // directory that is not kept, e.g. a container without a volume for it): the nodes then turn
+  // yellow, warn, keep the state in memory and retry. Keep the user directory on persistent storage.
+  // `memory` is also there for flows that want volatile context.
   contextStorage: {
     default: { module: 'localfilesystem', config: { flushInterval: 30 } },
     memory: { module: 'memory' },

@@ -1,28 +1,13 @@
 /**
- * The node kit: chores every node of the package shares. State in a Node-RED context store
- * (saved shortly after changes, not per message), inputs held while the state is restored
- * (asynchronous) and handled synchronously after that, rate limits for warnings and status
- * updates, and reading numbers from a node's saved configuration. Typed structurally: no
- * Node-RED import, so engines and their tests stay Node-RED-free.
+ * The node kit: chores every node of the package shares. Inputs held while the state is
+ * restored (asynchronous) and handled synchronously after that, state saved shortly after
+ * changes (not per message) and retried while saving fails, rate limits for warnings and status
+ * updates, and reading numbers from a node's saved configuration. Timers run on an injected
+ * Clock, so tests move time themselves. Typed structurally: no Node-RED import, so engines and
+ * their tests stay Node-RED-free. Where the state goes: state-journal.ts.
  */
-export interface ContextStore {
-  get(key: string, store: string | undefined, callback: (err: Error | undefined, value: unknown) => void): void;
-  set(key: string, value: unknown, store: string | undefined, callback: (err?: Error) => void): void;
-}
-
-export const STATE_KEY = 'productionState';
-
-export function loadState(context: ContextStore, store: string | undefined): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    context.get(STATE_KEY, store, (err, value) => (err ? reject(err) : resolve(value)));
-  });
-}
-
-export function saveState(context: ContextStore, store: string | undefined, state: unknown): Promise<void> {
-  return new Promise((resolve, reject) => {
-    context.set(STATE_KEY, state, store, (err) => (err ? reject(err) : resolve()));
-  });
-}
+import type { Backoff } from './backoff';
+import { systemClock, type Clock } from './clock';
 
 /**
  * Runs tasks in arrival order: held while the node restores its state, then synchronously as
@@ -69,37 +54,70 @@ export class StartGate {
 }
 
 /**
- * Puts the live state into the context store at most once per interval after a change, and
- * at close. Memory and cached file stores keep the object itself, so this is what schedules
- * the file store's flush (and replaces the object after a restore); saving per message cost
- * more than the counting.
+ * Runs `save` at most once per interval after a change, one save at a time, and once more at
+ * close. A failed save keeps the change pending and is retried after the backoff's delay, so a
+ * full disk that frees up is written again without a new change; saving per message cost more
+ * than the counting.
  */
 export class StateSaver {
   private dirty = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
+  private timer: unknown;
+  private running: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly intervalMs: number,
     private readonly save: () => Promise<void>,
     private readonly onError: (err: unknown) => void,
+    private readonly clock: Clock = systemClock,
+    private readonly retry?: Backoff,
   ) {}
 
   changed(): void {
     this.dirty = true;
-    this.timer ??= setTimeout(() => void this.flush(), this.intervalMs);
+    this.schedule(this.intervalMs);
   }
 
-  /** Saves now when something changed since the last save. */
-  async flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+  /** Saves now when something changed since the last save (after a save already under way). */
+  flush(): Promise<void> {
+    this.cancel();
+    this.running = this.running.then(() => this.attempt());
+    return this.running;
+  }
+
+  /** Stops the timers; with `saveFirst` what changed is saved once more before. */
+  async close(saveFirst: boolean): Promise<void> {
+    this.cancel();
+    if (saveFirst) await this.flush();
+    else await this.running;
+    this.closed = true;
+    this.cancel();
+  }
+
+  private async attempt(): Promise<void> {
     if (!this.dirty) return;
     this.dirty = false;
     try {
       await this.save();
+      this.retry?.reset();
     } catch (err) {
+      this.dirty = true;
       this.onError(err);
+      this.schedule(this.retry ? this.retry.next() : this.intervalMs);
     }
+  }
+
+  private schedule(ms: number): void {
+    if (this.closed || this.timer !== undefined) return;
+    this.timer = this.clock.setTimer(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, ms);
+  }
+
+  private cancel(): void {
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    this.timer = undefined;
   }
 }
 
@@ -126,29 +144,28 @@ export class RateLimit {
 
 /** Runs `fn` at most once per interval; a request in between runs once at the interval's end. */
 export class Throttle {
-  private last = 0;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private last = Number.NEGATIVE_INFINITY;
+  private timer: unknown;
 
-  constructor(private readonly intervalMs: number, private readonly fn: () => void) {}
+  constructor(private readonly intervalMs: number, private readonly fn: () => void, private readonly clock: Clock = systemClock) {}
 
   request(): void {
-    const wait = this.last + this.intervalMs - Date.now();
+    const wait = this.last + this.intervalMs - this.clock.now();
     if (wait <= 0) {
       this.run();
-    } else if (!this.timer) {
-      this.timer = setTimeout(() => this.run(), wait);
+    } else if (this.timer === undefined) {
+      this.timer = this.clock.setTimer(() => this.run(), wait);
     }
   }
 
   private run(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.last = Date.now();
+    this.close();
+    this.last = this.clock.now();
     this.fn();
   }
 
   close(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
   }
 }

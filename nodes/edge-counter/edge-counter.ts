@@ -1,10 +1,12 @@
 /**
  * edge-counter: units from a PLC cycle bit (edges, debounced) or counter register (delta),
- * per machine, with the counts kept in the context store the user picks.
+ * per machine, with the counts kept durably (state journal + the context store the user picks).
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { RateLimit, StartGate, StateSaver, Throttle, errorText, loadState, numberSetting, saveState, type ContextStore } from '../../lib/shared/node-kit';
-import { COUNT_MODES, EdgeCounter, type CountMode, type EdgeCounterOptions } from '../../lib/production/edge-counter';
+import { RateLimit, StartGate, Throttle, errorText, numberSetting } from '../../lib/shared/node-kit';
+import { NodeState } from '../../lib/shared/state-journal';
+import { systemClock } from '../../lib/shared/clock';
+import { COUNT_MODES, EdgeCounter, outageKeysOf, type CountMode, type CountWarning, type EdgeCounterOptions } from '../../lib/production/edge-counter';
 import { KEY_SOURCES, parseCounterInput, type KeySource } from '../../lib/production/edge-input';
 import { TOPIC_UNITS, type ContractMessage, type UnitEvent } from '../../lib/shared/messages';
 import { ValidationError, timestampWindowOf } from '../../lib/shared/validate';
@@ -12,8 +14,8 @@ import { EDGE_COUNTER_CONFIG_DEFAULTS, EDGE_COUNTER_LIMITS, EDGE_COUNTER_TYPE } 
 
 type EdgeCounterDef = NodeDef & Record<string, unknown>;
 
-/** Counts reach the context store at most this long after they change (and at close). */
-const SAVE_INTERVAL_MS = 1000;
+/** How often the status is refreshed without input, so a gap shows (and its age grows) while no readings come. */
+const STATUS_REFRESH_MS = 1000;
 
 function optionsOf(def: EdgeCounterDef): EdgeCounterOptions {
   const d = EDGE_COUNTER_CONFIG_DEFAULTS;
@@ -25,7 +27,13 @@ function optionsOf(def: EdgeCounterDef): EdgeCounterOptions {
     counterBits: Number(def.counterBits) === 32 ? 32 : 16,
     maxStep: numberSetting(def.maxStep, d.maxStep, ...l.maxStep),
     gapWarnMs: numberSetting(def.gapWarnSeconds, d.gapWarnSeconds, ...l.gapWarnSeconds) * 1000,
+    idealCycleMs: numberSetting(def.idealCycleSeconds, d.idealCycleSeconds, ...l.idealCycleSeconds) * 1000,
   };
+}
+
+/** The catalogue key of a counting warning. */
+function warningKey(warning: CountWarning): string {
+  return warning.kind === 'short-pulse' ? `edge-counter.warning.short-pulse.${warning.params.level}` : `edge-counter.warning.${warning.kind}`;
 }
 
 /** What msg.reset asks for: every key, one key, or nothing. */
@@ -39,44 +47,84 @@ function resetOf(value: unknown): { all: true } | { key: string } | null {
 export = function register(RED: NodeAPI): void {
   // The package's timestamp window (settings.js, s7productionTimestampWindow), read once.
   const timestampWindow = timestampWindowOf(RED.settings, (problem) => RED.log.warn(RED._('edge-counter.errors.timestampWindow', { problem })));
+  const t = (key: string, params?: Record<string, string | number>): string => RED._(`edge-counter.${key}`, params);
+
   function EdgeCounterNode(this: Node, def: EdgeCounterDef): void {
     RED.nodes.createNode(this, def);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the handlers below outlive `this`
     const node = this;
+    const clock = systemClock;
     const options = optionsOf(def);
     const keyBy: KeySource = KEY_SOURCES.includes(def.keyBy as KeySource) ? (def.keyBy as KeySource) : 'machineId';
     const store = typeof def.store === 'string' && def.store !== '' ? def.store : undefined;
-    const context = node.context() as unknown as ContextStore;
-    const warnings = new RateLimit(60_000);
+    const warnings = new RateLimit(60_000, () => clock.now());
     const gate = new StartGate((err) => node.error(`edge-counter: ${errorText(err)}`));
     let counter = new EdgeCounter(options);
-    const saver = new StateSaver(
-      SAVE_INTERVAL_MS,
-      () => saveState(context, store, counter.state),
-      (err) => node.error(`edge-counter: saving the counts to context store "${store ?? 'default'}" failed: ${errorText(err)}`, {} as NodeMessage),
-    );
 
+    let lastStatus = '';
     const status = new Throttle(1000, () => {
-      const keys = Object.values(counter.state);
-      const total = keys.reduce((sum, k) => sum + k.total, 0);
-      const suppressed = keys.reduce((sum, k) => sum + k.suppressed, 0);
-      const text = `${total} ${RED._('edge-counter.status.units')} · ${keys.length} ${RED._('edge-counter.status.keys')}` +
-        (suppressed ? ` · ${suppressed} ${RED._('edge-counter.status.suppressed')}` : '');
-      node.status({ fill: 'green', shape: 'dot', text });
+      let total = 0;
+      const seen = { suppressed: 0, resets: 0, rollovers: 0, jumps: 0 };
+      for (const k of counter.state.values()) {
+        total += k.total;
+        seen.suppressed += k.suppressed;
+        seen.resets += k.resets;
+        seen.rollovers += k.rollovers;
+        seen.jumps += k.jumps;
+      }
+      const parts = [`${total} ${t('status.units')}`, `${counter.state.size} ${t('status.keys')}`];
+      for (const [name, n] of Object.entries(seen)) if (n > 0) parts.push(`${n} ${t(`status.${name}`)}`);
+      const unsaved = state.statusProblem;
+      const gaps = counter.gapsAt(clock.now());
+      const advice = counter.adviceAt(clock.now());
+      let shown: { fill: 'green' | 'yellow'; shape: 'dot' | 'ring'; text: string };
+      if (unsaved) {
+        shown = { fill: 'yellow', shape: 'ring', text: `${unsaved} · ${parts[0]}` };
+      } else if (gaps.length > 0) {
+        const oldest = gaps.reduce((a, b) => (b.ageMs > a.ageMs ? b : a));
+        const gapText = t('status.gap', { key: oldest.key, age: Math.round(oldest.ageMs / 1000) }) + (gaps.length > 1 ? ` (+${gaps.length - 1})` : '');
+        shown = { fill: 'yellow', shape: 'ring', text: `${gapText} · ${parts.join(' · ')}` };
+      } else if (advice.length > 0) {
+        // The fastest reading any key needs.
+        const worst = advice.reduce((a, b) => (b.readEveryMs < a.readEveryMs ? b : a));
+        const adviceText = (worst.pulseMs === null
+          ? t('status.adviceUnresolved', { key: worst.key, interval: worst.intervalMs, every: worst.readEveryMs })
+          : t('status.advice', { key: worst.key, pulse: worst.pulseMs, every: worst.readEveryMs })) + (advice.length > 1 ? ` (+${advice.length - 1})` : '');
+        shown = { fill: 'yellow', shape: 'dot', text: `${adviceText} · ${parts.join(' · ')}` };
+      } else {
+        shown = { fill: 'green', shape: 'dot', text: parts.join(' · ') };
+      }
+      // Refreshed every second for the gaps' age: only a change reaches the editor.
+      const key = `${shown.fill} ${shown.text}`;
+      if (key === lastStatus) return;
+      lastStatus = key;
+      node.status(shown);
+    }, clock);
+
+    const state = new NodeState({
+      host: node,
+      settings: RED.settings as unknown as { userDir?: unknown; contextStorage?: unknown },
+      t,
+      store,
+      snapshot: () => counter.toJSON(),
+      onStatus: () => status.request(),
+      clock,
     });
 
     node.status({ fill: 'grey', shape: 'ring', text: 'edge-counter.status.restoring' });
     void (async () => {
       try {
-        counter = new EdgeCounter(options, await loadState(context, store));
-        // What the signal did while stopped is unknown: the next sample of each key is a baseline.
-        counter.rebaseline();
+        // The persisted level and counter value are the baseline: what the signal did while
+        // Node-RED was stopped is counted from them (a unit across the downtime, once).
+        counter = new EdgeCounter(options, await state.load());
       } catch (err) {
-        node.error(`edge-counter: restoring the counts from context store "${store ?? 'default'}" failed (${errorText(err)}); counting from 0`);
+        node.error(t('error.restore', { error: errorText(err) }));
       }
       gate.open();
       status.request();
     })();
+
+    const refresh = setInterval(() => status.request(), STATUS_REFRESH_MS);
 
     node.on('input', (msg: NodeMessage, send, done) => {
       gate.run(() => {
@@ -107,14 +155,20 @@ export = function register(RED: NodeAPI): void {
       const input = msg as ContractMessage;
       const isReadingMessage = input.readings !== undefined || input.signal !== undefined;
       if (isReadingMessage || input.reset === undefined) {
-        const parsed = parseCounterInput(input, options.mode, keyBy, Date.now(), timestampWindow);
+        const now = clock.now();
+        for (const outage of outageKeysOf(input, options.mode, keyBy, now)) {
+          counter.outage(outage.key, outage.timestamp);
+          changed = true;
+        }
+        const parsed = parseCounterInput(input, options.mode, keyBy, now, timestampWindow);
         for (const error of parsed.errors) errors.push(error);
         for (const sample of parsed.samples) {
           try {
             const result = counter.sample(sample.key, sample.timestamp, sample.value, sample.field);
             changed = true;
             for (const warning of result.warnings) {
-              if (warnings.allow(sample.key, warning.kind)) node.warn(warning.message);
+              // Gaps, resets and jumps are events, each told once; a pulse too short for the sampling recurs with every pulse.
+              if (warning.kind !== 'short-pulse' || warnings.allow(sample.key, warning.kind)) node.warn(RED._(warningKey(warning), warning.params));
             }
             if (result.delta > 0) {
               const units: UnitEvent = {
@@ -134,18 +188,18 @@ export = function register(RED: NodeAPI): void {
           }
         }
       }
-      if (changed) saver.changed();
+      if (changed) state.changed();
       if (out.length > 0) send([out]);
       status.request();
       return errors;
     }
 
-    node.on('close', (_removed: boolean, done: () => void) => {
-      // Held inputs run first, so their counts reach the context store.
+    node.on('close', (removed: boolean, done: () => void) => {
+      clearInterval(refresh);
+      // Held inputs run first, so their counts are saved; a removed node's saved state goes with it.
       void gate.whenOpen().then(async () => {
         status.close();
-        saver.changed();
-        await saver.flush();
+        await state.close(removed);
         done();
       });
     });

@@ -20,6 +20,7 @@ RED.nodes.registerType<EdgeCounterConfig>(EDGE_COUNTER_TYPE, {
     minLowMs: { value: d.minLowMs, validate: intField(...l.debounceMs) },
     counterBits: { value: d.counterBits },
     maxStep: { value: d.maxStep, validate: intField(...l.maxStep) },
+    idealCycleSeconds: { value: d.idealCycleSeconds, validate: numberField(...l.idealCycleSeconds) },
     gapWarnSeconds: { value: d.gapWarnSeconds, validate: numberField(...l.gapWarnSeconds) },
     store: { value: d.store },
   },

@@ -11,6 +11,9 @@ export interface EdgeCounterConfig {
   minLowMs: number;
   counterBits: 16 | 32;
   maxStep: number;
+  /** Fastest possible cycle of the counted machines, s (0 = not set, max. step bounds a counter step). */
+  idealCycleSeconds: number;
+  /** No good reading for longer than this is a gap in the data. */
   gapWarnSeconds: number;
   /** Context store for the counts ("" = the default store). */
   store: string;
@@ -24,6 +27,7 @@ export const EDGE_COUNTER_CONFIG_DEFAULTS: EdgeCounterConfig = {
   minLowMs: 0,
   counterBits: 16,
   maxStep: 1000,
+  idealCycleSeconds: 0,
   gapWarnSeconds: 10,
   store: '',
 };
@@ -32,6 +36,7 @@ export const EDGE_COUNTER_CONFIG_DEFAULTS: EdgeCounterConfig = {
 export const EDGE_COUNTER_LIMITS = {
   debounceMs: [0, 3_600_000],
   maxStep: [1, 2 ** 31],
+  idealCycleSeconds: [0, 86_400],
   gapWarnSeconds: [0.1, 86_400],
 } as const;
 

@@ -4,7 +4,8 @@
  * Time advances with the readings' timestamps and with a wall-clock tick.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { StartGate, StateSaver, Throttle, errorText, loadState, numberSetting, saveState, type ContextStore } from '../../lib/shared/node-kit';
+import { StartGate, Throttle, errorText, numberSetting } from '../../lib/shared/node-kit';
+import { NodeState } from '../../lib/shared/state-journal';
 import { readDayRecords, readSignalTimeouts, storedHoursOf, type SignalTimeouts } from '../../lib/app-contract';
 import { HourlyAggregator, type AggregatorOptions, type AggregatorOutput } from '../../lib/production/hourly-aggregator';
 import { parseAggregatorInput } from '../../lib/production/observations';
@@ -18,9 +19,6 @@ type HourlyAggregatorDef = NodeDef & Record<string, unknown>;
 
 /** How often the application's configs document is read again. */
 const CONFIG_REFRESH_MS = 10 * MINUTE_MS;
-
-/** Open hours reach the context store at most this long after they change (and at close). */
-const SAVE_INTERVAL_MS = 1000;
 
 function systemTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
@@ -61,7 +59,6 @@ export = function register(RED: NodeAPI): void {
     const node = this;
     const options = optionsOf(def);
     const store = typeof def.store === 'string' && def.store !== '' ? def.store : undefined;
-    const context = node.context() as unknown as ContextStore;
     const gate = new StartGate((err) => node.error(`hourly-aggregator: ${errorText(err)}`));
     let aggregator: HourlyAggregator;
     try {
@@ -76,11 +73,15 @@ export = function register(RED: NodeAPI): void {
       node.status({ fill: 'green', shape: 'dot', text: `${aggregator.machineCount} ${RED._('hourly-aggregator.status.machines')} · ${aggregator.zone.timeZone}` });
     });
 
-    const saver = new StateSaver(
-      SAVE_INTERVAL_MS,
-      () => saveState(context, store, aggregator.state),
-      (err) => node.error(`hourly-aggregator: saving open hours to context store "${store ?? 'default'}" failed: ${errorText(err)}`, {} as NodeMessage),
-    );
+    // Open hours reach the state journal and the context store within a second of a change, and at close.
+    const saver = new NodeState({
+      host: node,
+      settings: RED.settings as unknown as { userDir?: unknown; contextStorage?: unknown },
+      t: (key, params) => RED._(`hourly-aggregator.${key}`, params),
+      store,
+      snapshot: () => aggregator.state,
+      onStatus: () => status.request(),
+    });
 
     /** Sends what the aggregator produced. */
     const emit = (out: AggregatorOutput, send: (msgs: NodeMessage[][]) => void): void => {
@@ -125,9 +126,9 @@ export = function register(RED: NodeAPI): void {
     node.status({ fill: 'grey', shape: 'ring', text: 'hourly-aggregator.status.restoring' });
     void (async () => {
       try {
-        aggregator = new HourlyAggregator(options, Date.now, await loadState(context, store));
+        aggregator = new HourlyAggregator(options, Date.now, await saver.load());
       } catch (err) {
-        node.error(`hourly-aggregator: restoring open hours from context store "${store ?? 'default'}" failed (${errorText(err)}); starting empty`);
+        node.error(`hourly-aggregator: restoring open hours failed (${errorText(err)}); starting empty`);
       }
       await restoreFromDb();
       // Inputs wait until the timeouts are known.
@@ -172,14 +173,13 @@ export = function register(RED: NodeAPI): void {
       });
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       clearInterval(tickTimer);
       clearInterval(configTimer);
       status.close();
-      // Held inputs run first, so what they changed reaches the context store.
+      // Held inputs run first, so what they changed is saved; a removed node's saved state goes with it.
       void gate.whenOpen().then(async () => {
-        saver.changed();
-        await saver.flush();
+        await saver.close(removed);
         done();
       });
     });

@@ -1,10 +1,17 @@
 /**
  * edge-counter and hourly-aggregator in a real Node-RED runtime (node-red-node-test-helper):
  * behaviour through the nodes, errors through a Catch node, and 10,000 malformed messages.
+ * The edge counter runs with a user directory of its own per test (its state journal on a real
+ * disk) and its real catalogue (the helper translates nothing).
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Node, NodeMessage } from 'node-red';
 import { helper } from '../../helpers/node-red';
+import { waitFor } from '../../helpers/wait';
+import { repoRoot } from '../flow/harness';
 import edgeCounterNode from '../../../nodes/edge-counter/edge-counter';
 import hourlyAggregatorNode from '../../../nodes/hourly-aggregator/hourly-aggregator';
 import type { HourSnapshot, MachineStatusEvent, UnitEvent } from '../../../lib/shared/messages';
@@ -31,12 +38,36 @@ function collect(node: Node): Msg[] {
   return seen;
 }
 
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+async function until(check: () => boolean, what: string, timeoutMs?: number): Promise<void> {
+  await waitFor(what, check, timeoutMs);
+}
+
+type Catalogue = { [key: string]: string | Catalogue };
+
+/**
+ * The node module with RED._ answering from the node's en-US catalogue (`__name__` parameters
+ * filled in), as Node-RED does; the helper's RED._ returns the key.
+ */
+function withCatalogue(module: (red: unknown) => void, type: string): (red: unknown) => void {
+  const catalogue = JSON.parse(fs.readFileSync(path.join(repoRoot, 'nodes', type, 'locales', 'en-US', `${type}.json`), 'utf8')) as Catalogue;
+  return (red: unknown) => {
+    const translate = (key: string, params: Record<string, unknown> = {}): string => {
+      const found = key.split('.').reduce<string | Catalogue | undefined>((at, part) => (typeof at === 'object' ? at[part] : undefined), catalogue);
+      return typeof found === 'string' ? found.replace(/__(\w+)__/g, (all, name: string) => (name in params ? String(params[name]) : all)) : key;
+    };
+    module(Object.assign(Object.create(red as object) as object, { _: translate }));
+  };
+}
+
+const edgeCounter = withCatalogue(edgeCounterNode as (red: unknown) => void, 'edge-counter');
+
+/** What a node says: its warnings and its status texts (with fill), as they happen. */
+function watch(node: Node): { warnings: string[]; statuses: { fill?: string; text?: string }[] } {
+  const said = { warnings: [] as string[], statuses: [] as { fill?: string; text?: string }[] };
+  const events = node as unknown as { on(e: string, f: (call: { args: unknown[] }) => void): void };
+  events.on('call:warn', (call) => said.warnings.push(String(call.args[0])));
+  events.on('call:status', (call) => said.statuses.push(call.args[0] as { fill?: string; text?: string }));
+  return said;
 }
 
 /** Both nodes as one module. */
@@ -51,7 +82,27 @@ describe('production nodes in Node-RED', function () {
     await helper.unload();
   });
 
-  describe('edge-counter', () => {
+  describe('edge-counter', function () {
+    // Above waitFor's limit, so a condition that never comes fails with its own name.
+    this.timeout(180_000);
+    let userDir = '';
+    beforeEach(() => {
+      userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ec-user-'));
+      helper.settings({ userDir });
+    });
+    afterEach(() => {
+      helper.settings({});
+      fs.rmSync(userDir, { recursive: true, force: true });
+    });
+    const journalFile = () => path.join(userDir, 's7-production-state', 'ec.json');
+    const savedTotal = (key: string): number | undefined => {
+      try {
+        return (JSON.parse(fs.readFileSync(journalFile(), 'utf8')) as { state: Record<string, { total: number }> }).state[key]?.total;
+      } catch {
+        return undefined;
+      }
+    };
+
     const flow = (config: Record<string, unknown> = {}) => [
       { id: 'ec', type: 'edge-counter', name: 'ec', mode: 'rising', keyBy: 'machineId', minHighMs: 0, minLowMs: 0, counterBits: 16, maxStep: 1000, gapWarnSeconds: 10, store: '', wires: [['out']], ...config },
       { id: 'out', type: 'helper' },
@@ -60,7 +111,7 @@ describe('production nodes in Node-RED', function () {
     ];
 
     it('counts rising edges of per-signal messages, baseline first', async () => {
-      await load([edgeCounterNode], flow());
+      await load([edgeCounter], flow());
       const out = collect(helper.getNode('out'));
       const ec = helper.getNode('ec');
       const t0 = Date.now() - 10_000;
@@ -77,7 +128,7 @@ describe('production nodes in Node-RED', function () {
     });
 
     it('counts counter deltas from per-cycle messages, only counter signals, per machine', async () => {
-      await load([edgeCounterNode], flow({ mode: 'counter', counterBits: 16 }));
+      await load([edgeCounter], flow({ mode: 'counter', counterBits: 16 }));
       const out = collect(helper.getNode('out'));
       const ec = helper.getNode('ec');
       const t0 = Date.now() - 10_000;
@@ -97,7 +148,7 @@ describe('production nodes in Node-RED', function () {
     });
 
     it('msg.reset forgets one key or all', async () => {
-      await load([edgeCounterNode], flow());
+      await load([edgeCounter], flow());
       const out = collect(helper.getNode('out'));
       const ec = helper.getNode('ec');
       const t0 = Date.now() - 10_000;
@@ -114,7 +165,8 @@ describe('production nodes in Node-RED', function () {
     });
 
     it('debounces, counts suppressed bounces in the status, and warns once about a pulse seen in one sample', async () => {
-      await load([edgeCounterNode], flow({ minHighMs: 100, minLowMs: 100 }));
+      // The samples replay a moment 10 s ago: no gap meant.
+      await load([edgeCounter], flow({ minHighMs: 100, minLowMs: 100, gapWarnSeconds: 3600 }));
       const out = collect(helper.getNode('out'));
       const ec = helper.getNode('ec');
       const warnings: string[] = [];
@@ -129,23 +181,102 @@ describe('production nodes in Node-RED', function () {
       await until(() => statuses.some((s) => /suppressed/.test(s)), 'a status with suppressed edges');
       assert.equal(out.length, 1);
       assert.equal((out[0].units as UnitEvent).timestamp, t0 + 6 * 50, 'stamped with the first high sample');
-      // text: "1 units · 1 keys · 2 suppressed" (the test helper leaves the catalog keys untranslated)
       assert.match(statuses.at(-1) ?? '', /^1 \S+ · 1 \S+ · 2 \S+$/);
       // Without debounce the same bounce is counted and warned about (once a minute).
       await helper.unload();
-      await load([edgeCounterNode], flow());
+      await load([edgeCounter], flow({ id: 'ec2', gapWarnSeconds: 3600 }));
       const plain = collect(helper.getNode('out'));
       const warned: string[] = [];
-      (helper.getNode('ec') as unknown as { on(e: string, f: (call: { args: unknown[] }) => void): void }).on('call:warn', (call) => warned.push(String(call.args[0])));
-      bits.forEach((bit, i) => helper.getNode('ec').receive({ payload: bit, signal: cycleSignal(), timestamp: t0 + i * 50 } as Msg));
+      (helper.getNode('ec2') as unknown as { on(e: string, f: (call: { args: unknown[] }) => void): void }).on('call:warn', (call) => warned.push(String(call.args[0])));
+      bits.forEach((bit, i) => helper.getNode('ec2').receive({ payload: bit, signal: cycleSignal(), timestamp: t0 + i * 50 } as Msg));
       await until(() => plain.length === 3 && warned.length > 0, 'three units and a warning');
       assert.equal(warned.length, 1, 'rate limited');
       assert.match(warned[0], /seen in a single sample/);
       assert.deepEqual(warnings, []);
     });
 
+    it('a PLC outage: bad-quality readings show a yellow gap with its key, the return warns with the span, and no unit is invented', async () => {
+      await load([edgeCounter], flow({ gapWarnSeconds: 3600 }));
+      const out = collect(helper.getNode('out'));
+      const ec = helper.getNode('ec');
+      const said = watch(ec);
+      const t0 = Date.now() - 20_000;
+      const reading = (value: number, at: number, quality = 'good') => ({ readings: [{ signal: cycleSignal(), value, quality, timestamp: t0 + at }] }) as unknown as Msg;
+      // Every phase 3 readings long: sampled well enough, so green means no gap and no advice.
+      [0, 0, 0, 1, 1, 1].forEach((bit, i) => ec.receive(reading(bit, i * 100)));
+      ec.receive(reading(0, 1000, 'bad'));
+      await until(() => said.statuses.some((st) => st.fill === 'yellow' && /^gap 65a1b2c3d4e5f60718293a4b: \d+ s · 1 units/.test(st.text ?? '')), 'a yellow gap status');
+      [1, 1, 1, 0, 0, 0, 1, 1, 1].forEach((bit, i) => ec.receive(reading(bit, 9500 + i * 100)));
+      await until(() => out.length === 2 && said.statuses.at(-1)?.fill === 'green', 'the second unit, and green again');
+      assert.deepEqual(out.map((m) => (m.units as UnitEvent).total), [1, 2], 'high before and after the outage: no unit invented');
+      assert.deepEqual(said.warnings, [`gap in the readings of "${M1}" from ${new Date(t0 + 500).toISOString()} to ${new Date(t0 + 9500).toISOString()} (9.0 s): ` +
+        'pulses that began and ended in it are not counted; an edge or counter increase across it is counted once']);
+    });
+
+    it('sampling advice: 500 ms pulses read every 250 ms turn the status yellow with the interval to read at', async () => {
+      await load([edgeCounter], flow({ gapWarnSeconds: 3600 }));
+      const ec = helper.getNode('ec');
+      const said = watch(ec);
+      // A minute of a 500 ms high / 500 ms low bit, read every 253 ms (a timer drifting against the cycle).
+      const t0 = Date.now() - 70_000;
+      for (let i = 0; i < 240; i++) {
+        const t = t0 + i * 253;
+        ec.receive({ readings: [{ signal: cycleSignal(), value: t % 1000 < 500, quality: 'good', timestamp: t }] } as unknown as Msg);
+      }
+      await until(() => said.statuses.some((st) => st.fill === 'yellow' && /: pulses ≈ \d+ ms: read every ≤ 200 ms · \d+ units/.test(st.text ?? '')), 'the advice in the status');
+      const advice = said.statuses.find((st) => st.fill === 'yellow')?.text ?? '';
+      assert.match(advice, new RegExp(`^${M1}: pulses ≈ (4[89]\\d|5[01]\\d) ms: read every ≤ 200 ms · 6\\d units · 1 keys$`));
+    });
+
+    it('counts resets, rollovers and implausible jumps in the status', async () => {
+      await load([edgeCounter], flow({ mode: 'counter', counterBits: 16, idealCycleSeconds: 1, gapWarnSeconds: 3600 }));
+      const ec = helper.getNode('ec');
+      const said = watch(ec);
+      const t0 = Date.now() - 60_000;
+      const count = (value: number, at: number) => ec.receive({ readings: [{ signal: cycleSignal(M1, 'counter'), value, quality: 'good', timestamp: t0 + at }] } as unknown as Msg);
+      count(65_534, 0);
+      count(1, 3000);
+      count(500, 4000);
+      count(3, 20_000);
+      await until(() => /· 1 counter resets · 1 rollovers · 1 implausible jumps$/.test(said.statuses.at(-1)?.text ?? ''), 'the three in the status');
+      assert.equal(said.statuses.at(-1)?.text, '6 units · 1 keys · 1 counter resets · 1 rollovers · 1 implausible jumps');
+      assert.equal(said.warnings.length, 2, 'the reset and the jump');
+    });
+
+    it('saves within a second of a change to the journal, whatever the context store; a removed node takes its file with it', async () => {
+      await load([edgeCounter], flow());
+      const ec = helper.getNode('ec');
+      const t0 = Date.now() - 1000;
+      [0, 1, 0, 1].forEach((bit, i) => ec.receive({ payload: bit, signal: cycleSignal(), timestamp: t0 + i } as Msg));
+      await until(() => savedTotal(M1) === 2, 'the journal holds 2 units');
+      await helper.setFlows([{ id: 'tab', type: 'tab', label: 'production' }] as unknown as Parameters<typeof helper.setFlows>[0], 'full');
+      await until(() => !fs.existsSync(journalFile()), 'the journal file removed with the node');
+    });
+
+    it('a journal it cannot write: yellow status and a warning, counting goes on in memory, saved once the disk is back', async () => {
+      // A file where the journal directory belongs: every save fails (ENOTDIR/EEXIST), as on a broken disk.
+      const blocker = path.join(userDir, 's7-production-state');
+      fs.writeFileSync(blocker, 'not a directory');
+      await load([edgeCounter], flow({ gapWarnSeconds: 3600 }));
+      const out = collect(helper.getNode('out'));
+      const ec = helper.getNode('ec');
+      const said = watch(ec);
+      const t0 = Date.now() - 5000;
+      // Every phase 3 readings long: sampled well enough, so green means saved.
+      [0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1].forEach((bit, i) => ec.receive({ payload: bit, signal: cycleSignal(), timestamp: t0 + i * 100 } as Msg));
+      await until(() => said.statuses.some((st) => st.fill === 'yellow' && /^not saved \(.+\), kept in memory · 2 units$/.test(st.text ?? '')), 'a yellow "not saved" status');
+      assert.equal(out.length, 2, 'counting went on');
+      const warned = (pattern: RegExp) => said.warnings.filter((w) => pattern.test(w)).length;
+      assert.equal(warned(/^could not read the saved state from the state journal .*s7-production-state.ec\.json \(ENOTDIR.*\): using the other copy$/), 1);
+      assert.equal(warned(/^could not save the state to the state journal .*s7-production-state.ec\.json \(.+\): it stays in memory and saving is retried$/), 1);
+      assert.equal(warned(/context store "default", which is memory/), 1, 'and what the memory store alone cannot survive');
+      fs.rmSync(blocker);
+      await until(() => savedTotal(M1) === 2, 'the retry saved the 2 units without a new change');
+      await until(() => said.statuses.at(-1)?.fill === 'green' && said.warnings.includes('state saved again'), 'green again');
+    });
+
     it('reports bad input through a Catch node, naming the field, and keeps counting', async () => {
-      await load([edgeCounterNode], flow());
+      await load([edgeCounter], flow());
       const out = collect(helper.getNode('out'));
       const caught = collect(helper.getNode('caught'));
       const ec = helper.getNode('ec');

@@ -1,8 +1,9 @@
 /**
- * A restart with a persistent context store, honestly: node-red-node-test-helper ignores
- * contextStorage, so this runs Node-RED itself (red.js in a child process, a settings file with
- * a localfilesystem store, a temporary user directory), deploys a flow through the admin HTTP
- * API, stops Node-RED with SIGINT, starts it again and checks that the counts continue.
+ * Restarts, honestly: node-red-node-test-helper ignores contextStorage and cannot crash, so this
+ * runs Node-RED itself (red.js in a child process, a settings file, a temporary user directory),
+ * deploys flows through the admin HTTP API, stops Node-RED with SIGINT or kills it with SIGKILL
+ * (kill -9: no close handler runs, nothing is flushed), starts it again and checks that the
+ * counts continue.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -10,24 +11,35 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildDir, nodeRed, nodeRedPath, repoRoot, type NodeRedProcess } from '../flow/harness';
 import type { HourSnapshot, UnitEvent } from '../../../lib/shared/messages';
+import { waitFor } from '../../helpers/wait';
 
 const M1 = '65a1b2c3d4e5f60718293a4b';
 
-/** http in → function (body becomes the message) → node; node → function (keeps the last output in flow context) ← http GET. */
-function flow(): Record<string, unknown>[] {
-  const tab = 'restart-tab';
-  const at = { z: tab, x: 100, y: 100 };
-  const feed = (id: string, url: string, target: string) => [
+const tab = 'restart-tab';
+const at = { z: tab, x: 100, y: 100 };
+
+/** http in → function (body becomes the message) → node; node → function (keeps the outputs in flow context) ← http GET. */
+function feed(id: string, url: string, target: string): Record<string, unknown>[] {
+  return [
     { id: `${id}-in`, type: 'http in', url, method: 'post', ...at, wires: [[`${id}-unwrap`]] },
     { id: `${id}-unwrap`, type: 'function', func: 'const out = Object.assign({}, msg.payload);\nmsg.payload = "ok";\nreturn [out, msg];', outputs: 2, ...at, wires: [[target], [`${id}-ok`]] },
     { id: `${id}-ok`, type: 'http response', ...at, wires: [] },
   ];
-  const keep = (id: string, key: string, expr: string) => ({ id, type: 'function', func: `const all = flow.get("${key}") || [];\nall.push(${expr});\nflow.set("${key}", all);\nreturn null;`, outputs: 1, ...at, wires: [[]] });
-  const read = (id: string, url: string, key: string) => [
+}
+
+function keep(id: string, key: string, expr: string): Record<string, unknown> {
+  return { id, type: 'function', func: `const all = flow.get("${key}") || [];\nall.push(${expr});\nflow.set("${key}", all);\nreturn null;`, outputs: 1, ...at, wires: [[]] };
+}
+
+function read(id: string, url: string, key: string): Record<string, unknown>[] {
+  return [
     { id: `${id}-in`, type: 'http in', url, method: 'get', ...at, wires: [[`${id}-get`]] },
     { id: `${id}-get`, type: 'function', func: `msg.payload = flow.get("${key}") || [];\nreturn msg;`, outputs: 1, ...at, wires: [[`${id}-out`]] },
     { id: `${id}-out`, type: 'http response', ...at, wires: [] },
   ];
+}
+
+function flow(): Record<string, unknown>[] {
   return [
     { id: tab, type: 'tab', label: 'restart' },
     ...feed('counter', '/counter', 'ec'),
@@ -45,18 +57,13 @@ function flow(): Record<string, unknown>[] {
   ];
 }
 
-/** POST, retrying while the route is not there yet (flows start after the server reports it runs). */
+/** POST, waiting while the route is not there yet (flows start after the server reports it runs). */
 async function post(base: string, url: string, body: unknown, headers: Record<string, string> = {}): Promise<void> {
-  const end = Date.now() + 30_000;
-  for (;;) {
-    const res = await fetch(`${base}${url}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-    if (res.status === 404 && Date.now() < end) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      continue;
-    }
-    assert.ok(res.ok, `POST ${url}: ${res.status} ${await res.text()}`);
-    return;
-  }
+  const res = await waitFor(`POST ${url} served`, async () => {
+    const r = await fetch(`${base}${url}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    return r.status === 404 ? undefined : r;
+  });
+  assert.ok(res.ok, `POST ${url}: ${res.status} ${await res.text()}`);
 }
 
 async function get<T>(base: string, url: string): Promise<T> {
@@ -65,14 +72,12 @@ async function get<T>(base: string, url: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value).slice(0, 500)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** The value `get` gives once `ok` accepts it. */
+function until<T>(get: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
+  return waitFor(what, async () => {
+    const value = await get();
+    return ok(value) ? value : undefined;
+  });
 }
 
 describe('production nodes across a Node-RED restart (real runtime, localfilesystem context)', function () {
@@ -124,7 +129,7 @@ describe('production nodes across a Node-RED restart (real runtime, localfilesys
     assert.ok(stored.some((f) => f.endsWith('.json')), `the localfilesystem store wrote its files: ${stored.join(', ')}`);
 
     base = await start();
-    // High first after the restart: a baseline, not a unit. Then one real edge.
+    // High before the stop and after it: no unit invented. Then one real edge.
     for (const value of [1, 0, 1]) await bit(value);
     await units(1);
     const after = await until(() => get<UnitEvent[]>(base, '/units'), (u) => u.length === 1, 'a unit event after the restart');
@@ -134,5 +139,103 @@ describe('production nodes across a Node-RED restart (real runtime, localfilesys
     assert.equal(last.unitsProduced, 7, 'the open hour continues: neither lost nor counted twice');
     assert.equal(last.hour, hourBefore.at(-1)?.hour);
     assert.ok(last.revision > (hourBefore.at(-1)?.revision ?? Infinity), 'revisions keep growing across the restart');
+  });
+});
+
+describe('edge-counter across kill -9 with the memory context store (real runtime, state journal)', function () {
+  this.timeout(240_000);
+  let home = '';
+  let running: NodeRedProcess | undefined;
+
+  before(() => {
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'nr-kill-'));
+  });
+  after(async () => {
+    await running?.stop();
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  const userDir = () => path.join(home, 'user');
+
+  async function start(): Promise<string> {
+    const packageDir = nodeRed.stagePackage(repoRoot, buildDir, path.join(home, 'package'));
+    // Memory only, as a stock Node-RED: no context store survives a restart.
+    nodeRed.prepareUserDir({ userDir: userDir(), packageDir, keepFlows: true, settings: { contextStorage: { default: { module: 'memory' } } } });
+    running = await nodeRed.startNodeRed({ userDir: userDir(), port: await nodeRed.freePort(), nodeRedPath });
+    return running.url;
+  }
+
+  function killFlow(): Record<string, unknown>[] {
+    const counter = (id: string, mode: string, extra: Record<string, unknown>) => ({
+      id, type: 'edge-counter', mode, keyBy: 'machineId', minHighMs: 0, minLowMs: 0, counterBits: 32, maxStep: 1000, store: '', ...at, ...extra,
+    });
+    return [
+      { id: tab, type: 'tab', label: 'kill -9' },
+      ...feed('edges', '/edges', 'ec-edges'),
+      { ...counter('ec-edges', 'rising', { gapWarnSeconds: 3600 }), wires: [['keep-edges']] },
+      keep('keep-edges', 'edges', 'msg.units'),
+      ...read('edge-units', '/edge-units', 'edges'),
+      ...feed('counts', '/counts', 'ec-counts'),
+      { ...counter('ec-counts', 'counter', { gapWarnSeconds: 10, idealCycleSeconds: 1 }), wires: [['keep-counts']] },
+      keep('keep-counts', 'counts', 'msg.units'),
+      ...read('counter-units', '/counter-units', 'counts'),
+    ];
+  }
+
+  /** The journal's saved state of a node, once `ok` accepts it. */
+  function journalOf(id: string, ok: (state: Record<string, { total: number; counter: number | null }>) => boolean, what: string) {
+    const file = path.join(userDir(), 's7-production-state', `${id}.json`);
+    return waitFor(what, () => {
+      try {
+        const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { state: Record<string, { total: number; counter: number | null }> };
+        return ok(saved.state) ? saved.state : undefined;
+      } catch {
+        return undefined;
+      }
+    });
+  }
+
+  it('keeps the counts, counts the units the PLC counted while Node-RED was down, and recognises a jump and a reset', async () => {
+    let base = await start();
+    await post(base, '/flows', killFlow(), { 'Node-RED-Deployment-Type': 'full' });
+    const cycle = { name: 'cycle', address: 'DQ.1', dataType: 'BOOL', kind: 'unit-cycle', machineId: M1 };
+    const register = { name: 'count', address: 'DB1.DBD4', dataType: 'DINT', kind: 'counter', machineId: M1 };
+    const t0 = Date.now() - 120_000;
+    const bit = (value: number, at: number) => post(base, '/edges', { signal: cycle, payload: value, quality: 'good', timestamp: t0 + at });
+    const count = (value: number, at: number, quality = 'good') => post(base, '/counts', { signal: register, payload: value, quality, timestamp: t0 + at });
+
+    for (const [i, value] of [0, 1, 0, 1, 0, 1, 0].entries()) await bit(value, i * 100);
+    await count(100, 0);
+    await count(105, 5000);
+    await until(() => get<UnitEvent[]>(base, '/edge-units'), (u) => u.length === 3, 'three edge units');
+    await until(() => get<UnitEvent[]>(base, '/counter-units'), (u) => u.length === 1, 'the counter step');
+    // Within a second of the last change, before any clean stop: then kill -9.
+    await journalOf('ec-edges', (s) => s[M1]?.total === 3, 'the journal holds the 3 edge units');
+    await journalOf('ec-counts', (s) => s[M1]?.total === 5 && s[M1]?.counter === 105, 'the journal holds the counter at 105');
+    running?.child.kill('SIGKILL');
+    assert.equal((await running?.exited)?.signal, 'SIGKILL');
+
+    base = await start();
+    // Low when killed: the next rising edge is unit 4, not unit 1 of a new count.
+    await bit(0, 50_000);
+    await bit(1, 50_100);
+    const edges = await until(() => get<UnitEvent[]>(base, '/edge-units'), (u) => u.length === 1, 'an edge unit after the restart');
+    assert.equal(edges[0].total, 4, 'the total survived kill -9 with the memory context store');
+
+    // The PLC counted on to 180 while Node-RED was down (75 units in 85 s at a 1 s ideal cycle: possible).
+    await count(180, 90_000);
+    await count(181, 91_000);
+    // 519 units in 1 s are impossible at a 1 s ideal cycle: a jump, not counted.
+    await count(700, 92_000);
+    await count(701, 93_000);
+    // The PLC restarts: unreadable, then its counter starts again from 0.
+    await count(0, 94_000, 'bad');
+    await count(2, 100_000);
+    const counted = await until(() => get<UnitEvent[]>(base, '/counter-units'), (u) => u.at(-1)?.total === 84 || u.length >= 4, 'the counter steps after the restart');
+    assert.deepEqual(counted.map((u) => [u.delta, u.total]), [[75, 80], [1, 81], [1, 82], [2, 84]]);
+    const log = running?.log.join('\n') ?? '';
+    assert.match(log, /counter of "65a1b2c3d4e5f60718293a4b" jumped from 181 to 700/);
+    assert.match(log, /counter of "65a1b2c3d4e5f60718293a4b" went back from 701 to 2: a reset/);
+    assert.match(log, /gap in the readings of "65a1b2c3d4e5f60718293a4b" from \S+ to \S+ \(7\.0 s\)/);
   });
 });

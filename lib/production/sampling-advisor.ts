@@ -1,0 +1,129 @@
+/**
+ * The sampling advisor: per key, the widths of the high and low phases of a cycle bit over a
+ * sliding window, against the interval at which the bit is read. A phase is measured from the
+ * first sample showing it to the first sample showing the next, so one width is off by up to a
+ * reading either way but the mean over many is not, as long as the reader's timer drifts against
+ * the machine's cycle (as real ones do; a reader locked to the cycle may be told to read faster
+ * than it must); a phase seen in a single sample was shorter
+ * than two readings and its width is unknown. When the shorter phase lasts about 2 readings or less
+ * on average, or is often seen in a single sample, pulses are being missed: the advice says how
+ * fast to read instead. A bit read at (a multiple of) its own period looks like a slow bit: no
+ * check of the bit alone can see that, a counter register can.
+ */
+
+/**
+ * Phases older than this (source time) no longer count. Long, because pulses read far too slowly
+ * show only now and then; a retune shows at once all the same, since only phases read at about
+ * the current interval are judged.
+ */
+export const ADVISOR_WINDOW_MS = 10 * 60_000;
+/** A phase read at an interval this far (relative) from the current one was read before a retune. */
+const SAME_INTERVAL = 0.25;
+/** Readings a phase must span on average to be counted safely: 2, and room for the reader's jitter. */
+const SAFE_SAMPLES = 2.25;
+/** Reading every pulse width / 2.5 leaves a phase at least 2 readings even with some jitter. */
+const ADVISED_SAMPLES_PER_PULSE = 2.5;
+/** Share of single-sample phases at which pulses are too short to measure at all. */
+const UNRESOLVED_SHARE = 0.1;
+/** Weight of a new interval in the running mean of the reading interval. */
+const INTERVAL_WEIGHT = 0.2;
+/** At most this many phases per key are remembered (fast pulses fill the window quickly). */
+const MAX_PHASES = 500;
+
+interface Phase {
+  at: number;
+  level: boolean;
+  widthMs: number;
+  samples: number;
+  /** The reading interval when the phase was seen. */
+  intervalMs: number;
+}
+
+interface KeySampling {
+  phases: Phase[];
+  intervalMs: number | null;
+  lastTs: number | null;
+}
+
+export interface SamplingAdvice {
+  key: string;
+  /** The reading interval the bit is read at, ms (running mean). */
+  intervalMs: number;
+  /** Mean width of the shorter phase, ms; null when its pulses are mostly shorter than one reading (unknown width). */
+  pulseMs: number | null;
+  /** An interval that reads such pulses safely, ms: 2.5 readings a pulse, to 10 ms (at least 10). */
+  readEveryMs: number;
+}
+
+const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
+
+export class SamplingAdvisor {
+  private readonly keys = new Map<string, KeySampling>();
+
+  /** `gapMs`: a pause longer than this between samples is a gap, not a reading interval. */
+  constructor(private readonly gapMs: number, private readonly windowMs = ADVISOR_WINDOW_MS) {}
+
+  /** A sample of the key was read at `ts`; after a gap (an outage) the time since the last one is no reading interval. */
+  sample(key: string, ts: number, afterGap = false): void {
+    const k = this.keyOf(key);
+    if (k.lastTs !== null && !afterGap) {
+      const interval = ts - k.lastTs;
+      if (interval > 0 && interval <= this.gapMs) {
+        k.intervalMs = k.intervalMs === null ? interval : k.intervalMs * (1 - INTERVAL_WEIGHT) + interval * INTERVAL_WEIGHT;
+      }
+    }
+    k.lastTs = ts;
+  }
+
+  /** A phase of `level` ended at `at`: it lasted `widthMs` and was seen in `samples` samples. */
+  phase(key: string, at: number, level: boolean, widthMs: number, samples: number): void {
+    const k = this.keyOf(key);
+    if (k.intervalMs === null) return;
+    k.phases.push({ at, level, widthMs, samples, intervalMs: k.intervalMs });
+    if (k.phases.length > MAX_PHASES) k.phases.shift();
+  }
+
+  forget(key?: string): void {
+    if (key === undefined) this.keys.clear();
+    else this.keys.delete(key);
+  }
+
+  /** Keys whose pulses are read too slowly at `now`, with what to do. */
+  adviceAt(now: number): SamplingAdvice[] {
+    const advice: SamplingAdvice[] = [];
+    for (const [key, k] of this.keys) {
+      k.phases = k.phases.filter((p) => now - p.at <= this.windowMs);
+      const interval = k.intervalMs;
+      if (interval === null) continue;
+      const current = k.phases.filter((p) => Math.abs(p.intervalMs - interval) <= interval * SAME_INTERVAL);
+      let worst: { pulseMs: number | null; samples: number } | null = null;
+      for (const level of [true, false]) {
+        const phases = current.filter((p) => p.level === level);
+        if (phases.length === 0) continue;
+        const single = phases.filter((p) => p.samples <= 1).length / phases.length;
+        const widthMs = mean(phases.map((p) => p.widthMs));
+        const judged = single >= UNRESOLVED_SHARE ? { pulseMs: null, samples: 1 } : { pulseMs: widthMs, samples: widthMs / interval };
+        if (!worst || judged.samples < worst.samples) worst = judged;
+      }
+      if (!worst || worst.samples >= SAFE_SAMPLES) continue;
+      // Unknown width: shorter than a reading, so read at least 2.5 times as fast as now.
+      const pulse = worst.pulseMs ?? interval;
+      advice.push({
+        key,
+        intervalMs: Math.round(interval),
+        pulseMs: worst.pulseMs === null ? null : Math.round(worst.pulseMs),
+        readEveryMs: Math.max(10, Math.round(pulse / ADVISED_SAMPLES_PER_PULSE / 10) * 10),
+      });
+    }
+    return advice;
+  }
+
+  private keyOf(key: string): KeySampling {
+    let k = this.keys.get(key);
+    if (!k) {
+      k = { phases: [], intervalMs: null, lastTs: null };
+      this.keys.set(key, k);
+    }
+    return k;
+  }
+}
