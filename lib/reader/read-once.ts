@@ -1,8 +1,8 @@
 /**
  * "Test connection / read now" for the reader's dialog: connects with the dialog's (unsaved)
- * settings, reads the signals once, disconnects. Never writes. Its timeouts are capped and it
- * runs on the test reads' own thread slot, so an address that never answers costs the user a
- * few seconds and the running readers nothing.
+ * settings, reads the signals once, disconnects. Never writes. Its timeouts are capped and its
+ * snap7 calls go on probation (lib/s7/thread-slots.ts), so an address that never answers costs
+ * the user a few seconds and the running readers nothing.
  */
 import type { PinMap } from '../s7/address';
 import { S7Connection, type S7ConnectionOptions, type S7ConnectionState } from '../s7/connection';
@@ -57,10 +57,10 @@ export async function readOnce(options: S7ConnectionOptions, rows: readonly Sign
   const connectTimeoutMs = Math.min(options.connectTimeoutMs ?? TEST_READ_MAX_TIMEOUT_MS, TEST_READ_MAX_TIMEOUT_MS);
   const receiveTimeoutMs = Math.min(options.receiveTimeoutMs ?? TEST_READ_MAX_TIMEOUT_MS, TEST_READ_MAX_TIMEOUT_MS);
   // one attempt: no pool, no long reconnect pauses while the user waits
-  const conn = new S7Connection({ ...options, connectTimeoutMs, receiveTimeoutMs, poolSize: 1, lane: 'test' });
+  const conn = new S7Connection({ ...options, connectTimeoutMs, receiveTimeoutMs, poolSize: 1, onProbation: true });
   try {
     conn.start();
-    // the probe, perhaps another user's test read ahead on the test slot, then the connect
+    // the probe, perhaps another call ahead on probation, then the connect
     await whenConnected(conn, 2 * connectTimeoutMs + 2 * TEST_READ_MAX_TIMEOUT_MS + 2000);
     report.connected = true;
     report.negotiatedPdu = conn.negotiatedPdu;

@@ -8,7 +8,8 @@
  * back, and nothing but a TCP handshake ever reaches a dead PLC. Only the full S7 connect, a
  * thread-pool call that a PLC answering TCP but not S7 can hold for its whole timeout, backs
  * off exponentially (lib/shared/backoff.ts). snap7 calls take a slot of the process-wide
- * thread budget first (thread-slots.ts). Timers run on the injected clock.
+ * thread budget first (thread-slots.ts); after a failed S7 connect the PLC's connects go on
+ * probation there until one succeeds. Timers run on the injected clock.
  */
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
@@ -22,7 +23,7 @@ import type { ReadPlan } from './planner';
 import { planResult, Prepared, S7ConnectionError, type PartOutcome, type PlanResult, type PreparedRead, type ReadResult } from './prepared-read';
 import { RequestQueue, type Task } from './request-queue';
 import { probeTcp } from './tcp-probe';
-import { snap7Slots, type SlotLane, type ThreadSlots } from './thread-slots';
+import { snap7Slots, type ThreadSlots } from './thread-slots';
 
 export { S7ConnectionError, type ItemResult, type PreparedRead, type ReadResult } from './prepared-read';
 
@@ -54,8 +55,8 @@ export interface S7ConnectionOptions {
   poolSize?: number;
   /** Planner gap in bytes, default 16. */
   maxGap?: number;
-  /** Production connections, or the dialog's test reads (a thread slot of their own). Default production. */
-  lane?: SlotLane;
+  /** Every snap7 call on probation, with the silent PLCs' connects (the dialog's test reads). Default false. */
+  onProbation?: boolean;
   /** Default the system clock; tests move their own. */
   clock?: Clock;
   /** Default the process-wide budget; tests give their own. */
@@ -64,7 +65,9 @@ export interface S7ConnectionOptions {
 
 export type S7ConnectionState = 'connecting' | 'connected' | 'backoff' | 'closed';
 
-type Settings = ClientSettings & { host: string; reconnectMinMs: number; reconnectMaxMs: number; probeIntervalMs: number; poolSize: number; maxGap?: number; lane: SlotLane };
+type Settings = ClientSettings & {
+  host: string; reconnectMinMs: number; reconnectMaxMs: number; probeIntervalMs: number; poolSize: number; maxGap?: number; onProbation: boolean;
+};
 
 export class S7Connection extends EventEmitter {
   private readonly opts: Settings;
@@ -79,6 +82,8 @@ export class S7Connection extends EventEmitter {
   private closed = false;
   private error: string | undefined;
   private readonly probes = new Set<net.Socket>();
+  /** False once an S7 connect failed on a PLC that answered TCP (likely silent): its connects go on probation. */
+  private goodStanding = true;
 
   constructor(options: S7ConnectionOptions) {
     super();
@@ -88,7 +93,7 @@ export class S7Connection extends EventEmitter {
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<S7ConnectionOptions>;
     const o: Settings = {
       port: 102, rack: 0, slot: 1, connectionType: 'PG', pduSize: 480, connectTimeoutMs: 3000, receiveTimeoutMs: 2000,
-      reconnectMinMs: 1000, reconnectMaxMs: 30000, poolSize: 1, lane: 'production',
+      reconnectMinMs: 1000, reconnectMaxMs: 30000, poolSize: 1, onProbation: false,
       ...given,
       probeIntervalMs: given.probeIntervalMs ?? Math.min(500, given.reconnectMinMs ?? 1000),
       host: options.host.trim(),
@@ -191,7 +196,7 @@ export class S7Connection extends EventEmitter {
 
   private run(p: PooledClient, task: Task): void {
     p.busy = true;
-    this.slots.acquire(this, 'request', this.opts.lane).then((release) => {
+    this.slots.acquire(this, this.opts.onProbation ? 'probation' : 'request').then((release) => {
       const client = p.client;
       if (this.closed || !p.connected || !client) {
         release();
@@ -293,7 +298,7 @@ export class S7Connection extends EventEmitter {
     this.updateState();
     let pdu: number;
     try {
-      const release = await this.slots.acquire(this, 'connect', this.opts.lane);
+      const release = await this.slots.acquire(this, this.opts.onProbation || !this.goodStanding ? 'probation' : 'connect');
       try {
         if (this.closed) throw new Error('closed');
         const client = newClient(this.opts);
@@ -304,6 +309,7 @@ export class S7Connection extends EventEmitter {
       }
     } catch (err) {
       p.dispose();
+      this.goodStanding = false;
       this.attemptFailed(p, `${this.endpoint}: ${(err as Error).message}`, this.backoff.next());
       return;
     }
@@ -315,6 +321,7 @@ export class S7Connection extends EventEmitter {
     }
     p.pdu = pdu;
     p.connected = true;
+    this.goodStanding = true;
     this.backoff.reset();
     this.error = undefined;
     this.updateState();

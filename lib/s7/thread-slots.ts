@@ -6,25 +6,25 @@
  * also serves file I/O, DNS and zlib. A PLC that accepts TCP but never answers would otherwise
  * take whole threads for seconds and starve Node-RED's file I/O. So:
  *  - snap7 calls never hold more than (pool size − 1) threads: one is always left for the rest;
- *  - connects (where silent PLCs spend their time) never take the last slot requests can use,
- *    so readers of healthy PLCs always find one;
- *  - the dialog's test reads have a slot of their own, so production never waits behind them;
+ *  - calls that may well hang go on probation, a slot of their own: connects of a PLC whose last
+ *    S7 connect failed (it answers TCP but not S7: silent) and the dialog's test reads;
+ *  - connects of PLCs in good standing have their own limit too, so requests to healthy PLCs
+ *    always find a slot, and never wait behind a test read or a silent PLC;
  *  - waiting calls are served least-recently-served PLC first: a PLC that keeps retrying does
  *    not crowd out one that rarely asks.
  */
 
-export type SlotKind = 'connect' | 'request';
-/** Production connections, or the dialog's test reads. */
-export type SlotLane = 'production' | 'test';
+/** A request on a connected client, a connect of a PLC in good standing, or a call on probation. */
+export type SlotKind = 'request' | 'connect' | 'probation';
 export type ReleaseSlot = () => void;
 
 export interface SlotLimits {
-  /** snap7 calls of production connections at once. */
-  production: number;
-  /** Of those, connects at once. */
+  /** snap7 calls at once, of every kind. */
+  total: number;
+  /** Connects in good standing at once. */
   connects: number;
-  /** Test reads at once; 0: they share the production slots (a pool too small to split). */
-  test: number;
+  /** Calls on probation at once. */
+  probation: number;
 }
 
 /** libuv's thread pool size for this process: UV_THREADPOOL_SIZE (read by libuv at start), else 4. */
@@ -33,36 +33,34 @@ export function threadPoolSize(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isInteger(n) && n >= 1 ? Math.min(n, 1024) : 4;
 }
 
-/** How `threads` pool threads are shared out (4 threads: 2 production, of which 1 connect, and 1 test). */
+/** How `threads` pool threads are shared out; 4 threads: 3 for snap7, of which 1 probation and 1 connect at most. */
 export function limitsFor(threads: number): SlotLimits {
-  const usable = Math.max(1, threads - 1);
-  // a separate test slot only when production keeps two: one for connects, one for requests
-  const test = usable >= 3 ? 1 : 0;
-  const production = usable - test;
-  return { production, connects: Math.max(1, production - 1), test };
+  const total = Math.max(1, threads - 1);
+  // requests keep at least one slot when the pool allows it
+  return { total, connects: Math.max(1, total - 2), probation: 1 };
 }
 
 interface Waiter {
   owner: object;
   kind: SlotKind;
-  lane: SlotLane;
   grant: (release: ReleaseSlot) => void;
   refuse: (err: Error) => void;
 }
 
 export interface SlotUsage {
-  production: number;
+  /** Slots held, of every kind. */
+  held: number;
   connects: number;
-  test: number;
+  probation: number;
   waiting: number;
   /** Most slots held at once since the last resetPeak(). */
   peak: number;
 }
 
 export class ThreadSlots {
-  private production = 0;
+  private held = 0;
   private connects = 0;
-  private test = 0;
+  private probation = 0;
   private peakHeld = 0;
   private waiters: Waiter[] = [];
   /** Grant count when each owner was last served: the least recently served owner goes first. */
@@ -72,17 +70,17 @@ export class ThreadSlots {
   constructor(private readonly limits: SlotLimits) {}
 
   get usage(): SlotUsage {
-    return { production: this.production, connects: this.connects, test: this.test, waiting: this.waiters.length, peak: this.peakHeld };
+    return { held: this.held, connects: this.connects, probation: this.probation, waiting: this.waiters.length, peak: this.peakHeld };
   }
 
   resetPeak(): void {
-    this.peakHeld = this.production + this.test;
+    this.peakHeld = this.held;
   }
 
   /** Resolves with the function that gives the slot back once `owner` (a PLC connection) may make its snap7 call. */
-  acquire(owner: object, kind: SlotKind, lane: SlotLane = 'production'): Promise<ReleaseSlot> {
+  acquire(owner: object, kind: SlotKind): Promise<ReleaseSlot> {
     return new Promise((grant, refuse) => {
-      this.waiters.push({ owner, kind, lane, grant, refuse });
+      this.waiters.push({ owner, kind, grant, refuse });
       this.dispatch();
     });
   }
@@ -95,9 +93,10 @@ export class ThreadSlots {
   }
 
   private fits(w: Waiter): boolean {
-    if (w.lane === 'test' && this.limits.test > 0) return this.test < this.limits.test;
-    if (this.production >= this.limits.production) return false;
-    return w.kind !== 'connect' || this.connects < this.limits.connects;
+    if (this.held >= this.limits.total) return false;
+    if (w.kind === 'connect') return this.connects < this.limits.connects;
+    if (w.kind === 'probation') return this.probation < this.limits.probation;
+    return true;
   }
 
   private dispatch(): void {
@@ -120,19 +119,18 @@ export class ThreadSlots {
   }
 
   private take(w: Waiter): ReleaseSlot {
-    const ownLane = w.lane === 'test' && this.limits.test > 0;
-    const connect = !ownLane && w.kind === 'connect';
-    if (ownLane) this.test++;
-    else this.production++;
-    if (connect) this.connects++;
-    this.peakHeld = Math.max(this.peakHeld, this.production + this.test);
+    const count = (by: number): void => {
+      this.held += by;
+      if (w.kind === 'connect') this.connects += by;
+      if (w.kind === 'probation') this.probation += by;
+    };
+    count(1);
+    this.peakHeld = Math.max(this.peakHeld, this.held);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      if (ownLane) this.test--;
-      else this.production--;
-      if (connect) this.connects--;
+      count(-1);
       this.dispatch();
     };
   }
