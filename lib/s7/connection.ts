@@ -207,6 +207,7 @@ export class S7Connection extends EventEmitter {
         return;
       }
       let finished = false;
+      const began = this.clock.now();
       const finish = (err: number | null, parts?: PartOutcome[]): void => {
         if (finished) return;
         finished = true;
@@ -216,6 +217,8 @@ export class S7Connection extends EventEmitter {
           if (err !== null && isLinkError(err)) {
             const text = errorText(client, err);
             task.reject(new S7ConnectionError(`${this.endpoint}: ${text}`, err));
+            // no answer for the whole receive timeout: the PLC has fallen silent, its reconnects go on probation
+            if (this.clock.now() - began >= this.opts.receiveTimeoutMs) this.goodStanding = false;
             this.linkLost(p, text);
           } else if (err !== null) {
             // A request-level CPU error: every item in the request is bad, the link is fine.

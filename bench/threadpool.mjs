@@ -1,0 +1,100 @@
+// Issue 11 item 6 benchmark: PLCs that accept TCP but never answer must not starve Node-RED's
+// file I/O nor the readers of healthy PLCs, on libuv's default thread pool (4 threads).
+// Each scenario runs in a fresh process (bench/lib/threadpool-child.mjs) with
+// UV_THREADPOOL_SIZE unset: 4 healthy PLCs read every 200 ms through plc-reader's engine, 8
+// silent ones beside them, while fs.readFile of a 4 KB file is timed every 10 ms.
+// BENCH_THREADPOOL_BEFORE=<dist dir of an older build> measures that build too (before/after).
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { distDir, envNumber, round } from './lib/env.mjs';
+
+export const title = 'Silent PLCs and the thread pool (issue 11, item 6)';
+
+const SECONDS = envNumber('BENCH_THREADPOOL_SECONDS', 15);
+const BEFORE = process.env.BENCH_THREADPOOL_BEFORE;
+const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'threadpool-child.mjs');
+const SCENARIOS = {
+  baseline: 'no silent PLC: the machine\'s own file I/O latency, for comparison',
+  silent: '8 PLCs silent from the start (TCP accepted, nothing answered)',
+  onset: '8 connected PLCs fall silent together 1 s into the window',
+};
+
+function measure(dist, scenario, silent) {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, BENCH_DIST: dist };
+    delete env.UV_THREADPOOL_SIZE;
+    const child = spawn(process.execPath, [CHILD, '--scenario', scenario === 'baseline' ? 'start' : scenario, '--seconds', String(SECONDS), '--silent', String(silent)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err = (err + d).slice(-4000); });
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('{"ready"'));
+      if (code === 0 && line) resolve(JSON.parse(line));
+      else reject(new Error(`threadpool child (${scenario}) exited ${code}: ${err}`));
+    });
+  });
+}
+
+export async function run(log) {
+  const builds = [{ build: 'after (this build)', dist: distDir }, ...(BEFORE ? [{ build: 'before', dist: path.resolve(BEFORE) }] : [])];
+  const rows = [];
+  for (const { build, dist } of builds) {
+    for (const scenario of Object.keys(SCENARIOS)) {
+      if (build === 'before' && scenario === 'baseline') continue;
+      const r = await measure(dist, scenario, scenario === 'baseline' ? 0 : 8);
+      const lost = r.healthy.map((h) => Math.max(0, r.expectedCycles - h.good));
+      const row = { build, scenario, ...r, lostCycles: lost.reduce((a, b) => a + b, 0), skippedSlots: r.healthy.reduce((a, h) => a + h.skippedSlots, 0) };
+      log(`${build}, ${scenario}: fs p99 ${r.fs.p99} ms, max ${r.fs.max} ms; healthy cycles ${r.healthy.map((h) => h.good).join('/')} of ${r.expectedCycles}, skipped slots ${row.skippedSlots}`);
+      rows.push(row);
+    }
+  }
+  return { rows, conditions: conditions() };
+}
+
+function conditions() {
+  return {
+    threadPool: 'UV_THREADPOOL_SIZE unset (libuv default: 4 threads), one fresh process per scenario',
+    plcs: '4 healthy and 8 silent S7 connections with a plc-connection\'s defaults (connect 3 s, receive 2 s, reconnect 1 s doubling to 30 s), each read every 200 ms (4 tags) through plc-reader\'s engine, per-cycle output',
+    silentPlcs: 'the package\'s simulator (dist/sim/cli.js, one process) behind a TCP proxy in the measuring process that stops forwarding in both directions but keeps every socket open and accepts new ones',
+    fileIo: 'fs.readFile of a 4 KB file every 10 ms in the same process, timed with performance.now()',
+    window: `${SECONDS} s after a 2 s warm-up; "lost cycles": healthy cycles with good readings short of window / 200 ms (±1 at the window's edges)`,
+    builds: BEFORE ? `this build and ${BEFORE}` : 'this build only (set BENCH_THREADPOOL_BEFORE for a before/after)',
+  };
+}
+
+export function goalsOf(result) {
+  const ours = result.rows.filter((r) => r.build.startsWith('after') && r.scenario !== 'baseline');
+  const fsOk = (r) => r.fs.p99 < 20 && r.fs.max < 100;
+  const baseline = result.rows.find((r) => r.build.startsWith('after') && r.scenario === 'baseline');
+  const fmt = (r) => `${r.scenario}: p99 ${r.fs.p99} ms, max ${r.fs.max} ms (${baseline ? `${round(r.fs.p99 / baseline.fs.p99)}× / ${round(r.fs.max / baseline.fs.max)}× the baseline's` : 'no baseline'})`;
+  return [
+    {
+      goal: '8 silent + 4 healthy PLCs on the default thread pool: fs.readFile p99 < 20 ms and max < 100 ms',
+      met: ours.length > 0 && ours.every(fsOk),
+      detail: ours.map(fmt).join('; '),
+    },
+    {
+      goal: 'the healthy readers lose no cycle',
+      met: ours.length > 0 && ours.every((r) => r.lostCycles <= r.healthy.length && r.skippedSlots === 0),
+      detail: ours.map((r) => `${r.scenario}: ${r.lostCycles} cycles short over 4 readers, ${r.skippedSlots} skipped slots`).join('; '),
+    },
+  ];
+}
+
+export function tables(result) {
+  return [{
+    title: 'File I/O latency and healthy readers beside silent PLCs, default thread pool',
+    columns: ['build', 'scenario', 'seconds', 'fs reads', 'fs p50 ms', 'fs p99 ms', 'fs max ms', 'healthy good cycles (each)', 'expected', 'skipped slots (all 4)'],
+    rows: result.rows.map((r) => [r.build, r.scenario, r.seconds, r.fs.n, r.fs.p50, r.fs.p99, r.fs.max, r.healthy.map((h) => h.good).join(' / '), r.expectedCycles, r.skippedSlots]),
+  }];
+}
+
+export function notes() {
+  return [
+    ...Object.entries(SCENARIOS).map(([name, what]) => `Scenario "${name}": ${what}.`),
+    'snap7 calls block a libuv thread until the PLC answers or the timeout ends. lib/s7/thread-slots.ts keeps them to (pool size − 1) threads at once, keeps one slot for requests, and puts the connects of PLCs that did not answer (and the dialog\'s test reads) on a probation slot of their own.',
+    'When several connected PLCs fall silent at the same moment ("onset"), their pending requests take the request slots until the receive timeout ends, once per silent PLC: file I/O keeps its thread, but healthy readers wait for those timeouts (about receive timeout × silent PLCs / 3 at most). After that the silent PLCs only reconnect, on probation. A PLC that falls silent alone costs at most one slot for one receive timeout.',
+  ];
+}
