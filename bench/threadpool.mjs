@@ -45,8 +45,8 @@ export async function run(log) {
       if (build === 'before' && scenario === 'baseline') continue;
       const r = await measure(dist, scenario, scenario === 'baseline' ? 0 : 8);
       const lost = r.healthy.map((h) => Math.max(0, r.expectedCycles - h.good));
-      const row = { build, scenario, ...r, lostCycles: lost.reduce((a, b) => a + b, 0), skippedSlots: r.healthy.reduce((a, h) => a + h.skippedSlots, 0) };
-      log(`${build}, ${scenario}: fs p99 ${r.fs.p99} ms, max ${r.fs.max} ms; healthy cycles ${r.healthy.map((h) => h.good).join('/')} of ${r.expectedCycles}, skipped slots ${row.skippedSlots}`);
+      const row = { ...r, build, scenario, lostCycles: lost.reduce((a, b) => a + b, 0), skippedSlots: r.healthy.reduce((a, h) => a + h.skippedSlots, 0) };
+      log(`${build}, ${scenario}: fs p99 ${r.fs.p99} ms, max ${r.fs.max} ms; event loop delay p99 ${r.loopDelay.p99} ms, max ${r.loopDelay.max} ms; healthy cycles ${r.healthy.map((h) => h.good).join('/')} of ${r.expectedCycles}, skipped slots ${row.skippedSlots}`);
       rows.push(row);
     }
   }
@@ -86,14 +86,15 @@ export function goalsOf(result) {
 export function tables(result) {
   return [{
     title: 'File I/O latency and healthy readers beside silent PLCs, default thread pool',
-    columns: ['build', 'scenario', 'seconds', 'fs reads', 'fs p50 ms', 'fs p99 ms', 'fs max ms', 'healthy good cycles (each)', 'expected', 'skipped slots (all 4)'],
-    rows: result.rows.map((r) => [r.build, r.scenario, r.seconds, r.fs.n, r.fs.p50, r.fs.p99, r.fs.max, r.healthy.map((h) => h.good).join(' / '), r.expectedCycles, r.skippedSlots]),
+    columns: ['build', 'scenario', 'seconds', 'fs reads', 'fs p50 ms', 'fs p99 ms', 'fs max ms', 'event loop delay p99 / max ms', 'healthy good cycles (each)', 'expected', 'skipped slots (all 4)'],
+    rows: result.rows.map((r) => [r.build, r.scenario, r.seconds, r.fs.n, r.fs.p50, r.fs.p99, r.fs.max, `${r.loopDelay.p99} / ${r.loopDelay.max}`, r.healthy.map((h) => h.good).join(' / '), r.expectedCycles, r.skippedSlots]),
   }];
 }
 
 export function notes() {
   return [
     ...Object.entries(SCENARIOS).map(([name, what]) => `Scenario "${name}": ${what}.`),
+    'fs.readFile latency includes the event loop\'s own delay (a busy machine gives the process less CPU); the event loop delay column (perf_hooks.monitorEventLoopDelay over the same window) tells that part from waiting for a thread-pool thread.',
     'snap7 calls block a libuv thread until the PLC answers or the timeout ends. lib/s7/thread-slots.ts keeps them to (pool size − 1) threads at once, keeps one slot for requests, and puts the connects of PLCs that did not answer (and the dialog\'s test reads) on a probation slot of their own.',
     'When several connected PLCs fall silent at the same moment ("onset"), their pending requests take the request slots until the receive timeout ends, once per silent PLC: file I/O keeps its thread, but healthy readers wait for those timeouts (about receive timeout × silent PLCs / 3 at most). After that the silent PLCs only reconnect, on probation. A PLC that falls silent alone costs at most one slot for one receive timeout.',
   ];

@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { dist, round, sleep, summarize } from './env.mjs';
 import { idleMachines, startSimulator } from './sim.mjs';
@@ -82,6 +83,8 @@ async function main() {
   const statsBefore = healthy.map((r) => r.engine.stats());
   if (SCENARIO === 'onset') setTimeout(() => proxy.silence(), 1000);
   const latencies = [];
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   while (Date.now() - from < SECONDS * 1000) {
     const t0 = performance.now();
     await fs.readFile(file);
@@ -89,6 +92,7 @@ async function main() {
     await sleep(FS_EVERY_MS);
   }
   const to = Date.now();
+  loop.disable();
   const expected = Math.floor((to - from) / INTERVAL_MS);
   const perReader = healthy.map((r, k) => {
     const inWindow = r.cycles.filter((c) => c.at >= from && c.at < to);
@@ -110,6 +114,7 @@ async function main() {
   console.log(JSON.stringify({
     ready: true, scenario: SCENARIO, seconds: round((to - from) / 1000, 1), expectedCycles: expected, healthy: perReader, silentGoodCycles: silentGood,
     fs: { n: fsMs.n, p50: round(fsMs.p50), p99: round(fsMs.p99), max: round(fsMs.max) },
+    loopDelay: { p99: round(loop.percentile(99) / 1e6), max: round(loop.max / 1e6) },
     threadPool: process.env.UV_THREADPOOL_SIZE ?? 'default (4)',
   }));
   process.exit(0);

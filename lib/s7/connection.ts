@@ -23,7 +23,7 @@ import type { ReadPlan } from './planner';
 import { planResult, Prepared, S7ConnectionError, type PartOutcome, type PlanResult, type PreparedRead, type ReadResult } from './prepared-read';
 import { RequestQueue, type Task } from './request-queue';
 import { probeTcp } from './tcp-probe';
-import { snap7Slots, type ThreadSlots } from './thread-slots';
+import { snap7Slots, TRIAL_TIMEOUT_MS, type ThreadSlots } from './thread-slots';
 
 export { S7ConnectionError, type ItemResult, type PreparedRead, type ReadResult } from './prepared-read';
 
@@ -196,7 +196,7 @@ export class S7Connection extends EventEmitter {
 
   private run(p: PooledClient, task: Task): void {
     p.busy = true;
-    this.slots.acquire(this, this.opts.onProbation ? 'probation' : 'request').then((release) => {
+    this.slots.acquire(this, this.opts.onProbation ? 'probation' : 'request').then(({ release, trial }) => {
       const client = p.client;
       if (this.closed || !p.connected || !client) {
         release();
@@ -208,17 +208,20 @@ export class S7Connection extends EventEmitter {
       }
       let finished = false;
       const began = this.clock.now();
+      // other PLCs fell silent and this one has not answered since: do not wait long for it
+      const timeoutMs = trial ? Math.min(TRIAL_TIMEOUT_MS, this.opts.receiveTimeoutMs) : this.opts.receiveTimeoutMs;
       const finish = (err: number | null, parts?: PartOutcome[]): void => {
         if (finished) return;
         finished = true;
         release();
+        if (trial) client.SetParam(client.RecvTimeout, this.opts.receiveTimeoutMs);
         p.busy = false;
         try {
           if (err !== null && isLinkError(err)) {
             const text = errorText(client, err);
             task.reject(new S7ConnectionError(`${this.endpoint}: ${text}`, err));
             // no answer for the whole receive timeout: the PLC has fallen silent, its reconnects go on probation
-            if (this.clock.now() - began >= this.opts.receiveTimeoutMs) this.goodStanding = false;
+            if (this.clock.now() - began >= timeoutMs) this.goodStanding = false;
             this.linkLost(p, text);
           } else if (err !== null) {
             // A request-level CPU error: every item in the request is bad, the link is fine.
@@ -235,6 +238,7 @@ export class S7Connection extends EventEmitter {
         if (!this.closed) this.pump();
       };
       try {
+        if (trial) client.SetParam(client.RecvTimeout, timeoutMs);
         runRequest(client, task.request, finish);
       } catch (e) {
         // snap7 refused the call itself: treat the client as unusable.
@@ -301,7 +305,7 @@ export class S7Connection extends EventEmitter {
     this.updateState();
     let pdu: number;
     try {
-      const release = await this.slots.acquire(this, this.opts.onProbation || !this.goodStanding ? 'probation' : 'connect');
+      const { release } = await this.slots.acquire(this, this.opts.onProbation || !this.goodStanding ? 'probation' : 'connect');
       try {
         if (this.closed) throw new Error('closed');
         const client = newClient(this.opts);

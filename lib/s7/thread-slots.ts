@@ -11,12 +11,23 @@
  *  - connects of PLCs in good standing have their own limit too, so requests to healthy PLCs
  *    always find a slot, and never wait behind a test read or a silent PLC;
  *  - waiting calls are served least-recently-served PLC first: a PLC that keeps retrying does
- *    not crowd out one that rarely asks.
+ *    not crowd out one that rarely asks;
+ *  - when requests get no answer (PLCs fell silent together), the next request of each PLC not
+ *    heard from since is a trial with a short receive timeout, so the other silent PLCs cost a
+ *    slot for a moment each, not for their whole receive timeout.
  */
+
+import { systemClock, type Clock } from '../shared/clock';
 
 /** A request on a connected client, a connect of a PLC in good standing, or a call on probation. */
 export type SlotKind = 'request' | 'connect' | 'probation';
 export type ReleaseSlot = () => void;
+
+/** A granted slot. A trial is a request that should use a short receive timeout (see ThreadSlots.isTrial). */
+export interface SlotGrant {
+  release: ReleaseSlot;
+  trial: boolean;
+}
 
 export interface SlotLimits {
   /** snap7 calls at once, of every kind. */
@@ -43,7 +54,7 @@ export function limitsFor(threads: number): SlotLimits {
 interface Waiter {
   owner: object;
   kind: SlotKind;
-  grant: (release: ReleaseSlot) => void;
+  grant: (grant: SlotGrant) => void;
   refuse: (err: Error) => void;
 }
 
@@ -57,6 +68,15 @@ export interface SlotUsage {
   peak: number;
 }
 
+/** A request holding its slot this long (ms) is taken for one to a PLC that fell silent. */
+export const OVERDUE_MS = 500;
+/** The receive timeout of a trial (ms): far above a healthy PLC's answer, far below a silent one's cost. */
+export const TRIAL_TIMEOUT_MS = 300;
+/** A stall is over once no request was overdue for this long (ms). */
+const STALL_MEMORY_MS = 1000;
+
+interface HeldRequest { owner: object; since: number }
+
 export class ThreadSlots {
   private held = 0;
   private connects = 0;
@@ -66,8 +86,14 @@ export class ThreadSlots {
   /** Grant count when each owner was last served: the least recently served owner goes first. */
   private readonly lastServed = new WeakMap<object, number>();
   private grants = 0;
+  private readonly heldRequests = new Set<HeldRequest>();
+  /** When each owner last got an answer in time. */
+  private readonly answeredAt = new WeakMap<object, number>();
+  /** Since when requests are overdue (PLCs fell silent), and when one was last seen overdue. */
+  private stallSince: number | undefined;
+  private stallSeenAt = 0;
 
-  constructor(private readonly limits: SlotLimits) {}
+  constructor(private readonly limits: SlotLimits, private readonly clock: Pick<Clock, 'now'> = systemClock) {}
 
   get usage(): SlotUsage {
     return { held: this.held, connects: this.connects, probation: this.probation, waiting: this.waiters.length, peak: this.peakHeld };
@@ -77,8 +103,8 @@ export class ThreadSlots {
     this.peakHeld = this.held;
   }
 
-  /** Resolves with the function that gives the slot back once `owner` (a PLC connection) may make its snap7 call. */
-  acquire(owner: object, kind: SlotKind): Promise<ReleaseSlot> {
+  /** Resolves once `owner` (a PLC connection) may make its snap7 call; release the slot when it returns. */
+  acquire(owner: object, kind: SlotKind): Promise<SlotGrant> {
     return new Promise((grant, refuse) => {
       this.waiters.push({ owner, kind, grant, refuse });
       this.dispatch();
@@ -92,19 +118,42 @@ export class ThreadSlots {
     for (const w of mine) w.refuse(err);
   }
 
-  private fits(w: Waiter): boolean {
+  /**
+   * While requests to PLCs that fell silent hold slots (a stall), a request of a PLC that has
+   * not answered since the stall began is a trial: it may be silent too, so it should give up
+   * after TRIAL_TIMEOUT_MS instead of the whole receive timeout. One answer in time clears the
+   * PLC; silent ones then cost a slot for a moment, not for seconds each.
+   */
+  private isTrial(w: Waiter, now: number): boolean {
+    if (w.kind !== 'request') return false;
+    const stall = this.stall(now);
+    return stall !== undefined && !((this.answeredAt.get(w.owner) ?? -Infinity) > stall);
+  }
+
+  private stall(now: number): number | undefined {
+    for (const h of this.heldRequests) {
+      if (now - h.since < OVERDUE_MS) continue;
+      this.stallSeenAt = now;
+      this.stallSince = Math.min(this.stallSince ?? h.since, h.since);
+    }
+    if (this.stallSince !== undefined && now - this.stallSeenAt > STALL_MEMORY_MS) this.stallSince = undefined;
+    return this.stallSince;
+  }
+
+  private fits(kind: SlotKind): boolean {
     if (this.held >= this.limits.total) return false;
-    if (w.kind === 'connect') return this.connects < this.limits.connects;
-    if (w.kind === 'probation') return this.probation < this.limits.probation;
+    if (kind === 'connect') return this.connects < this.limits.connects;
+    if (kind === 'probation') return this.probation < this.limits.probation;
     return true;
   }
 
   private dispatch(): void {
+    const now = this.clock.now();
     for (;;) {
       let best: Waiter | undefined;
       let bestServed = Infinity;
       for (const w of this.waiters) {
-        if (!this.fits(w)) continue;
+        if (!this.fits(w.kind)) continue;
         const served = this.lastServed.get(w.owner) ?? -1;
         if (served < bestServed) {
           best = w;
@@ -114,23 +163,36 @@ export class ThreadSlots {
       if (!best) return;
       this.waiters.splice(this.waiters.indexOf(best), 1);
       this.lastServed.set(best.owner, this.grants++);
-      best.grant(this.take(best));
+      best.grant({ release: this.take(best, now), trial: this.isTrial(best, now) });
     }
   }
 
-  private take(w: Waiter): ReleaseSlot {
+  private take(w: Waiter, now: number): ReleaseSlot {
+    const kind = w.kind;
     const count = (by: number): void => {
       this.held += by;
-      if (w.kind === 'connect') this.connects += by;
-      if (w.kind === 'probation') this.probation += by;
+      if (kind === 'connect') this.connects += by;
+      if (kind === 'probation') this.probation += by;
     };
     count(1);
     this.peakHeld = Math.max(this.peakHeld, this.held);
+    const request: HeldRequest | undefined = w.kind === 'request' ? { owner: w.owner, since: now } : undefined;
+    if (request) this.heldRequests.add(request);
     let released = false;
     return () => {
       if (released) return;
       released = true;
       count(-1);
+      if (request) {
+        this.heldRequests.delete(request);
+        const at = this.clock.now();
+        if (at - request.since < OVERDUE_MS) {
+          this.answeredAt.set(request.owner, at);
+        } else {
+          this.stallSeenAt = at;
+          this.stallSince = Math.min(this.stallSince ?? request.since, request.since);
+        }
+      }
       this.dispatch();
     };
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { limitsFor, threadPoolSize, ThreadSlots, type ReleaseSlot, type SlotKind } from '../../../lib/s7/thread-slots';
+import { limitsFor, OVERDUE_MS, threadPoolSize, ThreadSlots, type ReleaseSlot, type SlotGrant, type SlotKind } from '../../../lib/s7/thread-slots';
 
 /** Lets granted acquisitions resolve (grants are promise callbacks). */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -7,7 +7,7 @@ const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolv
 /** Acquires and records the release once granted. */
 function take(slots: ThreadSlots, owner: object, kind: SlotKind): { granted: () => ReleaseSlot | undefined } {
   let release: ReleaseSlot | undefined;
-  void slots.acquire(owner, kind).then((r) => { release = r; });
+  void slots.acquire(owner, kind).then((grant) => { release = grant.release; });
   return { granted: () => release };
 }
 
@@ -93,5 +93,39 @@ describe('snap7 thread slots', () => {
     release();
     release();
     assert.equal(slots.usage.held, 0);
+  });
+
+  it('after requests went unanswered, gives each PLC not heard from since a trial (short timeout) until it answers', async () => {
+    let now = 0;
+    const slots = new ThreadSlots({ total: 3, connects: 1, probation: 1 }, { now: () => now });
+    const grantOf = (owner: object): { grant: () => SlotGrant | undefined } => {
+      let grant: SlotGrant | undefined;
+      void slots.acquire(owner, 'request').then((g) => { grant = g; });
+      return { grant: () => grant };
+    };
+    const silent = [{}, {}, {}];
+    const healthy = {};
+    const stuck = silent.map(grantOf);
+    await settle();
+    assert.deepEqual(stuck.map((s) => s.grant()?.trial), [false, false, false], 'nothing is known before the PLCs fall silent');
+    const waiting = grantOf(healthy);
+    now = OVERDUE_MS + 100;
+    stuck[0].grant()?.release(); // its receive timeout ended
+    await settle();
+    assert.equal(waiting.grant()?.trial, true, 'not heard from since the stall began: a trial');
+    now += 2;
+    waiting.grant()?.release(); // answered at once
+    const again = grantOf(healthy);
+    await settle();
+    assert.equal(again.grant()?.trial, false, 'a PLC that answered during the stall is trusted again');
+    const unknown = grantOf({});
+    stuck[1].grant()?.release();
+    await settle();
+    assert.equal(unknown.grant()?.trial, true, 'one not heard from is tried briefly');
+    for (const s of [stuck[2], again, unknown]) s.grant()?.release();
+    now += 2000;
+    const later = grantOf({});
+    await settle();
+    assert.equal(later.grant()?.trial, false, 'the stall is over once nothing was overdue for a while');
   });
 });
