@@ -60,7 +60,7 @@ function conditions() {
     silentPlcs: 'the package\'s simulator (dist/sim/cli.js, one process) behind a TCP proxy in the measuring process that stops forwarding in both directions but keeps every socket open and accepts new ones',
     fileIo: 'fs.readFile of a 4 KB file every 10 ms in the same process, timed with performance.now()',
     window: `${SECONDS} s after a 2 s warm-up; "lost cycles": healthy cycles with good readings short of window / 200 ms (±1 at the window's edges)`,
-    builds: BEFORE ? `this build and ${BEFORE}` : 'this build only (set BENCH_THREADPOOL_BEFORE for a before/after)',
+    builds: BEFORE ? `this build, and "before": ${process.env.BENCH_THREADPOOL_BEFORE_LABEL ?? BEFORE}` : 'this build only (set BENCH_THREADPOOL_BEFORE for a before/after)',
   };
 }
 
@@ -96,6 +96,6 @@ export function notes() {
     ...Object.entries(SCENARIOS).map(([name, what]) => `Scenario "${name}": ${what}.`),
     'fs.readFile latency includes the event loop\'s own delay (a busy machine gives the process less CPU); the event loop delay column (perf_hooks.monitorEventLoopDelay over the same window) tells that part from waiting for a thread-pool thread.',
     'snap7 calls block a libuv thread until the PLC answers or the timeout ends. lib/s7/thread-slots.ts keeps them to (pool size − 1) threads at once, keeps one slot for requests, and puts the connects of PLCs that did not answer (and the dialog\'s test reads) on a probation slot of their own.',
-    'When several connected PLCs fall silent at the same moment ("onset"), their pending requests take the request slots until the receive timeout ends, once per silent PLC: file I/O keeps its thread, but healthy readers wait for those timeouts (about receive timeout × silent PLCs / 3 at most). After that the silent PLCs only reconnect, on probation. A PLC that falls silent alone costs at most one slot for one receive timeout.',
+    'When several connected PLCs fall silent at the same moment ("onset"), the first of their requests take every request slot until their receive timeout (2 s) ends: file I/O keeps its thread, but the healthy readers wait that once (the cycles short in "onset"). From then on each PLC not heard from since is tried with a 300 ms receive timeout, so the remaining silent PLCs cost a slot for a moment each, and afterwards they only reconnect, on probation. Nothing can tell a PLC that has just fallen silent from a healthy one before its first timeout, and on 3 usable threads 8 such requests cannot all be kept off the slots; a PLC that falls silent alone costs one slot for one receive timeout.',
   ];
 }
