@@ -214,13 +214,13 @@ export class S7Connection extends EventEmitter {
         if (finished) return;
         finished = true;
         release();
-        if (trial) client.SetParam(client.RecvTimeout, this.opts.receiveTimeoutMs);
         p.busy = false;
         try {
+          if (trial) client.SetParam(client.RecvTimeout, this.opts.receiveTimeoutMs);
           if (err !== null && isLinkError(err)) {
             const text = errorText(client, err);
             task.reject(new S7ConnectionError(`${this.endpoint}: ${text}`, err));
-            // no answer for the whole receive timeout: the PLC has fallen silent, its reconnects go on probation
+            // no answer within the whole timeout: the PLC has fallen silent, its reconnects go on probation
             if (this.clock.now() - began >= timeoutMs) this.goodStanding = false;
             this.linkLost(p, text);
           } else if (err !== null) {
