@@ -68,7 +68,9 @@ export function goalsOf(result) {
   const ours = result.rows.filter((r) => r.build.startsWith('after') && r.scenario !== 'baseline');
   const fsOk = (r) => r.fs.p99 < 20 && r.fs.max < 100;
   const baseline = result.rows.find((r) => r.build.startsWith('after') && r.scenario === 'baseline');
-  const fmt = (r) => `${r.scenario}: p99 ${r.fs.p99} ms, max ${r.fs.max} ms (${baseline ? `${round(r.fs.p99 / baseline.fs.p99)}× / ${round(r.fs.max / baseline.fs.max)}× the baseline's` : 'no baseline'})`;
+  const before = (r) => result.rows.find((b) => b.build === 'before' && b.scenario === r.scenario);
+  const fmt = (r) => `${r.scenario}: p99 ${r.fs.p99} ms, max ${r.fs.max} ms (${baseline ? `${round(r.fs.p99 / baseline.fs.p99)}× / ${round(r.fs.max / baseline.fs.max)}× the baseline's` : 'no baseline'}`
+    + `${before(r) ? `; before: p99 ${before(r).fs.p99} ms, max ${before(r).fs.max} ms` : ''})`;
   return [
     {
       goal: '8 silent + 4 healthy PLCs on the default thread pool: fs.readFile p99 < 20 ms and max < 100 ms',
@@ -78,7 +80,7 @@ export function goalsOf(result) {
     {
       goal: 'the healthy readers lose no cycle',
       met: ours.length > 0 && ours.every((r) => r.lostCycles <= r.healthy.length && r.skippedSlots === 0),
-      detail: ours.map((r) => `${r.scenario}: ${r.lostCycles} cycles short over 4 readers, ${r.skippedSlots} skipped slots`).join('; '),
+      detail: ours.map((r) => `${r.scenario}: ${r.lostCycles} cycles short over 4 readers, ${r.skippedSlots} skipped slots${before(r) ? ` (before: ${before(r).lostCycles} short, ${before(r).skippedSlots} skipped)` : ''}`).join('; '),
     },
   ];
 }
