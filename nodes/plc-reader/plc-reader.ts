@@ -21,8 +21,8 @@ const STATUS_REFRESH_MS = 1000;
 /** Bad signals named in one error; the rest are counted. */
 const MAX_ERRORS_LISTED = 5;
 
-/** Largest interval or period a setting may have (a day, in ms). */
-const MAX_SETTING_MS = 86_400_000;
+/** The reader's number settings are bounded below only, as the dialog's validators are. */
+const NO_MAX = Number.MAX_SAFE_INTEGER;
 
 function summarizeBad(errors: string[]): string {
   const listed = errors.slice(0, MAX_ERRORS_LISTED).join('; ');
@@ -34,7 +34,7 @@ export = function register(RED: NodeAPI): void {
   function PlcReader(this: Node, def: NodeDef & Partial<PlcReaderConfig>): void {
     RED.nodes.createNode(this, def);
     const config: PlcReaderConfig = { ...PLC_READER_DEFAULTS, connection: '', mongo: '', ...def };
-    const intervalMs = numberSetting(config.intervalMs, PLC_READER_DEFAULTS.intervalMs, MIN_INTERVAL_MS, MAX_SETTING_MS);
+    const intervalMs = numberSetting(config.intervalMs, PLC_READER_DEFAULTS.intervalMs, MIN_INTERVAL_MS, NO_MAX);
     const mode = OUTPUT_MODES.includes(config.outputMode) ? config.outputMode : PLC_READER_DEFAULTS.outputMode;
     let pinMap: PinMap;
     try {
@@ -55,7 +55,7 @@ export = function register(RED: NodeAPI): void {
     }
     const connection = shared.acquire(this.id);
 
-    const engine = new ReaderEngine(connection, { mode, heartbeatMs: numberSetting(config.heartbeatS, 0, 0, MAX_SETTING_MS / 1000) * 1000 }, {
+    const engine = new ReaderEngine(connection, { mode, heartbeatMs: numberSetting(config.heartbeatS, 0, 0, NO_MAX) * 1000 }, {
       emit: (msgs) => this.send([msgs]),
       reportBad: (errors: string[], readings: Reading[]) => {
         this.error(summarizeBad(errors), { payload: errors, readings } as unknown as NodeMessageInFlow);
@@ -87,8 +87,8 @@ export = function register(RED: NodeAPI): void {
         poller = new MappingPoller({
           source: mongo,
           knownPins: Object.keys(pinMap),
-          refreshMs: numberSetting(config.mappingRefreshS, PLC_READER_DEFAULTS.mappingRefreshS, MIN_MAPPING_REFRESH_S, MAX_SETTING_MS / 1000) * 1000,
-          intervalMs: numberSetting(config.mappingIntervalMs, 0, MIN_INTERVAL_MS, MAX_SETTING_MS) || undefined,
+          refreshMs: numberSetting(config.mappingRefreshS, PLC_READER_DEFAULTS.mappingRefreshS, MIN_MAPPING_REFRESH_S, NO_MAX) * 1000,
+          intervalMs: numberSetting(config.mappingIntervalMs, 0, MIN_INTERVAL_MS, NO_MAX) || undefined,
           onRows: (rows) => {
             mappedRows = rows;
             this.log(`${rows.length} signal${rows.length === 1 ? '' : 's'} from the application's pin mappings`);
