@@ -56,7 +56,8 @@ function conditions() {
   return {
     threadPool: 'UV_THREADPOOL_SIZE unset (libuv default: 4 threads), one fresh process per scenario',
     plcs: '4 healthy and 8 silent S7 connections with a plc-connection\'s defaults (connect 3 s, receive 2 s, reconnect 1 s doubling to 30 s), each read every 200 ms (4 tags) through plc-reader\'s engine, per-cycle output',
-    silentPlcs: 'the package\'s simulator (dist/sim/cli.js, one process) behind a TCP proxy in the measuring process that stops forwarding in both directions but keeps every socket open and accepts new ones',
+    healthyPlcs: 'the package\'s simulator (dist/sim/cli.js, one process, node-snap7 S7Server): 4 connections straight to it, DB1..DB4',
+    silentPlcs: 'the same simulator behind a TCP proxy in the measuring process that stops forwarding in both directions but keeps every socket open and accepts new ones',
     fileIo: 'fs.readFile of a 4 KB file every 10 ms in the same process, timed with performance.now()',
     window: `${SECONDS} s after a 2 s warm-up; "lost cycles": healthy cycles with bad readings, and those short of window / 200 ms beyond the one the window's edges may cut`,
     builds: BEFORE ? `this build, and "before": ${process.env.BENCH_THREADPOOL_BEFORE_LABEL ?? BEFORE}` : 'this build only (set BENCH_THREADPOOL_BEFORE for a before/after)',
