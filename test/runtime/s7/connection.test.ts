@@ -339,6 +339,29 @@ describe('s7 connection over real S7', function () {
       for (const r of await Promise.all(reads)) assert.equal(r.items[0].value, 12.5, 'the held reads are answered once the PLC talks again');
     });
 
+    it('when PLCs fall silent together, one not heard from since is given up after a short trial, not its whole receive timeout', async () => {
+      const limits = limitsFor(threadPoolSize());
+      // every request slot taken by silent PLCs: two give up after 1.5 s, one waits 20 s
+      const quick = Array.from({ length: limits.total - 1 }, () => open(sim, { receiveTimeoutMs: 1500 }));
+      const patient = open(sim, { receiveTimeoutMs: 20_000 });
+      // and one more with a receive timeout of a minute, waiting for a slot
+      const late = open(sim, { receiveTimeoutMs: 60_000 });
+      const all = [...quick, patient, late];
+      await Promise.all(all.map((c) => whenState(c, 'connected')));
+      const prepared = all.map((c) => c.prepare([parseAddress('DB1,REAL0')]));
+      await sim.silence();
+      const settled = new Set<S7Connection>();
+      const reads = all.slice(0, -1).map((c, i) => c.read(prepared[i]).then(() => 'answered', (err: Error) => err.message).finally(() => settled.add(c)));
+      await waitFor('the silent PLCs hold every slot', () => snap7Slots.usage.held === limits.total);
+      const lateRead = late.read(prepared[all.length - 1]).then(() => 'answered', (err: Error) => err.message);
+      await waitFor('the late read waits for a slot', () => snap7Slots.usage.waiting > 0);
+      // the quick ones time out; the late read gets a slot while the patient one still hangs
+      assert.notEqual(await lateRead, 'answered');
+      assert.equal(settled.has(patient), false, 'given up long before the 20 s of the PLC that fell silent first, let alone its own minute');
+      await sim.unsilence();
+      await Promise.all(reads);
+    });
+
     it('a PLC silent from the start costs only its own readers', async () => {
       const silentPlc = await startSimulator({ pduSize: 480 });
       try {
