@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { goalLines, textTable, writeReport } from './lib/report.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
-const NAMES = ['s7', 'production', 'mongo', 'soak'];
+const NAMES = ['s7', 'threadpool', 'production', 'mongo', 'soak'];
+/** Benchmarks that drive no peer: running only these installs none. */
+const PEERLESS = new Set(['threadpool']);
 
 const INTRO = `# Benchmarks
 
@@ -33,7 +35,7 @@ async function main() {
   const selected = wanted.length ? wanted : NAMES;
   const reportOnly = process.argv.includes('--report');
   // Before the imports: some benchmark modules resolve their peers when they load.
-  if (!reportOnly) installPeers();
+  if (!reportOnly && selected.some((name) => !PEERLESS.has(name))) installPeers();
   const modules = await Promise.all(NAMES.map(async (name) => ({ name, module: await import(`./${name}.mjs`) })));
   if (reportOnly) {
     // Only rebuild REPORT.md from the saved results.

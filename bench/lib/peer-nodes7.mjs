@@ -6,12 +6,16 @@ import { fileURLToPath } from 'node:url';
 import { nodes7Address } from './tag-sets.mjs';
 
 const peersDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'peers');
-// Resolve the engine through node-red-contrib-s7 so we use exactly the version it ships with.
-const requireFromContrib = createRequire(createRequire(path.join(peersDir, 'package.json')).resolve('node-red-contrib-s7/package.json'));
-const { S7Endpoint, S7ItemGroup } = requireFromContrib('@st-one-io/nodes7');
+
+/** The engine, resolved through node-red-contrib-s7 (exactly the version it ships with) on first use, so the report can be rebuilt without peers installed. */
+function nodes7() {
+  const requireFromContrib = createRequire(createRequire(path.join(peersDir, 'package.json')).resolve('node-red-contrib-s7/package.json'));
+  return requireFromContrib('@st-one-io/nodes7');
+}
 
 /** Connects, prepares the group for `tags` and returns a reader; `read()` resolves with values. */
 export async function openNodes7Reader({ host, port, tags, pduSize, maxJobs, optimizationGap }) {
+  const { S7Endpoint, S7ItemGroup } = nodes7();
   // autoReconnect 0: a benchmark must fail loudly, not retry silently.
   const endpoint = new S7Endpoint({ host, port, rack: 0, slot: 1, autoReconnect: 0, s7ConnOpts: { maxPDUSize: pduSize, maxJobs } });
   const failures = [];

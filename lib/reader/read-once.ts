@@ -1,6 +1,8 @@
 /**
  * "Test connection / read now" for the reader's dialog: connects with the dialog's (unsaved)
- * settings, reads the signals once, disconnects. Never writes.
+ * settings, reads the signals once, disconnects. Never writes. Its timeouts are capped and its
+ * snap7 calls go on probation (lib/s7/thread-slots.ts), so an address that never answers costs
+ * the user a few seconds and the running readers nothing.
  */
 import type { PinMap } from '../s7/address';
 import { S7Connection, type S7ConnectionOptions, type S7ConnectionState } from '../s7/connection';
@@ -27,6 +29,9 @@ export interface ReadOnceReport {
   problems: string[];
 }
 
+/** The longest connect or receive timeout a test read uses, whatever the dialog says. */
+export const TEST_READ_MAX_TIMEOUT_MS = 5000;
+
 /** Resolves when the connection is up, or rejects with its first failure or after timeoutMs. */
 function whenConnected(conn: S7Connection, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -49,11 +54,14 @@ function whenConnected(conn: S7Connection, timeoutMs: number): Promise<void> {
 export async function readOnce(options: S7ConnectionOptions, rows: readonly SignalRow[], pinMap: PinMap): Promise<ReadOnceReport> {
   const { signals, problems } = resolveSignals(rows, 1000, pinMap);
   const report: ReadOnceReport = { connected: false, items: [], problems: problems.map((p) => p.message) };
+  const connectTimeoutMs = Math.min(options.connectTimeoutMs ?? TEST_READ_MAX_TIMEOUT_MS, TEST_READ_MAX_TIMEOUT_MS);
+  const receiveTimeoutMs = Math.min(options.receiveTimeoutMs ?? TEST_READ_MAX_TIMEOUT_MS, TEST_READ_MAX_TIMEOUT_MS);
   // one attempt: no pool, no long reconnect pauses while the user waits
-  const conn = new S7Connection({ ...options, poolSize: 1 });
+  const conn = new S7Connection({ ...options, connectTimeoutMs, receiveTimeoutMs, poolSize: 1, onProbation: true });
   try {
     conn.start();
-    await whenConnected(conn, (options.connectTimeoutMs ?? 3000) + 2000);
+    // the probe, perhaps another call ahead on probation, then the connect
+    await whenConnected(conn, 2 * connectTimeoutMs + 2 * TEST_READ_MAX_TIMEOUT_MS + 2000);
     report.connected = true;
     report.negotiatedPdu = conn.negotiatedPdu;
     if (signals.length === 0) return report;

@@ -1,25 +1,31 @@
 /**
- * A connection to one PLC: a small pool of node-snap7 clients (default 1), each with strictly
- * one request in flight, reconnecting with exponential backoff and jitter.
+ * A connection to one PLC: a small pool of node-snap7 clients (default 1, client-pool.ts), the
+ * requests waiting for them (request-queue.ts), and the reconnect policy.
  *
- * Why it looks like this:
- *  - snap7 calls run on libuv's thread pool (4 threads by default, shared with file I/O, DNS,
- *    zlib). A connect to a dead host would park a thread for the whole TCP timeout, so each
- *    connect is preceded by a non-blocking net.connect probe, connects are capped process-wide,
- *    and snap7's timeouts are kept short. Sites with many PLCs raise UV_THREADPOOL_SIZE.
- *  - Connected() only reflects the last socket state; after a timeout a late reply would shift
- *    every following answer by one, so a client that saw a link error is disconnected and a new
- *    connection made instead of reusing the socket.
- *  - Disconnect() runs on the main thread without snap7's per-client lock, so it is only called
- *    on a client with no request in flight.
+ * Reconnecting: after a working link is lost the first attempt is immediate. Every attempt
+ * starts with a non-blocking TCP probe (tcp-probe.ts); while the PLC is unreachable it is
+ * probed again every probeIntervalMs, so reading resumes within about that time once it is
+ * back, and nothing but a TCP handshake ever reaches a dead PLC. Only the full S7 connect, a
+ * thread-pool call that a PLC answering TCP but not S7 can hold for its whole timeout, backs
+ * off exponentially (lib/shared/backoff.ts). snap7 calls take a slot of the process-wide
+ * thread budget first (thread-slots.ts); after a failed S7 connect the PLC's connects go on
+ * probation there until one succeeds. Timers run on the injected clock.
  */
 import { EventEmitter } from 'node:events';
-import net from 'node:net';
+import type net from 'node:net';
+import { Backoff } from '../shared/backoff';
+import { systemClock, type Clock } from '../shared/clock';
 import type { S7Address } from './address';
-import { decodeValue } from './decode';
-import { describeError, isLinkError, SNAP7 } from './errors';
-import { planReads, type PlannedRequest, type RangePart, type ReadPlan } from './planner';
-import { snap7, type MultiVarRequest, type MultiVarResult, type Snap7Client } from './snap7';
+import { readIsolatingBadItems } from './bad-item-retry';
+import { connectClient, errorText, newClient, PooledClient, runRequest, type ClientSettings } from './client-pool';
+import { isLinkError } from './errors';
+import type { ReadPlan } from './planner';
+import { planResult, Prepared, S7ConnectionError, type PartOutcome, type PlanResult, type PreparedRead, type ReadResult } from './prepared-read';
+import { RequestQueue, type Task } from './request-queue';
+import { probeTcp } from './tcp-probe';
+import { snap7Slots, TRIAL_TIMEOUT_MS, type ThreadSlots } from './thread-slots';
+
+export { S7ConnectionError, type ItemResult, type PreparedRead, type ReadResult } from './prepared-read';
 
 export interface S7ConnectionOptions {
   host: string;
@@ -40,176 +46,58 @@ export interface S7ConnectionOptions {
   connectTimeoutMs?: number;
   /** Send/receive timeout of a request, default 2000. */
   receiveTimeoutMs?: number;
-  /** First reconnect delay, default 1000; doubles per failed attempt up to reconnectMaxMs (default 30000). */
+  /** Delay after the first failed S7 connect, default 1000; doubles per failed connect up to reconnectMaxMs (default 30000). */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /** How often an unreachable PLC is probed (TCP only), default the smaller of 500 and reconnectMinMs. */
+  probeIntervalMs?: number;
   /** Parallel connections to the same PLC, default 1. */
   poolSize?: number;
   /** Planner gap in bytes, default 16. */
   maxGap?: number;
+  /** Every snap7 call on probation, with the silent PLCs' connects (the dialog's test reads). Default false. */
+  onProbation?: boolean;
+  /** Default the system clock; tests move their own. */
+  clock?: Clock;
+  /** Default the process-wide budget; tests give their own. */
+  threadSlots?: ThreadSlots;
 }
 
 export type S7ConnectionState = 'connecting' | 'connected' | 'backoff' | 'closed';
 
-export interface PreparedRead {
-  readonly addresses: readonly S7Address[];
-  /** S7 requests one read takes with the current plan. */
-  readonly requestCount: number;
-}
-
-export interface ItemResult {
-  ok: boolean;
-  value?: unknown;
-  /** snap7 text + hint; names the address. */
-  error?: string;
-}
-
-export interface ReadResult {
-  /** In input order. */
-  items: ItemResult[];
-  /** Epoch ms when the (last) reply came. */
-  timestamp: number;
-  requests: number;
-  durationMs: number;
-}
-
-export class S7ConnectionError extends Error {
-  override name = 'S7ConnectionError';
-  code?: number;
-  constructor(message: string, code?: number) {
-    super(message);
-    this.code = code;
-  }
-}
-
-/** Concurrent snap7 connects allowed in this process (each may hold a thread-pool thread). */
-let maxConcurrentConnects = 2;
-let connectsRunning = 0;
-const connectWaiters: (() => void)[] = [];
-
-/** Tunes the process-wide cap on concurrent snap7 connects (default 2). */
-export function setMaxConcurrentConnects(n: number): void {
-  maxConcurrentConnects = Math.max(1, Math.floor(n));
-}
-
-async function withConnectSlot<T>(fn: () => Promise<T>): Promise<T> {
-  while (connectsRunning >= maxConcurrentConnects) await new Promise<void>((r) => connectWaiters.push(r));
-  connectsRunning++;
-  try {
-    return await fn();
-  } finally {
-    connectsRunning--;
-    connectWaiters.shift()?.();
-  }
-}
-
-/**
- * Non-blocking reachability check: resolves with the peer's IPv4 address (snap7 takes no host
- * names) when a TCP connection opens, rejects otherwise.
- */
-function probe(host: string, port: number, timeoutMs: number, open: Set<net.Socket>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port, family: 4 });
-    open.add(socket);
-    const done = (err?: Error): void => {
-      const ip = socket.remoteAddress;
-      open.delete(socket);
-      socket.removeAllListeners();
-      socket.on('error', () => undefined);
-      socket.destroy();
-      if (err) reject(err);
-      else if (!ip) reject(new Error(`TCP connect to ${host}:${port}: no peer address`));
-      else resolve(ip);
-    };
-    socket.setTimeout(timeoutMs, () => done(new Error(`no TCP answer from ${host}:${port} within ${timeoutMs} ms`)));
-    socket.once('connect', () => done());
-    socket.once('error', (err: NodeJS.ErrnoException) => done(new Error(`TCP connect to ${host}:${port} failed: ${err.code ?? err.message}`)));
-    socket.once('close', () => done(new Error(`TCP connect to ${host}:${port} closed`)));
-  });
-}
-
-class Prepared implements PreparedRead {
-  readonly addresses: readonly S7Address[];
-  plan: ReadPlan;
-  planPdu: number;
-  /** Items that produced errors while coalesced with others: planned alone from then on. */
-  readonly isolate = new Set<number>();
-
-  constructor(addresses: S7Address[], pdu: number, private readonly maxGap: number | undefined) {
-    this.addresses = Object.freeze(addresses.slice());
-    this.planPdu = pdu;
-    this.plan = this.replan(pdu);
-  }
-
-  get requestCount(): number {
-    return this.plan.requests.length;
-  }
-
-  replan(pdu: number): ReadPlan {
-    this.planPdu = pdu;
-    this.plan = planReads(this.addresses.slice(), { pduSize: pdu, maxGap: this.maxGap, isolate: this.isolate });
-    return this.plan;
-  }
-}
-
-/** One S7 request waiting for, or running on, a pooled client. */
-interface Task {
-  request: PlannedRequest;
-  resolve: (outcome: TaskOutcome) => void;
-  reject: (err: S7ConnectionError) => void;
-}
-
-/** Per range part: the bytes, or the item-level error (snap7 code and text). */
-type PartOutcome = { ok: true; data: Buffer } | { ok: false; code: number; text: string };
-interface TaskOutcome { parts: PartOutcome[]; at: number }
-
-class PooledClient {
-  client: Snap7Client | undefined;
-  connected = false;
-  busy = false;
-  pdu = 0;
-  retryTimer: NodeJS.Timeout | undefined;
-  retryAt: number | undefined;
-  connecting = false;
-  /** Resolves whenever the client becomes idle; used by close(). */
-  idleWaiters: (() => void)[] = [];
-
-  whenIdle(): Promise<void> {
-    if (!this.busy && !this.connecting) return Promise.resolve();
-    return new Promise((r) => this.idleWaiters.push(r));
-  }
-
-  settle(): void {
-    if (this.busy || this.connecting) return;
-    for (const w of this.idleWaiters.splice(0)) w();
-  }
-}
+type Settings = ClientSettings & {
+  host: string; reconnectMinMs: number; reconnectMaxMs: number; probeIntervalMs: number; poolSize: number; maxGap?: number; onProbation: boolean;
+};
 
 export class S7Connection extends EventEmitter {
-  private readonly opts: Required<Omit<S7ConnectionOptions, 'localTSAP' | 'remoteTSAP' | 'maxGap'>>
-    & Pick<S7ConnectionOptions, 'localTSAP' | 'remoteTSAP' | 'maxGap'>;
+  private readonly opts: Settings;
+  private readonly clock: Clock;
+  private readonly slots: ThreadSlots;
   private readonly pool: PooledClient[];
-  private readonly queue: Task[] = [];
+  private readonly queue = new RequestQueue();
+  private readonly backoff: Backoff;
   private currentState: S7ConnectionState = 'backoff';
   private started = false;
   private closing: Promise<void> | undefined;
   private closed = false;
-  private failedAttempts = 0;
   private error: string | undefined;
   private readonly probes = new Set<net.Socket>();
+  /** False once an S7 connect failed on a PLC that answered TCP (likely silent): its connects go on probation. */
+  private goodStanding = true;
 
   constructor(options: S7ConnectionOptions) {
     super();
     if (!options || typeof options.host !== 'string' || options.host.trim() === '') {
       throw new S7ConnectionError('S7 connection: host is required');
     }
-    this.opts = {
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<S7ConnectionOptions>;
+    const o: Settings = {
       port: 102, rack: 0, slot: 1, connectionType: 'PG', pduSize: 480, connectTimeoutMs: 3000, receiveTimeoutMs: 2000,
-      reconnectMinMs: 1000, reconnectMaxMs: 30000, poolSize: 1,
-      ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+      reconnectMinMs: 1000, reconnectMaxMs: 30000, poolSize: 1, onProbation: false,
+      ...given,
+      probeIntervalMs: given.probeIntervalMs ?? Math.min(500, given.reconnectMinMs ?? 1000),
       host: options.host.trim(),
-    } as S7Connection['opts'];
-    const o = this.opts;
+    };
     if (!(o.pduSize >= 240 && o.pduSize <= 960)) throw new S7ConnectionError(`S7 connection: PDU size must be 240..960, not ${o.pduSize}`);
     if (!(o.poolSize >= 1 && o.poolSize <= 8)) throw new S7ConnectionError(`S7 connection: pool size must be 1..8, not ${o.poolSize}`);
     if (!(o.port > 0 && o.port < 65536)) throw new S7ConnectionError(`S7 connection: port must be 1..65535, not ${o.port}`);
@@ -217,6 +105,10 @@ export class S7Connection extends EventEmitter {
       throw new S7ConnectionError('S7 connection: give both local and remote TSAP, or neither');
     }
     o.reconnectMaxMs = Math.max(o.reconnectMaxMs, o.reconnectMinMs);
+    this.opts = o;
+    this.clock = options.clock ?? systemClock;
+    this.slots = options.threadSlots ?? snap7Slots;
+    this.backoff = new Backoff({ initialMs: o.reconnectMinMs, maxMs: o.reconnectMaxMs, jitter: 0.2 });
     this.pool = Array.from({ length: o.poolSize }, () => new PooledClient());
   }
 
@@ -248,7 +140,7 @@ export class S7Connection extends EventEmitter {
     if (this.started || this.closed) return;
     this.started = true;
     this.updateState();
-    for (const p of this.pool) this.connect(p);
+    for (const p of this.pool) this.attempt(p, false);
   }
 
   close(): Promise<void> {
@@ -268,92 +160,28 @@ export class S7Connection extends EventEmitter {
     const began = Date.now();
     const pdu = this.negotiatedPdu;
     if (this.closed) throw new S7ConnectionError(`S7 connection to ${this.endpoint} is closed`);
-    if (pdu === undefined) throw new S7ConnectionError(`not connected to ${this.endpoint}${this.error ? `: ${this.error}` : ''}`);
+    if (pdu === undefined) throw this.notConnected();
     if (pdu !== prepared.planPdu) prepared.replan(pdu);
-
-    const first = await this.execute(prepared.addresses, prepared.plan);
-    let requests = prepared.plan.requests.length;
-    let at = first.at;
-    const items = first.items;
-
-    // An error on a range holding several items: read those items alone, so that only the bad one is bad.
-    const multiItem = first.failedRanges.filter((r) => prepared.plan.ranges[r].items.length > 1);
-    if (multiItem.length > 0) {
-      const indexes = multiItem.flatMap((r) => prepared.plan.ranges[r].items);
-      for (const i of indexes) prepared.isolate.add(i);
-      prepared.replan(pdu);
-      const subset = indexes.map((i) => prepared.addresses[i]);
-      const subPlan = planReads(subset, { pduSize: pdu, isolate: new Set(subset.map((_, k) => k)) });
-      const second = await this.execute(subset, subPlan);
-      indexes.forEach((i, k) => { items[i] = second.items[k]; });
-      requests += subPlan.requests.length;
-      at = second.at;
-    }
+    const { items, requests, at } = await readIsolatingBadItems(prepared, pdu, (addresses, plan) => this.runPlan(addresses, plan));
     return { items, timestamp: at, requests, durationMs: Date.now() - began };
   }
 
-  /** Runs a plan's requests on the pool and decodes the items; failedRanges: multi-item ranges worth isolating. */
-  private async execute(addresses: readonly S7Address[], plan: ReadPlan): Promise<{ items: ItemResult[]; failedRanges: number[]; at: number }> {
-    const tasks = plan.requests.map((request) => {
-      let task!: Task;
-      const promise = new Promise<TaskOutcome>((resolve, reject) => {
-        task = { request, resolve, reject };
-      });
-      return { task, promise };
-    });
-    for (const t of tasks) this.queue.push(t.task);
+  /** Runs a plan's requests on the pool and decodes the items. */
+  private async runPlan(addresses: readonly S7Address[], plan: ReadPlan): Promise<PlanResult> {
+    const { tasks, outcomes } = this.queue.enqueue(plan.requests);
     this.pump();
-    let outcomes: TaskOutcome[];
     try {
-      outcomes = await Promise.all(tasks.map((t) => t.promise));
+      return planResult(addresses, plan, await Promise.all(outcomes));
     } catch (err) {
       // Withdraw this read's requests that have not started; wait for the running ones to settle.
-      for (const t of tasks) {
-        const at = this.queue.indexOf(t.task);
-        if (at >= 0) {
-          this.queue.splice(at, 1);
-          t.task.reject(err as S7ConnectionError);
-        }
-      }
-      await Promise.allSettled(tasks.map((t) => t.promise));
+      this.queue.withdraw(tasks, err as S7ConnectionError);
+      await Promise.allSettled(outcomes);
       throw err;
     }
+  }
 
-    const buffers = plan.ranges.map((r) => Buffer.alloc(r.length));
-    const rangeError = new Map<number, { code: number; text: string }>();
-    plan.requests.forEach((req, k) => {
-      const parts = req.kind === 'multi' ? req.parts : [req.part];
-      parts.forEach((part, j) => {
-        const out = outcomes[k].parts[j];
-        const range = plan.ranges[part.range];
-        if (rangeError.has(part.range)) return;
-        if (!out) rangeError.set(part.range, { code: SNAP7.errCliInvalidPlcAnswer, text: 'no result for this item in the reply' });
-        else if (!out.ok) rangeError.set(part.range, { code: out.code, text: describeError(out.code, out.text, range.area) });
-        else if (out.data.length < part.length) {
-          rangeError.set(part.range, { code: SNAP7.errCliInvalidPlcAnswer, text: `short reply: ${out.data.length} of ${part.length} bytes` });
-        } else out.data.copy(buffers[part.range], part.start - range.start, 0, part.length);
-      });
-    });
-    const items: ItemResult[] = new Array(addresses.length);
-    plan.ranges.forEach((range, ri) => {
-      const err = rangeError.get(ri);
-      for (const i of range.items) {
-        const a = addresses[i];
-        if (err !== undefined) {
-          items[i] = { ok: false, error: `${a.text}: ${err.text}` };
-          continue;
-        }
-        try {
-          items[i] = { ok: true, value: decodeValue(buffers[ri], a.byteOffset - range.start, a) };
-        } catch (e) {
-          items[i] = { ok: false, error: `${a.text}: cannot decode: ${(e as Error).message}` };
-        }
-      }
-    });
-    // Only an address beyond the end of an area can hide among good neighbours; a missing DB or a
-    // refused request fails every item alike, so reading them one by one would not help.
-    const isolatable = [...rangeError].filter(([, e]) => e.code === SNAP7.errCliAddressOutOfRange).map(([ri]) => ri);
-    return { items, failedRanges: isolatable, at: Math.max(...outcomes.map((o) => o.at), 0) };
+  private notConnected(): S7ConnectionError {
+    return new S7ConnectionError(`not connected to ${this.endpoint}${this.error ? `: ${this.error}` : ''}`);
   }
 
   /** Hands queued requests to idle connected clients. */
@@ -361,183 +189,105 @@ export class S7Connection extends EventEmitter {
     for (const p of this.pool) {
       if (this.queue.length === 0) return;
       if (!p.connected || p.busy || !p.client) continue;
-      this.run(p, this.queue.shift() as Task);
+      this.run(p, this.queue.next() as Task);
     }
-    if (this.queue.length > 0 && !this.pool.some((p) => p.connected)) {
-      this.failQueue(new S7ConnectionError(`not connected to ${this.endpoint}${this.error ? `: ${this.error}` : ''}`));
-    }
-  }
-
-  private failQueue(err: S7ConnectionError): void {
-    for (const t of this.queue.splice(0)) t.reject(err);
+    if (this.queue.length > 0 && !this.pool.some((p) => p.connected)) this.queue.failAll(this.notConnected());
   }
 
   private run(p: PooledClient, task: Task): void {
-    const client = p.client as Snap7Client;
     p.busy = true;
-    let finished = false;
-    const finish = (err: number | null, parts: PartOutcome[] | undefined): void => {
-      if (finished) return;
-      finished = true;
-      p.busy = false;
-      try {
-        if (err !== null && isLinkError(err)) {
-          const text = this.errorText(client, err);
-          task.reject(new S7ConnectionError(`${this.endpoint}: ${text}`, err));
-          this.linkLost(p, text);
-        } else if (err !== null) {
-          // A request-level CPU error: every item in the request is bad, the link is fine.
-          const text = this.errorText(client, err);
-          const n = task.request.kind === 'multi' ? task.request.parts.length : 1;
-          task.resolve({ parts: Array.from({ length: n }, () => ({ ok: false, code: err, text })), at: Date.now() });
-        } else {
-          task.resolve({ parts: parts ?? [], at: Date.now() });
-        }
-      } catch (e) {
-        task.reject(new S7ConnectionError(`${this.endpoint}: ${(e as Error).message}`));
+    this.slots.acquire(this, this.opts.onProbation ? 'probation' : 'request').then(({ release, trial }) => {
+      const client = p.client;
+      if (this.closed || !p.connected || !client) {
+        release();
+        p.busy = false;
+        task.reject(this.closed ? new S7ConnectionError(`S7 connection to ${this.endpoint} is closed`) : this.notConnected());
+        p.settle();
+        if (!this.closed) this.pump();
+        return;
       }
-      p.settle();
-      if (!this.closed) this.pump();
-    };
-    try {
-      if (task.request.kind === 'multi') {
-        const parts = task.request.parts;
-        const vars = parts.map((part) => multiVar(client, part));
-        client.ReadMultiVars(vars, (err, results: MultiVarResult[] | undefined) => {
-          try {
-            if (err || !Array.isArray(results)) {
-              finish(typeof err === 'number' ? err : SNAP7.errCliInvalidPlcAnswer, undefined);
-              return;
-            }
-            finish(null, results.slice(0, parts.length).map((r): PartOutcome => (r.Result === 0 && Buffer.isBuffer(r.Data)
-              ? { ok: true, data: r.Data }
-              : { ok: false, code: r.Result, text: this.errorText(client, r.Result) })));
-          } catch {
-            finish(SNAP7.errCliInvalidPlcAnswer, undefined);
+      let finished = false;
+      const began = this.clock.now();
+      // other PLCs fell silent and this one has not answered since: do not wait long for it
+      const timeoutMs = trial ? Math.min(TRIAL_TIMEOUT_MS, this.opts.receiveTimeoutMs) : this.opts.receiveTimeoutMs;
+      const finish = (err: number | null, parts?: PartOutcome[]): void => {
+        if (finished) return;
+        finished = true;
+        release();
+        p.busy = false;
+        try {
+          if (trial) client.SetParam(client.RecvTimeout, this.opts.receiveTimeoutMs);
+          if (err !== null && isLinkError(err)) {
+            const text = errorText(client, err);
+            task.reject(new S7ConnectionError(`${this.endpoint}: ${text}`, err));
+            // no answer within the whole timeout: the PLC has fallen silent, its reconnects go on probation
+            if (this.clock.now() - began >= timeoutMs) this.goodStanding = false;
+            this.linkLost(p, text);
+          } else if (err !== null) {
+            // A request-level CPU error: every item in the request is bad, the link is fine.
+            const text = errorText(client, err);
+            const n = task.request.kind === 'multi' ? task.request.parts.length : 1;
+            task.resolve({ parts: Array.from({ length: n }, () => ({ ok: false, code: err, text })), at: Date.now() });
+          } else {
+            task.resolve({ parts: parts ?? [], at: Date.now() });
           }
-        });
-      } else {
-        const part = task.request.part;
-        const v = multiVar(client, part);
-        client.ReadArea(v.Area, v.DBNumber ?? 0, v.Start, v.Amount, client.S7WLByte, (err, data) => {
-          if (err || !Buffer.isBuffer(data)) finish(typeof err === 'number' ? err : SNAP7.errCliInvalidPlcAnswer, undefined);
-          else finish(null, [{ ok: true, data }]);
-        });
+        } catch (e) {
+          task.reject(new S7ConnectionError(`${this.endpoint}: ${(e as Error).message}`));
+        }
+        p.settle();
+        if (!this.closed) this.pump();
+      };
+      try {
+        if (trial) client.SetParam(client.RecvTimeout, timeoutMs);
+        runRequest(client, task.request, finish);
+      } catch (e) {
+        // snap7 refused the call itself: treat the client as unusable.
+        finished = true;
+        release();
+        p.busy = false;
+        task.reject(new S7ConnectionError(`${this.endpoint}: ${(e as Error).message}`));
+        this.linkLost(p, (e as Error).message);
+        p.settle();
       }
-    } catch (e) {
-      // snap7 refused the call itself: treat the client as unusable.
-      finished = true;
+    }, (err: Error) => {
       p.busy = false;
-      task.reject(new S7ConnectionError(`${this.endpoint}: ${(e as Error).message}`));
-      this.linkLost(p, (e as Error).message);
+      task.reject(new S7ConnectionError(`${this.endpoint}: ${err.message}`));
       p.settle();
-    }
+    });
   }
 
-  private errorText(client: Snap7Client, code: number): string {
-    try {
-      return client.ErrorText(code);
-    } catch {
-      return `snap7 error 0x${code.toString(16)}`;
-    }
-  }
-
-  /** Drops a client whose socket can no longer be trusted and schedules a new connection. */
+  /** Drops a client whose socket can no longer be trusted and tries again at once. */
   private linkLost(p: PooledClient, reason: string): void {
     this.error = reason;
     p.connected = false;
-    this.disposeClient(p);
+    p.dispose();
     this.updateState(reason);
-    if (!this.closed) this.scheduleConnect(p, true);
+    if (!this.closed) setImmediate(() => this.attempt(p, false));
     this.pump();
   }
 
-  private disposeClient(p: PooledClient): void {
-    const client = p.client;
-    p.client = undefined;
-    p.pdu = 0;
-    if (!client) return;
-    try {
-      client.Disconnect();
-    } catch {
-      // nothing left to clean up
-    }
+  private schedule(p: PooledClient, delayMs: number): void {
+    this.clock.clearTimer(p.retryTimer);
+    p.retryAt = this.clock.now() + delayMs;
+    p.retryTimer = this.clock.setTimer(() => this.attempt(p, true), delayMs);
   }
 
-  private scheduleConnect(p: PooledClient, afterLinkLoss: boolean): void {
-    clearTimeout(p.retryTimer);
-    // The first attempt after losing a good link is immediate; every failure after that doubles the delay.
-    const attempt = afterLinkLoss ? this.failedAttempts : this.failedAttempts - 1;
-    if (attempt <= 0 && afterLinkLoss) {
-      p.retryAt = undefined;
-      setImmediate(() => this.connect(p));
-      return;
-    }
-    const base = Math.min(this.opts.reconnectMaxMs, this.opts.reconnectMinMs * 2 ** Math.max(0, attempt));
-    const delay = Math.round(base * (1 - 0.2 * Math.random()));
-    p.retryAt = Date.now() + delay;
-    p.retryTimer = setTimeout(() => this.connect(p), delay);
-    this.updateState();
-  }
-
-  private connect(p: PooledClient): void {
+  /**
+   * Probes, then connects. A quiet attempt is a retry while in backoff: the state stays
+   * 'backoff' during its probe and becomes 'connecting' only when the S7 connect starts.
+   */
+  private attempt(p: PooledClient, quiet: boolean): void {
     if (this.closed || p.connecting || p.connected) return;
     p.retryAt = undefined;
     p.connecting = true;
+    p.quietProbe = quiet;
     this.updateState();
     const o = this.opts;
-    withConnectSlot(async () => {
-      if (this.closed) throw new Error('closed');
-      const ip = await probe(o.host, o.port, o.connectTimeoutMs, this.probes);
-      if (this.closed) throw new Error('closed');
-      const client = new (snap7().S7Client)();
-      p.client = client;
-      client.SetParam(client.RemotePort, o.port);
-      client.SetParam(client.PingTimeout, o.connectTimeoutMs);
-      client.SetParam(client.SendTimeout, o.receiveTimeoutMs);
-      client.SetParam(client.RecvTimeout, o.receiveTimeoutMs);
-      client.SetParam(client.PDURequest, o.pduSize);
-      await new Promise<void>((resolve, reject) => {
-        const cb = (err: unknown): void => {
-          if (err) reject(new S7ConnectionError(`${this.endpoint}: ${this.errorText(client, Number(err))}`, Number(err)));
-          else resolve();
-        };
-        if (o.localTSAP !== undefined && o.remoteTSAP !== undefined) {
-          client.SetConnectionParams(ip, o.localTSAP, o.remoteTSAP);
-          client.Connect(cb);
-        } else {
-          client.SetConnectionType(o.connectionType === 'OP' ? client.CONNTYPE_OP : o.connectionType === 'S7_BASIC' ? client.CONNTYPE_BASIC : client.CONNTYPE_PG);
-          client.ConnectTo(ip, o.rack, o.slot, cb);
-        }
-      });
-      const pdu = client.PDULength();
-      if (!pdu) throw new S7ConnectionError(`${this.endpoint}: no PDU negotiated`);
-      p.pdu = pdu;
-    }).then(
-      () => {
-        p.connecting = false;
-        if (this.closed) {
-          this.disposeClient(p);
-          p.settle();
-          return;
-        }
-        p.connected = true;
-        this.failedAttempts = 0;
-        this.error = undefined;
-        this.updateState();
-        p.settle();
-        this.pump();
-      },
+    probeTcp(o.host, o.port, o.connectTimeoutMs, this.clock, this.probes).then(
+      (ip) => this.connectAfterProbe(p, ip),
       (err: Error) => {
-        p.connecting = false;
-        this.disposeClient(p);
-        p.settle();
-        if (this.closed) return;
-        this.failedAttempts++;
-        this.error = err.message;
-        this.scheduleConnect(p, false);
-        this.updateState(err.message);
-        this.pump();
+        // unreachable: probe again soon; the S7 connect's backoff is not advanced by this
+        this.attemptFailed(p, err.message, o.probeIntervalMs);
       },
     ).catch((err: Error) => {
       // Bookkeeping failed: record it rather than let a rejection escape.
@@ -545,11 +295,63 @@ export class S7Connection extends EventEmitter {
     });
   }
 
+  private async connectAfterProbe(p: PooledClient, ip: string): Promise<void> {
+    if (this.closed) {
+      p.connecting = false;
+      p.settle();
+      return;
+    }
+    p.quietProbe = false;
+    this.updateState();
+    let pdu: number;
+    try {
+      const { release } = await this.slots.acquire(this, this.opts.onProbation || !this.goodStanding ? 'probation' : 'connect');
+      try {
+        if (this.closed) throw new Error('closed');
+        const client = newClient(this.opts);
+        p.client = client;
+        pdu = await connectClient(client, ip, this.opts);
+      } finally {
+        release();
+      }
+    } catch (err) {
+      p.dispose();
+      this.goodStanding = false;
+      this.attemptFailed(p, `${this.endpoint}: ${(err as Error).message}`, this.backoff.next());
+      return;
+    }
+    p.connecting = false;
+    if (this.closed) {
+      p.dispose();
+      p.settle();
+      return;
+    }
+    p.pdu = pdu;
+    p.connected = true;
+    this.goodStanding = true;
+    this.backoff.reset();
+    this.error = undefined;
+    this.updateState();
+    p.settle();
+    this.pump();
+  }
+
+  private attemptFailed(p: PooledClient, reason: string, retryInMs: number): void {
+    p.connecting = false;
+    p.quietProbe = false;
+    p.settle();
+    if (this.closed) return;
+    this.error = reason;
+    this.schedule(p, retryInMs);
+    this.updateState(reason);
+    this.pump();
+  }
+
   private updateState(detail?: string): void {
     let next: S7ConnectionState;
     if (this.closed) next = 'closed';
     else if (this.pool.some((p) => p.connected)) next = 'connected';
-    else if (this.pool.some((p) => p.connecting)) next = 'connecting';
+    else if (this.pool.some((p) => p.connecting && !p.quietProbe)) next = 'connecting';
     else next = 'backoff';
     if (next === this.currentState) return;
     this.currentState = next;
@@ -561,22 +363,19 @@ export class S7Connection extends EventEmitter {
   }
 
   private async shutdown(): Promise<void> {
-    this.failQueue(new S7ConnectionError(`S7 connection to ${this.endpoint} is closed`));
+    const closedError = new S7ConnectionError(`S7 connection to ${this.endpoint} is closed`);
+    this.queue.failAll(closedError);
+    this.slots.cancel(this, closedError);
     for (const s of this.probes) s.destroy(new Error('connection closed'));
     for (const p of this.pool) {
-      clearTimeout(p.retryTimer);
+      this.clock.clearTimer(p.retryTimer);
       p.retryAt = undefined;
     }
     this.updateState();
     await Promise.all(this.pool.map(async (p) => {
       await p.whenIdle();
       p.connected = false;
-      this.disposeClient(p);
+      p.dispose();
     }));
   }
-}
-
-function multiVar(client: Snap7Client, part: RangePart): MultiVarRequest {
-  const area = { I: client.S7AreaPE, Q: client.S7AreaPA, M: client.S7AreaMK, DB: client.S7AreaDB }[part.area];
-  return { Area: area, WordLen: client.S7WLByte, DBNumber: part.dbNumber, Start: part.start, Amount: part.length };
 }

@@ -1,6 +1,6 @@
 /** Editor for the plc-connection config node: presets per PLC family, rack/slot or TSAP, status. */
 import type * as EditorClient from '@node-red/editor-client';
-import { orEnv } from '../../lib/reader/connection-config';
+import { orEnv } from '../../lib/s7/session/connection-config';
 import { CONNECTION_DEFAULTS, PLC_COLOR, PLC_CONNECTION_TYPE, PLC_FAMILY_PRESETS, type PlcConnectionConfig, type PlcFamily } from './types';
 
 declare const RED: EditorClient.RED;

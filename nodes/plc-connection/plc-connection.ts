@@ -1,12 +1,12 @@
 /**
- * plc-connection: a config node holding one S7 connection (lib/reader/shared-connection)
+ * plc-connection: a config node holding one S7 connection (lib/s7/session/shared-connection)
  * shared by every plc-reader that uses it. Thin adapter; the S7 work is in lib/s7.
  */
 import type { EventEmitter } from 'node:events';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { toConnectionOptions } from '../../lib/reader/connection-config';
-import { ParkedConnections } from '../../lib/reader/parked-connections';
-import { SharedConnection, type ConnectionProvider } from '../../lib/reader/shared-connection';
+import { toConnectionOptions } from '../../lib/s7/session/connection-config';
+import { ParkedConnections } from '../../lib/s7/session/parked-connections';
+import { SharedConnection, type ConnectionProvider } from '../../lib/s7/session/shared-connection';
 import { PLC_CONNECTION_TYPE, type PlcConnectionConfig } from './types';
 
 type PlcConnectionNode = Node & ConnectionProvider;

@@ -4,7 +4,7 @@
  * "test connection / read now" showing live values while editing.
  */
 import type * as EditorClient from '@node-red/editor-client';
-import { orEnv } from '../../lib/reader/connection-config';
+import { orEnv } from '../../lib/s7/session/connection-config';
 import { exportSignalsCsv, importSignalsCsv } from '../../lib/reader/csv';
 import { checkRow, parsePinMap, type SignalRow } from '../../lib/reader/signals';
 import { SIGNAL_KINDS, type SignalKind } from '../../lib/shared/messages';

@@ -5,12 +5,13 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import type { PinMap } from '../../lib/s7/address';
-import { toConnectionOptions } from '../../lib/reader/connection-config';
+import { toConnectionOptions } from '../../lib/s7/session/connection-config';
 import { ReaderEngine } from '../../lib/reader/engine';
 import { isMongoDbSource, MappingPoller } from '../../lib/reader/mapping-source';
 import { OUTPUT_MODES } from '../../lib/reader/output';
 import { readOnce } from '../../lib/reader/read-once';
-import type { ConnectionProvider } from '../../lib/reader/shared-connection';
+import { numberSetting } from '../../lib/shared/node-kit';
+import type { ConnectionProvider } from '../../lib/s7/session/shared-connection';
 import { MIN_INTERVAL_MS, parsePinMap, resolveSignals, toSignalRow, type SignalRow } from '../../lib/reader/signals';
 import { readerStatus, type NodeStatus } from '../../lib/reader/status';
 import type { ContractMessage, Reading } from '../../lib/shared/messages';
@@ -20,10 +21,8 @@ const STATUS_REFRESH_MS = 1000;
 /** Bad signals named in one error; the rest are counted. */
 const MAX_ERRORS_LISTED = 5;
 
-function positive(value: unknown, fallback: number, min: number): number {
-  const n = Number(value);
-  return Number.isFinite(n) && n >= min ? n : fallback;
-}
+/** The reader's number settings are bounded below only, as the dialog's validators are. */
+const NO_MAX = Number.MAX_SAFE_INTEGER;
 
 function summarizeBad(errors: string[]): string {
   const listed = errors.slice(0, MAX_ERRORS_LISTED).join('; ');
@@ -35,7 +34,7 @@ export = function register(RED: NodeAPI): void {
   function PlcReader(this: Node, def: NodeDef & Partial<PlcReaderConfig>): void {
     RED.nodes.createNode(this, def);
     const config: PlcReaderConfig = { ...PLC_READER_DEFAULTS, connection: '', mongo: '', ...def };
-    const intervalMs = positive(config.intervalMs, PLC_READER_DEFAULTS.intervalMs, MIN_INTERVAL_MS);
+    const intervalMs = numberSetting(config.intervalMs, PLC_READER_DEFAULTS.intervalMs, MIN_INTERVAL_MS, NO_MAX);
     const mode = OUTPUT_MODES.includes(config.outputMode) ? config.outputMode : PLC_READER_DEFAULTS.outputMode;
     let pinMap: PinMap;
     try {
@@ -56,7 +55,7 @@ export = function register(RED: NodeAPI): void {
     }
     const connection = shared.acquire(this.id);
 
-    const engine = new ReaderEngine(connection, { mode, heartbeatMs: positive(config.heartbeatS, 0, 0) * 1000 }, {
+    const engine = new ReaderEngine(connection, { mode, heartbeatMs: numberSetting(config.heartbeatS, 0, 0, NO_MAX) * 1000 }, {
       emit: (msgs) => this.send([msgs]),
       reportBad: (errors: string[], readings: Reading[]) => {
         this.error(summarizeBad(errors), { payload: errors, readings } as unknown as NodeMessageInFlow);
@@ -88,8 +87,8 @@ export = function register(RED: NodeAPI): void {
         poller = new MappingPoller({
           source: mongo,
           knownPins: Object.keys(pinMap),
-          refreshMs: positive(config.mappingRefreshS, PLC_READER_DEFAULTS.mappingRefreshS, MIN_MAPPING_REFRESH_S) * 1000,
-          intervalMs: positive(config.mappingIntervalMs, 0, MIN_INTERVAL_MS) || undefined,
+          refreshMs: numberSetting(config.mappingRefreshS, PLC_READER_DEFAULTS.mappingRefreshS, MIN_MAPPING_REFRESH_S, NO_MAX) * 1000,
+          intervalMs: numberSetting(config.mappingIntervalMs, 0, MIN_INTERVAL_MS, NO_MAX) || undefined,
           onRows: (rows) => {
             mappedRows = rows;
             this.log(`${rows.length} signal${rows.length === 1 ? '' : 's'} from the application's pin mappings`);
@@ -168,8 +167,17 @@ export = function register(RED: NodeAPI): void {
   }
   RED.nodes.registerType(PLC_READER_TYPE, PlcReader as unknown as (this: Node, config: NodeDef) => void);
 
-  // "test connection / read now": connect with the dialog's (unsaved) settings, read once, disconnect
-  RED.httpAdmin.post('/plc-reader/test-read', RED.auth.needsPermission('plc-reader.read'), (req, res) => {
+  // "test connection / read now": connect with the dialog's (unsaved) settings, read once, disconnect.
+  // It makes the runtime open TCP connections to any host and port, so it needs the permission
+  // deploying needs; one test read per user at a time, on a thread slot of its own (read-once.ts).
+  const testReadsRunning = new Set<string>();
+  RED.httpAdmin.post('/plc-reader/test-read', RED.auth.needsPermission('plc-reader.write'), (req, res) => {
+    // without adminAuth there is one (anonymous) user
+    const user = (req as { user?: { username?: string } }).user?.username ?? '';
+    if (testReadsRunning.has(user)) {
+      res.status(429).json({ error: RED._('plc-reader.errors.testReadRunning') });
+      return;
+    }
     const body = (req.body ?? {}) as Partial<TestReadRequest>;
     let options;
     let pinMap: PinMap;
@@ -181,8 +189,10 @@ export = function register(RED: NodeAPI): void {
       return;
     }
     const rows = (Array.isArray(body.signals) ? body.signals : []).map(toSignalRow);
+    testReadsRunning.add(user);
     readOnce(options, rows, pinMap)
       .then((report) => res.json(report))
-      .catch((err: Error) => res.status(500).json({ error: err.message }));
+      .catch((err: Error) => res.status(500).json({ error: err.message }))
+      .finally(() => testReadsRunning.delete(user));
   });
 };

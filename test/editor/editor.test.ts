@@ -293,7 +293,7 @@ describe('the editor, in chromium', function () {
     await rejectsThenAccepts('#node-input-intervalMs', ['1'], '1000');
     await clickDone(page);
     // The editor's default deploy, Full: every node restarts, the plc-connection included, which
-    // hands its S7 session to its successor (lib/reader/parked-connections.ts).
+    // hands its S7 session to its successor (lib/s7/session/parked-connections.ts).
     const fullDeploys = (): number => nodeRed.log.filter((line) => /Stopped flows/.test(line)).length;
     const fullDeploysBefore = fullDeploys();
     await deploy(page);

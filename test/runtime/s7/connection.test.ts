@@ -1,48 +1,51 @@
 /**
- * S7Connection against the PLC simulator (a child process) over real S7 on loopback.
+ * S7Connection against the PLC simulator (a child process) over real S7 on loopback. Reconnect
+ * timing runs on a ManualClock: the test moves time and waits (in real time, generously) only
+ * for the network's answers, so a busy machine cannot make it fail.
  */
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseAddress, type S7Address } from '../../../lib/s7/address';
-import { S7Connection, S7ConnectionError, type PreparedRead, type ReadResult, type S7ConnectionOptions } from '../../../lib/s7/connection';
+import { S7Connection, S7ConnectionError, type S7ConnectionOptions } from '../../../lib/s7/connection';
+import { limitsFor, snap7Slots, threadPoolSize } from '../../../lib/s7/thread-slots';
+import { ManualClock } from '../../helpers/manual-clock';
 import { MACHINE_DB_LAYOUT, PROCESS_LAYOUT, sampleAddress, startSimulator, type SimulatorHandle } from '../../helpers/simulator';
+import { waitFor } from '../../helpers/wait';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const whenState = (conn: S7Connection, state: string): Promise<true> =>
+  waitFor(`state ${state} (now ${conn.state}, ${conn.lastError})`, () => conn.state === state);
 
-function whenState(conn: S7Connection, state: string, timeoutMs = 5000): Promise<void> {
-  if (conn.state === state) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      conn.off('state', on);
-      reject(new Error(`state ${state} not reached within ${timeoutMs} ms (now ${conn.state}, ${conn.lastError})`));
-    }, timeoutMs);
-    const on = (s: string): void => {
-      if (s !== state) return;
-      clearTimeout(timer);
-      conn.off('state', on);
-      resolve();
-    };
-    conn.on('state', on);
-  });
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(25);
+/**
+ * Moves the clock in steps until `done`, waiting after each step for the connection to settle
+ * (a probe or connect answered: connected, or the next attempt scheduled). Returns the clock
+ * time it took.
+ */
+async function advanceUntil(clock: ManualClock, conn: S7Connection, done: () => boolean, limitMs: number, stepMs = 100): Promise<number> {
+  const from = clock.now();
+  while (!done()) {
+    if (clock.now() - from >= limitMs) return clock.now() - from;
+    await clock.advance(stepMs);
+    await waitFor('the attempt settles', () => conn.state === 'connected' || conn.state === 'closed' || conn.retryAt !== undefined);
   }
+  return clock.now() - from;
 }
 
-/** Reads until a read succeeds again; says how long that took. */
-async function readWhenBack(conn: S7Connection, prepared: PreparedRead): Promise<{ res: ReadResult; resumedAfter: number }> {
-  const from = Date.now();
-  const res = await waitFor('reading resumes', async () => conn.read(prepared).catch(() => undefined), 3000);
-  return { res, resumedAfter: Date.now() - from };
+/** A TCP port that accepts and at once hangs up: reachable, but no S7 connect succeeds. */
+async function hangingUpServer(): Promise<{ port: number; accepted: () => number; close: () => Promise<void> }> {
+  let accepted = 0;
+  const server = net.createServer((socket) => {
+    accepted++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    accepted: () => accepted,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 const samples = Object.entries(MACHINE_DB_LAYOUT.samples);
@@ -126,7 +129,7 @@ describe('s7 connection over real S7', function () {
       const plannedFor960 = prepared.requestCount;
       conn.start();
       await whenState(conn, 'connected');
-      await waitFor('both pooled clients', async () => ((await sim.connectionCount()) >= 2 ? true : undefined), 3000);
+      await waitFor('both pooled clients', async () => (await sim.connectionCount()) >= 2);
       assert.equal(conn.negotiatedPdu, 240, 'the simulator imposes 240');
       const res = await conn.read(prepared);
       assert.ok(prepared.requestCount > plannedFor960, `re-planned for PDU 240: ${plannedFor960} -> ${prepared.requestCount}`);
@@ -164,6 +167,8 @@ describe('s7 connection over real S7', function () {
     });
 
     it('reads the application pins DQ.0/DQ.1 and sees every unit cycle the counter counts', async () => {
+      // pulses long enough that no read gap of a busy machine can hide one
+      await sim.setScenario('m1', { cycleTimeMs: 2400, pulseWidthMs: 1200 });
       const conn = open(sim);
       await whenState(conn, 'connected');
       const prepared = conn.prepare([parseAddress('DQ.0'), parseAddress('DQ.1'), parseAddress('DB1,DI4')]);
@@ -172,8 +177,7 @@ describe('s7 connection over real S7', function () {
       let last: boolean | undefined;
       let first: number | undefined;
       let counter = 0;
-      const until = Date.now() + 2000;
-      while (Date.now() < until) {
+      await waitFor('three unit cycles seen', async () => {
         const r = await conn.read(prepared);
         assert.equal(r.items[0].value, true, 'powered');
         const on = r.items[1].value === true;
@@ -182,10 +186,9 @@ describe('s7 connection over real S7', function () {
         last = on;
         counter = r.items[2].value as number;
         first ??= counter;
-        await sleep(20);
-      }
-      assert.ok(rises >= 4, `about 5 cycles in 2 s at 400 ms, saw ${rises}`);
-      assert.equal(rises, counter - (first as number));
+        return rises >= 3;
+      });
+      assert.equal(rises, counter - (first as number), 'every rise seen is one the counter counted, and none was missed');
       assert.ok((await sim.truth('m1')).counter >= counter);
     });
 
@@ -209,25 +212,26 @@ describe('s7 connection over real S7', function () {
       await sim?.close();
     });
 
-    it('resumes reading within the backoff window after the server is killed and restarted', async () => {
-      const conn = open(sim, { reconnectMinMs: 200, reconnectMaxMs: 800, connectTimeoutMs: 500, receiveTimeoutMs: 500 });
-      const states: string[] = [];
-      conn.on('state', (s: string) => states.push(s));
+    it('resumes within 2 s of the PLC coming back, however long it was gone, probing it cheaply meanwhile (default settings)', async () => {
+      const clock = new ManualClock(Date.now());
+      // the defaults of a plc-connection: reconnect 1 s doubling up to 30 s
+      const conn = open(sim, { clock });
       await whenState(conn, 'connected');
       const prepared = conn.prepare([parseAddress('DB1,REAL0'), parseAddress('DB1,DI4')]);
       assert.equal((await conn.read(prepared)).items[0].value, 12.5);
       await sim.stopServer();
       await assert.rejects(conn.read(prepared), (err: Error) => err instanceof S7ConnectionError);
-      await whenState(conn, 'backoff');
-      await sleep(2500); // several failed attempts: the delay grows to the maximum
-      assert.equal(conn.state === 'backoff' || conn.state === 'connecting', true);
-      assert.match(conn.lastError ?? '', /ECONNREFUSED|closed|failed/);
-      if (conn.state === 'backoff') assert.ok((conn.retryAt ?? 0) > Date.now() - 50 && (conn.retryAt ?? 0) <= Date.now() + 800);
+      await waitFor('backoff after the lost link', () => conn.state === 'backoff' && conn.retryAt !== undefined);
+      // a minute without the PLC: an S7 connect's backoff would have grown to its 30 s maximum
+      await advanceUntil(clock, conn, () => false, 60_000, 250);
+      assert.equal(conn.state, 'backoff');
+      assert.match(conn.lastError ?? '', /ECONNREFUSED/);
+      assert.ok((conn.retryAt as number) - clock.now() <= 500, `next probe in ${(conn.retryAt as number) - clock.now()} ms: a dead PLC is probed every 500 ms`);
       await sim.startServer();
-      const { res, resumedAfter } = await readWhenBack(conn, prepared);
-      assert.ok(resumedAfter <= 800 + 700, `resumed ${resumedAfter} ms after the restart (backoff max 800)`);
-      assert.equal(res.items[0].value, 12.5);
-      assert.ok(states.includes('backoff') && states[states.length - 1] === 'connected', states.join(','));
+      const tookMs = await advanceUntil(clock, conn, () => conn.state === 'connected', 10_000);
+      assert.equal(conn.state, 'connected');
+      assert.ok(tookMs <= 2000, `reading resumed ${tookMs} ms (clock time) after the PLC came back`);
+      assert.equal((await conn.read(prepared)).items[0].value, 12.5);
       assert.equal(await sim.connectionCount(), 1, 'exactly one connection after recovery');
     });
 
@@ -239,43 +243,35 @@ describe('s7 connection over real S7', function () {
       const port = sim.port;
       await sim.kill();
       await assert.rejects(conn.read(prepared), (err: Error) => err instanceof S7ConnectionError);
-      await sleep(1000);
+      await waitFor('backoff', () => conn.state === 'backoff');
       sim = await startSimulator({ port, pduSize: 480 });
-      const { res, resumedAfter } = await readWhenBack(conn, prepared);
-      assert.ok(resumedAfter <= 800 + 700, `resumed ${resumedAfter} ms after the restart (backoff max 800)`);
+      const res = await waitFor('reading resumes', () => conn.read(prepared).catch(() => undefined));
       assert.deepEqual(res.items.map((i) => i.ok), [true, true]);
     });
 
     it('times out on a silent peer while file I/O in the process keeps working, and recovers', async () => {
-      const conn = open(sim, { receiveTimeoutMs: 2000, connectTimeoutMs: 1000, reconnectMinMs: 300, reconnectMaxMs: 1000 });
+      const conn = open(sim, { receiveTimeoutMs: 10_000, connectTimeoutMs: 1000, reconnectMinMs: 300, reconnectMaxMs: 1000 });
       await whenState(conn, 'connected');
       const prepared = conn.prepare([parseAddress('DB1,REAL0')]);
       await conn.read(prepared);
       await sim.silence();
-      const began = Date.now();
-      const failed = conn.read(prepared).then(() => 'answered', (err: Error) => err);
+      let settled = false;
+      const failed = conn.read(prepared).then(() => 'answered', (err: Error) => err).finally(() => { settled = true; });
       // File I/O runs on the same libuv thread pool: it must not wait for snap7's timeout.
       const dir = await fs.mkdtemp(path.join(os.tmpdir(), 's7-silent-'));
-      let ioOps = 0;
-      let slowest = 0;
-      while (Date.now() - began < 3000) {
-        const t = Date.now();
-        const file = path.join(dir, `f${ioOps % 4}`);
-        await fs.writeFile(file, `x${ioOps}`);
-        assert.equal(await fs.readFile(file, 'utf8'), `x${ioOps}`);
+      for (let i = 0; i < 20; i++) {
+        const file = path.join(dir, `f${i % 4}`);
+        await fs.writeFile(file, `x${i}`);
+        assert.equal(await fs.readFile(file, 'utf8'), `x${i}`);
         await fs.stat(file);
-        slowest = Math.max(slowest, Date.now() - t);
-        ioOps++;
-        await sleep(5);
       }
+      assert.equal(settled, false, 'file I/O went on while the silent read still waited for its answer');
       await fs.rm(dir, { recursive: true, force: true });
       const outcome = await failed;
       assert.ok(outcome instanceof S7ConnectionError, `read on a silent peer fails, got ${String(outcome)}`);
-      assert.ok(ioOps > 50, `file I/O kept running (${ioOps} rounds)`);
-      assert.ok(slowest < 800, `slowest file I/O round ${slowest} ms, well under the 2000 ms snap7 waits`);
       assert.notEqual(conn.state, 'connected');
       await sim.unsilence();
-      await whenState(conn, 'connected', 5000);
+      await whenState(conn, 'connected');
       // A different request now: on a reused socket the late answer to the timed-out REAL read
       // would arrive here instead of this INT.
       const other = await conn.read(conn.prepare([parseAddress('DB1.DBW20', 'INT')]));
@@ -284,68 +280,154 @@ describe('s7 connection over real S7', function () {
       assert.equal(await sim.connectionCount(), 1, 'the stale socket was dropped, not reused');
     });
 
-    it('backs off exponentially with jitter against a dead port, never waiting longer than the maximum', async () => {
+    it('probes a dead port at a steady pace: no S7 connect, no growing delay', async () => {
+      const clock = new ManualClock(Date.now());
       const port = sim.port;
       await sim.stopServer();
-      const conn = open(sim, { port, reconnectMinMs: 100, reconnectMaxMs: 400 });
+      const conn = open(sim, { port, clock, reconnectMinMs: 100, reconnectMaxMs: 400 });
       const delays: number[] = [];
-      conn.on('state', (s: string) => {
-        if (s === 'backoff' && conn.retryAt !== undefined) delays.push(conn.retryAt - Date.now());
-      });
-      await sleep(2200);
-      assert.ok(delays.length >= 5, `attempts: ${delays.join(', ')}`);
-      const nominal = [100, 200, 400, 400, 400];
-      nominal.forEach((n, i) => {
-        assert.ok(delays[i] <= n + 5 && delays[i] >= 0.8 * n - 5, `delay ${i}: ${delays[i]} ms, nominal ${n}`);
-      });
+      for (let i = 0; i < 8; i++) {
+        await waitFor('the probe fails', () => conn.retryAt !== undefined);
+        delays.push((conn.retryAt as number) - clock.now());
+        await clock.advance((conn.retryAt as number) - clock.now());
+      }
+      assert.deepEqual(delays, Array(8).fill(100), 'probed every probeIntervalMs (the smaller of 500 and reconnectMinMs)');
       assert.match(conn.lastError ?? '', /ECONNREFUSED/);
+      assert.equal(conn.state, 'backoff');
       assert.equal(await sim.connectionsAccepted(), 0, 'nothing reached the dead port');
     });
 
-    it('caps concurrent connects process-wide, so silent PLCs cannot take the whole thread pool', async () => {
-      await sim.silence();
-      const many = Array.from({ length: 4 }, () => open(sim, { receiveTimeoutMs: 2000, connectTimeoutMs: 2000 }));
-      let peak = 0;
-      let slowest = 0;
-      const began = Date.now();
-      while (Date.now() - began < 1200) {
-        peak = Math.max(peak, await sim.connectionCount());
-        const t = Date.now();
-        await fs.stat(__filename);
-        slowest = Math.max(slowest, Date.now() - t);
-        await sleep(20);
+    it('backs off the S7 connect exponentially with jitter when the PLC answers TCP but not S7', async () => {
+      const clock = new ManualClock(Date.now());
+      const plc = await hangingUpServer();
+      try {
+        const conn = open(sim, { port: plc.port, clock, reconnectMinMs: 100, reconnectMaxMs: 400, receiveTimeoutMs: 500 });
+        const delays: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          await waitFor('the connect fails', () => conn.retryAt !== undefined);
+          delays.push((conn.retryAt as number) - clock.now());
+          await clock.advance((conn.retryAt as number) - clock.now());
+        }
+        const nominal = [100, 200, 400, 400, 400];
+        nominal.forEach((n, i) => {
+          assert.ok(delays[i] <= n && delays[i] >= 0.8 * n, `delay ${i}: ${delays[i]} ms, nominal ${n} less up to 20 % jitter`);
+        });
+        assert.match(conn.lastError ?? '', /^127\.0\.0\.1:\d+: /, 'the S7 connect failed, not the probe');
+        assert.ok(plc.accepted() >= 10, 'a probe and a connect per attempt');
+      } finally {
+        await Promise.all(conns.splice(0).map((c) => c.close()));
+        await plc.close();
       }
-      assert.equal(peak, 2, `2 snap7 connects at once, not more (4 connections waiting), saw ${peak} open sockets`);
-      assert.ok(slowest < 800, `file I/O stayed responsive (slowest ${slowest} ms; snap7 waits 2000 ms)`);
-      await Promise.all(many.map((c) => c.close()));
+    });
+
+    it('never holds more than (thread pool size - 1) threads with snap7 calls: file I/O answers while every PLC is silent', async () => {
+      const threads = threadPoolSize();
+      const limits = limitsFor(threads);
+      // as many silent PLCs as the pool has threads: unlimited, their reads would take every one
+      const many = Array.from({ length: threads }, () => open(sim, { receiveTimeoutMs: 30_000 }));
+      await Promise.all(many.map((c) => whenState(c, 'connected')));
+      const prepared = many.map((c) => c.prepare([parseAddress('DB1,REAL0')]));
+      await sim.silence();
+      let settled = 0;
+      const reads = many.map((c, i) => c.read(prepared[i]).finally(() => { settled++; }));
+      await waitFor('the silent reads hold every slot', () => snap7Slots.usage.held === limits.total && snap7Slots.usage.waiting > 0);
+      assert.equal(snap7Slots.usage.held, threads - 1);
+      assert.equal(await fs.readFile(__filename, 'utf8').then((t) => t.length > 0), true);
+      await fs.stat(__filename);
+      assert.equal(settled, 0, 'file I/O answered while every silent read was still waiting');
       await sim.unsilence();
+      for (const r of await Promise.all(reads)) assert.equal(r.items[0].value, 12.5, 'the held reads are answered once the PLC talks again');
+    });
+
+    it('when PLCs fall silent together, one not heard from since is given up after a short trial, not its whole receive timeout', async () => {
+      const limits = limitsFor(threadPoolSize());
+      // every request slot taken by silent PLCs: two give up after 1.5 s, one waits 20 s
+      const quick = Array.from({ length: limits.total - 1 }, () => open(sim, { receiveTimeoutMs: 1500 }));
+      const patient = open(sim, { receiveTimeoutMs: 20_000 });
+      // and one more with a receive timeout of a minute, waiting for a slot
+      const late = open(sim, { receiveTimeoutMs: 60_000 });
+      const all = [...quick, patient, late];
+      await Promise.all(all.map((c) => whenState(c, 'connected')));
+      const prepared = all.map((c) => c.prepare([parseAddress('DB1,REAL0')]));
+      await sim.silence();
+      const settled = new Set<S7Connection>();
+      const reads = all.slice(0, -1).map((c, i) => c.read(prepared[i]).then(() => 'answered', (err: Error) => err.message).finally(() => settled.add(c)));
+      await waitFor('the silent PLCs hold every slot', () => snap7Slots.usage.held === limits.total);
+      const lateRead = late.read(prepared[all.length - 1]).then(() => 'answered', (err: Error) => err.message);
+      await waitFor('the late read waits for a slot', () => snap7Slots.usage.waiting > 0);
+      // the quick ones time out; the late read gets a slot while the patient one still hangs
+      assert.notEqual(await lateRead, 'answered');
+      assert.equal(settled.has(patient), false, 'given up long before the 20 s of the PLC that fell silent first, let alone its own minute');
+      await sim.unsilence();
+      await Promise.all(reads);
+    });
+
+    it('a PLC silent from the start costs only its own readers', async () => {
+      const silentPlc = await startSimulator({ pduSize: 480 });
+      try {
+        const healthy = open(sim);
+        await whenState(healthy, 'connected');
+        await silentPlc.silence();
+        const silent = Array.from({ length: 4 }, () => open(silentPlc, { receiveTimeoutMs: 8000, connectTimeoutMs: 8000 }));
+        await waitFor('the silent connects wait for the PLC', () => snap7Slots.usage.connects === limitsFor(threadPoolSize()).connects);
+        const prepared = healthy.prepare([parseAddress('DB1,REAL0')]);
+        for (let i = 0; i < 10; i++) assert.equal((await healthy.read(prepared)).items[0].value, 12.5);
+        assert.deepEqual(silent.map((c) => c.state), silent.map(() => 'connecting'), 'read 10 times while the silent PLCs still waited');
+      } finally {
+        // the PLC goes first: its sockets close, and the connects waiting on them end
+        await silentPlc.close();
+        await Promise.all(conns.splice(0).map((c) => c.close()));
+      }
+    });
+
+    it('after a failed S7 connect a PLC connects on probation: a healthy PLC reconnects without waiting behind it', async () => {
+      const silentPlc = await startSimulator({ pduSize: 480 });
+      try {
+        const healthy = open(sim);
+        await whenState(healthy, 'connected');
+        await silentPlc.silence();
+        // a test read (always on probation) that hangs on the silent PLC
+        open(silentPlc, { onProbation: true, connectTimeoutMs: 8000, receiveTimeoutMs: 8000 });
+        await waitFor('the test read holds the probation slot', () => snap7Slots.usage.probation === 1);
+        // a PLC in good standing: its first S7 connect fails (200 ms), its retry then waits on probation
+        const silent = open(silentPlc, { connectTimeoutMs: 200, receiveTimeoutMs: 200, reconnectMinMs: 100 });
+        await waitFor('the retry waits on probation', () => silent.state === 'connecting' && /^127\.0\.0\.1:\d+: /.test(silent.lastError ?? '') && snap7Slots.usage.waiting > 0);
+        await sim.restart(0);
+        const prepared = healthy.prepare([parseAddress('DB1,REAL0')]);
+        const res = await waitFor('the healthy PLC is read again', () => healthy.read(prepared).catch(() => undefined));
+        assert.equal(res.items[0].value, 12.5);
+        assert.equal(snap7Slots.usage.probation, 1, 'reconnected while the probation slot was still held');
+        assert.equal(silent.state, 'connecting', 'and the silent PLC still waited for it');
+      } finally {
+        await silentPlc.close();
+        await Promise.all(conns.splice(0).map((c) => c.close()));
+      }
     });
 
     it('close() leaves no connection behind, whatever the state', async () => {
       const conn = open(sim, { poolSize: 3 });
       await whenState(conn, 'connected');
-      await waitFor('three pooled connections', async () => ((await sim.connectionCount()) === 3 ? true : undefined), 3000);
+      await waitFor('three pooled connections', async () => (await sim.connectionCount()) === 3);
       const prepared = conn.prepare(Array.from({ length: 30 }, (_, i) => parseAddress(`DB1.DBD${200 + 40 * i}`, 'REAL')));
       const pending = conn.read(prepared);
       await conn.close();
       await pending.then(() => undefined, () => undefined);
       assert.equal(conn.state, 'closed');
       await assert.rejects(conn.read(prepared), /closed/);
-      await waitFor('no connections', async () => ((await sim.connectionCount()) === 0 ? true : undefined), 2000);
+      await waitFor('no connections', async () => (await sim.connectionCount()) === 0);
 
       // Closing while reconnecting against a dead server, and while the peer is silent.
       await sim.stopServer();
       const dead = open(sim, { reconnectMinMs: 50 });
-      await sleep(300);
+      await waitFor('the dead server refused', () => dead.state === 'backoff' && dead.lastError !== undefined);
       await dead.close();
       await sim.startServer();
       await sim.silence();
       const stuck = open(sim, { receiveTimeoutMs: 800 });
-      await sleep(200);
+      await waitFor('the silent connect started', async () => (await sim.connectionCount()) > 0);
       await stuck.close();
       await sim.unsilence();
-      await sleep(100);
-      assert.equal(await sim.connectionCount(), 0);
+      await waitFor('no connections', async () => (await sim.connectionCount()) === 0);
       assert.equal(await conn.close(), undefined, 'close() is idempotent');
     });
   });

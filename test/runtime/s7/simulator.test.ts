@@ -1,10 +1,12 @@
 /**
  * The PLC simulator, driven in a child process and read back over real S7 with node-snap7's
- * client: pulses seen on the wire match the simulator's ground truth.
+ * client: pulses seen on the wire match the simulator's ground truth. Every wait is for a
+ * condition; pulses are long enough that no poll gap of a busy machine can hide one.
  */
 import assert from 'node:assert/strict';
 import { snap7, type MultiVarRequest, type Snap7Client } from '../../../lib/s7/snap7';
 import { MACHINE_DB_LAYOUT, startSimulator, type SimulatorHandle } from '../../helpers/simulator';
+import { waitFor } from '../../helpers/wait';
 
 function connect(port: number): Promise<Snap7Client> {
   const client = new (snap7().S7Client)();
@@ -30,10 +32,8 @@ function readMulti(client: Snap7Client, vars: MultiVarRequest[]): Promise<Buffer
   });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 describe('s7 simulator over real S7', function () {
-  this.timeout(30_000);
+  this.timeout(60_000);
   let sim: SimulatorHandle;
   let client: Snap7Client | undefined;
 
@@ -68,13 +68,12 @@ describe('s7 simulator over real S7', function () {
     const counterAt = MACHINE_DB_LAYOUT.unitCounter.offset;
     const counterBefore = (await read(c, 'DB', 1, 0, 8)).readInt32BE(counterAt);
     assert.equal(counterBefore, before.counter);
-    await sim.setScenario('press', { scenario: 'running', cycleTimeMs: 400, pulseWidthMs: 200 });
-    const started = Date.now();
+    await sim.setScenario('press', { scenario: 'running', cycleTimeMs: 1000, pulseWidthMs: 500 });
     let edges = 0;
     let last: boolean | undefined;
     let firstCounter: number | undefined;
     let lastCounter = 0;
-    while (Date.now() - started < 4100) {
+    await waitFor('five cycles seen on the wire', async () => {
       // Q0 and the counter in one request, so each poll sees one consistent moment.
       const [q, db] = await readMulti(c, [
         { Area: c.S7AreaPA, WordLen: c.S7WLByte, Start: 0, Amount: 1 },
@@ -85,16 +84,16 @@ describe('s7 simulator over real S7', function () {
       last = on;
       lastCounter = db.readInt32BE(0);
       firstCounter ??= lastCounter;
-      await sleep(10);
-    }
-    await sim.setScenario('press', { scenario: 'stopped-powered' });
-    await sleep(250); // a pulse under way finishes its 200 ms
-    const after = await sim.truth('press');
-    const produced = after.pulses - before.pulses;
-    assert.ok(produced >= 9 && produced <= 11, `about 10 cycles in 4.1 s at 400 ms, got ${produced}`);
+      return edges >= 5;
+    });
     assert.equal(edges, lastCounter - (firstCounter as number), 'every unit cycle is visible on Q0 while the counter counts it');
+    await sim.setScenario('press', { scenario: 'stopped-powered' });
+    // a pulse under way finishes its width
+    await waitFor('the cycle bit low', async () => ((await read(c, 'Q', 0, 0, 1))[0] & 0b10) === 0);
+    const after = await sim.truth('press');
     const counterAfter = (await read(c, 'DB', 1, 0, 8)).readInt32BE(counterAt);
-    assert.equal(counterAfter - counterBefore, produced, 'the counter over S7 matches the ground truth');
+    assert.ok(after.pulses - before.pulses >= 5);
+    assert.equal(counterAfter - counterBefore, after.pulses - before.pulses, 'the counter over S7 matches the ground truth');
     assert.equal(counterAfter, after.counter);
     const q0 = (await read(c, 'Q', 0, 0, 1))[0];
     assert.equal(q0 & 0b11, 0b01, 'stopped: powered, cycle bit low');
@@ -104,11 +103,11 @@ describe('s7 simulator over real S7', function () {
     const c = client as Snap7Client;
     const before = await sim.truth('lathe');
     await sim.setScenario('lathe', { scenario: 'producing-unpowered', cycleTimeMs: 200, pulseWidthMs: 50 });
-    await sleep(700);
+    await waitFor('three cycles', async () => (await sim.truth('lathe')).pulses - before.pulses >= 3);
     await sim.setScenario('lathe', { scenario: 'off' });
-    await sleep(100); // a pulse under way finishes its 50 ms
+    // a pulse under way finishes its 50 ms
+    await waitFor('lathe off on Q0', async () => ((await read(c, 'Q', 0, 0, 1))[0] & 0b1100) === 0);
     const after = await sim.truth('lathe');
-    assert.ok(after.pulses - before.pulses >= 3, `lathe produced ${after.pulses - before.pulses}`);
     const db2 = await read(c, 'DB', 2, 0, 8);
     assert.equal(db2.readInt32BE(MACHINE_DB_LAYOUT.unitCounter.offset), after.counter);
     assert.equal((await read(c, 'Q', 0, 0, 1))[0] & 0b1100, 0, 'lathe off: no power bit, no cycle bit');
@@ -117,19 +116,22 @@ describe('s7 simulator over real S7', function () {
   it('a scenario change lets a pulse under way finish its width, as a PLC pulse timer does', async () => {
     const c = client as Snap7Client;
     const cycleBit = async (): Promise<boolean> => ((await read(c, 'Q', 0, 0, 1))[0] & 0b10) !== 0;
+    const widthMs = 4000;
     const before = await sim.truth('press');
-    await sim.setScenario('press', { scenario: 'running', cycleTimeMs: 1500, pulseWidthMs: 1000 });
-    let pulse = before;
-    while (pulse.pulses === before.pulses) {
-      await sleep(10);
-      pulse = await sim.truth('press');
-    }
+    await sim.setScenario('press', { scenario: 'running', cycleTimeMs: 6000, pulseWidthMs: widthMs });
+    const pulse = await waitFor('a pulse starts', async () => {
+      const t = await sim.truth('press');
+      return t.pulses > before.pulses ? t : undefined;
+    });
     await sim.setScenario('press', { scenario: 'stopped-powered' });
-    assert.ok(Date.now() - pulse.lastPulseAt! < 500, 'stopped early in the pulse');
     assert.equal(await cycleBit(), true, 'the cycle bit stays high after the stop');
-    await sleep(pulse.lastPulseAt! + 1100 - Date.now());
-    assert.equal(await cycleBit(), false, 'and drops when its width is over');
-    await sleep(1600);
+    await waitFor('the cycle bit drops', async () => !(await cycleBit()));
+    assert.ok(Date.now() >= pulse.lastPulseAt! + widthMs - 50, 'not before its width is over');
+    // the lathe's pulses show the simulator's time going on: a running press would have cycled again
+    const lathe = await sim.truth('lathe');
+    await sim.setScenario('lathe', { scenario: 'running', cycleTimeMs: 200, pulseWidthMs: 50 });
+    await waitFor('the lathe ran for more than a press cycle', async () => (await sim.truth('lathe')).pulses - lathe.pulses >= 20);
+    await sim.setScenario('lathe', { scenario: 'off' });
     assert.equal((await sim.truth('press')).pulses, pulse.pulses, 'no cycle after the stop');
     assert.equal(await cycleBit(), false);
   });

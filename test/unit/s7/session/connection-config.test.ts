@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { CONNECTION_DEFAULTS, parseTsap, PLC_FAMILY_PRESETS, toConnectionOptions } from '../../../lib/reader/connection-config';
+import { CONNECTION_DEFAULTS, parseTsap, PLC_FAMILY_PRESETS, toConnectionOptions } from '../../../../lib/s7/session/connection-config';
 
 describe('reader connection settings', () => {
   it('turns rack/slot settings (numbers as strings too) into connection options', () => {

@@ -2,7 +2,7 @@
  * The plc-connection node's settings as the dialog stores them, per-family presets, and their
  * validation into S7ConnectionOptions. Pure: the editor bundle uses the presets.
  */
-import type { S7ConnectionOptions } from '../s7/connection';
+import type { S7ConnectionOptions } from '../connection';
 
 export type PlcFamily = 'S7-300/400' | 'S7-1200/1500' | 'LOGO' | 'S7-200' | 'custom';
 export type Addressing = 'rack-slot' | 'tsap';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { ParkedConnections } from '../../../lib/reader/parked-connections';
+import { ParkedConnections } from '../../../../lib/s7/session/parked-connections';
+import { ManualClock } from '../../../helpers/manual-clock';
 
 /** A session that records whether it was closed. */
 const session = (name: string): { name: string; closed: boolean; close(): Promise<void> } => ({
@@ -9,8 +10,6 @@ const session = (name: string): { name: string; closed: boolean; close(): Promis
     this.closed = true;
   },
 });
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('parked PLC sessions (full deploy)', () => {
   it('gives a parked session back to the same node id with the same settings, open', () => {
@@ -42,7 +41,8 @@ describe('parked PLC sessions (full deploy)', () => {
   });
 
   it('closes what nobody took back: on closeAll, after the grace period, and when parked over', async () => {
-    const parked = new ParkedConnections<ReturnType<typeof session>>(30);
+    const clock = new ManualClock();
+    const parked = new ParkedConnections<ReturnType<typeof session>>(30, clock);
     const [a, b, c] = [session('a'), session('b'), session('c')];
     parked.park('x', 'k', a);
     parked.park('x', 'k', b);
@@ -54,7 +54,9 @@ describe('parked PLC sessions (full deploy)', () => {
 
     const d = session('d');
     parked.park('z', 'k', d);
-    await sleep(60);
+    await clock.advance(29);
+    assert.equal(d.closed, false, 'kept during the grace period');
+    await clock.advance(1);
     assert.equal(d.closed, true, 'closed after the grace period');
     assert.equal(parked.take('z', 'k'), undefined);
   });
@@ -64,7 +66,7 @@ describe('parked PLC sessions (full deploy)', () => {
     let attempted = false;
     parked.park('conn', 'k', { close: async () => { attempted = true; throw new Error('socket gone'); } });
     parked.closeAll();
-    await sleep(0);
     assert.equal(attempted, true);
+    await new Promise((resolve) => setImmediate(resolve));
   });
 });

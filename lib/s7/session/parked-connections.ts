@@ -6,7 +6,8 @@
  * once the flows have started again, when the flows stop for good (not for a deploy), or after the
  * grace period, whichever comes first.
  */
-import { RELEASE_GRACE_MS } from './shared-connection';
+import { systemClock, type Clock } from '../../shared/clock';
+import { RELEASE_GRACE_MS, unrefTimer } from './shared-connection';
 
 export interface Closable {
   close(): Promise<void>;
@@ -15,19 +16,18 @@ export interface Closable {
 interface Parked<T> {
   settingsKey: string;
   session: T;
-  timer: NodeJS.Timeout;
+  timer: unknown;
 }
 
 export class ParkedConnections<T extends Closable> {
   private readonly parked = new Map<string, Parked<T>>();
 
-  constructor(private readonly graceMs = RELEASE_GRACE_MS) {}
+  constructor(private readonly graceMs = RELEASE_GRACE_MS, private readonly clock: Clock = systemClock) {}
 
   /** Keeps `session` of node `id` for a successor with the same settings. */
   park(id: string, settingsKey: string, session: T): void {
     this.closeParked(id);
-    const timer = setTimeout(() => this.closeParked(id), this.graceMs);
-    timer.unref();
+    const timer = unrefTimer(this.clock.setTimer(() => this.closeParked(id), this.graceMs));
     this.parked.set(id, { settingsKey, session, timer });
   }
 
@@ -39,7 +39,7 @@ export class ParkedConnections<T extends Closable> {
       this.closeParked(id);
       return undefined;
     }
-    clearTimeout(entry.timer);
+    this.clock.clearTimer(entry.timer);
     this.parked.delete(id);
     return entry.session;
   }
@@ -56,7 +56,7 @@ export class ParkedConnections<T extends Closable> {
   private closeParked(id: string): void {
     const entry = this.parked.get(id);
     if (!entry) return;
-    clearTimeout(entry.timer);
+    this.clock.clearTimer(entry.timer);
     this.parked.delete(id);
     // nobody is left to tell about a failed disconnect of a session no node uses
     entry.session.close().catch(() => undefined);

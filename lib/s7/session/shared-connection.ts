@@ -4,7 +4,8 @@
  * it stays open for a grace period, so a deploy of modified nodes (the reader restarts, the
  * connection node stays) keeps the PLC session; a reader removed for good frees it after that.
  */
-import { S7Connection, type S7ConnectionOptions } from '../s7/connection';
+import { systemClock, type Clock } from '../../shared/clock';
+import { S7Connection, type S7ConnectionOptions } from '../connection';
 
 export interface SharedConnectionStatus {
   state: S7Connection['state'];
@@ -26,16 +27,20 @@ export const RELEASE_GRACE_MS = 10_000;
 export class SharedConnection {
   private connection: S7Connection | undefined;
   private readonly users = new Set<string>();
-  private idleTimer: NodeJS.Timeout | undefined;
+  private idleTimer: unknown;
 
-  constructor(private readonly options: S7ConnectionOptions, private readonly graceMs = RELEASE_GRACE_MS) {}
+  constructor(
+    private readonly options: S7ConnectionOptions,
+    private readonly graceMs = RELEASE_GRACE_MS,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /** The connection, started on first use. */
   acquire(userId: string): S7Connection {
     this.users.add(userId);
     this.cancelIdleClose();
     if (!this.connection) {
-      this.connection = new S7Connection(this.options);
+      this.connection = new S7Connection({ clock: this.clock, ...this.options });
       this.connection.start();
     }
     return this.connection;
@@ -45,12 +50,11 @@ export class SharedConnection {
   release(userId: string): void {
     this.users.delete(userId);
     if (this.users.size > 0 || !this.connection || this.idleTimer) return;
-    this.idleTimer = setTimeout(() => {
+    this.idleTimer = unrefTimer(this.clock.setTimer(() => {
       this.idleTimer = undefined;
       // nobody is left to tell about a failed disconnect of an unused connection; a new acquire starts afresh
       if (this.users.size === 0) this.close().catch(() => undefined);
-    }, this.graceMs);
-    this.idleTimer.unref();
+    }, this.graceMs));
   }
 
   /** Disconnects now, whoever still uses it (the config node is going away). */
@@ -63,7 +67,7 @@ export class SharedConnection {
   }
 
   private cancelIdleClose(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.idleTimer) this.clock.clearTimer(this.idleTimer);
     this.idleTimer = undefined;
   }
 
@@ -77,4 +81,10 @@ export class SharedConnection {
       users: this.users.size,
     };
   }
+}
+
+/** A grace timer must not keep the process alive (Node timers only; a test clock's are plain objects). */
+export function unrefTimer(handle: unknown): unknown {
+  (handle as { unref?: () => void }).unref?.();
+  return handle;
 }
