@@ -17,6 +17,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync,
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cacheDir = path.resolve(process.env.NODE22_LANE_CACHE || path.join(os.homedir(), '.cache', 'linesentry-s7', 'node22-lane'));
@@ -165,10 +166,12 @@ function laneRunEnv(dir) {
 // The built test suites (dist/test/<suite>) and their mocha timeouts, as in package.json.
 const SUITES = { unit: [], runtime: ['--timeout', '60000'], editor: ['--timeout', '120000'] };
 
+// Runs every requested suite (default: all that the build has), a failing one not stopping the rest.
 function test(suites) {
   const dir = install();
   prepareLaneDir(dir);
   const mocha = path.join(dir, 'node_modules', 'mocha', 'bin', 'mocha.js');
+  const failed = [];
   for (const suite of suites.length ? suites : Object.keys(SUITES)) {
     if (!SUITES[suite]) throw new Error(`unknown suite ${suite} (${Object.keys(SUITES).join(', ')})`);
     const suiteDir = path.join(laneDir, 'dist', 'test', suite);
@@ -178,15 +181,24 @@ function test(suites) {
       continue;
     }
     log(`${suite} tests on Node ${nodeVersionOrNull()} + Node-RED 5`);
-    run(nodeBinary(), [mocha, '--config', '.mocharc.json', ...SUITES[suite], `dist/test/${suite}/**/*.test.js`], { cwd: laneDir, env: laneRunEnv(dir) });
+    try {
+      run(nodeBinary(), [mocha, '--config', '.mocharc.json', ...SUITES[suite], `dist/test/${suite}/**/*.test.js`], { cwd: laneDir, env: laneRunEnv(dir) });
+    } catch (err) {
+      log(`${suite}: ${err.message}`);
+      failed.push(suite);
+    }
   }
+  if (failed.length) throw new Error(`failed: ${failed.join(', ')}`);
 }
 
 const [command = 'test', ...rest] = process.argv.slice(2);
 try {
-  if (command === 'install') install();
-  else if (command === 'test') test(rest);
+  if (command === 'install') {
+    parseArgs({ args: rest });
+    install();
+  } else if (command === 'test') test(parseArgs({ args: rest, allowPositionals: true }).positionals);
   else if (command === 'node') {
+    // Everything after `node` is Node's own command line.
     const dir = install();
     run(nodeBinary(), rest, { env: laneRunEnv(dir) });
   } else throw new Error(`unknown command ${command} (install, test, node)`);
