@@ -23,10 +23,10 @@
 // driver (dev dependency alias "mongodb6") is the one that reaches it (field `driver`).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync, openSync, closeSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.cjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const cacheDir = process.env.DB_SERVERS_CACHE || path.join(os.homedir(), '.cache', 'node-red-s7-production');
@@ -131,18 +131,6 @@ export function install(names = SERVER_NAMES) {
 
 function unknownServer(name) {
   throw new Error(`unknown server "${name}" (known: ${SERVER_NAMES.join(', ')})`);
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function ping(name, uri) {
