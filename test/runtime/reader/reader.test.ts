@@ -153,8 +153,10 @@ describe('plc-reader against the PLC simulator', function () {
   it("reads the application's pins DQ.0-DQ.7 as BOOLs with their pin ids, and sees unit-cycle pulses", async () => {
     const rows: SignalRow[] = Array.from({ length: 8 }, (_, i) => ({ name: `pin ${i}`, address: `DQ.${i}`, kind: i % 2 ? 'unit-cycle' : 'power' }));
     const h = await load({ signals: rows, intervalMs: 25, outputMode: 'per-cycle' });
-    await waitFor('1.5 s of cycles', () => (h.messages.length > 0 && Date.now() - h.messages[0].timestamp! > 1500 ? true : undefined), 10_000);
     const seen = (pin: number): Set<unknown> => new Set(h.messages.map((m) => (m.payload as Record<string, unknown>)[`pin ${pin}`]));
+    // Until both producing machines' pulses were seen high and low (and for 1.5 s at least).
+    await waitFor('pulses of m1 and m4 seen', () => h.messages.length > 0 && Date.now() - h.messages[0].timestamp! > 1500
+      && seen(1).size === 2 && seen(7).size === 2);
     assert.deepEqual(seen(0), new Set([true]), 'm1 powered');
     assert.deepEqual(seen(1), new Set([true, false]), 'm1 cycle pulses');
     assert.deepEqual(seen(2), new Set([true]), 'm2 powered');
@@ -184,13 +186,16 @@ describe('plc-reader against the PLC simulator', function () {
   it('on change: power once (it is steady), every edge of the cycle bit, and the heartbeat', async () => {
     const rows: SignalRow[] = [{ ...powerRow, deadband: 0.5 }, { name: 'cycle', address: 'DQ.1', kind: 'unit-cycle' }];
     const h = await load({ signals: rows, intervalMs: 20, outputMode: 'on-change', heartbeatS: 1 });
-    await sleep(1600);
-    const power = h.messages.filter((m) => m.topic === 'm1 power');
-    const cycle = h.messages.filter((m) => m.topic === 'cycle');
-    assert.equal(power.length, 2, 'the first value and one heartbeat after 1 s');
-    assert.ok(power[1].timestamp! - power[0].timestamp! >= 1000);
-    assert.ok(cycle.length >= 4, `edges of a 400 ms cycle in 1.6 s: ${cycle.length}`);
-    cycle.slice(1).forEach((m, i) => assert.ok(m.payload !== cycle[i].payload || m.timestamp! - cycle[i].timestamp! >= 1000, 'only edges or heartbeats'));
+    const power = (): ContractMessage[] => h.messages.filter((m) => m.topic === 'm1 power');
+    const cycle = (): ContractMessage[] => h.messages.filter((m) => m.topic === 'cycle');
+    await waitFor('a heartbeat of the power value and four edges of the cycle bit', () => power().length >= 2 && cycle().length >= 4);
+    // The power value is steady, so every message after the first is a heartbeat: at least 1 s after the one before.
+    power().slice(1).forEach((m, i) => {
+      assert.equal(m.payload, power()[i].payload, 'steady value');
+      assert.ok(m.timestamp! - power()[i].timestamp! >= 1000, `power message ${i + 1} only ${m.timestamp! - power()[i].timestamp!} ms after the one before`);
+    });
+    const edges = cycle();
+    edges.slice(1).forEach((m, i) => assert.ok(m.payload !== edges[i].payload || m.timestamp! - edges[i].timestamp! >= 1000, 'only edges or heartbeats'));
   });
 
   it('redeploying with another interval changes the rate', async () => {
@@ -262,9 +267,7 @@ describe('plc-reader against the PLC simulator', function () {
     reader.receive({ signals: [{ name: 'merker', address: 'MW2', dataType: 'INT' }] });
     await waitFor('the new signal', () => h.messages.find((m) => m.topic === 'merker'));
     const mark = h.messages.length;
-    await sleep(400);
-    const after = h.messages.slice(mark);
-    assert.ok(after.length >= 2);
+    const after = await waitFor('two more reads', () => h.messages.length - mark >= 2 && h.messages.slice(mark));
     assert.deepEqual(new Set(after.map((m) => m.topic)), new Set(['merker']));
     assert.equal(after[0].payload, PROCESS_LAYOUT.merkers.MW2);
   });
