@@ -26,6 +26,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { freePort } from './free-port.cjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -62,7 +63,8 @@ function installFerretdb() {
     run('chmod', ['-R', 'u+w', src]);
     writeFileSync(path.join(src, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
     mkdirSync(path.dirname(ferretdbBin), { recursive: true });
-    const tmpBin = `${ferretdbBin}.tmp`;
+    // Per process: a second build at the same time (another start, CI) must not write into this one's file.
+    const tmpBin = `${ferretdbBin}.tmp-${process.pid}`;
     run('go', ['build', '-buildvcs=false', '-o', tmpBin, './cmd/ferretdb'], { cwd: src });
     run('mv', [tmpBin, ferretdbBin]);
   } finally {
@@ -249,25 +251,36 @@ async function waitForExit(pid) {
   process.kill(pid, 'SIGKILL');
 }
 
-function parseArgs(argv) {
-  const names = [];
-  const opts = { detach: false, state: path.join(repoRoot, '.cache', 'db-servers.json') };
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--detach') opts.detach = true;
-    else if (argv[i] === '--state') opts.state = path.resolve(argv[++i]);
-    else if (argv[i] === '--port') opts.port = Number(argv[++i]);
-    else if (argv[i] === '--data') opts.dataDir = path.resolve(argv[++i]);
-    else if (argv[i] === '--tls-cert') opts.tls = { ...opts.tls, cert: path.resolve(argv[++i]) };
-    else if (argv[i] === '--tls-key') opts.tls = { ...opts.tls, key: path.resolve(argv[++i]) };
-    else if (argv[i] === '--tls-ca') opts.tls = { ...opts.tls, ca: path.resolve(argv[++i]) };
-    else names.push(argv[i]);
+function commandLine(argv) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      detach: { type: 'boolean', default: false },
+      state: { type: 'string', default: path.join(repoRoot, '.cache', 'db-servers.json') },
+      port: { type: 'string' },
+      data: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-ca': { type: 'string' },
+    },
+  });
+  const [command, ...names] = positionals;
+  const opts = { detach: values.detach, state: path.resolve(values.state) };
+  if (values.port !== undefined) opts.port = Number(values.port);
+  if (values.data !== undefined) opts.dataDir = path.resolve(values.data);
+  if (values['tls-cert'] || values['tls-key'] || values['tls-ca']) {
+    opts.tls = {
+      ...(values['tls-cert'] ? { cert: path.resolve(values['tls-cert']) } : {}),
+      ...(values['tls-key'] ? { key: path.resolve(values['tls-key']) } : {}),
+      ...(values['tls-ca'] ? { ca: path.resolve(values['tls-ca']) } : {}),
+    };
   }
-  return { names: names.length ? names : SERVER_NAMES, opts };
+  return { command, names: names.length ? names : SERVER_NAMES, opts };
 }
 
 async function main() {
-  const [command, ...rest] = process.argv.slice(2);
-  const { names, opts } = parseArgs(rest);
+  const { command, names, opts } = commandLine(process.argv.slice(2));
   if (command === 'install') {
     install(names);
     return;
@@ -326,7 +339,7 @@ async function main() {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   main().catch((err) => {
-    log(err.stack || String(err));
+    log(err.code?.startsWith('ERR_PARSE_ARGS') ? err.message : err.stack || String(err));
     process.exit(1);
   });
 }
