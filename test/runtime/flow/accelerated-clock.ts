@@ -73,8 +73,9 @@ if (process.env.CLOCK_START) {
 
   const scale = (ms: unknown): number => Math.max(0, Number(ms ?? 0) / clock.speed);
   const { setTimeout: realSetTimeout, setInterval: realSetInterval, clearTimeout: realClearTimeout } = globalThis;
-  // Timers armed at real speed, to be re-armed at the switch (none are tracked after it).
-  let startUpTimers: Set<NodeTimeout> | undefined = new Set();
+  const switchFile = process.env.CLOCK_SWITCH_FILE;
+  // Timers armed at real speed, to be re-armed at the switch (none are tracked after it, or without one).
+  let startUpTimers: Set<NodeTimeout> | undefined = switchFile ? new Set() : undefined;
   const tracked = <T>(timer: T): T => {
     startUpTimers?.add(timer as unknown as NodeTimeout);
     return timer;
@@ -108,7 +109,6 @@ if (process.env.CLOCK_START) {
     startUpTimers = undefined;
     process.stderr.write(`accelerated-clock: ${targetSpeed}x from ${shown} at real ${real}\n`);
   };
-  const switchFile = process.env.CLOCK_SWITCH_FILE;
   if (switchFile) {
     const watch = realSetInterval(() => {
       if (!existsSync(switchFile)) return;
