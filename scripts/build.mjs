@@ -1,5 +1,5 @@
 // Builds the package into dist/: tsc for runtime, library, simulator and tests (CommonJS),
-// esbuild for each node's editor script, which is inlined into the node's .html beside its
+// esbuild for each node's and plugin's editor script, which is inlined into its .html beside its
 // .js, with locales/ and icons/ copied as Node-RED's loader expects.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,12 +27,12 @@ const esbuild = require('esbuild');
 // Each node's editor.ts calls RED.nodes.registerType('<type>', { category: '...', color: '#...', ... })
 // with literals, the only form Node-RED's static readers of editor code (node-red-dev validate, the
 // flow library's catalogue) understand; esbuild keeps them as written.
-const nodesDir = path.join(root, 'nodes');
-for (const name of existsSync(nodesDir) ? readdirSync(nodesDir) : []) {
-  const src = path.join(nodesDir, name);
+// Plugins (plugins/<name>/: the editor sidebar) are laid out and built like nodes.
+for (const kind of ['nodes', 'plugins']) for (const name of existsSync(path.join(root, kind)) ? readdirSync(path.join(root, kind)) : []) {
+  const src = path.join(root, kind, name);
   const templateFile = path.join(src, `${name}.html`);
   if (!existsSync(templateFile)) continue; // not a node: e.g. nodes/shared/, code the editors share
-  const out = path.join(dist, 'nodes', name);
+  const out = path.join(dist, kind, name);
   mkdirSync(out, { recursive: true });
   let editorJs = '';
   const editorEntry = path.join(src, 'editor.ts');

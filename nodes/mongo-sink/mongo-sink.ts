@@ -13,6 +13,7 @@ import { SinkEngine, type SinkStats } from '../../lib/mongo/sink-engine';
 import { Spool } from '../../lib/mongo/spool';
 import type { BsonTypes, DbLike } from '../../lib/mongo/store';
 import type { ContractMessage } from '../../lib/shared/messages';
+import { telemetry } from '../../lib/shared/telemetry';
 import { MONGO_SINK_TYPE, SPOOL_DIR } from './types';
 
 type MongoSinkDef = NodeDef & Partial<Record<keyof MongoSinkConfig, unknown>>;
@@ -68,6 +69,7 @@ export = function register(RED: NodeAPI): void {
         onReport: (report) => node.send([null, { topic: 'write-result', payload: report } as NodeMessage]),
         onStats: (s) => {
           stats = s;
+          telemetry.sink({ nodeId: node.id, name: node.name || node.id, at: Date.now(), ...s, queued: s.queued + s.inFlight, spooled: spool?.pending ?? 0 });
           requestStatus();
         },
         warn: (text) => node.warn(text),
@@ -106,6 +108,7 @@ export = function register(RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       conn.off('status', onConnectionStatus);
       if (statusTimer) clearTimeout(statusTimer);
+      telemetry.remove(node.id);
       engine.close().then(
         (left) => {
           if (left > 0) node.warn(spool ? `${left} queued entries kept in ${spool.file}; written after the next start` : `${left} queued entries were not written (enable the disk spool to keep them across restarts)`);

@@ -14,6 +14,7 @@ import type { ConnectionProvider } from '../../lib/reader/shared-connection';
 import { MIN_INTERVAL_MS, parsePinMap, resolveSignals, toSignalRow, type SignalRow } from '../../lib/reader/signals';
 import { readerStatus, type NodeStatus } from '../../lib/reader/status';
 import type { ContractMessage, Reading } from '../../lib/shared/messages';
+import { RateMeter, telemetry } from '../../lib/shared/telemetry';
 import { MIN_MAPPING_REFRESH_S, PLC_READER_DEFAULTS, PLC_READER_TYPE, type PlcReaderConfig, type TestReadRequest } from './types';
 
 const STATUS_REFRESH_MS = 1000;
@@ -104,8 +105,12 @@ export = function register(RED: NodeAPI): void {
     }
 
     let lastStatus = '';
+    const rate = new RateMeter();
     const updateStatus = (): void => {
-      const status: NodeStatus = readerStatus(shared.status(), engine.stats(), Date.now());
+      const [conn, stats, now] = [shared.status(), engine.stats(), Date.now()];
+      const sampling = { intervalMs, ratePerS: rate.sample(now, stats.cycles) };
+      const status: NodeStatus = readerStatus(conn, stats, now, RED._, sampling);
+      telemetry.reader({ nodeId: this.id, name: this.name || this.id, state: conn.state, ...sampling, ...stats, pduSize: conn.negotiatedPdu });
       const key = JSON.stringify(status);
       if (key === lastStatus) return;
       lastStatus = key;
@@ -156,6 +161,7 @@ export = function register(RED: NodeAPI): void {
     this.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
       clearInterval(statusTimer);
+      telemetry.remove(this.id);
       connection.off('state', updateStatus);
       connection.off('state', startWhenSettled);
       Promise.all([poller?.stop(), engine.stop()])
