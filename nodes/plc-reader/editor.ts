@@ -10,6 +10,7 @@ import { checkRow, parsePinMap, type SignalRow } from '../../lib/reader/signals'
 import { SIGNAL_KINDS, type SignalKind } from '../../lib/shared/messages';
 import type { ReadOnceReport } from '../../lib/reader/read-once';
 import type { PlcColor } from '../shared/editor/palette';
+import { startLiveView, stopLiveView } from './editor/live-view';
 import { MIN_INTERVAL_MS, PLC_READER_DEFAULTS, PLC_READER_TYPE, type PlcReaderConfig } from './types';
 
 declare const RED: EditorClient.RED;
@@ -127,6 +128,7 @@ RED.nodes.registerType<PlcReaderConfig>('plc-reader' satisfies typeof PLC_READER
   },
   oneditprepare: function () {
     useLabelsOf(this);
+    startLiveView(this.id, t);
     const list = $('#node-input-signals-container');
     const datalist = $('<datalist id="plc-reader-data-types"></datalist>').appendTo('body');
     DATA_TYPES.forEach((dt) => $('<option>').attr('value', dt).appendTo(datalist));
@@ -227,10 +229,12 @@ RED.nodes.registerType<PlcReaderConfig>('plc-reader' satisfies typeof PLC_READER
     });
   },
   oneditsave: function () {
+    stopLiveView();
     this.signals = currentRows();
     $('#plc-reader-data-types').remove();
   },
   oneditcancel: function () {
+    stopLiveView();
     $('#plc-reader-data-types').remove();
   },
   oneditresize: function (size) {
