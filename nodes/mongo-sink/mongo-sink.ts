@@ -69,7 +69,7 @@ export = function register(RED: NodeAPI): void {
         onReport: (report) => node.send([null, { topic: 'write-result', payload: report } as NodeMessage]),
         onStats: (s) => {
           stats = s;
-          telemetry.sink({ nodeId: node.id, name: node.name || node.id, at: Date.now(), ...s, queued: s.queued + s.inFlight, spooled: spool?.pending ?? 0 });
+          telemetry.sink({ nodeId: node.id, name: node.name || node.id, at: Date.now(), ...s, spooled: spool?.pending ?? 0 });
           requestStatus();
         },
         warn: (text) => node.warn(text),

@@ -41,37 +41,47 @@ export function cycleChart(times: number[]): string {
     + `<title>max ${max} ms</title><polyline fill="none" stroke="currentColor" stroke-width="1" points="${points}"/></svg>`;
 }
 
-function table(title: string, heads: string[], rows: string[][], kind: string): string {
-  const body = rows.length === 0
-    ? `<tr><td colspan="${heads.length}"><i>${escapeHtml(t('none'))}</i></td></tr>`
-    : rows.map((cells) => `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('');
-  return `<h4 class="s7p-title">${escapeHtml(title)}</h4><table class="red-ui-info-table s7p-${kind}">`
-    + `<tr>${heads.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>${body}</table>`;
+/** One entity (machine, reader, sink) as a small label/value table: fits the narrow sidebar. */
+function card(kind: string, id: string, title: string, fields: Array<[string, string, string]>): string {
+  const rows = fields.map(([field, label, value]) => `<tr data-field="${field}"><td>${escapeHtml(label)}</td><td>${value}</td></tr>`).join('');
+  return `<table class="red-ui-info-table s7p-card s7p-${kind}" data-id="${escapeHtml(id)}">`
+    + `<tr class="s7p-card-title"><th colspan="2">${title}</th></tr>${rows}</table>`;
 }
 
-function readerRow(r: ReaderTelemetry): string[] {
+function section(title: string, cards: string[]): string {
+  return `<h4 class="s7p-title">${escapeHtml(title)}</h4>${cards.length > 0 ? cards.join('') : `<div class="s7p-none">${escapeHtml(t('none'))}</div>`}`;
+}
+
+function readerCard(r: ReaderTelemetry): string {
   const last = r.cycleTimesMs[r.cycleTimesMs.length - 1];
-  return [
-    escapeHtml(r.name), stateText(r.state), `${r.intervalMs} ms`, r.ratePerS === undefined ? '–' : `${r.ratePerS.toFixed(1)}/s`,
-    `${last === undefined ? '–' : `${Math.round(last)} ms`} ${cycleChart(r.cycleTimesMs)}`,
-    String(r.requestsPerCycle), r.pduSize === undefined ? '–' : String(r.pduSize), String(r.overruns), String(r.bad),
-  ];
+  return card('reader', r.nodeId, escapeHtml(r.name), [
+    ['state', t('status'), stateText(r.state)],
+    ['interval', t('interval'), `${r.intervalMs} ms`],
+    ['rate', t('rate'), r.ratePerS === undefined ? '–' : `${r.ratePerS.toFixed(1)}/s`],
+    ['cycleTime', t('cycleTime'), `${last === undefined ? '–' : `${Math.round(last)} ms`} ${cycleChart(r.cycleTimesMs)}`],
+    ['requests', t('requests'), String(r.requestsPerCycle)],
+    ['pdu', t('pdu'), r.pduSize === undefined ? '–' : `${r.pduSize} B`],
+    ['overruns', t('overruns'), String(r.overruns)],
+    ['bad', t('bad'), String(r.bad)],
+  ]);
 }
 
 export function render(snapshot: TelemetrySnapshot): string {
-  const machines = snapshot.machines.map((m) => [
-    `<code>${escapeHtml(m.machineId)}</code>`, stateText(m.status), m.date ? `${escapeHtml(m.date)} ${m.hour}:00` : '–',
-    String(m.unitsProduced), t('minutes', { count: m.runningMinutes }), t('minutes', { count: m.stoppageMinutes }),
-  ]);
-  const sinks = snapshot.sinks.map((s) => [
-    escapeHtml(s.name), s.writtenPerS.toFixed(1), String(s.queued), String(s.spooled),
-    s.lastError ? `<span class="s7p-error">${escapeHtml(s.lastError)}</span>` : '–',
-  ]);
+  const machines = snapshot.machines.map((m) => card('machine', m.machineId, `<code>${escapeHtml(m.machineId)}</code>`, [
+    ['status', t('status'), stateText(m.status)],
+    ['hour', t('hour'), m.date ? `${escapeHtml(m.date)} ${m.hour}:00` : '–'],
+    ['units', t('units'), String(m.unitsProduced)],
+    ['running', t('running'), escapeHtml(t('minutes', { count: m.runningMinutes }))],
+    ['stoppage', t('stoppage'), escapeHtml(t('minutes', { count: m.stoppageMinutes }))],
+  ]));
+  const sinks = snapshot.sinks.map((s) => card('sink', s.nodeId, escapeHtml(s.name), [
+    ['writtenPerS', t('writtenPerS'), s.writtenPerS.toFixed(1)],
+    ['queued', t('queued'), String(s.queued)],
+    ['spooled', t('spooled'), String(s.spooled)],
+    ['lastError', t('lastError'), s.lastError ? `<span class="s7p-error">${escapeHtml(s.lastError)}</span>` : '–'],
+  ]));
   return `<div class="s7p-updated">${escapeHtml(t('updated', { time: new Date(snapshot.at).toLocaleTimeString() }))}</div>`
-    + table(t('machines'), [t('machine'), t('status'), t('hour'), t('units'), t('running'), t('stoppage')], machines, 'machines')
-    + table(t('readers'), [t('reader'), t('status'), t('interval'), t('rate'), t('cycleTime'), t('requests'), t('pdu'), t('overruns'), t('bad')],
-      snapshot.readers.map(readerRow), 'readers')
-    + table(t('sinks'), [t('sink'), t('writtenPerS'), t('queued'), t('spooled'), t('lastError')], sinks, 'sinks');
+    + section(t('machines'), machines) + section(t('readers'), snapshot.readers.map(readerCard)) + section(t('sinks'), sinks);
 }
 
 RED.plugins.registerPlugin('s7-production-sidebar', {
