@@ -24,7 +24,7 @@ export interface ReaderTelemetry {
   pduSize: number | undefined;
   overruns: number;
   bad: number;
-  /** The last cycle times, ms, oldest first. */
+  /** The last read's duration at each status refresh (about once a second), ms, oldest first. */
   cycleTimesMs: number[];
 }
 
@@ -104,7 +104,7 @@ export class TelemetryRegistry {
     this.throttle = new Throttle(intervalMs, () => this.publish());
   }
 
-  /** A reader's state after a cycle or status refresh; its cycle time joins the chart's history. */
+  /** A reader's state at a status refresh; its last cycle time joins the chart's history. */
   reader(sample: ReaderSample): void {
     const history = this.readers.get(sample.nodeId)?.cycleTimesMs ?? [];
     this.readers.set(sample.nodeId, {
@@ -122,7 +122,8 @@ export class TelemetryRegistry {
       const known = this.machines.get(key);
       if (known && (known.date > s.date || (known.date === s.date && known.hour > s.hour))) continue; // a late final of an earlier hour
       this.machines.set(key, {
-        machineId: s.machineId, nodeId, status: known?.status, date: s.date, hour: s.hour,
+        // until the aggregator reports a status change (after a restart), the hour's own status
+        machineId: s.machineId, nodeId, status: known?.status ?? s.status, date: s.date, hour: s.hour,
         unitsProduced: s.unitsProduced, runningMinutes: s.runningMinutes, stoppageMinutes: s.stoppageMinutes,
       });
     }

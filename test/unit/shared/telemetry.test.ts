@@ -29,7 +29,8 @@ describe('live telemetry registry', () => {
 
   it('shows the newest hour per machine with its status, ignoring a late final of an earlier hour', () => {
     const registry = new TelemetryRegistry();
-    registry.production('agg', { snapshots: [hour({ hour: 6, unitsProduced: 2 })], statuses: [] });
+    registry.production('agg', { snapshots: [hour({ hour: 6, unitsProduced: 2, status: 'inactive' })], statuses: [] });
+    assert.equal(registry.snapshot().machines[0].status, 'inactive', 'the hour\'s status until a status change is reported');
     registry.production('agg', { snapshots: [hour({ hour: 5, unitsProduced: 40, final: true })], statuses: [
       { machineId: 'aaaaaaaaaaaaaaaaaaaaaaaa', status: 'stoppage' } as never] });
     const [m] = registry.snapshot().machines;
