@@ -14,7 +14,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['nodes/*/editor.ts', 'nodes/*/editor/**/*.ts'],
+    files: ['nodes/*/editor.ts', 'nodes/*/editor/**/*.ts', 'plugins/*/editor.ts'],
     languageOptions: { globals: { ...globals.browser, RED: 'readonly', $: 'readonly', jQuery: 'readonly' } },
   },
   {

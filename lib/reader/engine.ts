@@ -36,6 +36,8 @@ export interface EngineStats {
   bad: number;
   overruns: number;
   skippedSlots: number;
+  /** Scheduled cycles finished, of all groups since start: the achieved rate's count. */
+  cycles: number;
 }
 
 interface Group {
@@ -55,7 +57,7 @@ export class ReaderEngine {
   private deadbands = new Map<string, number>();
   private lastCycleMs = 0;
   /** Overruns of schedules already stopped (signal list replaced, engine stopped): stats keep counting. */
-  private retired = { overruns: 0, skippedSlots: 0 };
+  private retired = { overruns: 0, skippedSlots: 0, cycles: 0 };
   private running = false;
   /** Serialises signal replacement against start/stop. */
   private transition: Promise<void> = Promise.resolve();
@@ -104,7 +106,7 @@ export class ReaderEngine {
   }
 
   stats(): EngineStats {
-    const { overruns, skippedSlots } = this.overrunsOf(this.scheduler);
+    const { overruns, skippedSlots, cycles } = this.overrunsOf(this.scheduler);
     return {
       tags: this.signals.length,
       groups: this.groups.length,
@@ -113,18 +115,21 @@ export class ReaderEngine {
       bad: this.badSet.size,
       overruns: this.retired.overruns + overruns,
       skippedSlots: this.retired.skippedSlots + skippedSlots,
+      cycles: this.retired.cycles + cycles,
     };
   }
 
-  private overrunsOf(scheduler: Scheduler<ContractMessage[]> | undefined): { overruns: number; skippedSlots: number } {
+  private overrunsOf(scheduler: Scheduler<ContractMessage[]> | undefined): { overruns: number; skippedSlots: number; cycles: number } {
     let overruns = 0;
     let skippedSlots = 0;
+    let cycles = 0;
     for (const g of this.groups) {
       const s = scheduler?.stats(g.id);
       overruns += s?.overruns ?? 0;
       skippedSlots += s?.skippedSlots ?? 0;
+      cycles += s?.cycles ?? 0;
     }
-    return { overruns, skippedSlots };
+    return { overruns, skippedSlots, cycles };
   }
 
   private build(signals: ResolvedSignal[]): void {
@@ -175,6 +180,7 @@ export class ReaderEngine {
     const stopped = this.overrunsOf(scheduler);
     this.retired.overruns += stopped.overruns;
     this.retired.skippedSlots += stopped.skippedSlots;
+    this.retired.cycles += stopped.cycles;
   }
 
   private async cycle(group: Group, force: boolean): Promise<ContractMessage[]> {

@@ -1,6 +1,8 @@
 /**
- * The reader's node status: connection state, tag count, requests per cycle, cycle time,
- * bad tags, overruns and the retry countdown while the connection backs off.
+ * The reader's node status, answering "did my retune work?": configured interval, achieved
+ * rate, tag count, requests per cycle, cycle time, bad tags, overruns, and the retry countdown
+ * while the connection backs off. Texts come from the node's catalogue (plc-reader.status.*),
+ * so the words live in one place and in both languages.
  */
 import type { S7ConnectionState } from '../s7/connection';
 import type { EngineStats } from './engine';
@@ -17,25 +19,51 @@ export interface ConnectionView {
   lastError: string | undefined;
 }
 
-const MAX_ERROR_CHARS = 60;
+/** A catalogue lookup with `__name__` values, as Node-RED's RED._ does. */
+export type Translate = (key: string, values?: Record<string, string | number>) => string;
 
-export function readerStatus(conn: ConnectionView | undefined, stats: EngineStats, now: number): NodeStatus {
-  if (!conn) return { fill: 'red', shape: 'ring', text: 'no PLC connection configured' };
-  const tags = `${stats.tags} tag${stats.tags === 1 ? '' : 's'}`;
+export interface SamplingView {
+  /** The node's configured interval, ms. */
+  intervalMs: number;
+  /** Cycles per second actually achieved; undefined until measured. */
+  ratePerS: number | undefined;
+}
+
+const MAX_ERROR_CHARS = 60;
+const counted = (t: Translate, one: string, many: string, count: number): string =>
+  t(count === 1 ? one : many, { count });
+
+export function readerStatus(
+  conn: ConnectionView | undefined,
+  stats: EngineStats,
+  now: number,
+  t: Translate,
+  sampling?: SamplingView,
+): NodeStatus {
+  if (!conn) return { fill: 'red', shape: 'ring', text: t('plc-reader.status.noConnection') };
+  const tags = counted(t, 'plc-reader.status.tag', 'plc-reader.status.tags', stats.tags);
   switch (conn.state) {
     case 'connecting':
-      return { fill: 'yellow', shape: 'ring', text: `connecting · ${tags}` };
+      return { fill: 'yellow', shape: 'ring', text: t('plc-reader.status.connecting', { tags }) };
     case 'closed':
-      return { fill: 'grey', shape: 'ring', text: `closed · ${tags}` };
+      return { fill: 'grey', shape: 'ring', text: t('plc-reader.status.closed', { tags }) };
     case 'backoff': {
       const seconds = conn.retryAt === undefined ? 0 : Math.max(0, Math.ceil((conn.retryAt - now) / 1000));
-      const reason = conn.lastError ? `: ${conn.lastError.slice(0, MAX_ERROR_CHARS)}` : '';
-      return { fill: 'red', shape: 'ring', text: `retry in ${seconds} s${reason}` };
+      const text = conn.lastError
+        ? t('plc-reader.status.retryBecause', { seconds, reason: conn.lastError.slice(0, MAX_ERROR_CHARS) })
+        : t('plc-reader.status.retry', { seconds });
+      return { fill: 'red', shape: 'ring', text };
     }
     case 'connected': {
-      const parts = [tags, `${stats.requestsPerCycle} req`, `${Math.round(stats.cycleTimeMs)} ms`];
-      if (stats.bad > 0) parts.push(`${stats.bad} bad`);
-      if (stats.overruns > 0) parts.push(`${stats.overruns} overrun${stats.overruns === 1 ? '' : 's'}`);
+      const parts: string[] = [];
+      if (sampling) {
+        parts.push(t('plc-reader.status.every', { ms: sampling.intervalMs }));
+        if (sampling.ratePerS !== undefined) parts.push(t('plc-reader.status.rate', { rate: sampling.ratePerS.toFixed(1) }));
+      }
+      parts.push(tags, t('plc-reader.status.requests', { count: stats.requestsPerCycle }),
+        t('plc-reader.status.cycleTime', { ms: Math.round(stats.cycleTimeMs) }));
+      if (stats.bad > 0) parts.push(t('plc-reader.status.bad', { count: stats.bad }));
+      if (stats.overruns > 0) parts.push(counted(t, 'plc-reader.status.overrun', 'plc-reader.status.overruns', stats.overruns));
       return { fill: stats.bad > 0 ? 'yellow' : 'green', shape: 'dot', text: parts.join(' · ') };
     }
   }

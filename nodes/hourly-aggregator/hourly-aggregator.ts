@@ -14,6 +14,7 @@ import type { MongoConnectionHandle } from '../../lib/mongo/connection-handle';
 import { TOPIC_MACHINE_STATUS, TOPIC_PRODUCTION, type ContractMessage } from '../../lib/shared/messages';
 import { timestampWindowOf } from '../../lib/shared/validate';
 import { HOURLY_AGGREGATOR_CONFIG_DEFAULTS, HOURLY_AGGREGATOR_LIMITS, HOURLY_AGGREGATOR_TYPE } from './types';
+import { telemetry } from '../../lib/shared/telemetry';
 
 type HourlyAggregatorDef = NodeDef & Record<string, unknown>;
 
@@ -85,6 +86,7 @@ export = function register(RED: NodeAPI): void {
 
     /** Sends what the aggregator produced. */
     const emit = (out: AggregatorOutput, send: (msgs: NodeMessage[][]) => void): void => {
+      telemetry.production(node.id, out);
       if (out.snapshots.length > 0 || out.statuses.length > 0) send(messagesOf(out));
     };
 
@@ -174,6 +176,7 @@ export = function register(RED: NodeAPI): void {
     });
 
     node.on('close', (removed: boolean, done: () => void) => {
+      telemetry.remove(node.id);
       clearInterval(tickTimer);
       clearInterval(configTimer);
       status.close();

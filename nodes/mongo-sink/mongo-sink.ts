@@ -14,6 +14,7 @@ import { Spool } from '../../lib/mongo/spool';
 import type { BsonTypes, DbLike } from '../../lib/mongo/store';
 import type { ContractMessage } from '../../lib/shared/messages';
 import { Throttle } from '../../lib/shared/node-kit';
+import { telemetry } from '../../lib/shared/telemetry';
 import { MONGO_SINK_TYPE, SPOOL_DIR } from './types';
 
 type MongoSinkDef = NodeDef & Partial<Record<keyof MongoSinkConfig, unknown>>;
@@ -84,6 +85,7 @@ export = function register(RED: NodeAPI): void {
         onReport: (report) => node.send([null, { topic: 'write-result', payload: report } as NodeMessage]),
         onStats: (s) => {
           stats = s;
+          telemetry.sink({ nodeId: node.id, name: node.name || node.id, at: Date.now(), ...s, spooled: spool?.pending ?? 0 });
           requestStatus();
         },
         warn: ({ key, ...params }) => node.warn(t(`log.${key}`, params)),
@@ -123,6 +125,7 @@ export = function register(RED: NodeAPI): void {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       conn.off('status', onConnectionStatus);
+      telemetry.remove(node.id);
       engine.close().then(
         (left) => {
           status.close(); // after the engine: its last flushes still request updates

@@ -14,7 +14,9 @@ import { numberSetting } from '../../lib/shared/node-kit';
 import type { ConnectionProvider } from '../../lib/s7/session/shared-connection';
 import { MIN_INTERVAL_MS, parsePinMap, resolveSignals, toSignalRow, type SignalRow } from '../../lib/reader/signals';
 import { readerStatus, type NodeStatus } from '../../lib/reader/status';
-import type { ContractMessage, Reading } from '../../lib/shared/messages';
+import { readingsOf, type ContractMessage, type Reading } from '../../lib/shared/messages';
+import { RateMeter, telemetry } from '../../lib/shared/telemetry';
+import { SignalWatch, signalWatches } from '../../lib/shared/telemetry-signals';
 import { MIN_MAPPING_REFRESH_S, PLC_READER_DEFAULTS, PLC_READER_TYPE, type PlcReaderConfig, type TestReadRequest } from './types';
 
 const STATUS_REFRESH_MS = 1000;
@@ -55,8 +57,13 @@ export = function register(RED: NodeAPI): void {
     }
     const connection = shared.acquire(this.id);
 
+    const watch = new SignalWatch(this.id);
+    signalWatches.set(this.id, watch);
     const engine = new ReaderEngine(connection, { mode, heartbeatMs: numberSetting(config.heartbeatS, 0, 0, NO_MAX) * 1000 }, {
-      emit: (msgs) => this.send([msgs]),
+      emit: (msgs) => {
+        watch.observe(msgs.flatMap((m) => readingsOf(m) as Reading[]));
+        this.send([msgs]);
+      },
       reportBad: (errors: string[], readings: Reading[]) => {
         this.error(summarizeBad(errors), { payload: errors, readings } as unknown as NodeMessageInFlow);
       },
@@ -77,7 +84,7 @@ export = function register(RED: NodeAPI): void {
         lastProblems = problemText;
         for (const p of problems) this.error(p.message);
       }
-      return engine.setSignals(signals);
+      return engine.setSignals(signals).then(() => watch.retain(engine.signalNames));
     };
 
     let poller: MappingPoller | undefined;
@@ -103,8 +110,12 @@ export = function register(RED: NodeAPI): void {
     }
 
     let lastStatus = '';
+    const rate = new RateMeter();
     const updateStatus = (): void => {
-      const status: NodeStatus = readerStatus(shared.status(), engine.stats(), Date.now());
+      const [conn, stats, now] = [shared.status(), engine.stats(), Date.now()];
+      const sampling = { intervalMs, ratePerS: rate.sample(now, stats.cycles) };
+      const status: NodeStatus = readerStatus(conn, stats, now, RED._, sampling);
+      telemetry.reader({ nodeId: this.id, name: this.name || this.id, state: conn.state, ...sampling, ...stats, pduSize: conn.negotiatedPdu });
       const key = JSON.stringify(status);
       if (key === lastStatus) return;
       lastStatus = key;
@@ -155,6 +166,8 @@ export = function register(RED: NodeAPI): void {
     this.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
       clearInterval(statusTimer);
+      telemetry.remove(this.id);
+      if (signalWatches.get(this.id) === watch) signalWatches.delete(this.id);
       connection.off('state', updateStatus);
       connection.off('state', startWhenSettled);
       Promise.all([poller?.stop(), engine.stop()])
@@ -166,6 +179,14 @@ export = function register(RED: NodeAPI): void {
     });
   }
   RED.nodes.registerType(PLC_READER_TYPE, PlcReader as unknown as (this: Node, config: NodeDef) => void);
+
+  // the dialog's live view while tuning: what the deployed reader last read, no connection of its own
+  RED.httpAdmin.get('/plc-reader/:id/live', RED.auth.needsPermission('plc-reader.read'), (req, res) => {
+    const id = String(req.params.id);
+    const watch = signalWatches.get(id);
+    if (watch) res.json(watch.view());
+    else res.status(404).json({ error: `no deployed plc-reader with id ${id}` });
+  });
 
   // "test connection / read now": connect with the dialog's (unsaved) settings, read once, disconnect.
   // It makes the runtime open TCP connections to any host and port, so it needs the permission

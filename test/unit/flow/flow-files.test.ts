@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import jsonata from 'jsonata';
+import type { BatchReport, DropReport } from '../../../lib/mongo/sink-engine';
 import { repoRoot } from '../../runtime/flow/harness';
 
 type FlowNode = Record<string, unknown> & { id: string; type: string };
@@ -69,6 +71,27 @@ function strings(value: unknown, at: string, out: Array<[string, string]> = []):
   else if (Array.isArray(value)) value.forEach((v, i) => strings(v, `${at}[${i}]`, out));
   else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) strings(v, at ? `${at}.${k}` : k, out);
   return out;
+}
+
+/**
+ * Outputs that send only on a problem or a change, never in steady state: Catch and Status
+ * nodes, and the aggregator's machine-status port (a message per status change).
+ */
+const QUIET_OUTPUTS: Record<string, number[]> = { catch: [0], status: [0], 'hourly-aggregator': [1] };
+
+/** mongo-sink's result port in steady state: every successful batch. */
+const STEADY_REPORT: BatchReport = {
+  lane: 'latest', kind: 'latest', collection: 'signaldatas', written: 4, unchanged: 0, failed: 0, errors: [], durationMs: 3,
+};
+const FAILED_REPORT: BatchReport = { ...STEADY_REPORT, written: 0, failed: 4, errors: ['E11000 duplicate key'] };
+const DROP_REPORT: DropReport = { kind: 'dropped', lanes: { latest: 2 }, count: 2, totalDropped: 2 };
+
+/** Whether a filtering switch (a JSONata test, rule "is true") passes msg on its first output. */
+async function switchPasses(sw: FlowNode, msg: object): Promise<boolean> {
+  const rules = sw.rules as Array<{ t: string }>;
+  assert.equal(sw.propertyType, 'jsonata', `switch ${sw.id}: only a JSONata test can be checked here`);
+  assert.deepEqual(rules, [{ t: 'true' }], `switch ${sw.id}: only the rule "is true" can be checked here`);
+  return (await jsonata(sw.property as string).evaluate(msg)) === true;
 }
 
 const isConfigNode = (n: FlowNode): boolean => !['tab', 'group', 'junction', 'subflow'].includes(n.type) && !('x' in n && 'y' in n);
@@ -171,6 +194,28 @@ describe('flow files (flows/, examples/)', () => {
       }
       const used = new Set(nodes.flatMap((n) => strings(n, '').map(([, v]) => ENV_REFERENCE.exec(v)?.[1]).filter(Boolean)));
       for (const name of FLOW_VARIABLES) assert.ok(used.has(name), `no node field uses \${${name}}`);
+    });
+
+    it('sends nothing to an active debug node in steady state; write problems still reach one', async () => {
+      const byId = new Map(nodes.map((n) => [n.id, n]));
+      const active = new Set(nodes.filter((n) => n.type === 'debug' && n.active === true).map((n) => n.id));
+      let problemsShown = false;
+      for (const n of nodes) {
+        for (const [port, targets] of ((n.wires as string[][] | undefined) ?? []).entries()) {
+          if (!targets.some((t) => active.has(t))) continue;
+          if (QUIET_OUTPUTS[n.type]?.includes(port)) continue;
+          // a switch in front of an active debug node must filter mongo-sink's results down to problems
+          assert.equal(n.type, 'switch', `node ${n.id} (${n.type}) output ${port + 1} feeds an active debug node in steady state`);
+          const fedBySink = nodes.some((s) => s.type === 'mongo-sink' && ((s.wires as string[][])[1] ?? []).includes(n.id));
+          assert.ok(fedBySink, `switch ${n.id} is not fed by mongo-sink's result output`);
+          assert.equal(await switchPasses(n, { topic: 'write-result', payload: STEADY_REPORT }), false, `switch ${n.id} passes successful batches`);
+          assert.equal(await switchPasses(n, { topic: 'write-result', payload: FAILED_REPORT }), true, `switch ${n.id} drops failed batches`);
+          assert.equal(await switchPasses(n, { topic: 'write-result', payload: DROP_REPORT }), true, `switch ${n.id} drops overflow reports`);
+          problemsShown = true;
+        }
+      }
+      assert.ok(problemsShown, 'no active debug node shows mongo-sink\'s write problems');
+      assert.ok([...active].some((id) => byId.get(id)?.complete === 'error'), 'no active debug node shows caught errors');
     });
 
     it('is offered unchanged under Import > Examples', () => {

@@ -1,0 +1,17 @@
+/** A node's or plugin's i18n catalogue as Node-RED's RED._ reads it, for tests of status texts. */
+import fs from 'node:fs';
+import path from 'node:path';
+
+const repoRoot = path.resolve(__dirname, '..', '..', '..');
+
+export type Translate = (key: string, values?: Record<string, string | number>) => string;
+
+/** Looks keys up in `<dir>/locales/<lang>/<file>.json` (dir relative to the repository); a missing key fails. */
+export function catalogue(dir: string, file: string, lang = 'en-US'): Translate {
+  const data = JSON.parse(fs.readFileSync(path.join(repoRoot, dir, 'locales', lang, `${file}.json`), 'utf8')) as Record<string, unknown>;
+  return (key, values = {}) => {
+    const text = key.split('.').reduce<unknown>((at, part) => (at as Record<string, unknown> | undefined)?.[part], data);
+    if (typeof text !== 'string') throw new Error(`${dir} ${lang}: no text for ${key}`);
+    return text.replace(/__(\w+)__/g, (whole, name: string) => (name in values ? String(values[name]) : whole));
+  };
+}
