@@ -69,8 +69,9 @@ describe('s7 simulator over real S7', function () {
     assert.equal(counterBefore, before.counter);
     // Pulses of 500 ms, polled every 10 ms: only a stall of the test process longer than a pulse could hide one.
     const CYCLE_MS = 1000;
-    await sim.setScenario('press', { scenario: 'running', cycleTimeMs: CYCLE_MS, pulseWidthMs: 500 });
+    // Before the request: no unit can start earlier, however slow the answer.
     const started = Date.now();
+    await sim.setScenario('press', { scenario: 'running', cycleTimeMs: CYCLE_MS, pulseWidthMs: 500 });
     let edges = 0;
     let last: boolean | undefined;
     let firstCounter: number | undefined;
