@@ -55,13 +55,19 @@ const STREAMS = {
   ],
 };
 
-const { values: options } = parseArgs({
-  options: {
-    serial: { type: 'boolean', default: false },
-    only: { type: 'string', multiple: true },
-    list: { type: 'boolean', default: false },
-  },
-});
+let options;
+try {
+  ({ values: options } = parseArgs({
+    options: {
+      serial: { type: 'boolean', default: false },
+      only: { type: 'string', multiple: true },
+      list: { type: 'boolean', default: false },
+    },
+  }));
+} catch (err) {
+  console.error(`test-all: ${err.message} (usage: [--serial] [--only STREAM ...] [--list])`);
+  process.exit(2);
+}
 
 if (options.list) {
   for (const [stream, steps] of Object.entries(STREAMS)) console.log(`${stream}: ${steps.map((s) => s.name).join(', ')}`);
