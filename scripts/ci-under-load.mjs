@@ -24,16 +24,22 @@ import { Worker } from 'node:worker_threads';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-const { values: options } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '3' },
-    workers: { type: 'string', default: '4' },
-    io: { type: 'boolean', default: false },
-    ref: { type: 'string', default: 'main' },
-    keep: { type: 'boolean', default: false },
-    'dry-run': { type: 'boolean', default: false },
-  },
-});
+let options;
+try {
+  ({ values: options } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '3' },
+      workers: { type: 'string', default: '4' },
+      io: { type: 'boolean', default: false },
+      ref: { type: 'string', default: 'main' },
+      keep: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+    },
+  }));
+} catch (err) {
+  console.error(`ci-under-load: ${err.message} (usage: [--runs N] [--workers N] [--io] [--ref REF] [--keep] [--dry-run])`);
+  process.exit(2);
+}
 const positiveInteger = (name, text, min) => {
   const n = Number(text);
   if (!Number.isInteger(n) || n < min) {

@@ -351,7 +351,8 @@ async function main() {
     rmSync(opts.state, { force: true });
     return;
   }
-  process.stderr.write('usage: db-servers.mjs install|start|stop [ferretdb] [mongo-java-server] [--detach] [--state FILE]\n');
+  process.stderr.write('usage: db-servers.mjs install|start|stop [ferretdb] [mongo-java-server] [--detach] [--state FILE]'
+    + ' [--port P --data DIR] [--tls-cert F --tls-key F [--tls-ca F]]\n');
   process.exitCode = 2;
 }
 

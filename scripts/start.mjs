@@ -24,7 +24,13 @@ const buildDir = path.resolve(root, process.env.BUILD_DIR ?? 'dist');
 // The simulator's demo preset: which machine has its power and cycle bits on which pin.
 const { DEMO_MACHINES } = require(path.join(buildDir, 'sim', 'cli.js'));
 const dataDir = path.resolve(root, process.env.DEMO_DATA_DIR ?? '.node-red-data');
-const { values: options } = parseArgs({ options: { 'keep-flows': { type: 'boolean', default: false } } });
+let options;
+try {
+  ({ values: options } = parseArgs({ options: { 'keep-flows': { type: 'boolean', default: false } } }));
+} catch (err) {
+  console.error(`[start] ${err.message} (the one option is --keep-flows)`);
+  process.exit(2);
+}
 const say = (text) => console.log(`[start] ${text}`);
 
 const stoppers = [];

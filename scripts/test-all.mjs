@@ -3,7 +3,8 @@
 //
 //   node scripts/test-all.mjs [--serial] [--only NAME ...] [--list]
 //
-// After the build, these streams run side by side (most runtime and editor tests wait on real
+// After the build (and the installs of the database servers and the Node 22 lane, when not
+// cached yet), these streams run side by side (most runtime and editor tests wait on real
 // time, sockets and child processes, not on the CPU), each running its steps one after another:
 //   node20      unit, runtime, editor tests on Node 20 + Node-RED 4.1 (this repository's node_modules)
 //   node20-e2e  the default flow's simulated hour (the longest test file) on Node 20
@@ -30,6 +31,12 @@ const E2E = 'dist/test/runtime/flow/default-flow.e2e.test.js';
 const NODE20 = { EXPECT_NODE_RED_MAJOR: '4' };
 
 const BUILD = { name: 'build', command: ['npm', 'run', '--silent', 'build'] };
+// Installed once before the streams start (no-ops when cached): several streams would otherwise
+// install the same thing into the same cache at the same time.
+const INSTALLS = {
+  servers: { name: 'install database servers', command: ['node', 'scripts/db-servers.mjs', 'install'] },
+  lane: { name: 'install the Node 22 lane', command: ['node', 'scripts/node22-lane.mjs', 'install'] },
+};
 const STREAMS = {
   node20: [
     { name: 'node20 unit', command: [...mocha, 'dist/test/unit/**/*.test.js'] },
@@ -48,13 +55,19 @@ const STREAMS = {
   ],
 };
 
-const { values: options } = parseArgs({
-  options: {
-    serial: { type: 'boolean', default: false },
-    only: { type: 'string', multiple: true },
-    list: { type: 'boolean', default: false },
-  },
-});
+let options;
+try {
+  ({ values: options } = parseArgs({
+    options: {
+      serial: { type: 'boolean', default: false },
+      only: { type: 'string', multiple: true },
+      list: { type: 'boolean', default: false },
+    },
+  }));
+} catch (err) {
+  console.error(`test-all: ${err.message} (usage: [--serial] [--only STREAM ...] [--list])`);
+  process.exit(2);
+}
 
 if (options.list) {
   for (const [stream, steps] of Object.entries(STREAMS)) console.log(`${stream}: ${steps.map((s) => s.name).join(', ')}`);
@@ -114,6 +127,9 @@ async function runStream(steps) {
 
 const build = await runStep(BUILD);
 if (build.status === 0) {
+  const selected = streams.map(([name]) => name);
+  if (selected.some((name) => name.startsWith('node'))) await runStep(INSTALLS.servers);
+  if (selected.some((name) => name.startsWith('node22'))) await runStep(INSTALLS.lane);
   if (options.serial) {
     for (const [, steps] of streams) await runStream(steps);
   } else {
