@@ -1,6 +1,6 @@
 /** Editor for edge-counter: fields per mode, context store choice. */
 import type * as EditorClient from '@node-red/editor-client';
-import { fillStoreSelect, intField, numberField } from '../shared/editor/fields';
+import { fillStoreSelect, intField, numberField, optionalNumberField } from '../shared/editor/fields';
 import type { ProductionColor } from '../shared/editor/palette';
 import { EDGE_COUNTER_CONFIG_DEFAULTS, EDGE_COUNTER_LIMITS as l, EDGE_COUNTER_TYPE, type EdgeCounterConfig } from './types';
 
@@ -21,7 +21,7 @@ RED.nodes.registerType<EdgeCounterConfig>('edge-counter' satisfies typeof EDGE_C
     minLowMs: { value: d.minLowMs, validate: intField(...l.debounceMs) },
     counterBits: { value: d.counterBits },
     maxStep: { value: d.maxStep, validate: intField(...l.maxStep) },
-    idealCycleSeconds: { value: d.idealCycleSeconds, validate: numberField(...l.idealCycleSeconds) },
+    idealCycleSeconds: { value: d.idealCycleSeconds, validate: optionalNumberField(...l.idealCycleSeconds) },
     gapWarnSeconds: { value: d.gapWarnSeconds, validate: numberField(...l.gapWarnSeconds) },
     store: { value: d.store },
   },
