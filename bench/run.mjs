@@ -12,6 +12,7 @@ import { goalLines, textTable, writeReport } from './lib/report.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const NAMES = ['s7', 'production', 'mongo', 'soak'];
+NAMES.push('fleet');
 
 const INTRO = `# Benchmarks
 
