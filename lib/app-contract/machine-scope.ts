@@ -6,7 +6,6 @@ import { isObjectIdHex } from '../shared/messages';
 import type { MachineDoc } from './queries';
 
 /**
- * The machines one instance owns when a plant is split across several (README "Scaling").
  * Department and machine terms name machines (a machine is in the share when either names it);
  * host terms name the PLCs whose readers take the application's mappings. Empty = everything.
  */
