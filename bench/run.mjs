@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { goalLines, textTable, writeReport } from './lib/report.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
-const NAMES = ['s7', 'threadpool', 'production', 'mongo', 'soak'];
+const NAMES = ['s7', 'threadpool', 'production', 'mongo', 'soak', 'fleet'];
 /** Benchmarks that drive no peer: running only these installs none. */
 const PEERLESS = new Set(['threadpool']);
 

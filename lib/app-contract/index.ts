@@ -5,6 +5,7 @@
  * Nothing outside this module knows a field name of the application.
  */
 export * from './day';
+export * from './machine-scope';
 export * from './names';
 export * from './production-records';
 export * from './queries';

@@ -9,6 +9,7 @@ import { dayStart } from './day';
 import { COLLECTIONS, LEDGER_FIELD, LEGACY_REVISIONS_FIELD } from './names';
 import { readLedger } from './production-records';
 import { HOUR_STATUSES, type HourStatus, type RunMask, type UnitTally } from './snapshot';
+import { machineInScope, scopeNamesMachines, type MachineScope } from './machine-scope';
 import { isClassifiedStoppage } from './stoppages';
 
 /** An hour slot as the database holds it, for the aggregator to take over after a restart. */
@@ -111,7 +112,7 @@ export async function readSignalTimeouts(db: Db, fallback: SignalTimeouts): Prom
 /** The fields read from each collection; _id is an ObjectId (or anything whose String() is its hex). */
 export interface PinMappingDoc { _id?: unknown; sensorId?: unknown; pinId?: unknown; isActive?: unknown }
 export interface SensorDoc { _id: unknown; name?: unknown; machineId?: unknown; sensorType?: unknown; isActive?: unknown }
-export interface MachineDoc { _id: unknown; name?: unknown; isActive?: unknown }
+export interface MachineDoc { _id: unknown; name?: unknown; isActive?: unknown; departmentId?: unknown }
 
 /** A filter on _id; the ids are whatever the documents hold (ObjectIds, or strings in older data). */
 const byIds = (ids: unknown[]): Document => ({ _id: { $in: ids.filter((id) => id !== undefined && id !== null) } });
@@ -125,6 +126,20 @@ export async function readPinMappingDocs(db: Db): Promise<{ mappings: PinMapping
     .find(sensorFilter, { projection: { name: 1, machineId: 1, sensorType: 1, isActive: 1 } }).toArray() as SensorDoc[];
   const machineFilter = byIds(sensors.map((s) => s.machineId));
   const machines = machineFilter._id.$in.length === 0 ? [] : await db.collection(COLLECTIONS.machines)
-    .find(machineFilter, { projection: { name: 1, isActive: 1 } }).toArray() as MachineDoc[];
+    .find(machineFilter, { projection: { name: 1, isActive: 1, departmentId: 1 } }).toArray() as MachineDoc[];
   return { mappings, sensors, machines };
+}
+
+/** The _id values of the machines the share names (department or machine terms). */
+async function scopedMachineIds(db: Db, scope: MachineScope): Promise<unknown[]> {
+  const machines = await db.collection(COLLECTIONS.machines).find({}, { projection: { departmentId: 1 } }).toArray() as MachineDoc[];
+  return machines.filter((m) => machineInScope(m, scope)).map((m) => m._id);
+}
+
+/** The day documents of the given dates, of the share's machines only when the scope names machines. */
+export async function readScopedDayRecords(db: Db, dates: Iterable<string>, scope: MachineScope): Promise<Document[]> {
+  if (!scopeNamesMachines(scope)) return readDayRecords(db, dates);
+  const machineIds = await scopedMachineIds(db, scope);
+  if (machineIds.length === 0) return [];
+  return db.collection(COLLECTIONS.production).find({ startTime: { $in: [...dates].map(dayStart) }, machineId: { $in: machineIds } }).toArray();
 }

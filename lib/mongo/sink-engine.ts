@@ -32,6 +32,8 @@ export interface SinkStats {
   dropped: number;
   failed: number;
   retrying: boolean;
+  /** Production merges redone after a compare-and-swap miss (lib/mongo/writer.ts). */
+  casRetries: number;
   lastError?: string;
 }
 
@@ -130,7 +132,7 @@ export function estimateBytes(item: WorkItem): number {
 export class SinkEngine {
   private readonly queue: WriteQueue<WorkItem, Ticket>;
   private readonly writer: BatchWriter;
-  private readonly stats: SinkStats = { queued: 0, inFlight: 0, written: 0, unchanged: 0, dropped: 0, failed: 0, retrying: false };
+  private readonly stats: SinkStats = { queued: 0, inFlight: 0, written: 0, unchanged: 0, dropped: 0, failed: 0, retrying: false, casRetries: 0 };
   private readonly backoff = new Map<string, { backoff: Backoff; until: number }>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly busyCollections = new Set<string>();
@@ -355,6 +357,7 @@ export class SinkEngine {
 
   getStats(): SinkStats {
     this.stats.queued = Math.max(0, Math.min(this.waiting, this.queue.entries - this.queue.inFlight));
+    this.stats.casRetries = this.writer.casRetries;
     return { ...this.stats };
   }
 

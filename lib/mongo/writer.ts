@@ -30,7 +30,17 @@ export class TransientWriteError extends Error {
 const CAS_ATTEMPTS = 8;
 
 export class BatchWriter {
+  /**
+   * Production merges redone because the document changed between read and write (another
+   * writer or the application saved it): a measure of contention, e.g. two instances on one machine.
+   */
+  private casRetryCount = 0;
+
   constructor(private readonly bson: BsonTypes, private readonly now: () => Date = () => new Date()) {}
+
+  get casRetries(): number {
+    return this.casRetryCount;
+  }
 
   private oid(hex: string): unknown {
     return new this.bson.ObjectId(hex);
@@ -158,10 +168,12 @@ export class BatchWriter {
       if (!existing) {
         const r = await coll.updateOne(filter, { $setOnInsert: merged.insert! }, { upsert: true });
         if (r.upsertedCount === 1) return true;
+        this.casRetryCount += 1;
         continue; // created meanwhile: merge into that one
       }
       const r = await coll.updateOne({ _id: existing._id, updatedAt: existing.updatedAt }, { $set: merged.set! });
       if (r.matchedCount === 1) return true;
+      this.casRetryCount += 1;
     }
     throw new TransientWriteError(`${collection} ${machineId} ${date}: the document kept changing during ${CAS_ATTEMPTS} attempts`);
   }

@@ -3,7 +3,7 @@
  * (lib/app-contract/queries.ts reads them), joined in code into signal rows. Pure: documents
  * in, rows out.
  */
-import type { MachineDoc, PinMappingDoc, SensorDoc } from '../app-contract';
+import { machineInScope, type MachineDoc, type MachineScope, type PinMappingDoc, type SensorDoc } from '../app-contract';
 import type { SignalKind } from '../shared/messages';
 import type { SignalRow } from './signals';
 
@@ -11,6 +11,8 @@ export interface MappingJoinResult {
   rows: SignalRow[];
   /** Why a mapping was left out, e.g. "pin DQ.3: sensor 65f0... is inactive". */
   skipped: string[];
+  /** Mappings of machines outside this instance's share: another instance reads them, so they are no problem. */
+  otherShare: number;
 }
 
 const idText = (id: unknown): string => (id === undefined || id === null ? '' : String(id));
@@ -23,6 +25,7 @@ const KIND_BY_SENSOR_TYPE = new Map<string, SignalKind>([['power', 'power'], ['u
 /**
  * One BOOL row per active mapping whose sensor and machine exist and are active, named
  * "<machine> <sensor>" (unique: a pin maps to one sensor), addressed by its pin id (DQ.i).
+ * With a scope, only the share's machines (the rest belong to other instances).
  * Rows come out in pin order so a refresh that finds the same mappings yields equal lists.
  */
 export function joinPinMappings(
@@ -30,12 +33,14 @@ export function joinPinMappings(
   sensors: readonly SensorDoc[],
   machines: readonly MachineDoc[],
   knownPins: readonly string[],
+  scope?: MachineScope,
 ): MappingJoinResult {
   const sensorById = new Map(sensors.map((s) => [idText(s._id), s]));
   const machineById = new Map(machines.map((m) => [idText(m._id), m]));
   const pins = new Map(knownPins.map((p) => [p.toUpperCase(), p]));
   const rows: SignalRow[] = [];
   const skipped: string[] = [];
+  let otherShare = 0;
   const names = new Set<string>();
   const sorted = [...mappings].sort((a, b) => String(a.pinId).localeCompare(String(b.pinId)));
   for (const mapping of sorted) {
@@ -66,6 +71,10 @@ export function joinPinMappings(
       skipped.push(`${where}: machine ${machineId || '(none)'} of sensor ${sensorId} not found`);
       continue;
     }
+    if (scope && !machineInScope(machine, scope)) {
+      otherShare += 1;
+      continue;
+    }
     if (!active(machine)) {
       skipped.push(`${where}: machine ${machineId} is inactive`);
       continue;
@@ -82,6 +91,6 @@ export function joinPinMappings(
       sensorId,
     });
   }
-  return { rows, skipped };
+  return { rows, skipped, otherShare };
 }
 

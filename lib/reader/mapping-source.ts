@@ -4,7 +4,7 @@
  * the mongo-connection config node implements (lib/mongo/connection-handle.ts).
  */
 import type { Db } from 'mongodb';
-import { readPinMappingDocs } from '../app-contract';
+import { readPinMappingDocs, type MachineScope } from '../app-contract';
 import { joinPinMappings, type MappingJoinResult } from './mapping-join';
 import type { SignalRow } from './signals';
 
@@ -19,19 +19,21 @@ export function isMongoDbSource(value: unknown): value is MongoDbSource {
 }
 
 /** Reads the application's pin mappings with their sensors and machines, and joins them. */
-export async function loadPinMappings(source: MongoDbSource, knownPins: readonly string[], waitMs?: number): Promise<MappingJoinResult> {
+export async function loadPinMappings(source: MongoDbSource, knownPins: readonly string[], waitMs?: number, scope?: MachineScope): Promise<MappingJoinResult> {
   const { mappings, sensors, machines } = await readPinMappingDocs(await source.getDb({ waitMs }));
-  return joinPinMappings(mappings, sensors, machines, knownPins);
+  return joinPinMappings(mappings, sensors, machines, knownPins, scope);
 }
 
 export interface MappingPollerOptions {
   source: MongoDbSource;
   knownPins: readonly string[];
   refreshMs: number;
+  /** This instance's share of the machines; undefined = all. */
+  scope?: MachineScope;
   /** Polling interval given to mapped rows; undefined = the reader's interval. */
   intervalMs?: number;
   /** A new (different) list of mapped rows. */
-  onRows(rows: SignalRow[]): void;
+  onRows(rows: SignalRow[], otherShare: number): void;
   /** Mappings left out, when that list changed. */
   onSkipped(skipped: string[]): void;
   /** A failed refresh, once per distinct error; undefined when a refresh works again. */
@@ -76,7 +78,7 @@ export class MappingPoller {
   private async refresh(): Promise<void> {
     const o = this.options;
     try {
-      const { rows, skipped } = await loadPinMappings(o.source, o.knownPins, Math.min(o.refreshMs, 10_000));
+      const { rows, skipped, otherShare } = await loadPinMappings(o.source, o.knownPins, Math.min(o.refreshMs, 10_000), o.scope);
       if (this.stopped) return;
       if (this.lastError !== undefined) {
         this.lastError = undefined;
@@ -86,7 +88,7 @@ export class MappingPoller {
       const key = JSON.stringify(withInterval);
       if (key !== this.lastRows) {
         this.lastRows = key;
-        o.onRows(withInterval);
+        o.onRows(withInterval, otherShare);
       }
       const skippedKey = skipped.join('\n');
       if (skippedKey !== this.lastSkipped) {

@@ -1,5 +1,7 @@
 /** Editor for hourly-aggregator: time zone with suggestions and a check, timing, state. */
 import type * as EditorClient from '@node-red/editor-client';
+import { parseMachineScope } from '../../lib/app-contract/machine-scope';
+import { orEnv } from '../../lib/s7/session/connection-config';
 import { fillStoreSelect, numberField } from '../shared/editor/fields';
 import type { ProductionColor } from '../shared/editor/palette';
 import { HOURLY_AGGREGATOR_CONFIG_DEFAULTS, HOURLY_AGGREGATOR_LIMITS as l, HOURLY_AGGREGATOR_TYPE, type HourlyAggregatorConfig } from './types';
@@ -11,6 +13,15 @@ function isTimeZone(v: unknown): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: String(v).trim() });
     return String(v).trim() !== '';
+  } catch {
+    return false;
+  }
+}
+
+function isMachineScope(v: unknown): boolean {
+  try {
+    parseMachineScope(String(v ?? ''));
+    return true;
   } catch {
     return false;
   }
@@ -38,6 +49,8 @@ RED.nodes.registerType<HourlyAggregatorConfig>('hourly-aggregator' satisfies typ
     mongo: { value: d.mongo, type: 'mongo-connection', required: false },
     timeoutsFromDb: { value: d.timeoutsFromDb },
     restoreFromDb: { value: d.restoreFromDb },
+    // This instance's share of the machines (README "Scaling"); the runtime's parser decides.
+    machineScope: { value: d.machineScope, validate: orEnv(isMachineScope) },
   },
   inputLabels: function () { return this._('hourly-aggregator.port.input'); },
   outputLabels: function (i: number) { return this._(i === 0 ? 'hourly-aggregator.port.production' : 'hourly-aggregator.port.status'); },

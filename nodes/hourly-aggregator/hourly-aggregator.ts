@@ -6,7 +6,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { StartGate, Throttle, errorText, numberSetting } from '../../lib/shared/node-kit';
 import { NodeState } from '../../lib/shared/state-journal';
-import { readDayRecords, readSignalTimeouts, storedHoursOf, type SignalTimeouts } from '../../lib/app-contract';
+import { parseMachineScope, readScopedDayRecords, readSignalTimeouts, storedHoursOf, type MachineScope, type SignalTimeouts, type StoredHour } from '../../lib/app-contract';
 import { HourlyAggregator, type AggregatorOptions, type AggregatorOutput } from '../../lib/production/hourly-aggregator';
 import { parseAggregatorInput } from '../../lib/production/observations';
 import { HOUR_MS, MINUTE_MS } from '../../lib/production/plant-time';
@@ -92,9 +92,29 @@ export = function register(RED: NodeAPI): void {
 
     const mongo = typeof def.mongo === 'string' && def.mongo !== '' ? (RED.nodes.getNode(def.mongo) as unknown as MongoConnectionHandle | null) : null;
 
+    // This instance's share of the machines (README "Scaling"). Unreadable: nothing is restored,
+    // since restoring every machine would write other instances' documents.
+    let scope: MachineScope | undefined;
+    try {
+      scope = parseMachineScope(def.machineScope);
+    } catch (err) {
+      node.error(RED._('hourly-aggregator.log.badScope', { error: errorText(err) }));
+    }
+    /**
+     * With host terms the database cannot tell which machines are ours: a machine's stored hours
+     * are taken when its first reading arrives (readers take only their hosts' machines).
+     */
+    const heldHours = new Map<string, StoredHour[]>();
+    const takeHeldHours = (machineId: string): void => {
+      const held = heldHours.get(machineId);
+      if (!held) return;
+      heldHours.delete(machineId);
+      for (const hour of held) aggregator.seedHour(hour);
+    };
+
     /** Hours of the correction window the database holds and the context store does not (on unless switched off). */
     const restoreFromDb = async (): Promise<void> => {
-      if (!mongo || def.restoreFromDb === false) return;
+      if (!mongo || def.restoreFromDb === false || !scope) return;
       try {
         const now = Date.now();
         const dates = new Set<string>();
@@ -106,8 +126,14 @@ export = function register(RED: NodeAPI): void {
         }
         const db = await mongo.getDb({ waitMs: 10_000 });
         let taken = 0;
-        for (const doc of await readDayRecords(db, dates)) for (const hour of storedHoursOf(doc)) if (aggregator.seedHour(hour)) taken += 1;
+        for (const doc of await readScopedDayRecords(db, dates, scope)) {
+          for (const hour of storedHoursOf(doc)) {
+            if (scope.plcHosts.length > 0) heldHours.set(hour.machineId, [...(heldHours.get(hour.machineId) ?? []), hour]);
+            else if (aggregator.seedHour(hour)) taken += 1;
+          }
+        }
         if (taken > 0) node.log(RED._('hourly-aggregator.log.restored', { count: taken }));
+        if (heldHours.size > 0) node.log(RED._('hourly-aggregator.log.held', { count: heldHours.size }));
       } catch (err) {
         node.warn(RED._('hourly-aggregator.log.restoreFailed', { error: mongo.redact(errorText(err)) }));
       }
@@ -160,6 +186,7 @@ export = function register(RED: NodeAPI): void {
           const parsed = parseAggregatorInput(msg as ContractMessage, Date.now(), aggregator.window, options, timestampWindow);
           const out: AggregatorOutput = { snapshots: [], statuses: [] };
           for (const obs of parsed.observations) {
+            takeHeldHours(obs.machineId);
             const result = aggregator.observe(obs);
             for (const snapshot of result.snapshots) out.snapshots.push(snapshot);
             for (const statusEvent of result.statuses) out.statuses.push(statusEvent);

@@ -21,6 +21,8 @@ export interface HourlyAggregatorConfig {
   timeoutsFromDb: boolean;
   /** On start, continue the hours of the correction window the database holds and the context store does not (needs mongo; on by default). */
   restoreFromDb: boolean;
+  /** This instance's share of the machines, "department=<id> machine=<id> host=<PLC host>" (usually ${ENV}); empty = all. */
+  machineScope: string;
 }
 
 export const HOURLY_AGGREGATOR_CONFIG_DEFAULTS: HourlyAggregatorConfig = {
@@ -39,6 +41,7 @@ export const HOURLY_AGGREGATOR_CONFIG_DEFAULTS: HourlyAggregatorConfig = {
   mongo: '',
   timeoutsFromDb: false,
   restoreFromDb: true,
+  machineScope: '',
 };
 
 /** Accepted [min, max] of the numeric settings, the same in the dialog and at run time. */

@@ -67,6 +67,7 @@ export = function register(RED: NodeAPI): void {
         parts.push(`${t('status.queued')} ${s.queued}`, `${t('status.written')} ${s.written}`);
         if (s.dropped) parts.push(`${t('status.dropped')} ${s.dropped}`);
         if (s.failed) parts.push(`${t('status.failed')} ${s.failed}`);
+        if (s.casRetries) parts.push(`${t('status.casRetries')} ${s.casRetries}`);
       }
       if (spool?.problem) parts.push(t('status.spoolFailing'));
       const fill = state.status === 'connected' && !s?.retrying && !spool?.problem ? 'green' : state.status === 'connecting' || s?.retrying || spool?.problem ? 'yellow' : 'red';

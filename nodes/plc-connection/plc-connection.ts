@@ -34,6 +34,7 @@ export = function register(RED: NodeAPI): void {
     try {
       const options = toConnectionOptions(config);
       settingsKey = JSON.stringify(options);
+      this.host = options.host;
       this.shared = parked.take(config.id, settingsKey) ?? new SharedConnection(options);
       this.settingsError = undefined;
     } catch (err) {

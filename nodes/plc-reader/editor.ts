@@ -4,6 +4,7 @@
  * "test connection / read now" showing live values while editing.
  */
 import type * as EditorClient from '@node-red/editor-client';
+import { parseMachineScope, type MachineScope } from '../../lib/app-contract/machine-scope';
 import { orEnv } from '../../lib/s7/session/connection-config';
 import { exportSignalsCsv, importSignalsCsv } from '../../lib/reader/csv';
 import { checkRow, parsePinMap, type SignalRow } from '../../lib/reader/signals';
@@ -30,6 +31,14 @@ const DATA_TYPES = ['BOOL', 'BYTE', 'WORD', 'DWORD', 'CHAR', 'SINT', 'USINT', 'I
 function pinMapOf(text: unknown): ReturnType<typeof parsePinMap> | undefined {
   try {
     return parsePinMap(String(text ?? ''));
+  } catch {
+    return undefined;
+  }
+}
+
+function scopeOf(text: unknown): MachineScope | undefined {
+  try {
+    return parseMachineScope(String(text ?? ''));
   } catch {
     return undefined;
   }
@@ -108,6 +117,8 @@ RED.nodes.registerType<PlcReaderConfig>('plc-reader' satisfies typeof PLC_READER
     mappingRefreshS: { value: PLC_READER_DEFAULTS.mappingRefreshS, validate: orEnv((v) => Number(v) >= 1) },
     mappingIntervalMs: { value: PLC_READER_DEFAULTS.mappingIntervalMs, validate: orEnv((v) => Number(v) === 0 || Number(v) >= MIN_INTERVAL_MS) },
     pinMap: { value: PLC_READER_DEFAULTS.pinMap, validate: orEnv((v) => pinMapOf(v) !== undefined) },
+    // This instance's share of the machines (README "Scaling"); the runtime's parser decides.
+    machineScope: { value: PLC_READER_DEFAULTS.machineScope, validate: orEnv((v) => scopeOf(v) !== undefined) },
   },
   inputs: 1,
   outputs: 1,

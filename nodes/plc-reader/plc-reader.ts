@@ -5,6 +5,7 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import type { PinMap } from '../../lib/s7/address';
+import { parseMachineScope, plcHostInScope, type MachineScope } from '../../lib/app-contract';
 import { toConnectionOptions } from '../../lib/s7/session/connection-config';
 import { ReaderEngine } from '../../lib/reader/engine';
 import { isMongoDbSource, MappingPoller } from '../../lib/reader/mapping-source';
@@ -88,17 +89,28 @@ export = function register(RED: NodeAPI): void {
     };
 
     let poller: MappingPoller | undefined;
-    if (useMongo) {
+    // A bad scope reads no mappings: reading every machine would count other instances' units too.
+    let scope: MachineScope | undefined;
+    try {
+      scope = parseMachineScope(config.machineScope);
+    } catch (err) {
+      if (useMongo) this.error((err as Error).message);
+    }
+    const hostTaken = scope !== undefined && plcHostInScope(provider.host ?? '', scope);
+    if (useMongo && scope && !hostTaken) this.log(RED._('plc-reader.scope.hostNotInScope', { host: provider.host ?? '' }));
+    if (useMongo && scope && hostTaken) {
       const mongo = RED.nodes.getNode(config.mongo);
       if (isMongoDbSource(mongo)) {
         poller = new MappingPoller({
           source: mongo,
           knownPins: Object.keys(pinMap),
+          scope,
           refreshMs: numberSetting(config.mappingRefreshS, PLC_READER_DEFAULTS.mappingRefreshS, MIN_MAPPING_REFRESH_S, NO_MAX) * 1000,
           intervalMs: numberSetting(config.mappingIntervalMs, 0, MIN_INTERVAL_MS, NO_MAX) || undefined,
-          onRows: (rows) => {
+          onRows: (rows, otherShare) => {
             mappedRows = rows;
             this.log(`${rows.length} signal${rows.length === 1 ? '' : 's'} from the application's pin mappings`);
+            if (otherShare > 0) this.log(RED._('plc-reader.scope.otherShare', { count: otherShare }));
             if (!replacedRows) applySignals().catch((err: Error) => this.error(err.message));
           },
           onSkipped: (skipped) => this.warn(`pin mappings left out: ${skipped.join('; ')}`),

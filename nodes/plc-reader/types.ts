@@ -25,6 +25,8 @@ export interface PlcReaderConfig {
   mappingRefreshS: number;
   /** Sampling interval of mapped pins, ms; 0 = intervalMs. */
   mappingIntervalMs: number;
+  /** This instance's share of the machines, "department=<id> machine=<id> host=<PLC host>" (usually ${ENV}); empty = all. */
+  machineScope: string;
   /** Pin map overrides, "DQ.0=Q0.0, DQ.1=Q4.1"; empty = DQ.i -> Q0.i. */
   pinMap: string;
 }
@@ -37,6 +39,7 @@ export const PLC_READER_DEFAULTS: Omit<PlcReaderConfig, 'name' | 'connection' | 
   heartbeatS: 60,
   mappingRefreshS: 60,
   mappingIntervalMs: 0,
+  machineScope: '',
   pinMap: '',
 };
 

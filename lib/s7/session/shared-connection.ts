@@ -20,6 +20,8 @@ export interface ConnectionProvider {
   /** Undefined when the settings are invalid; settingsError says why. */
   shared: SharedConnection | undefined;
   settingsError: string | undefined;
+  /** The PLC's host as configured (after ${ENV}); a reader's machine scope may name it. */
+  host?: string;
 }
 
 export const RELEASE_GRACE_MS = 10_000;

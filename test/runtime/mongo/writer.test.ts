@@ -161,6 +161,7 @@ describeEachMongoServer('mongo batch writer', (target) => {
     const machineId = hex();
     const real = db.collection('productionrecords');
     await writer.write(asDb(), 'production', 'productionrecords', [snapshot(machineId)]);
+    const retriesBefore = writer.casRetries;
     let interfered = false;
     // The application saves right after our read, before our write.
     const racing: CollectionLike = Object.assign(Object.create(real), {
@@ -176,6 +177,7 @@ describeEachMongoServer('mongo batch writer', (target) => {
     const racingDb: DbLike = { collection: (name: string) => (name === 'productionrecords' ? racing : (db.collection(name) as unknown as CollectionLike)) };
     await writer.write(racingDb, 'production', 'productionrecords', [snapshot(machineId, { unitsProduced: 40, revision: 2 })]);
     assert.ok(interfered);
+    assert.equal(writer.casRetries - retriesBefore, 1, 'the missed compare-and-swap is counted once');
     const doc = await real.findOne({ machineId: new driver.ObjectId(machineId) });
     assert.equal(doc!.hourlyData[0].defectiveUnits, 4, "the application's save survived");
     assert.equal(doc!.hourlyData[0].unitsProduced, 40, 'and ours was applied on top');
