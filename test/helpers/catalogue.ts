@@ -15,3 +15,26 @@ export function catalogue(dir: string, file: string, lang = 'en-US'): Translate 
     return text.replace(/__(\w+)__/g, (whole, name: string) => (name in values ? String(values[name]) : whole));
   };
 }
+
+/** The en-US catalogues of the given nodes, merged, as Node-RED serves them to RED._. */
+export function catalogueOf(...types: string[]): Translate {
+  const tables = types.map((type) => ({ type, t: catalogue(`nodes/${type}`, type) }));
+  return (key, values) => {
+    const table = tables.find(({ type }) => key.startsWith(`${type}.`));
+    if (!table) return key;
+    try {
+      return table.t(key, values);
+    } catch {
+      return key;
+    }
+  };
+}
+
+/**
+ * A node module given a RED whose `_` answers from the nodes' real en-US catalogues (the test
+ * helper's own RED._ returns the key), so tests see the texts users see.
+ */
+export function withCatalogue<R extends object>(register: (RED: R) => void, ...types: string[]): (RED: R) => void {
+  const translate = catalogueOf(...types);
+  return (RED) => register(Object.assign(Object.create(RED) as R, { _: translate }));
+}

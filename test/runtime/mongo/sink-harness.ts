@@ -1,36 +1,17 @@
 /** Shared by the mongo runtime tests: a connection + sink flow in a real Node-RED runtime. */
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Node, NodeAPI } from 'node-red';
+import type { Node } from 'node-red';
 import connectionNode from '../../../nodes/mongo-connection/mongo-connection';
 import sinkNode from '../../../nodes/mongo-sink/mongo-sink';
+import { catalogueOf, withCatalogue } from '../../helpers/catalogue';
 import { helper, nodeRedPath } from '../../helpers/node-red';
 import type { MongoServerInfo } from '../../helpers/mongo-servers';
 
-type Catalogue = Record<string, unknown>;
+/** Node-RED's translation of the mongo nodes' keys, from their real catalogues. */
+export const translate = catalogueOf('mongo-connection', 'mongo-sink');
 
-/** The nodes' en-US catalogues, as Node-RED would serve them (the test helper's RED._ returns keys). */
-const catalogue: Catalogue = Object.assign(
-  {},
-  ...['mongo-connection', 'mongo-sink'].map((name) =>
-    JSON.parse(readFileSync(path.join(__dirname, '../../../nodes', name, 'locales/en-US', `${name}.json`), 'utf8')) as Catalogue,
-  ),
-);
-
-/** Node-RED's translation: a dotted key into the catalogue, `__name__` replaced by params. */
-export function translate(key: string, params: Record<string, unknown> = {}): string {
-  const found = key.split('.').reduce<unknown>((node, part) => (node && typeof node === 'object' ? (node as Catalogue)[part] : undefined), catalogue);
-  if (typeof found !== 'string') return key;
-  return found.replace(/__(\w+)__/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
-}
-
-/** A node module given a RED whose `_` reads the real catalogue, so status and log texts are the users'. */
-function withCatalogue(register: (RED: NodeAPI) => void): (RED: NodeAPI) => void {
-  return (RED) => register(Object.assign(Object.create(RED) as NodeAPI, { _: translate }));
-}
-
-export const NODES = [withCatalogue(connectionNode), withCatalogue(sinkNode)];
+export const NODES = [withCatalogue(connectionNode, 'mongo-connection', 'mongo-sink'), withCatalogue(sinkNode, 'mongo-connection', 'mongo-sink')];
 export const T0 = Date.parse('2026-03-10T08:00:00Z');
 
 export interface FlowOptions {

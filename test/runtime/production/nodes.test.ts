@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Node, NodeMessage } from 'node-red';
 import { helper } from '../../helpers/node-red';
+import { withCatalogue } from '../../helpers/catalogue';
 import { waitFor } from '../../helpers/wait';
-import { repoRoot } from '../flow/harness';
 import edgeCounterNode from '../../../nodes/edge-counter/edge-counter';
 import hourlyAggregatorNode from '../../../nodes/hourly-aggregator/hourly-aggregator';
 import type { HourSnapshot, MachineStatusEvent, UnitEvent } from '../../../lib/shared/messages';
@@ -42,24 +42,7 @@ async function until(check: () => boolean, what: string, timeoutMs?: number): Pr
   await waitFor(what, check, timeoutMs);
 }
 
-type Catalogue = { [key: string]: string | Catalogue };
-
-/**
- * The node module with RED._ answering from the node's en-US catalogue (`__name__` parameters
- * filled in), as Node-RED does; the helper's RED._ returns the key.
- */
-function withCatalogue(module: (red: unknown) => void, type: string): (red: unknown) => void {
-  const catalogue = JSON.parse(fs.readFileSync(path.join(repoRoot, 'nodes', type, 'locales', 'en-US', `${type}.json`), 'utf8')) as Catalogue;
-  return (red: unknown) => {
-    const translate = (key: string, params: Record<string, unknown> = {}): string => {
-      const found = key.split('.').reduce<string | Catalogue | undefined>((at, part) => (typeof at === 'object' ? at[part] : undefined), catalogue);
-      return typeof found === 'string' ? found.replace(/__(\w+)__/g, (all, name: string) => (name in params ? String(params[name]) : all)) : key;
-    };
-    module(Object.assign(Object.create(red as object) as object, { _: translate }));
-  };
-}
-
-const edgeCounter = withCatalogue(edgeCounterNode as (red: unknown) => void, 'edge-counter');
+const edgeCounter = withCatalogue(edgeCounterNode as (red: object) => void, 'edge-counter');
 
 /** What a node says: its warnings and its status texts (with fill), as they happen. */
 function watch(node: Node): { warnings: string[]; statuses: { fill?: string; text?: string }[] } {

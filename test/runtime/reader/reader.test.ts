@@ -8,8 +8,9 @@ import { promises as fs } from 'node:fs';
 import type { Node } from 'node-red';
 import type { ContractMessage, Reading } from '../../../lib/shared/messages';
 import type { SignalRow } from '../../../lib/reader/signals';
-import plcConnection from '../../../nodes/plc-connection/plc-connection';
-import plcReader from '../../../nodes/plc-reader/plc-reader';
+import plcConnectionNode from '../../../nodes/plc-connection/plc-connection';
+import plcReaderNode from '../../../nodes/plc-reader/plc-reader';
+import { withCatalogue } from '../../helpers/catalogue';
 import { helper } from '../../helpers/node-red';
 import { MACHINE_DB_LAYOUT, PROCESS_LAYOUT, sampleAddress, startSimulator, type MachineSim, type SimulatorHandle } from '../../helpers/simulator';
 import { waitFor } from '../../helpers/wait';
@@ -39,6 +40,10 @@ interface Harness {
   errors: unknown[][];
   statuses: { text?: string }[];
 }
+
+// Status texts as users see them: RED._ from the nodes' real catalogues.
+const plcConnection = withCatalogue(plcConnectionNode, 'plc-connection', 'plc-reader');
+const plcReader = withCatalogue(plcReaderNode, 'plc-connection', 'plc-reader');
 
 describe('plc-reader against the PLC simulator', function () {
   this.timeout(60_000);
@@ -103,7 +108,7 @@ describe('plc-reader against the PLC simulator', function () {
     assert.equal(power.error, undefined);
     assert.deepEqual(latest.get('bulk')!.payload, Array.from({ length: 200 }, (_, i) => i * 1.5));
     // the connection negotiated PDU 240: the status shows the tag count and several requests per cycle
-    const status = await waitFor('status with requests', () => h.statuses.find((s) => /^30 tags · [2-9]\d* req · \d+ ms/.test(s.text ?? '')))
+    const status = await waitFor('status with requests', () => h.statuses.find((s) => /^every 200 ms · (\d+\.\d\/s · )?30 tags · [2-9]\d* req · \d+ ms/.test(s.text ?? '')))
       .catch((err: Error) => assert.fail(`${err.message}; statuses: ${h.statuses.map((s) => s.text).join(' | ')}`));
     assert.ok(status);
     assert.deepEqual(h.errors, []);
