@@ -24,49 +24,16 @@ try {
 }
 
 const esbuild = require('esbuild');
-const acorn = require('acorn');
-const walk = require('acorn-walk');
-
-// Node-RED's static readers of editor code (node-red-dev validate, the flow library's catalogue)
-// understand only RED.nodes.registerType('<type>', { category: '...', color: '#...', ... }) with
-// literals. The bundle names the constants shared through types.ts instead, so those are inlined:
-// the type and the properties those readers read, where the name is a primitive constant
-// declared once in the bundle.
-const STATIC_PROPERTIES = new Set(['category', 'color', 'icon', 'inputs', 'outputs']);
-function inlineRegistrationConstants(code) {
-  const ast = acorn.parse(code, { ecmaVersion: 'latest' });
-  const declared = new Map();
-  walk.full(ast, (node) => {
-    if (node.type !== 'VariableDeclarator' || node.id.type !== 'Identifier') return;
-    const literal = node.init?.type === 'Literal' && ['string', 'number', 'boolean'].includes(typeof node.init.value);
-    declared.set(node.id.name, declared.has(node.id.name) || !literal ? null : JSON.stringify(node.init.value));
-  });
-  const edits = [];
-  const inline = (node, prefix = '') => {
-    const literal = node?.type === 'Identifier' ? declared.get(node.name) : null;
-    if (literal) edits.push({ start: node.start, end: node.end, text: prefix + literal });
-  };
-  walk.simple(ast, {
-    CallExpression(call) {
-      if (call.callee.type !== 'MemberExpression' || call.callee.property.name !== 'registerType') return;
-      const [type, definition] = call.arguments;
-      inline(type);
-      for (const property of definition?.type === 'ObjectExpression' ? definition.properties : []) {
-        const key = property.type === 'Property' && !property.computed ? (property.key.name ?? property.key.value) : null;
-        if (STATIC_PROPERTIES.has(key)) inline(property.value, property.shorthand ? `${key}: ` : '');
-      }
-    },
-  });
-  edits.sort((a, b) => b.start - a.start);
-  return edits.reduce((text, edit) => text.slice(0, edit.start) + edit.text + text.slice(edit.end), code);
-}
+// Each node's editor.ts calls RED.nodes.registerType('<type>', { category: '...', color: '#...', ... })
+// with literals, the only form Node-RED's static readers of editor code (node-red-dev validate, the
+// flow library's catalogue) understand; esbuild keeps them as written.
 const nodesDir = path.join(root, 'nodes');
 for (const name of existsSync(nodesDir) ? readdirSync(nodesDir) : []) {
   const src = path.join(nodesDir, name);
+  const templateFile = path.join(src, `${name}.html`);
+  if (!existsSync(templateFile)) continue; // not a node: e.g. nodes/shared/, code the editors share
   const out = path.join(dist, 'nodes', name);
   mkdirSync(out, { recursive: true });
-  const templateFile = path.join(src, `${name}.html`);
-  if (!existsSync(templateFile)) continue;
   let editorJs = '';
   const editorEntry = path.join(src, 'editor.ts');
   if (existsSync(editorEntry)) {
@@ -78,7 +45,7 @@ for (const name of existsSync(nodesDir) ? readdirSync(nodesDir) : []) {
       write: false,
       logLevel: 'error',
     });
-    editorJs = inlineRegistrationConstants(result.outputFiles[0].text);
+    editorJs = result.outputFiles[0].text;
   }
   const template = readFileSync(templateFile, 'utf8');
   const html = (editorJs ? `<script type="text/javascript">\n${editorJs}</script>\n` : '') + template;

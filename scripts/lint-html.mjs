@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { formatterFactory, HtmlValidate, StaticConfigLoader } from 'html-validate';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -77,7 +78,8 @@ async function lintFile(file) {
 }
 
 // Files may be named on the command line; by default all templates and help texts are linted.
-const files = process.argv.length > 2 ? process.argv.slice(2).map((f) => path.resolve(f)) : htmlFiles();
+const { positionals } = parseArgs({ allowPositionals: true });
+const files = positionals.length ? positionals.map((f) => path.resolve(f)) : htmlFiles();
 const results = await Promise.all(files.map(lintFile));
 const failing = results.filter((r) => r.messages.length > 0);
 if (failing.length) {

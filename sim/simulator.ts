@@ -8,6 +8,7 @@
  * connections, and inject "silence": connections stay open but nothing is answered.
  */
 import net from 'node:net';
+import { freePort } from '../lib/shared/free-port';
 import { encodeValue } from '../lib/s7/encode';
 import { parseAddress } from '../lib/s7/address';
 import { snap7, type Snap7Server } from '../lib/s7/snap7';
@@ -90,17 +91,6 @@ function validateMachine(m: MachineState['cfg']): void {
   if (m.stoppageEveryMs !== undefined && !((m.stoppageDurationMs as number) > 0 && (m.stoppageDurationMs as number) < m.stoppageEveryMs)) {
     fail('stoppageDurationMs must be positive and shorter than stoppageEveryMs');
   }
-}
-
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export class PlcSimulator {

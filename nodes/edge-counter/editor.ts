@@ -1,14 +1,15 @@
 /** Editor for edge-counter: fields per mode, context store choice. */
 import type * as EditorClient from '@node-red/editor-client';
-import { fillStoreSelect, intField, numberField } from '../hourly-aggregator/editor/fields';
-import { EDGE_COUNTER_CONFIG_DEFAULTS, EDGE_COUNTER_LIMITS as l, EDGE_COUNTER_TYPE, PRODUCTION_COLOR, type EdgeCounterConfig } from './types';
+import { fillStoreSelect, intField, numberField } from '../shared/editor/fields';
+import type { ProductionColor } from '../shared/editor/palette';
+import { EDGE_COUNTER_CONFIG_DEFAULTS, EDGE_COUNTER_LIMITS as l, EDGE_COUNTER_TYPE, type EdgeCounterConfig } from './types';
 
 declare const RED: EditorClient.RED;
 const d = EDGE_COUNTER_CONFIG_DEFAULTS;
 
-RED.nodes.registerType<EdgeCounterConfig>(EDGE_COUNTER_TYPE, {
+RED.nodes.registerType<EdgeCounterConfig>('edge-counter' satisfies typeof EDGE_COUNTER_TYPE, {
   category: 'S7 production',
-  color: PRODUCTION_COLOR,
+  color: '#5BB9BF' satisfies ProductionColor,
   icon: 'edge-counter.svg',
   inputs: 1,
   outputs: 1,

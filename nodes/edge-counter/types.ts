@@ -41,5 +41,3 @@ export const EDGE_COUNTER_LIMITS = {
 } as const;
 
 export const EDGE_COUNTER_TYPE = 'edge-counter';
-/** Palette colour of the counting and aggregating nodes. */
-export const PRODUCTION_COLOR = '#5BB9BF';

@@ -1,7 +1,7 @@
 /** Editor for hourly-aggregator: time zone with suggestions and a check, timing, state. */
 import type * as EditorClient from '@node-red/editor-client';
-import { fillStoreSelect, numberField } from './editor/fields';
-import { PRODUCTION_COLOR } from '../edge-counter/types';
+import { fillStoreSelect, numberField } from '../shared/editor/fields';
+import type { ProductionColor } from '../shared/editor/palette';
 import { HOURLY_AGGREGATOR_CONFIG_DEFAULTS, HOURLY_AGGREGATOR_LIMITS as l, HOURLY_AGGREGATOR_TYPE, type HourlyAggregatorConfig } from './types';
 
 declare const RED: EditorClient.RED;
@@ -16,9 +16,9 @@ function isTimeZone(v: unknown): boolean {
   }
 }
 
-RED.nodes.registerType<HourlyAggregatorConfig>(HOURLY_AGGREGATOR_TYPE, {
+RED.nodes.registerType<HourlyAggregatorConfig>('hourly-aggregator' satisfies typeof HOURLY_AGGREGATOR_TYPE, {
   category: 'S7 production',
-  color: PRODUCTION_COLOR,
+  color: '#5BB9BF' satisfies ProductionColor,
   icon: 'hourly-aggregator.svg',
   inputs: 1,
   outputs: 2,

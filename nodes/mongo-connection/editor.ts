@@ -1,5 +1,6 @@
 import type * as EditorClient from '@node-red/editor-client';
 import { splitCredentials } from '../../lib/mongo/uri';
+import type { MongoColor } from '../shared/editor/palette';
 import { MONGO_CONNECTION_DEFAULTS as D, MONGO_CONNECTION_TYPE, type MongoConnectionConfig } from './types';
 
 declare const RED: EditorClient.RED;
@@ -24,9 +25,9 @@ function movePasswordOutOfUri(): boolean {
   return true;
 }
 
-RED.nodes.registerType<MongoConnectionConfig & EditorClient.NodeProperties, { username: string; password: string; tlsKeyPassword: string }>(MONGO_CONNECTION_TYPE, {
+RED.nodes.registerType<MongoConnectionConfig & EditorClient.NodeProperties, { username: string; password: string; tlsKeyPassword: string }>('mongo-connection' satisfies typeof MONGO_CONNECTION_TYPE, {
   category: 'config',
-  color: '#2E8C93',
+  color: '#2E8C93' satisfies MongoColor,
   defaults: {
     name: { value: D.name },
     mode: { value: D.mode },

@@ -1,4 +1,5 @@
 import type * as EditorClient from '@node-red/editor-client';
+import type { MongoColor } from '../shared/editor/palette';
 import { MONGO_SINK_DEFAULTS as D, MONGO_SINK_TYPE, collectionNameProblem, type MongoSinkConfig } from './types';
 
 declare const RED: EditorClient.RED;
@@ -6,9 +7,9 @@ declare const RED: EditorClient.RED;
 const num = (v: number) => ({ value: v, required: true, validate: RED.validators.number() });
 const collection = (v: string) => ({ value: v, validate: (name: string) => !name || !collectionNameProblem(name) });
 
-RED.nodes.registerType<MongoSinkConfig & EditorClient.NodeProperties>(MONGO_SINK_TYPE, {
+RED.nodes.registerType<MongoSinkConfig & EditorClient.NodeProperties>('mongo-sink' satisfies typeof MONGO_SINK_TYPE, {
   category: 'S7 production',
-  color: '#2E8C93',
+  color: '#2E8C93' satisfies MongoColor,
   defaults: {
     name: { value: D.name },
     connection: { value: '', type: 'mongo-connection', required: true },

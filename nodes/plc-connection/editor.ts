@@ -1,7 +1,8 @@
 /** Editor for the plc-connection config node: presets per PLC family, rack/slot or TSAP, status. */
 import type * as EditorClient from '@node-red/editor-client';
 import { orEnv } from '../../lib/reader/connection-config';
-import { CONNECTION_DEFAULTS, PLC_COLOR, PLC_CONNECTION_TYPE, PLC_FAMILY_PRESETS, type PlcConnectionConfig, type PlcFamily } from './types';
+import type { PlcColor } from '../shared/editor/palette';
+import { CONNECTION_DEFAULTS, PLC_CONNECTION_TYPE, PLC_FAMILY_PRESETS, type PlcConnectionConfig, type PlcFamily } from './types';
 
 declare const RED: EditorClient.RED;
 
@@ -21,9 +22,9 @@ const intIn = (min: number, max: number) => orEnv((v) => {
 const tsap = orEnv((v) => /^(0x)?[0-9a-f]{1,4}h?$/i.test(String(v).trim()));
 const d = CONNECTION_DEFAULTS;
 
-RED.nodes.registerType<PlcConnectionConfig>(PLC_CONNECTION_TYPE, {
+RED.nodes.registerType<PlcConnectionConfig>('plc-connection' satisfies typeof PLC_CONNECTION_TYPE, {
   category: 'config',
-  color: PLC_COLOR,
+  color: '#3FADB5' satisfies PlcColor,
   defaults: {
     name: { value: '' },
     family: { value: d.family },

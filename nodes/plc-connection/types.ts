@@ -9,5 +9,3 @@ export interface PlcConnectionConfig extends PlcConnectionSettings {
 }
 
 export const PLC_CONNECTION_TYPE = 'plc-connection';
-/** Node-RED palette colour of the package's reader-side nodes. */
-export const PLC_COLOR = '#3FADB5';

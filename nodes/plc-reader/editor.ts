@@ -9,6 +9,7 @@ import { exportSignalsCsv, importSignalsCsv } from '../../lib/reader/csv';
 import { checkRow, parsePinMap, type SignalRow } from '../../lib/reader/signals';
 import { SIGNAL_KINDS, type SignalKind } from '../../lib/shared/messages';
 import type { ReadOnceReport } from '../../lib/reader/read-once';
+import type { PlcColor } from '../shared/editor/palette';
 import { MIN_INTERVAL_MS, PLC_READER_DEFAULTS, PLC_READER_TYPE, type PlcReaderConfig } from './types';
 
 declare const RED: EditorClient.RED;
@@ -22,7 +23,6 @@ const useLabelsOf = (node: { _: (key: string) => string }): void => {
   t = (key) => node._(`plc-reader.${key}`);
 };
 
-const COLOR = '#3FADB5';
 const DATA_TYPES = ['BOOL', 'BYTE', 'WORD', 'DWORD', 'CHAR', 'SINT', 'USINT', 'INT', 'UINT', 'DINT', 'UDINT', 'LINT', 'ULINT',
   'REAL', 'LREAL', 'STRING[20]', 'WSTRING[20]', 'DATE', 'TIME', 'TOD', 'DT', 'DTL'];
 
@@ -80,9 +80,9 @@ function showTestReport(report: ReadOnceReport): void {
     (rows.length ? `<table class="red-ui-info-table" style="width: 100%">${rows.join('')}</table>` : '') + problems.join(''));
 }
 
-RED.nodes.registerType<PlcReaderConfig>(PLC_READER_TYPE, {
+RED.nodes.registerType<PlcReaderConfig>('plc-reader' satisfies typeof PLC_READER_TYPE, {
   category: 'S7 production',
-  color: COLOR,
+  color: '#3FADB5' satisfies PlcColor,
   defaults: {
     name: { value: '' },
     connection: { value: '', type: 'plc-connection', required: true },

@@ -14,7 +14,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
 import { createInterface } from 'node:readline';
 import type * as MongoDriver from 'mongodb';
 
@@ -51,17 +50,7 @@ export function driverModule(server: Pick<MongoServerInfo, 'driver'>): DriverMod
   return server.driver === 'mongodb6' ? (require('mongodb6') as DriverModule) : (require('mongodb') as DriverModule);
 }
 
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../lib/shared/free-port';
 
 function repoRoot(): string {
   for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {

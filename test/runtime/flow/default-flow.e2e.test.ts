@@ -7,12 +7,13 @@
  * Asia/Kolkata (UTC+05:30), so plant hours and UTC hours differ.
  *
  * Script, in plant time (hour H = 10:00-11:00 local):
- *   until H-3 min  both machines off (the flow starts, reads the configuration, sets baselines)
+ *   from H-8 min   both machines off; the flow starts at real speed, reads the configuration and
+ *                  every pin (baselines); once it has, plant time runs 30x (before H-4)
  *   H-3            press-1 and lathe-2 produce (one unit every 30 s)
  *   H+15           lathe-2 stands still with power on
  *   H+35           lathe-2 produces again
- *   H+65           press-1 stands still with power on, lathe-2 is switched off
- *   H+72           the check
+ *   H+62           press-1 stands still with power on, lathe-2 is switched off
+ *   H+69           the check
  * Expected in MongoDB: units = the simulator's pulses; hour H of press-1 all running; hour H of
  * lathe-2 running except one automatic stoppage from its last unit + the 2-min cycle timeout to
  * its first unit after H+35; machine status stoppage (press-1) and inactive (lathe-2); ObjectId
@@ -20,12 +21,15 @@
  * simulator, Node-RED and database, and all run at the same time.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Db, Document, MongoClient, ObjectId } from 'mongodb';
 import { LEDGER_FIELD } from '../../../lib/app-contract';
 import { driverModule, getMongoServers, mongoServerNames, type DriverModule, type MongoServerInfo } from '../../helpers/mongo-servers';
 import { startSimulator, type MachineSim, type SimulatorHandle } from '../../helpers/simulator';
-import { acceleratedNow, clockEnvironment, realInstantOf, type ClockSettings } from './accelerated-clock';
+import { waitFor } from '../../helpers/wait';
+import { clockEnvironment, parseClockSwitch, realInstantOf } from './accelerated-clock';
 import { buildDir, repoRoot, seed, startNodeRedWithPackage, type NodeRedProcess, type PlantDocuments } from './harness';
 
 // 30x: a simulated hour in 2 real minutes. The cycle bit is high for 15 s of plant time and low for
@@ -39,6 +43,15 @@ const TZ_OFFSET = 330 * MINUTE;
 const DATE = '2026-03-16';
 const H = Date.parse(`${DATE}T10:00:00.000Z`) - TZ_OFFSET;
 const CYCLE_MS = 30_000;
+/** The Node-RED process starts with its clock here, at real speed. */
+const FLOW_START = H - 8 * MINUTE;
+/**
+ * Real time the flow has to become ready once Node-RED serves (which it must within 1 min): with
+ * FLOW_START, plant time is still before H-4 when it does, whatever the machine's speed.
+ */
+const READY_WAIT_MS = 2 * MINUTE;
+const MACHINES_START = H - 3 * MINUTE;
+const MACHINES_STOP = H + 62 * MINUTE;
 const PULSE_MS = 15_000;
 
 const sim = (ms: number): number => Math.round(ms / SPEED);
@@ -87,9 +100,12 @@ async function runPlantHour(server: MongoServerInfo, driver: DriverModule): Prom
   const db = client.db(`e2e_${Date.now().toString(36)}_${server.name.replace(/\W/g, '')}`);
   const pulses: PlantHourRun['pulses'] = new Map();
   const log: string[] = [];
+  const clockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-clock-'));
+  const clockSwitch = path.join(clockDir, 'accelerate');
   const close = async (): Promise<void> => {
     await nodeRed?.stop();
     await plc?.close();
+    fs.rmSync(clockDir, { recursive: true, force: true });
     await db.dropDatabase().catch(() => undefined);
     await client.close();
   };
@@ -103,15 +119,12 @@ async function runPlantHour(server: MongoServerInfo, driver: DriverModule): Prom
     assert.ok(plant, 'a fresh database is seeded');
 
     plc = await startSimulator({ machines: MACHINES });
-    // The flow starts at H-6 min; 3 s of real start-up are 1.5 min at 30x.
-    const clock: ClockSettings = { speed: SPEED, start: H - 6 * MINUTE, realStart: Date.now() + 1500 };
-    /** Resolves when the accelerated clock shows `at`. */
-    const until = (at: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, realInstantOf(clock, at) - Date.now())));
     const truth = async (name: string): Promise<number> => (await plc!.truth(name)).pulses;
+    // Start-up runs at real speed from FLOW_START, however long it takes.
     nodeRed = await startNodeRedWithPackage({
       flowSource: path.join(repoRoot, 'flows', 'default-flow.json'),
       env: {
-        ...clockEnvironment(clock),
+        ...clockEnvironment(FLOW_START, SPEED, clockSwitch),
         PLC_HOST: '127.0.0.1',
         PLC_PORT: String(plc.port),
         MONGODB_URI: server.uri,
@@ -125,12 +138,17 @@ async function runPlantHour(server: MongoServerInfo, driver: DriverModule): Prom
       onLine: (line) => log.push(line),
     });
 
-    // Every pin read (and written) once before the machines start: the counters have their baselines.
-    while (await db.collection('signaldatas').countDocuments() < 4) {
-      assert.ok(acceleratedNow(clock, Date.now()) < H - 3 * MINUTE, `${server.name}: the flow read no pins before H-3 min: lower E2E_CLOCK_SPEED`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    await until(H - 3 * MINUTE);
+    // Ready: every pin read (and written) once, so the counters have their baselines. Only then
+    // does plant time run fast, and the script runs relative to that instant.
+    await waitFor(`${server.name}: the flow writes a reading of every pin`, async () => await db.collection('signaldatas').countDocuments() >= 4, READY_WAIT_MS);
+    fs.writeFileSync(clockSwitch, '');
+    const clock = await waitFor(`${server.name}: the Node-RED process switches to ${SPEED}x`, () => log.map(parseClockSwitch).find(Boolean));
+    assert.ok(clock.start < MACHINES_START - MINUTE,
+      `${server.name}: the flow became ready at ${new Date(clock.start).toISOString()} plant clock, after H-4 min (${READY_WAIT_MS / 60_000} real minutes of start-up)`);
+    /** Resolves when the accelerated clock shows `at`. */
+    const until = (at: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, realInstantOf(clock, at) - Date.now())));
+
+    await until(MACHINES_START);
     for (const m of MACHINES) pulses.set(m.name, { atStart: await truth(m.name), hourStart: 0, hourEnd: 0, atEnd: 0 });
     await plc.setScenario('press-1', { scenario: 'running' });
     await plc.setScenario('lathe-2', { scenario: 'running' });
@@ -144,12 +162,12 @@ async function runPlantHour(server: MongoServerInfo, driver: DriverModule): Prom
     await plc.setScenario('lathe-2', { scenario: 'running' });
     await until(H + 60 * MINUTE);
     for (const m of MACHINES) pulses.get(m.name)!.hourEnd = await truth(m.name);
-    await until(H + 65 * MINUTE);
+    await until(MACHINES_STOP);
     await plc.setScenario('press-1', { scenario: 'stopped-powered' });
     await plc.setScenario('lathe-2', { scenario: 'off' });
     for (const m of MACHINES) pulses.get(m.name)!.atEnd = await truth(m.name);
     // Status timeouts (2 and 5 min), the hour's grace period and the sink's flush.
-    await until(H + 72 * MINUTE);
+    await until(MACHINES_STOP + 7 * MINUTE);
     return { db, plant, pulses, log, close };
   } catch (err) {
     if (log.length) console.log(`Node-RED log [${server.name}] (last 60 lines):\n${log.slice(-60).join('\n')}`);
@@ -291,7 +309,7 @@ function plantHourChecks(current: () => PlantHourRun): void {
       assert.ok(isObjectId(r.sensorId) && isObjectId(r.machineId), 'references are ObjectIds');
       assert.equal(sensors.get(String(r.sensorId)), String(r.machineId), 'sensor belongs to the machine');
       assert.ok(r.value === 0 || r.value === 1, `value ${String(r.value)}`);
-      assert.ok(r.timestamp instanceof Date && r.timestamp.getTime() > H + 65 * MINUTE, `a recent reading: ${String(r.timestamp)}`);
+      assert.ok(r.timestamp instanceof Date && r.timestamp.getTime() > MACHINES_STOP, `a recent reading: ${String(r.timestamp)}`);
     }
     assert.equal(new Set(readings.map((r) => String(r.sensorId))).size, 4, 'every mapped pin is recorded');
     // As scripted at the end: press-1 powered, not cycling; lathe-2 off.

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { waitFor } from '../../helpers/wait';
 import { nodeRed, nodeRedPath, removingOnStop, repoRoot, type NodeRedProcess } from './harness';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -70,14 +71,11 @@ describe('deploy/settings.js (plant PC template)', function () {
       const { url, home } = running!;
       const { access_token: accessToken } = (await (await token(url, PASSWORD)).json()) as { access_token: string };
       // The admin API's view of the tab's context: set by the change node once the inject has fired.
-      const deadline = Date.now() + 10_000;
-      for (;;) {
+      await waitFor('the flow sets its context', async () => {
         const context = await fetch(`${url}/context/flow/a1b2c3d4e5f60718?store=default`, { headers: { authorization: `Bearer ${accessToken}` } });
         assert.equal(context.status, 200);
-        if ('last' in (((await context.json()) as { default?: Record<string, unknown> }).default ?? {})) break;
-        assert.ok(Date.now() < deadline, 'the flow never set its context');
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+        return 'last' in (((await context.json()) as { default?: Record<string, unknown> }).default ?? {});
+      });
       // Long before the 30 s flushInterval: a clean stop writes the cache out.
       running!.child.kill('SIGINT');
       await running!.exited;

@@ -9,13 +9,14 @@ import type { Db, MongoClient } from 'mongodb';
 import WebSocket from 'ws';
 import { driverModule, getMongoServers, type MongoServerInfo } from '../../helpers/mongo-servers';
 import { startSimulator, type SimulatorHandle } from '../../helpers/simulator';
+import { waitFor } from '../../helpers/wait';
 import { repoRoot, startNodeRedWithPackage, type NodeRedProcess } from './harness';
 
 interface DebugMessage { name: string; msg: unknown }
 
-/** Runs an example and collects its debug messages until `enough` says so (or the time is up). */
+/** Runs an example and collects its debug messages until `enough` says so. */
 async function runExample(file: string, env: Record<string, string>, settings: Record<string, unknown>,
-  enough: (messages: DebugMessage[]) => boolean, timeoutMs = 20_000): Promise<DebugMessage[]> {
+  enough: (messages: DebugMessage[]) => boolean): Promise<DebugMessage[]> {
   const log: string[] = [];
   const nodeRed: NodeRedProcess = await startNodeRedWithPackage({
     flowSource: path.join(repoRoot, 'examples', file), env, settings, onLine: (line) => log.push(line),
@@ -33,9 +34,9 @@ async function runExample(file: string, env: Record<string, string>, settings: R
         messages.push({ name, msg: /^(Object|array)/.test(format) ? JSON.parse(msg) as unknown : msg });
       }
     });
-    const deadline = Date.now() + timeoutMs;
-    while (!enough(messages) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
-    assert.ok(enough(messages), `${file}: debug messages ${JSON.stringify(messages).slice(0, 600)}\nlog:\n${log.slice(-20).join('\n')}`);
+    await waitFor(`${file}: enough debug messages`, () => enough(messages)).catch((err: Error) => {
+      throw new Error(`${err.message}; got ${JSON.stringify(messages).slice(0, 600)}\nlog:\n${log.slice(-20).join('\n')}`);
+    });
     // Errors, and warnings of the flow's nodes (not Node-RED's start-up notes); the edge counter's
     // sampling advice about its very first samples is no fault of the example.
     const problems = log.filter((l) => (/\[error\]/.test(l) || /\[warn\] \[/.test(l)) && !/seen in a single sample/.test(l));

@@ -15,22 +15,12 @@ import { PlantZone, MINUTE_MS } from '../../../lib/production/plant-time';
 import type { ContractMessage, HourSnapshot, MachineStatusEvent, Reading, UnitEvent } from '../../../lib/shared/messages';
 import { helper } from '../../helpers/node-red';
 import { startSimulator, type SimulatorHandle } from '../../helpers/simulator';
+import { sleep, waitFor } from '../../helpers/wait';
 
 const MACHINE = '65f000000000000000000001';
 const ZONE = 'Europe/Berlin';
 const CYCLE_TIMEOUT_MS = 1200;
 const POWER_TIMEOUT_MS = 2400;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = fn();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 function all(node: Node): ContractMessage[] {
   const seen: ContractMessage[] = [];
@@ -107,19 +97,23 @@ describe('end to end: simulator → reader → edge-counter → hourly-aggregato
     const edgeWarnings: string[] = [];
     (helper.getNode('edges') as unknown as { on(e: string, f: (call: { args: unknown[] }) => void): void }).on('call:warn', (call) => edgeWarnings.push(String(call.args[0])));
 
-    // The script: running, stopped with power on, running, off.
-    await until('running', () => statusOf().find((s) => s.status === 'running'));
-    await sleep(3000);
-    const stopAt = Date.now();
+    // The script: running, stopped with power on, running, off; each running phase lasts eight units.
+    const pulses = async (): Promise<number> => (await sim.truth('m1')).pulses;
+    const unitsLater = async (count: number): Promise<void> => {
+      const from = await pulses();
+      await waitFor(`${count} more units`, async () => (await pulses()) - from >= count);
+    };
+    await waitFor('running', () => statusOf().find((s) => s.status === 'running'));
+    await unitsLater(8);
     await sim.setScenario('m1', { scenario: 'stopped-powered' });
-    await until('a stoppage', () => statusOf().find((s) => s.status === 'stoppage'));
-    await sleep(1000);
+    await waitFor('a stoppage', () => statusOf().find((s) => s.status === 'stoppage'));
+    await sleep(1000); // the stoppage lasts a while
+    // No cycle between the stop and this instant: the last one before it ended the first run.
     const resumeAt = Date.now();
     await sim.setScenario('m1', { scenario: 'running' });
-    await sleep(3000);
-    const offAt = Date.now();
+    await unitsLater(8);
     await sim.setScenario('m1', { scenario: 'off' });
-    await until('inactive', () => statusOf().find((s) => s.status === 'inactive'));
+    await waitFor('inactive', () => statusOf().find((s) => s.status === 'inactive'));
     const truth = await sim.truth('m1');
 
     // Units: exactly what the PLC's counter counted from the baseline sample on.
@@ -143,19 +137,27 @@ describe('end to end: simulator → reader → edge-counter → hourly-aggregato
     const lastCycleBefore = (t: number) => cycleTimes.filter((c) => c <= t).at(-1) as number;
     const firstCycleAfter = (t: number) => cycleTimes.find((c) => c > t) as number;
     const [, stop1, resumed, stop2, inactive] = statusOf();
-    assert.equal(stop1.timestamp, lastCycleBefore(stopAt + 500) + CYCLE_TIMEOUT_MS + 1, 'stoppage when the cycle timeout ran out');
+    assert.equal(stop1.timestamp, lastCycleBefore(resumeAt) + CYCLE_TIMEOUT_MS + 1, 'stoppage when the cycle timeout ran out');
     assert.equal(resumed.timestamp, firstCycleAfter(resumeAt - 1), 'running again with the first cycle');
-    assert.equal(stop2.timestamp, lastCycleBefore(offAt + 500) + CYCLE_TIMEOUT_MS + 1);
+    assert.equal(stop2.timestamp, (cycleTimes.at(-1) as number) + CYCLE_TIMEOUT_MS + 1, 'the last cycle, then the cycle timeout');
     const powered = readings.flatMap((m) => (m.readings ?? []).filter((r) => r.signal.name === 'power' && (r.value as number) >= 0.5).map((r) => r.timestamp));
     assert.equal(inactive.timestamp, Math.max(...powered) + POWER_TIMEOUT_MS + 1, 'inactive when the power timeout ran out');
 
-    // The hours as the aggregator reports them (latest snapshot per hour, after the last change).
-    await sleep(1500);
-    const latest = new Map<number, HourSnapshot>();
-    for (const m of production) {
-      const s = m.payload as HourSnapshot;
-      latest.set(hourKey(zone, s), s);
-    }
+    // The hours as the aggregator reports them: the latest snapshot per hour, once it shows the
+    // second stoppage (open since the last cycle: nothing that is checked changes after it).
+    const latestSnapshots = (): Map<number, HourSnapshot> => {
+      const byHour = new Map<number, HourSnapshot>();
+      for (const m of production) {
+        const s = m.payload as HourSnapshot;
+        byHour.set(hourKey(zone, s), s);
+      }
+      return byHour;
+    };
+    const latest = await waitFor('the snapshot with the open stoppage', () => {
+      const byHour = latestSnapshots();
+      return [...byHour.values()].some((snapshot) => snapshot.stoppages.some((p) => p.isPending
+        && (p.startTime === stop2.timestamp || p.startTime === zone.hourStart(p.startTime)))) && byHour;
+    });
     assert.deepEqual([...latest.keys()].sort(), [...expectedUnits.keys()].sort(), 'the hours that had units');
     const running = minutesByHour(zone, [[statusOf()[0].timestamp, stop1.timestamp - 1], [resumed.timestamp, stop2.timestamp - 1]]);
     for (const [hour, snapshot] of latest) {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { snap7, type MultiVarRequest, type Snap7Client } from '../../../lib/s7/snap7';
 import { MACHINE_DB_LAYOUT, startSimulator, type SimulatorHandle } from '../../helpers/simulator';
+import { sleep, waitFor } from '../../helpers/wait';
 
 function connect(port: number): Promise<Snap7Client> {
   const client = new (snap7().S7Client)();
@@ -30,10 +31,8 @@ function readMulti(client: Snap7Client, vars: MultiVarRequest[]): Promise<Buffer
   });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 describe('s7 simulator over real S7', function () {
-  this.timeout(30_000);
+  this.timeout(120_000); // a limit, not a measure: a busy machine is slow
   let sim: SimulatorHandle;
   let client: Snap7Client | undefined;
 
@@ -68,13 +67,15 @@ describe('s7 simulator over real S7', function () {
     const counterAt = MACHINE_DB_LAYOUT.unitCounter.offset;
     const counterBefore = (await read(c, 'DB', 1, 0, 8)).readInt32BE(counterAt);
     assert.equal(counterBefore, before.counter);
-    await sim.setScenario('press', { scenario: 'running', cycleTimeMs: 400, pulseWidthMs: 200 });
+    // Pulses of 500 ms, polled every 10 ms: only a stall of the test process longer than a pulse could hide one.
+    const CYCLE_MS = 1000;
+    await sim.setScenario('press', { scenario: 'running', cycleTimeMs: CYCLE_MS, pulseWidthMs: 500 });
     const started = Date.now();
     let edges = 0;
     let last: boolean | undefined;
     let firstCounter: number | undefined;
     let lastCounter = 0;
-    while (Date.now() - started < 4100) {
+    await waitFor('five units on the press', async () => {
       // Q0 and the counter in one request, so each poll sees one consistent moment.
       const [q, db] = await readMulti(c, [
         { Area: c.S7AreaPA, WordLen: c.S7WLByte, Start: 0, Amount: 1 },
@@ -85,13 +86,15 @@ describe('s7 simulator over real S7', function () {
       last = on;
       lastCounter = db.readInt32BE(0);
       firstCounter ??= lastCounter;
-      await sleep(10);
-    }
+      return lastCounter - firstCounter >= 5;
+    });
     await sim.setScenario('press', { scenario: 'stopped-powered' });
-    await sleep(250); // a pulse under way finishes its 200 ms
+    const stoppedAt = Date.now();
+    // A pulse under way finishes its width.
+    await waitFor('the cycle bit low after the stop', async () => ((await read(c, 'Q', 0, 0, 1))[0] & 0b10) === 0);
     const after = await sim.truth('press');
     const produced = after.pulses - before.pulses;
-    assert.ok(produced >= 9 && produced <= 11, `about 10 cycles in 4.1 s at 400 ms, got ${produced}`);
+    assert.ok(produced <= Math.ceil((stoppedAt - started) / CYCLE_MS) + 1, `no faster than one unit per ${CYCLE_MS} ms: ${produced} in ${stoppedAt - started} ms`);
     assert.equal(edges, lastCounter - (firstCounter as number), 'every unit cycle is visible on Q0 while the counter counts it');
     const counterAfter = (await read(c, 'DB', 1, 0, 8)).readInt32BE(counterAt);
     assert.equal(counterAfter - counterBefore, produced, 'the counter over S7 matches the ground truth');
@@ -104,32 +107,37 @@ describe('s7 simulator over real S7', function () {
     const c = client as Snap7Client;
     const before = await sim.truth('lathe');
     await sim.setScenario('lathe', { scenario: 'producing-unpowered', cycleTimeMs: 200, pulseWidthMs: 50 });
-    await sleep(700);
+    await waitFor('three units on the lathe', async () => (await sim.truth('lathe')).pulses - before.pulses >= 3);
     await sim.setScenario('lathe', { scenario: 'off' });
-    await sleep(100); // a pulse under way finishes its 50 ms
+    // A pulse under way finishes its 50 ms; then neither bit is set.
+    await waitFor('lathe off: no power bit, no cycle bit', async () => ((await read(c, 'Q', 0, 0, 1))[0] & 0b1100) === 0);
     const after = await sim.truth('lathe');
-    assert.ok(after.pulses - before.pulses >= 3, `lathe produced ${after.pulses - before.pulses}`);
     const db2 = await read(c, 'DB', 2, 0, 8);
     assert.equal(db2.readInt32BE(MACHINE_DB_LAYOUT.unitCounter.offset), after.counter);
-    assert.equal((await read(c, 'Q', 0, 0, 1))[0] & 0b1100, 0, 'lathe off: no power bit, no cycle bit');
   });
 
   it('a scenario change lets a pulse under way finish its width, as a PLC pulse timer does', async () => {
     const c = client as Snap7Client;
     const cycleBit = async (): Promise<boolean> => ((await read(c, 'Q', 0, 0, 1))[0] & 0b10) !== 0;
-    const before = await sim.truth('press');
-    await sim.setScenario('press', { scenario: 'running', cycleTimeMs: 1500, pulseWidthMs: 1000 });
-    let pulse = before;
-    while (pulse.pulses === before.pulses) {
-      await sleep(10);
-      pulse = await sim.truth('press');
-    }
+    const WIDTH_MS = 2000;
+    await sim.setScenario('press', { scenario: 'running', cycleTimeMs: 3000, pulseWidthMs: WIDTH_MS });
+    // A pulse seen within 500 ms of its start (on a busy machine a later one may be the first).
+    let seenAt = 0;
+    let known = (await sim.truth('press')).pulses;
+    const pulse = await waitFor('a pulse seen early', async () => {
+      const t = await sim.truth('press');
+      seenAt = Date.now();
+      const fresh = t.pulses !== known && seenAt - t.lastPulseAt! < 500;
+      known = t.pulses;
+      return fresh && t;
+    });
     await sim.setScenario('press', { scenario: 'stopped-powered' });
-    assert.ok(Date.now() - pulse.lastPulseAt! < 500, 'stopped early in the pulse');
     assert.equal(await cycleBit(), true, 'the cycle bit stays high after the stop');
-    await sleep(pulse.lastPulseAt! + 1100 - Date.now());
-    assert.equal(await cycleBit(), false, 'and drops when its width is over');
-    await sleep(1600);
+    await waitFor('the cycle bit drops', async () => !(await cycleBit()));
+    assert.ok(Date.now() >= pulse.lastPulseAt! + WIDTH_MS, 'not before its width is over');
+    // No new cycle: checked after more than a cycle of real time (a negative check; a slow
+    // machine can only make it easier to pass, never fail it).
+    await sleep(3500);
     assert.equal((await sim.truth('press')).pulses, pulse.pulses, 'no cycle after the stop');
     assert.equal(await cycleBit(), false);
   });

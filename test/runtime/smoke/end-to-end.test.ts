@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
 import { helper } from '../../helpers/node-red';
 import { describeEachMongoServer } from '../../helpers/mongo-servers';
+import { waitFor } from '../../helpers/wait';
 import { MACHINE_DB_LAYOUT, startSimulator, type SimulatorHandle } from '../../helpers/simulator';
 import { CONNECTION_DEFAULTS } from '../../../nodes/plc-connection/types';
 import { PLC_READER_DEFAULTS } from '../../../nodes/plc-reader/types';
@@ -29,16 +30,6 @@ const MACHINE_ID = '65a000000000000000000001';
 const POWER_SENSOR_ID = '65a000000000000000000011';
 const CYCLE_SENSOR_ID = '65a000000000000000000012';
 const POWER_KW = 12.5;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describeEachMongoServer('smoke: simulator -> Node-RED -> database', (target) => {
   let sim: SimulatorHandle;
@@ -90,23 +81,21 @@ describeEachMongoServer('smoke: simulator -> Node-RED -> database', (target) => 
     });
 
     const startPulses = (await sim.truth('m1')).pulses;
-    await until('five unit cycles', async () => ((await sim.truth('m1')).pulses >= startPulses + 5 ? true : undefined), 10_000);
+    await waitFor('five unit cycles', async () => (await sim.truth('m1')).pulses >= startPulses + 5);
     // Stop the machine so that no cycle is in flight, then let the reader see the last edge.
     await sim.setScenario('m1', { scenario: 'stopped-powered' });
-    const truth = await sim.truth('m1');
-    await new Promise((resolve) => setTimeout(resolve, 300));
-
-    const counted = units.reduce((sum, u) => sum + u.delta, 0);
+    const produced = (await sim.truth('m1')).pulses - startPulses;
+    const counted = (): number => units.reduce((sum, u) => sum + u.delta, 0);
     // The first edge may have happened before the reader's first sample; every later one counts.
-    assert.ok(counted >= truth.pulses - startPulses - 1 && counted <= truth.pulses - startPulses + 1,
-      `counted ${counted} unit(s), the simulator produced ${truth.pulses - startPulses} while the flow ran`);
+    await waitFor(`the counter counts the ${produced} unit(s) produced while the flow ran (the first one perhaps not)`, () => counted() >= produced - 1);
+    assert.ok(counted() <= produced + 1, `counted ${counted()} unit(s), the simulator produced ${produced} while the flow ran`);
     for (const event of units) assert.equal(event.machineId, MACHINE_ID);
 
     const client = new driver.MongoClient(server.uri, { serverSelectionTimeoutMS: 10_000 });
     await client.connect();
     try {
       const collection = client.db(database).collection(MONGO_SINK_DEFAULTS.historyCollection);
-      const power = await until('power readings in the database', async () => {
+      const power = await waitFor('power readings in the database', async () => {
         const docs = await collection.find({ sensorId: new driver.ObjectId(POWER_SENSOR_ID) }).toArray();
         return docs.length >= 3 ? docs : undefined;
       });

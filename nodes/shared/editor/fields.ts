@@ -1,4 +1,4 @@
-/** Editor helpers shared by the edge-counter and hourly-aggregator dialogs. */
+/** Editor helpers shared by the nodes' dialogs (edge-counter, hourly-aggregator). */
 import type * as EditorClient from '@node-red/editor-client';
 
 declare const RED: EditorClient.RED;
