@@ -13,6 +13,8 @@ import { HOUR_MS, MINUTE_MS } from '../../lib/production/plant-time';
 import type { MongoConnectionHandle } from '../../lib/mongo/connection-handle';
 import { TOPIC_MACHINE_STATUS, TOPIC_PRODUCTION, type ContractMessage } from '../../lib/shared/messages';
 import { timestampWindowOf } from '../../lib/shared/validate';
+import { HOURLY_AGGREGATOR_CHECKS } from '../shared/editor/node-checks';
+import { registerEnvCheck } from '../shared/env-check';
 import { HOURLY_AGGREGATOR_CONFIG_DEFAULTS, HOURLY_AGGREGATOR_LIMITS, HOURLY_AGGREGATOR_TYPE } from './types';
 
 type HourlyAggregatorDef = NodeDef & Record<string, unknown>;
@@ -186,4 +188,5 @@ export = function register(RED: NodeAPI): void {
   }
 
   RED.nodes.registerType(HOURLY_AGGREGATOR_TYPE, HourlyAggregatorNode as unknown as Parameters<NodeAPI['nodes']['registerType']>[1]);
+  registerEnvCheck(RED, HOURLY_AGGREGATOR_TYPE, HOURLY_AGGREGATOR_CHECKS);
 };

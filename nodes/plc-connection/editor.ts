@@ -1,6 +1,9 @@
 /** Editor for the plc-connection config node: presets per PLC family, rack/slot or TSAP, status. */
 import type * as EditorClient from '@node-red/editor-client';
 import { orEnv } from '../../lib/reader/connection-config';
+import { hostProblem, splitHostPort } from '../../lib/shared/host';
+import { messageElement, showFieldMessages, showMessage, type Labels } from '../shared/editor/field-messages';
+import { PLC_CONNECTION_CHECKS } from '../shared/editor/node-checks';
 import type { PlcColor } from '../shared/editor/palette';
 import { CONNECTION_DEFAULTS, PLC_CONNECTION_TYPE, PLC_FAMILY_PRESETS, type PlcConnectionConfig, type PlcFamily } from './types';
 
@@ -28,7 +31,7 @@ RED.nodes.registerType<PlcConnectionConfig>('plc-connection' satisfies typeof PL
   defaults: {
     name: { value: '' },
     family: { value: d.family },
-    host: { value: d.host, required: true, validate: orEnv((v) => /^[A-Za-z0-9.:_-]+$/.test(String(v).trim())) },
+    host: { value: d.host, required: true, validate: orEnv((v) => hostProblem(String(v)) === undefined) },
     port: { value: d.port, required: true, validate: intIn(1, 65535) },
     addressing: { value: d.addressing },
     rack: { value: d.rack, validate: intIn(0, 7) },
@@ -49,6 +52,18 @@ RED.nodes.registerType<PlcConnectionConfig>('plc-connection' satisfies typeof PL
   },
   oneditprepare: function () {
     useLabelsOf(this);
+    const labels: Labels = (key, params) => this._(key, params);
+    const recheck = showFieldMessages({ type: 'plc-connection', nodeId: this.id, prefix: 'node-config-input', checks: PLC_CONNECTION_CHECKS, labels });
+    // "192.168.0.1:102" typed into the host field: the port goes where the runtime reads it
+    const hostInput = $('#node-config-input-host');
+    hostInput.on('change', () => {
+      const split = splitHostPort(String(hostInput.val() ?? ''));
+      if (!split || hostProblem(split.host)) return;
+      hostInput.val(split.host);
+      $('#node-config-input-port').val(String(split.port));
+      recheck();
+      showMessage(messageElement(hostInput, 'host'), labels('plc-connection.check.host.split', { host: split.host, port: split.port }), false);
+    });
     const showAddressing = (): void => {
       const tsapMode = $('#node-config-input-addressing').val() === 'tsap';
       $('.plc-connection-tsap').toggle(tsapMode);
@@ -72,6 +87,7 @@ RED.nodes.registerType<PlcConnectionConfig>('plc-connection' satisfies typeof PL
       }
       showAddressing();
       showHint();
+      recheck();
     });
     $('#node-config-input-addressing').on('change', showAddressing);
     $('#node-config-input-pduSize').val(String(this.pduSize));

@@ -5,7 +5,6 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import type { PinMap } from '../../lib/s7/address';
-import { toConnectionOptions } from '../../lib/reader/connection-config';
 import { ReaderEngine } from '../../lib/reader/engine';
 import { isMongoDbSource, MappingPoller } from '../../lib/reader/mapping-source';
 import { OUTPUT_MODES } from '../../lib/reader/output';
@@ -14,6 +13,8 @@ import type { ConnectionProvider } from '../../lib/reader/shared-connection';
 import { MIN_INTERVAL_MS, parsePinMap, resolveSignals, toSignalRow, type SignalRow } from '../../lib/reader/signals';
 import { readerStatus, type NodeStatus } from '../../lib/reader/status';
 import type { ContractMessage, Reading } from '../../lib/shared/messages';
+import { registerEnvCheck, resolveConnectionEnv } from '../shared/env-check';
+import { PLC_READER_CHECKS } from '../shared/editor/node-checks';
 import { MIN_MAPPING_REFRESH_S, PLC_READER_DEFAULTS, PLC_READER_TYPE, type PlcReaderConfig, type TestReadRequest } from './types';
 
 const STATUS_REFRESH_MS = 1000;
@@ -168,13 +169,15 @@ export = function register(RED: NodeAPI): void {
   }
   RED.nodes.registerType(PLC_READER_TYPE, PlcReader as unknown as (this: Node, config: NodeDef) => void);
 
+  registerEnvCheck(RED, PLC_READER_TYPE, PLC_READER_CHECKS);
+
   // "test connection / read now": connect with the dialog's (unsaved) settings, read once, disconnect
   RED.httpAdmin.post('/plc-reader/test-read', RED.auth.needsPermission('plc-reader.read'), (req, res) => {
     const body = (req.body ?? {}) as Partial<TestReadRequest>;
     let options;
     let pinMap: PinMap;
     try {
-      options = toConnectionOptions(body.connection ?? {});
+      options = resolveConnectionEnv(RED, body.connection ?? {});
       pinMap = parsePinMap(body.pinMap);
     } catch (err) {
       res.status(400).json({ error: (err as Error).message });
