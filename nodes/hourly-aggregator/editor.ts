@@ -36,6 +36,7 @@ RED.nodes.registerType<HourlyAggregatorConfig>('hourly-aggregator' satisfies typ
     graceMinutes: { value: d.graceMinutes, validate: numberField(...l.graceMinutes) },
     tickSeconds: { value: d.tickSeconds, validate: numberField(...l.tickSeconds) },
     retainHours: { value: d.retainHours, validate: numberField(...l.retainHours) },
+    staleSeconds: { value: d.staleSeconds, validate: numberField(...l.staleSeconds) },
     zeroFill: { value: d.zeroFill },
     endStoppageOnPowerLoss: { value: d.endStoppageOnPowerLoss },
     store: { value: d.store },

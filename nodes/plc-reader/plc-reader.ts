@@ -50,7 +50,8 @@ export = function register(RED: NodeAPI): void {
     const shared = provider?.shared;
     if (!shared) {
       const why = provider ? provider.settingsError ?? 'invalid settings' : 'no PLC connection configured';
-      this.status({ fill: 'red', shape: 'ring', text: why });
+      // a fixed phrase as a catalogue key: the editor shows it in its own language
+      this.status({ fill: 'red', shape: 'ring', text: provider ? why : 'plc-reader.status.noConnection' });
       this.error(why);
       this.on('input', (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => done(new Error(why)));
       return;

@@ -49,4 +49,5 @@ export const HOURLY_AGGREGATOR_CHECKS: Readonly<Record<string, FieldCheck>> = {
   graceMinutes: numberIn(...h.graceMinutes),
   tickSeconds: numberIn(...h.tickSeconds),
   retainHours: numberIn(...h.retainHours),
+  staleSeconds: numberIn(...h.staleSeconds),
 };
