@@ -46,17 +46,18 @@ export function messageElement(input: JQuery, field: string): JQuery {
   return el;
 }
 
-export function showMessage(el: JQuery, text: string, bad: boolean): void {
-  el.text(text).toggle(text !== '').toggleClass('s7p-field-message-error', bad);
-}
-
-let styled = false;
+// Each node's editor bundle has its own copy of this module: the page has the style once.
+const STYLE_ID = 's7p-field-message-style';
 function addStyle(): void {
-  if (styled) return;
-  styled = true;
-  $('<style>').text(`
+  if (document.getElementById(STYLE_ID)) return;
+  $('<style>').attr('id', STYLE_ID).text(`
     .s7p-field-message { margin: 3px 0 0 104px; font-size: 0.9em; line-height: 1.3; white-space: normal; color: var(--red-ui-secondary-text-color, #777) }
     .s7p-field-message-error { color: var(--red-ui-text-color-error, #d6615f) }`).appendTo('head');
+}
+
+export function showMessage(el: JQuery, text: string, bad: boolean): void {
+  addStyle();
+  el.text(text).toggle(text !== '').toggleClass('s7p-field-message-error', bad);
 }
 
 /**
