@@ -89,6 +89,25 @@ function showTestReport(report: ReadOnceReport): void {
     (rows.length ? `<table class="red-ui-info-table" style="width: 100%">${rows.join('')}</table>` : '') + problems.join(''));
 }
 
+/** The width at which every column of the signal table shows its values in full. */
+const TABLE_TRAY_WIDTH = 1000;
+
+/**
+ * Widens the edit tray for the signal table, as far as the workspace allows (Node-RED sizes a
+ * tray once, for what shows when it opens: a reader opened with the mapping source stays narrow).
+ * The window resize makes the tray lay out again and call oneditresize, which fits the height.
+ */
+function widenTray(): void {
+  const tray = $('#dialog-form').closest('.red-ui-tray');
+  const stack = $('#red-ui-editor-stack');
+  if (tray.length === 0 || stack.length === 0) return;
+  const room = (stack.position()?.left ?? 0) - 8;
+  const width = Math.min(TABLE_TRAY_WIDTH, room);
+  if ((tray.width() ?? 0) >= width) return;
+  tray.width(width);
+  $(window).trigger('resize');
+}
+
 RED.nodes.registerType<PlcReaderConfig>('plc-reader' satisfies typeof PLC_READER_TYPE, {
   category: 'S7 production',
   color: '#3FADB5' satisfies PlcColor,
@@ -141,11 +160,11 @@ RED.nodes.registerType<PlcReaderConfig>('plc-reader' satisfies typeof PLC_READER
     const datalist = $('<datalist id="plc-reader-data-types"></datalist>').appendTo('body');
     DATA_TYPES.forEach((dt) => $('<option>').attr('value', dt).appendTo(datalist));
 
-    list.css({ 'min-height': '150px', 'min-width': '750px' }).editableList<SignalRow>({
+    list.css({ 'min-height': '150px' }).editableList<SignalRow>({
       addButton: true,
       removable: true,
       sortable: true,
-      header: $('<div style="display: flex; gap: 4px; padding-left: 28px; font-size: 0.9em">').append(
+      header: $('<div style="display: flex; gap: 4px; padding: 0 36px 0 28px; font-size: 0.9em">').append(
         ...['name', 'address', 'dataType', 'kind', 'machineId', 'sensorId', 'intervalMs', 'deadband'].map((f) =>
           $(`<div class="plc-reader-cell plc-reader-col-${f}">`).text(t(`column.${f}`)))),
       addItem: function (container, _index, row) {
@@ -171,10 +190,10 @@ RED.nodes.registerType<PlcReaderConfig>('plc-reader' satisfies typeof PLC_READER
       },
     });
     $('<style>').text(`
-      #dialog-form .plc-reader-cell { flex: none; box-sizing: border-box; margin: 0 }
-      #dialog-form .plc-reader-col-name { width: 130px } #dialog-form .plc-reader-col-address { width: 100px }
-      #dialog-form .plc-reader-col-dataType { width: 90px } #dialog-form .plc-reader-col-kind { width: 95px }
-      #dialog-form .plc-reader-col-machineId, #dialog-form .plc-reader-col-sensorId { width: 110px }
+      #dialog-form .plc-reader-cell { flex: none; box-sizing: border-box; margin: 0; min-width: 0 }
+      #dialog-form .plc-reader-col-name { flex: 2 1 130px } #dialog-form .plc-reader-col-address { flex: 1 1 110px }
+      #dialog-form .plc-reader-col-dataType { width: 120px } #dialog-form .plc-reader-col-kind { width: 95px }
+      #dialog-form .plc-reader-col-machineId, #dialog-form .plc-reader-col-sensorId { flex: 1 1 110px }
       #dialog-form .plc-reader-col-intervalMs { width: 65px } #dialog-form .plc-reader-col-deadband { width: 55px }
       #dialog-form .plc-reader-row-problems { margin-left: 0 }`).appendTo(list.parent());
     (Array.isArray(this.signals) ? this.signals : []).forEach((row) => list.editableList('addItem', row));
@@ -183,6 +202,7 @@ RED.nodes.registerType<PlcReaderConfig>('plc-reader' satisfies typeof PLC_READER
       const source = $('#node-input-source').val();
       $('.plc-reader-mongo').toggle(source !== 'table');
       $('.plc-reader-table').toggle(source !== 'mongo');
+      if (source !== 'mongo') widenTray();
     };
     $('#node-input-source').on('change', showSource);
     showSource();
