@@ -97,10 +97,15 @@ function registerConnectionTest(RED: NodeAPI): void {
       password: secret('password'),
       tlsKeyPassword: secret('tlsKeyPassword'),
     };
+    // ${MONGODB_URI}, ${MONGODB_DB} …: resolved as a deploy resolves them for the deployed node (an
+    // unset variable is empty); a URI from the environment may hold the password
     const raw = { ...(body.config ?? {}) };
-    // ${MONGODB_URI}: resolved as the deployed node would see it; such a URI may hold the password
+    const deployed = (id ? RED.nodes.getNode(id) : null) as Parameters<typeof RED.util.getSetting>[0];
     const uriVariable = envReferenceOf(raw.uri);
-    if (uriVariable) raw.uri = RED.util.getSetting((id ? RED.nodes.getNode(id) : null) as Parameters<typeof RED.util.getSetting>[0], uriVariable) ?? '';
+    for (const [key, value] of Object.entries(raw)) {
+      const variable = envReferenceOf(value);
+      if (variable) raw[key] = RED.util.getSetting(deployed, variable) ?? '';
+    }
     const hide = (text: string): string => redact(text, [credentials.password, credentials.tlsKeyPassword]);
     let driver: LoadedDriver | undefined;
     const run = async (): Promise<{ ok: true; database: string }> => {

@@ -73,17 +73,21 @@ RED.nodes.registerType<PlcConnectionConfig>('plc-connection' satisfies typeof PL
       const family = $('#node-config-input-family').val() as PlcFamily;
       $('#plc-connection-pdu-hint').text(family === 'custom' ? '' : PLC_FAMILY_PRESETS[family].pduHint);
     };
-    // choosing a family fills in its preset; the fields stay editable afterwards
+    // choosing another family fills in its preset; the fields stay editable afterwards. The editor
+    // also fires change when the dialog opens: that must not overwrite the stored values (${PLC_SLOT} …).
+    let shownFamily = this.family;
     $('#node-config-input-family').on('change', () => {
       const family = $('#node-config-input-family').val() as PlcFamily;
-      if (family !== 'custom') {
+      const chosen = family !== shownFamily;
+      shownFamily = family;
+      if (chosen && family !== 'custom') {
         const preset = PLC_FAMILY_PRESETS[family];
         $('#node-config-input-addressing').val(preset.addressing);
         if (preset.rack !== undefined) $('#node-config-input-rack').val(preset.rack);
         if (preset.slot !== undefined) $('#node-config-input-slot').val(preset.slot);
         if (preset.localTSAP) $('#node-config-input-localTSAP').val(preset.localTSAP);
         if (preset.remoteTSAP) $('#node-config-input-remoteTSAP').val(preset.remoteTSAP);
-        if (family !== this.family) $('#node-config-input-pduSize').val(String(preset.pduSize));
+        $('#node-config-input-pduSize').val(String(preset.pduSize));
       }
       showAddressing();
       showHint();

@@ -77,6 +77,8 @@ export function showFieldMessages(options: FieldMessagesOptions): () => void {
     const update = (): void => {
       const value = String(input.val() ?? '');
       const variable = envReferenceOf(value);
+      // the same reference again (a change event after input events) keeps its question going
+      if (variable && asked === value) return;
       clearTimeout(timer);
       if (!variable) {
         asked = '';
@@ -84,7 +86,6 @@ export function showFieldMessages(options: FieldMessagesOptions): () => void {
         showMessage(el, problem ? problemText(labels, type, problem) : '', true);
         return;
       }
-      if (asked === value) return;
       asked = value;
       showMessage(el, labels(`${type}.check.env.asking`, { variable }), false);
       timer = setTimeout(() => {
