@@ -3,7 +3,7 @@ import type * as EditorClient from '@node-red/editor-client';
 import { orEnv } from '../../lib/reader/connection-config';
 import { envReferenceOf } from '../shared/editor/field-checks';
 import { showFieldMessages } from '../shared/editor/field-messages';
-import { fillStoreSelect, numberField } from '../shared/editor/fields';
+import { absentOr, fillStoreSelect, numberField } from '../shared/editor/fields';
 import { HOURLY_AGGREGATOR_CHECKS } from '../shared/editor/node-checks';
 import type { ProductionColor } from '../shared/editor/palette';
 import { HOURLY_AGGREGATOR_CONFIG_DEFAULTS, HOURLY_AGGREGATOR_LIMITS as l, HOURLY_AGGREGATOR_TYPE, type HourlyAggregatorConfig } from './types';
@@ -36,7 +36,7 @@ RED.nodes.registerType<HourlyAggregatorConfig>('hourly-aggregator' satisfies typ
     graceMinutes: { value: d.graceMinutes, validate: numberField(...l.graceMinutes) },
     tickSeconds: { value: d.tickSeconds, validate: numberField(...l.tickSeconds) },
     retainHours: { value: d.retainHours, validate: numberField(...l.retainHours) },
-    staleSeconds: { value: d.staleSeconds, validate: numberField(...l.staleSeconds) },
+    staleSeconds: { value: d.staleSeconds, validate: absentOr(numberField(...l.staleSeconds)) },
     zeroFill: { value: d.zeroFill },
     endStoppageOnPowerLoss: { value: d.endStoppageOnPowerLoss },
     store: { value: d.store },

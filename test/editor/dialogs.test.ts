@@ -14,7 +14,9 @@ import { getMongoServers, type MongoServerInfo } from '../helpers/mongo-servers'
 import { startSimulator, type SimulatorHandle } from '../helpers/simulator';
 import { waitFor } from '../helpers/wait';
 import { repoRoot, startNodeRedWithPackage, type NodeRedProcess } from '../runtime/flow/harness';
-import { closeDialogs, deploy, dragFromPalette, launchEditorBrowser, nodeIds, openEditor, openNodeDialog, setField, type EditorBrowser } from './editor-page';
+import { closeDialogs, deploy, dragFromPalette, launchEditorBrowser, nodeIds, openEditor, openNodeDialog, setField, type EditorBrowser, type EditorRed } from './editor-page';
+
+declare const RED: EditorRed;
 
 const PACKAGE_TYPES = ['plc-reader', 'edge-counter', 'hourly-aggregator', 'mongo-sink'];
 const SCREENSHOTS = path.join(repoRoot, 'test-artifacts', 'screenshots');
@@ -90,6 +92,20 @@ describe('the dialogs, in chromium, on the default flow', function () {
     await page.click(button);
     await page.waitForSelector(button, { state: 'detached' });
   }
+
+  it('the default flow as deployed: no node marked invalid (${ENV} values and settings newer than the flow accepted)', async () => {
+    const page = browser.page;
+    const invalid = await page.evaluate(() => {
+      const found: string[] = [];
+      const check = (n: { type: string; valid?: boolean; validationErrors?: unknown[] }) => {
+        if (n.valid === false) found.push(`${n.type}: ${JSON.stringify(n.validationErrors)}`);
+      };
+      RED.nodes.eachNode(check);
+      RED.nodes.eachConfig(check);
+      return found;
+    });
+    assert.deepEqual(invalid, []);
+  });
 
   it('plc-connection: ${PLC_HOST} and ${PLC_PORT} checked by the runtime, an unset variable named, host, IP and slot checks in words', async () => {
     const page = browser.page;
