@@ -1,6 +1,8 @@
 /** Editor for edge-counter: fields per mode, context store choice. */
 import type * as EditorClient from '@node-red/editor-client';
-import { fillStoreSelect, intField, numberField, optionalNumberField } from '../shared/editor/fields';
+import { showFieldMessages } from '../shared/editor/field-messages';
+import { absentOr, fillStoreSelect, intField, numberField } from '../shared/editor/fields';
+import { EDGE_COUNTER_CHECKS } from '../shared/editor/node-checks';
 import type { ProductionColor } from '../shared/editor/palette';
 import { EDGE_COUNTER_CONFIG_DEFAULTS, EDGE_COUNTER_LIMITS as l, EDGE_COUNTER_TYPE, type EdgeCounterConfig } from './types';
 
@@ -21,7 +23,7 @@ RED.nodes.registerType<EdgeCounterConfig>('edge-counter' satisfies typeof EDGE_C
     minLowMs: { value: d.minLowMs, validate: intField(...l.debounceMs) },
     counterBits: { value: d.counterBits },
     maxStep: { value: d.maxStep, validate: intField(...l.maxStep) },
-    idealCycleSeconds: { value: d.idealCycleSeconds, validate: optionalNumberField(...l.idealCycleSeconds) },
+    idealCycleSeconds: { value: d.idealCycleSeconds, validate: absentOr(numberField(...l.idealCycleSeconds)) },
     gapWarnSeconds: { value: d.gapWarnSeconds, validate: numberField(...l.gapWarnSeconds) },
     store: { value: d.store },
   },
@@ -35,6 +37,7 @@ RED.nodes.registerType<EdgeCounterConfig>('edge-counter' satisfies typeof EDGE_C
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function () {
+    showFieldMessages({ type: 'edge-counter', nodeId: this.id, prefix: 'node-input', checks: EDGE_COUNTER_CHECKS, labels: (key, params) => this._(key, params) });
     fillStoreSelect('#node-input-store', this.store, this._('edge-counter.label.defaultStore'));
     const showMode = (): void => {
       const counter = $('#node-input-mode').val() === 'counter';

@@ -2,7 +2,10 @@
 import type * as EditorClient from '@node-red/editor-client';
 import { parseMachineScope } from '../../lib/app-contract/machine-scope';
 import { orEnv } from '../../lib/s7/session/connection-config';
-import { fillStoreSelect, numberField } from '../shared/editor/fields';
+import { envReferenceOf } from '../shared/editor/field-checks';
+import { showFieldMessages } from '../shared/editor/field-messages';
+import { absentOr, fillStoreSelect, numberField } from '../shared/editor/fields';
+import { HOURLY_AGGREGATOR_CHECKS } from '../shared/editor/node-checks';
 import type { ProductionColor } from '../shared/editor/palette';
 import { HOURLY_AGGREGATOR_CONFIG_DEFAULTS, HOURLY_AGGREGATOR_LIMITS as l, HOURLY_AGGREGATOR_TYPE, type HourlyAggregatorConfig } from './types';
 
@@ -35,7 +38,7 @@ RED.nodes.registerType<HourlyAggregatorConfig>('hourly-aggregator' satisfies typ
   outputs: 2,
   defaults: {
     name: { value: d.name },
-    timeZone: { value: d.timeZone, required: true, validate: isTimeZone },
+    timeZone: { value: d.timeZone, required: true, validate: orEnv(isTimeZone) },
     powerTimeoutMinutes: { value: d.powerTimeoutMinutes, validate: numberField(...l.timeoutMinutes) },
     cycleTimeoutMinutes: { value: d.cycleTimeoutMinutes, validate: numberField(...l.timeoutMinutes) },
     powerThresholdKw: { value: d.powerThresholdKw, validate: numberField(...l.powerThresholdKw) },
@@ -43,6 +46,7 @@ RED.nodes.registerType<HourlyAggregatorConfig>('hourly-aggregator' satisfies typ
     graceMinutes: { value: d.graceMinutes, validate: numberField(...l.graceMinutes) },
     tickSeconds: { value: d.tickSeconds, validate: numberField(...l.tickSeconds) },
     retainHours: { value: d.retainHours, validate: numberField(...l.retainHours) },
+    staleSeconds: { value: d.staleSeconds, validate: absentOr(numberField(...l.staleSeconds)) },
     zeroFill: { value: d.zeroFill },
     endStoppageOnPowerLoss: { value: d.endStoppageOnPowerLoss },
     store: { value: d.store },
@@ -62,6 +66,7 @@ RED.nodes.registerType<HourlyAggregatorConfig>('hourly-aggregator' satisfies typ
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function () {
+    showFieldMessages({ type: 'hourly-aggregator', nodeId: this.id, prefix: 'node-input', checks: HOURLY_AGGREGATOR_CHECKS, labels: (key, params) => this._(key, params) });
     fillStoreSelect('#node-input-store', this.store, this._('hourly-aggregator.label.defaultStore'));
     const zones = (Intl as unknown as { supportedValuesOf?: (key: string) => string[] }).supportedValuesOf?.('timeZone') ?? [];
     const list = $('#hourly-aggregator-zones');
@@ -70,8 +75,9 @@ RED.nodes.registerType<HourlyAggregatorConfig>('hourly-aggregator' satisfies typ
     const hint = $('#hourly-aggregator-zone-hint');
     const showHint = (): void => {
       const zone = String($('#node-input-timeZone').val()).trim();
-      if (!isTimeZone(zone)) {
-        hint.text(this._('hourly-aggregator.tip.badZone'));
+      // a bad zone, or an ${ENV} one (the runtime's to judge), is described by the message under the field
+      if (envReferenceOf(zone) || !isTimeZone(zone)) {
+        hint.text('');
         return;
       }
       const now = new Intl.DateTimeFormat(undefined, { timeZone: zone, dateStyle: 'medium', timeStyle: 'short' }).format(new Date());

@@ -9,10 +9,14 @@ import { NodeState } from '../../lib/shared/state-journal';
 import { parseMachineScope, readScopedDayRecords, readSignalTimeouts, storedHoursOf, type MachineScope, type SignalTimeouts, type StoredHour } from '../../lib/app-contract';
 import { HourlyAggregator, type AggregatorOptions, type AggregatorOutput } from '../../lib/production/hourly-aggregator';
 import { parseAggregatorInput } from '../../lib/production/observations';
+import { InputWatch } from '../../lib/production/input-watch';
 import { HOUR_MS, MINUTE_MS } from '../../lib/production/plant-time';
+import { systemClock } from '../../lib/shared/clock';
 import type { MongoConnectionHandle } from '../../lib/mongo/connection-handle';
 import { TOPIC_MACHINE_STATUS, TOPIC_PRODUCTION, type ContractMessage } from '../../lib/shared/messages';
 import { timestampWindowOf } from '../../lib/shared/validate';
+import { HOURLY_AGGREGATOR_CHECKS } from '../shared/editor/node-checks';
+import { registerEnvCheck } from '../shared/env-check';
 import { HOURLY_AGGREGATOR_CONFIG_DEFAULTS, HOURLY_AGGREGATOR_LIMITS, HOURLY_AGGREGATOR_TYPE } from './types';
 import { telemetry } from '../../lib/shared/telemetry';
 
@@ -25,7 +29,7 @@ function systemTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
 
-function optionsOf(def: HourlyAggregatorDef): AggregatorOptions & { powerThresholdKw: number; tickMs: number } {
+function optionsOf(def: HourlyAggregatorDef): AggregatorOptions & { powerThresholdKw: number; tickMs: number; staleMs: number } {
   const d = HOURLY_AGGREGATOR_CONFIG_DEFAULTS;
   const l = HOURLY_AGGREGATOR_LIMITS;
   return {
@@ -41,6 +45,7 @@ function optionsOf(def: HourlyAggregatorDef): AggregatorOptions & { powerThresho
     endStoppageOnPowerLoss: def.endStoppageOnPowerLoss === true,
     powerThresholdKw: numberSetting(def.powerThresholdKw, d.powerThresholdKw, ...l.powerThresholdKw),
     tickMs: numberSetting(def.tickSeconds, d.tickSeconds, ...l.tickSeconds) * 1000,
+    staleMs: numberSetting(def.staleSeconds, d.staleSeconds, ...l.staleSeconds) * 1000,
   };
 }
 
@@ -70,9 +75,19 @@ export = function register(RED: NodeAPI): void {
       node.on('input', (_msg: NodeMessage, _send: unknown, done: (err?: Error) => void) => done(new Error(`not running: ${errorText(err)}`)));
       return;
     }
+    const clock = systemClock;
+    const inputs = new InputWatch(options.staleMs);
     const status = new Throttle(1000, () => {
-      node.status({ fill: 'green', shape: 'dot', text: `${aggregator.machineCount} ${RED._('hourly-aggregator.status.machines')} · ${aggregator.zone.timeZone}` });
-    });
+      const text = `${aggregator.machineCount} ${RED._('hourly-aggregator.status.machines')} · ${aggregator.zone.timeZone}`;
+      const stale = inputs.staleAt(clock.now());
+      if (stale.length === 0) {
+        node.status({ fill: 'green', shape: 'dot', text });
+        return;
+      }
+      const staleText = RED._('hourly-aggregator.status.stale', { machine: stale[0].key, age: Math.round(stale[0].ageMs / 1000) })
+        + (stale.length > 1 ? ` (+${stale.length - 1})` : '');
+      node.status({ fill: 'yellow', shape: 'ring', text: `${staleText} · ${text}` });
+    }, clock);
 
     // Open hours reach the state journal and the context store within a second of a change, and at close.
     const saver = new NodeState({
@@ -187,6 +202,7 @@ export = function register(RED: NodeAPI): void {
           const out: AggregatorOutput = { snapshots: [], statuses: [] };
           for (const obs of parsed.observations) {
             takeHeldHours(obs.machineId);
+            inputs.seen(obs.machineId, clock.now());
             const result = aggregator.observe(obs);
             for (const snapshot of result.snapshots) out.snapshots.push(snapshot);
             for (const statusEvent of result.statuses) out.statuses.push(statusEvent);
@@ -216,4 +232,5 @@ export = function register(RED: NodeAPI): void {
   }
 
   RED.nodes.registerType(HOURLY_AGGREGATOR_TYPE, HourlyAggregatorNode as unknown as Parameters<NodeAPI['nodes']['registerType']>[1]);
+  registerEnvCheck(RED, HOURLY_AGGREGATOR_TYPE, HOURLY_AGGREGATOR_CHECKS);
 };

@@ -11,6 +11,8 @@ export interface HourlyAggregatorConfig {
   graceMinutes: number;
   tickSeconds: number;
   retainHours: number;
+  /** A machine without input for longer than this turns the status yellow (the PLC is down). */
+  staleSeconds: number;
   zeroFill: boolean;
   endStoppageOnPowerLoss: boolean;
   /** Context store for open hours ("" = the default store). */
@@ -35,6 +37,8 @@ export const HOURLY_AGGREGATOR_CONFIG_DEFAULTS: HourlyAggregatorConfig = {
   graceMinutes: 2,
   tickSeconds: 5,
   retainHours: 24,
+  // above the reader's default heartbeat (60 s): an on-change reader stays quiet that long
+  staleSeconds: 90,
   zeroFill: false,
   endStoppageOnPowerLoss: false,
   store: '',
@@ -52,6 +56,7 @@ export const HOURLY_AGGREGATOR_LIMITS = {
   graceMinutes: [0, 1440],
   tickSeconds: [0.1, 60],
   retainHours: [2, 24 * 31],
+  staleSeconds: [1, 86_400],
 } as const;
 
 export const HOURLY_AGGREGATOR_TYPE = 'hourly-aggregator';

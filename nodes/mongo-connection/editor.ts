@@ -1,5 +1,6 @@
 import type * as EditorClient from '@node-red/editor-client';
 import { splitCredentials } from '../../lib/mongo/uri';
+import { showMessage } from '../shared/editor/field-messages';
 import type { MongoColor } from '../shared/editor/palette';
 import { MONGO_CONNECTION_DEFAULTS as D, MONGO_CONNECTION_TYPE, type MongoConnectionConfig } from './types';
 
@@ -87,6 +88,32 @@ RED.nodes.registerType<MongoConnectionConfig & EditorClient.NodeProperties, { us
     });
     showMode();
     showTls();
+    $('#mongo-connection-test-button').on('click', () => {
+      movePasswordOutOfUri();
+      const out = $('#mongo-connection-test-result');
+      showMessage(out, this._('mongo-connection.test.connecting'), false);
+      const config: Record<string, unknown> = {};
+      for (const key of Object.keys(D)) {
+        const input = $(`#node-config-input-${key}`);
+        config[key] = input.is(':checkbox') ? input.is(':checked') : input.val();
+      }
+      // An unchanged password field holds the editor's placeholder: the runtime then uses the stored one.
+      const credentials = {
+        username: $('#node-config-input-username').val(),
+        password: $('#node-config-input-password').val(),
+        tlsKeyPassword: $('#node-config-input-tlsKeyPassword').val(),
+      };
+      $.ajax({
+        url: 'mongo-connection/test',
+        method: 'POST',
+        contentType: 'application/json',
+        data: JSON.stringify({ id: this.id, config, credentials }),
+      }).done((answer: { ok: boolean; database?: string; error?: string }) => {
+        showMessage(out, answer.ok
+          ? this._('mongo-connection.test.ok', { database: answer.database ?? '' })
+          : this._('mongo-connection.test.failed', { error: answer.error ?? '' }), !answer.ok);
+      }).fail((xhr: JQuery.jqXHR) => showMessage(out, this._('mongo-connection.test.failed', { error: xhr.statusText }), true));
+    });
   },
   oneditsave() {
     // A password must never be stored in (or exported with) the flow: it goes to the credentials.

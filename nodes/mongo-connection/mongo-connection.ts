@@ -10,6 +10,7 @@ import type { ConnectionState, DriverModule, MongoConnectionHandle } from '../..
 import { wireVersionMismatch } from '../../lib/mongo/errors';
 import { redact } from '../../lib/mongo/redact';
 import { ConnectionSupervisor, type SupervisedClient } from '../../lib/mongo/supervisor';
+import { envReferenceOf } from '../shared/editor/field-checks';
 import { DRIVER_ENV, DRIVER_SETTING, MONGO_CONNECTION_TYPE } from './types';
 
 type MongoConnectionDef = NodeDef & Partial<Record<keyof MongoConnectionConfig, unknown>> & { _alias?: string };
@@ -18,6 +19,10 @@ type Db = Awaited<ReturnType<MongoConnectionHandle['getDb']>>;
 
 /** How long a close waits for users' last writes (the sink bounds its own at 5 s). */
 const HOLD_LIMIT_MS = 10_000;
+/** The dialog's "Test connection" gives up after this long, whatever the settings' timeouts. */
+const TEST_TIMEOUT_MS = 5_000;
+/** What the editor shows in a password field whose stored value it does not know. */
+const UNCHANGED_PASSWORD = '__PWRD__';
 
 interface LoadedDriver {
   module: DriverModule;
@@ -58,6 +63,78 @@ function uriFromEnvironment(RED: NodeAPI, def: MongoConnectionDef): boolean {
     if (n.id === id) raw = (n as unknown as Record<string, unknown>).uri;
   });
   return typeof raw === 'string' && /^\$\{\S+\}$/.test(raw);
+}
+
+/** Cause and fix of a server too old for the driver, with the exact commands: the driver's own message names neither. */
+function oldServerAdvice(RED: NodeAPI, driver: LoadedDriver, error: string): string {
+  const versions = wireVersionMismatch({ message: error });
+  const userDir = (RED.settings as unknown as { userDir?: string }).userDir ?? '~/.node-red';
+  return RED._('mongo-connection.errors.oldServer', {
+    driver: `${driver.name} ${driver.version}`.trim(),
+    server: versions?.server ?? '?',
+    required: versions?.required ?? '?',
+    userDir,
+    setting: DRIVER_SETTING,
+    env: DRIVER_ENV,
+  });
+}
+
+/**
+ * The dialog's "Test connection": connects with the dialog's unsaved settings (the stored
+ * credentials where a password field is unchanged), pings the database and disconnects. The
+ * answer is ok or the cause, redacted: never a password.
+ */
+function registerConnectionTest(RED: NodeAPI): void {
+  RED.httpAdmin.post('/mongo-connection/test', RED.auth.needsPermission('mongo-connection.write'), (req, res) => {
+    const body = (req.body ?? {}) as { id?: unknown; config?: Record<string, unknown>; credentials?: Partial<Record<keyof MongoConnectionCredentials, unknown>> };
+    const id = typeof body.id === 'string' ? body.id : '';
+    const stored = ((id && RED.nodes.getCredentials(id)) || {}) as MongoConnectionCredentials;
+    const given = body.credentials ?? {};
+    const secret = (key: 'password' | 'tlsKeyPassword'): string | undefined =>
+      (given[key] === undefined || given[key] === UNCHANGED_PASSWORD ? stored[key] : String(given[key])) || undefined;
+    const credentials: MongoConnectionCredentials = {
+      username: given.username === undefined ? stored.username : String(given.username),
+      password: secret('password'),
+      tlsKeyPassword: secret('tlsKeyPassword'),
+    };
+    // ${MONGODB_URI}, ${MONGODB_DB} …: resolved as a deploy resolves them for the deployed node (an
+    // unset variable is empty); a URI from the environment may hold the password
+    const raw = { ...(body.config ?? {}) };
+    const deployed = (id ? RED.nodes.getNode(id) : null) as Parameters<typeof RED.util.getSetting>[0];
+    const uriVariable = envReferenceOf(raw.uri);
+    for (const [key, value] of Object.entries(raw)) {
+      const variable = envReferenceOf(value);
+      if (variable) raw[key] = RED.util.getSetting(deployed, variable) ?? '';
+    }
+    const hide = (text: string): string => redact(text, [credentials.password, credentials.tlsKeyPassword]);
+    let driver: LoadedDriver | undefined;
+    const run = async (): Promise<{ ok: true; database: string }> => {
+      if (uriVariable && raw.uri === '') throw new Error(RED._('mongo-connection.test.unset', { variable: uriVariable }));
+      driver = loadDriver(RED);
+      const config = normalizeConnectionConfig(raw);
+      const settings = buildClientSettings(config, credentials, { uriFromEnvironment: uriVariable !== undefined });
+      const options = {
+        ...settings.options,
+        connectTimeoutMS: Math.min(config.connectTimeoutMS || TEST_TIMEOUT_MS, TEST_TIMEOUT_MS),
+        serverSelectionTimeoutMS: Math.min(config.serverSelectionTimeoutMS || TEST_TIMEOUT_MS, TEST_TIMEOUT_MS),
+      };
+      const client = new driver.module.MongoClient(settings.uri, options) as unknown as SupervisedClient<Db> & { db(name: string): Db };
+      try {
+        await client.connect();
+        await client.db(settings.databaseName).command({ ping: 1 });
+        return { ok: true, database: settings.databaseName };
+      } finally {
+        await client.close().catch(() => undefined);
+      }
+    };
+    run().then((answer) => res.json(answer), (err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      const text = err instanceof ConnectionSettingsError && err.problem === 'password-in-uri'
+        ? RED._('mongo-connection.errors.passwordInUri')
+        : driver && wireVersionMismatch({ message }) ? oldServerAdvice(RED, driver, message) : message;
+      res.json({ ok: false, error: hide(text) });
+    });
+  });
 }
 
 export = function register(RED: NodeAPI): void {
@@ -110,19 +187,7 @@ export = function register(RED: NodeAPI): void {
       node.emit('status', state);
     });
 
-    /** Cause and fix, with the exact commands: the driver's own message names neither. */
-    function oldServerText(error: string): string {
-      const versions = wireVersionMismatch({ message: error });
-      const userDir = (RED.settings as unknown as { userDir?: string }).userDir ?? '~/.node-red';
-      return RED._('mongo-connection.errors.oldServer', {
-        driver: `${driver.name} ${driver.version}`.trim(),
-        server: versions?.server ?? '?',
-        required: versions?.required ?? '?',
-        userDir,
-        setting: DRIVER_SETTING,
-        env: DRIVER_ENV,
-      });
-    }
+    const oldServerText = (error: string): string => oldServerAdvice(RED, driver, error);
 
     Object.defineProperties(node, {
       databaseName: { value: databaseName, enumerable: true },
@@ -170,4 +235,5 @@ export = function register(RED: NodeAPI): void {
       tlsKeyPassword: { type: 'password' },
     },
   });
+  registerConnectionTest(RED);
 };

@@ -1,6 +1,9 @@
 /** Editor for the plc-connection config node: presets per PLC family, rack/slot or TSAP, status. */
 import type * as EditorClient from '@node-red/editor-client';
 import { orEnv } from '../../lib/s7/session/connection-config';
+import { hostProblem, splitHostPort } from '../../lib/shared/host';
+import { messageElement, showFieldMessages, showMessage, type Labels } from '../shared/editor/field-messages';
+import { PLC_CONNECTION_CHECKS } from '../shared/editor/node-checks';
 import type { PlcColor } from '../shared/editor/palette';
 import { CONNECTION_DEFAULTS, PLC_CONNECTION_TYPE, PLC_FAMILY_PRESETS, type PlcConnectionConfig, type PlcFamily } from './types';
 
@@ -28,7 +31,7 @@ RED.nodes.registerType<PlcConnectionConfig>('plc-connection' satisfies typeof PL
   defaults: {
     name: { value: '' },
     family: { value: d.family },
-    host: { value: d.host, required: true, validate: orEnv((v) => /^[A-Za-z0-9.:_-]+$/.test(String(v).trim())) },
+    host: { value: d.host, required: true, validate: orEnv((v) => hostProblem(String(v)) === undefined) },
     port: { value: d.port, required: true, validate: intIn(1, 65535) },
     addressing: { value: d.addressing },
     rack: { value: d.rack, validate: intIn(0, 7) },
@@ -49,6 +52,18 @@ RED.nodes.registerType<PlcConnectionConfig>('plc-connection' satisfies typeof PL
   },
   oneditprepare: function () {
     useLabelsOf(this);
+    const labels: Labels = (key, params) => this._(key, params);
+    const recheck = showFieldMessages({ type: 'plc-connection', nodeId: this.id, prefix: 'node-config-input', checks: PLC_CONNECTION_CHECKS, labels });
+    // "192.168.0.1:102" typed into the host field: the port goes where the runtime reads it
+    const hostInput = $('#node-config-input-host');
+    hostInput.on('change', () => {
+      const split = splitHostPort(String(hostInput.val() ?? ''));
+      if (!split || hostProblem(split.host)) return;
+      hostInput.val(split.host);
+      $('#node-config-input-port').val(String(split.port));
+      recheck();
+      showMessage(messageElement(hostInput, 'host'), labels('plc-connection.check.host.split', { host: split.host, port: split.port }), false);
+    });
     const showAddressing = (): void => {
       const tsapMode = $('#node-config-input-addressing').val() === 'tsap';
       $('.plc-connection-tsap').toggle(tsapMode);
@@ -58,20 +73,25 @@ RED.nodes.registerType<PlcConnectionConfig>('plc-connection' satisfies typeof PL
       const family = $('#node-config-input-family').val() as PlcFamily;
       $('#plc-connection-pdu-hint').text(family === 'custom' ? '' : PLC_FAMILY_PRESETS[family].pduHint);
     };
-    // choosing a family fills in its preset; the fields stay editable afterwards
+    // choosing another family fills in its preset; the fields stay editable afterwards. The editor
+    // also fires change when the dialog opens: that must not overwrite the stored values (${PLC_SLOT} …).
+    let shownFamily = this.family;
     $('#node-config-input-family').on('change', () => {
       const family = $('#node-config-input-family').val() as PlcFamily;
-      if (family !== 'custom') {
+      const chosen = family !== shownFamily;
+      shownFamily = family;
+      if (chosen && family !== 'custom') {
         const preset = PLC_FAMILY_PRESETS[family];
         $('#node-config-input-addressing').val(preset.addressing);
         if (preset.rack !== undefined) $('#node-config-input-rack').val(preset.rack);
         if (preset.slot !== undefined) $('#node-config-input-slot').val(preset.slot);
         if (preset.localTSAP) $('#node-config-input-localTSAP').val(preset.localTSAP);
         if (preset.remoteTSAP) $('#node-config-input-remoteTSAP').val(preset.remoteTSAP);
-        if (family !== this.family) $('#node-config-input-pduSize').val(String(preset.pduSize));
+        $('#node-config-input-pduSize').val(String(preset.pduSize));
       }
       showAddressing();
       showHint();
+      recheck();
     });
     $('#node-config-input-addressing').on('change', showAddressing);
     $('#node-config-input-pduSize').val(String(this.pduSize));

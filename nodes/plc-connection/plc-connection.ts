@@ -7,6 +7,8 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { toConnectionOptions } from '../../lib/s7/session/connection-config';
 import { ParkedConnections } from '../../lib/s7/session/parked-connections';
 import { SharedConnection, type ConnectionProvider } from '../../lib/s7/session/shared-connection';
+import { PLC_CONNECTION_CHECKS } from '../shared/editor/node-checks';
+import { registerEnvCheck } from '../shared/env-check';
 import { PLC_CONNECTION_TYPE, type PlcConnectionConfig } from './types';
 
 type PlcConnectionNode = Node & ConnectionProvider;
@@ -61,6 +63,8 @@ export = function register(RED: NodeAPI): void {
     });
   }
   RED.nodes.registerType(PLC_CONNECTION_TYPE, PlcConnection as unknown as (this: Node, config: NodeDef) => void);
+
+  registerEnvCheck(RED, PLC_CONNECTION_TYPE, PLC_CONNECTION_CHECKS);
 
   // the negotiated PDU and connection state, for the dialog
   RED.httpAdmin.get('/plc-connection/:id/status', RED.auth.needsPermission('plc-connection.read'), (req, res) => {

@@ -10,6 +10,9 @@ import { exportSignalsCsv, importSignalsCsv } from '../../lib/reader/csv';
 import { checkRow, parsePinMap, type SignalRow } from '../../lib/reader/signals';
 import { SIGNAL_KINDS, type SignalKind } from '../../lib/shared/messages';
 import type { ReadOnceReport } from '../../lib/reader/read-once';
+import { inferredDataType } from '../shared/editor/field-checks';
+import { showFieldMessages, type Labels } from '../shared/editor/field-messages';
+import { PLC_READER_CHECKS } from '../shared/editor/node-checks';
 import type { PlcColor } from '../shared/editor/palette';
 import { startLiveView, stopLiveView } from './editor/live-view';
 import { MIN_INTERVAL_MS, PLC_READER_DEFAULTS, PLC_READER_TYPE, type PlcReaderConfig } from './types';
@@ -20,9 +23,9 @@ declare const RED: EditorClient.RED;
  * This node's labels. Node-RED binds a node's i18n function to its catalogue (this._ in the
  * definition's callbacks); oneditprepare hands it over for the helpers outside them.
  */
-let t = (key: string): string => key;
-const useLabelsOf = (node: { _: (key: string) => string }): void => {
-  t = (key) => node._(`plc-reader.${key}`);
+let t: Labels = (key) => key;
+const useLabelsOf = (node: { _: Labels }): void => {
+  t = (key, params) => node._(`plc-reader.${key}`, params);
 };
 
 const DATA_TYPES = ['BOOL', 'BYTE', 'WORD', 'DWORD', 'CHAR', 'SINT', 'USINT', 'INT', 'UINT', 'DINT', 'UDINT', 'LINT', 'ULINT',
@@ -67,9 +70,15 @@ function currentRows(): SignalRow[] {
   return rows;
 }
 
+/** A row's problems in words under it, and the type an empty Type cell will be read as. */
 function showRowProblems(el: JQuery): void {
-  const problems = checkRow(rowFromElement(el), pinMapOf($('#node-input-pinMap').val()));
+  const pinMap = pinMapOf($('#node-input-pinMap').val());
+  const row = rowFromElement(el);
+  const problems = checkRow(row, pinMap);
   el.find('.plc-reader-address').toggleClass('input-error', problems.length > 0).attr('title', problems.join('\n'));
+  el.find('.plc-reader-row-problems').text(problems.join('; ')).toggle(problems.length > 0);
+  const inferred = row.address ? inferredDataType(row.address, pinMap) : undefined;
+  el.find('.plc-reader-dataType').attr('placeholder', inferred ? t('column.inferred', { type: inferred }) : t('column.fromAddress'));
 }
 
 function escapeHtml(text: string): string {
@@ -88,6 +97,25 @@ function showTestReport(report: ReadOnceReport): void {
   const problems = report.problems.map((p) => `<div style="color: #c00">${escapeHtml(p)}</div>`);
   $('#plc-reader-test-result').html(
     (rows.length ? `<table class="red-ui-info-table" style="width: 100%">${rows.join('')}</table>` : '') + problems.join(''));
+}
+
+/** The width at which every column of the signal table shows its values in full. */
+const TABLE_TRAY_WIDTH = 1000;
+
+/**
+ * Widens the edit tray for the signal table, as far as the workspace allows (Node-RED sizes a
+ * tray once, for what shows when it opens: a reader opened with the mapping source stays narrow).
+ * The window resize makes the tray lay out again and call oneditresize, which fits the height.
+ */
+function widenTray(): void {
+  const tray = $('#dialog-form').closest('.red-ui-tray');
+  const stack = $('#red-ui-editor-stack');
+  if (tray.length === 0 || stack.length === 0) return;
+  const room = (stack.position()?.left ?? 0) - 8;
+  const width = Math.min(TABLE_TRAY_WIDTH, room);
+  if ((tray.width() ?? 0) >= width) return;
+  tray.width(width);
+  $(window).trigger('resize');
 }
 
 RED.nodes.registerType<PlcReaderConfig>('plc-reader' satisfies typeof PLC_READER_TYPE, {
@@ -140,15 +168,16 @@ RED.nodes.registerType<PlcReaderConfig>('plc-reader' satisfies typeof PLC_READER
   oneditprepare: function () {
     useLabelsOf(this);
     startLiveView(this.id, t);
+    showFieldMessages({ type: 'plc-reader', nodeId: this.id, prefix: 'node-input', checks: PLC_READER_CHECKS, labels: (key, params) => this._(key, params) });
     const list = $('#node-input-signals-container');
     const datalist = $('<datalist id="plc-reader-data-types"></datalist>').appendTo('body');
     DATA_TYPES.forEach((dt) => $('<option>').attr('value', dt).appendTo(datalist));
 
-    list.css({ 'min-height': '150px', 'min-width': '750px' }).editableList<SignalRow>({
+    list.css({ 'min-height': '150px' }).editableList<SignalRow>({
       addButton: true,
       removable: true,
       sortable: true,
-      header: $('<div style="display: flex; gap: 4px; padding-left: 28px; font-size: 0.9em">').append(
+      header: $('<div style="display: flex; gap: 4px; padding: 0 36px 0 28px; font-size: 0.9em">').append(
         ...['name', 'address', 'dataType', 'kind', 'machineId', 'sensorId', 'intervalMs', 'deadband'].map((f) =>
           $(`<div class="plc-reader-cell plc-reader-col-${f}">`).text(t(`column.${f}`)))),
       addItem: function (container, _index, row) {
@@ -159,7 +188,7 @@ RED.nodes.registerType<PlcReaderConfig>('plc-reader' satisfies typeof PLC_READER
             .attr('placeholder', placeholder).val(value === undefined ? '' : String(value)).appendTo(line);
         input('name', r.name, t('column.name'));
         input('address', r.address, 'DB1.DBD0');
-        input('dataType', r.dataType, 'REAL').attr('list', 'plc-reader-data-types');
+        input('dataType', r.dataType).attr('list', 'plc-reader-data-types');
         const kind = $('<select class="plc-reader-cell plc-reader-kind plc-reader-col-kind">').appendTo(line);
         SIGNAL_KINDS.forEach((k) => $('<option>').attr('value', k).text(t(`kind.${k}`)).appendTo(kind));
         kind.val(r.kind ?? 'other');
@@ -167,23 +196,26 @@ RED.nodes.registerType<PlcReaderConfig>('plc-reader' satisfies typeof PLC_READER
         input('sensorId', r.sensorId, 'sensors._id');
         input('intervalMs', r.intervalMs || '', t('column.default'));
         input('deadband', r.deadband, '0');
+        $('<div class="plc-reader-row-problems s7p-field-message s7p-field-message-error">').hide().appendTo(container);
         container.data('comment', r.comment ?? null);
         line.find('input, select').on('change keyup', () => showRowProblems(container));
         showRowProblems(container);
       },
     });
     $('<style>').text(`
-      #dialog-form .plc-reader-cell { flex: none; box-sizing: border-box; margin: 0 }
-      #dialog-form .plc-reader-col-name { width: 130px } #dialog-form .plc-reader-col-address { width: 100px }
-      #dialog-form .plc-reader-col-dataType { width: 90px } #dialog-form .plc-reader-col-kind { width: 95px }
-      #dialog-form .plc-reader-col-machineId, #dialog-form .plc-reader-col-sensorId { width: 110px }
-      #dialog-form .plc-reader-col-intervalMs { width: 65px } #dialog-form .plc-reader-col-deadband { width: 55px }`).appendTo(list.parent());
+      #dialog-form .plc-reader-cell { flex: none; box-sizing: border-box; margin: 0; min-width: 0 }
+      #dialog-form .plc-reader-col-name { flex: 2 1 130px } #dialog-form .plc-reader-col-address { flex: 1 1 110px }
+      #dialog-form .plc-reader-col-dataType { width: 120px } #dialog-form .plc-reader-col-kind { width: 95px }
+      #dialog-form .plc-reader-col-machineId, #dialog-form .plc-reader-col-sensorId { flex: 1 1 110px }
+      #dialog-form .plc-reader-col-intervalMs { width: 65px } #dialog-form .plc-reader-col-deadband { width: 55px }
+      #dialog-form .plc-reader-row-problems { margin-left: 0 }`).appendTo(list.parent());
     (Array.isArray(this.signals) ? this.signals : []).forEach((row) => list.editableList('addItem', row));
 
     const showSource = (): void => {
       const source = $('#node-input-source').val();
       $('.plc-reader-mongo').toggle(source !== 'table');
       $('.plc-reader-table').toggle(source !== 'mongo');
+      if (source !== 'mongo') widenTray();
     };
     $('#node-input-source').on('change', showSource);
     showSource();
@@ -225,7 +257,8 @@ RED.nodes.registerType<PlcReaderConfig>('plc-reader' satisfies typeof PLC_READER
         $('#plc-reader-test-summary').text(t('test.noConnection'));
         return;
       }
-      const settings: Record<string, unknown> = {};
+      // the id lets the runtime resolve ${ENV} references as the deployed connection sees them
+      const settings: Record<string, unknown> = { id: connectionId };
       for (const key of Object.keys((connection._def as { defaults?: object } | undefined)?.defaults ?? {})) settings[key] = connection[key];
       $('#plc-reader-test-summary').text('…');
       $('#plc-reader-test-result').empty();

@@ -6,7 +6,6 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import type { PinMap } from '../../lib/s7/address';
 import { parseMachineScope, plcHostInScope, type MachineScope } from '../../lib/app-contract';
-import { toConnectionOptions } from '../../lib/s7/session/connection-config';
 import { ReaderEngine } from '../../lib/reader/engine';
 import { isMongoDbSource, MappingPoller } from '../../lib/reader/mapping-source';
 import { OUTPUT_MODES } from '../../lib/reader/output';
@@ -18,6 +17,8 @@ import { readerStatus, type NodeStatus } from '../../lib/reader/status';
 import { readingsOf, type ContractMessage, type Reading } from '../../lib/shared/messages';
 import { RateMeter, telemetry } from '../../lib/shared/telemetry';
 import { SignalWatch, signalWatches } from '../../lib/shared/telemetry-signals';
+import { registerEnvCheck, resolveConnectionEnv } from '../shared/env-check';
+import { PLC_READER_CHECKS } from '../shared/editor/node-checks';
 import { MIN_MAPPING_REFRESH_S, PLC_READER_DEFAULTS, PLC_READER_TYPE, type PlcReaderConfig, type TestReadRequest } from './types';
 
 const STATUS_REFRESH_MS = 1000;
@@ -51,7 +52,8 @@ export = function register(RED: NodeAPI): void {
     const shared = provider?.shared;
     if (!shared) {
       const why = provider ? provider.settingsError ?? 'invalid settings' : 'no PLC connection configured';
-      this.status({ fill: 'red', shape: 'ring', text: why });
+      // a fixed phrase as a catalogue key: the editor shows it in its own language
+      this.status({ fill: 'red', shape: 'ring', text: provider ? why : 'plc-reader.status.noConnection' });
       this.error(why);
       this.on('input', (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => done(new Error(why)));
       return;
@@ -192,6 +194,8 @@ export = function register(RED: NodeAPI): void {
   }
   RED.nodes.registerType(PLC_READER_TYPE, PlcReader as unknown as (this: Node, config: NodeDef) => void);
 
+  registerEnvCheck(RED, PLC_READER_TYPE, PLC_READER_CHECKS);
+
   // the dialog's live view while tuning: what the deployed reader last read, no connection of its own
   RED.httpAdmin.get('/plc-reader/:id/live', RED.auth.needsPermission('plc-reader.read'), (req, res) => {
     const id = String(req.params.id);
@@ -215,7 +219,7 @@ export = function register(RED: NodeAPI): void {
     let options;
     let pinMap: PinMap;
     try {
-      options = toConnectionOptions(body.connection ?? {});
+      options = resolveConnectionEnv(RED, body.connection ?? {});
       pinMap = parsePinMap(body.pinMap);
     } catch (err) {
       res.status(400).json({ error: (err as Error).message });

@@ -3,6 +3,7 @@
  * validation into S7ConnectionOptions. Pure: the editor bundle uses the presets.
  */
 import type { S7ConnectionOptions } from '../connection';
+import { hostProblem, hostProblemText } from '../../shared/host';
 
 export type PlcFamily = 'S7-300/400' | 'S7-1200/1500' | 'LOGO' | 'S7-200' | 'custom';
 export type Addressing = 'rack-slot' | 'tsap';
@@ -40,7 +41,9 @@ export const CONNECTION_DEFAULTS: PlcConnectionSettings = {
   localTSAP: '0x0100',
   remoteTSAP: '0x0200',
   connectionType: 'PG',
-  pduSize: 480,
+  // The PLC answers a PDU request with the smaller of the request and its own maximum: asking
+  // for the largest gets the most every CPU of the family offers (S7-1200 240, S7-1500 960).
+  pduSize: 960,
   connectTimeoutMs: 3000,
   receiveTimeoutMs: 2000,
   reconnectMinMs: 1000,
@@ -61,8 +64,8 @@ export interface FamilyPreset {
 }
 
 export const PLC_FAMILY_PRESETS: Record<Exclude<PlcFamily, 'custom'>, FamilyPreset> = {
-  'S7-300/400': { addressing: 'rack-slot', rack: 0, slot: 2, pduSize: 240, pduHint: 'S7-300: 240, S7-400: 480' },
-  'S7-1200/1500': { addressing: 'rack-slot', rack: 0, slot: 1, pduSize: 480, pduHint: 'S7-1200: 240, S7-1500: 960' },
+  'S7-300/400': { addressing: 'rack-slot', rack: 0, slot: 2, pduSize: 480, pduHint: 'the PLC lowers it to its own: S7-300 240, S7-400 480' },
+  'S7-1200/1500': { addressing: 'rack-slot', rack: 0, slot: 1, pduSize: 960, pduHint: 'the PLC lowers it to its own: S7-1200 240, S7-1500 960' },
   LOGO: { addressing: 'tsap', localTSAP: '0x0100', remoteTSAP: '0x0200', pduSize: 240, pduHint: 'LOGO!: 240' },
   'S7-200': { addressing: 'tsap', localTSAP: '0x1000', remoteTSAP: '0x1001', pduSize: 240, pduHint: 'S7-200: 240' },
 };
@@ -97,7 +100,8 @@ export function toConnectionOptions(input: Partial<PlcConnectionSettings>): S7Co
   if (!settings.connectionType) settings.connectionType = CONNECTION_DEFAULTS.connectionType;
   const host = String(settings.host ?? '').trim();
   if (!host) throw new Error('host is empty (in the default flow: set PLC_HOST)');
-  if (!/^[A-Za-z0-9.:_-]+$/.test(host)) throw new Error(`host "${host}" is not a host name or IP address`);
+  const problem = hostProblem(host);
+  if (problem) throw new Error(hostProblemText(problem, host));
   const options: S7ConnectionOptions = {
     host,
     port: integer(settings, 'port', 1, 65535),

@@ -11,11 +11,10 @@ export const numberField = (min: number, max: number) => (v: unknown): boolean =
 export const intField = (min: number, max: number) => (v: unknown): boolean => numberField(min, max)(v) && Number.isInteger(Number(v));
 
 /**
- * For a setting added after flows were saved: those flows lack it, and the runtime then uses its
- * default, so a missing or empty value is valid.
+ * For a setting added after flows were saved: a node from such a flow lacks it (the runtime
+ * then uses the default), which must not mark the node invalid.
  */
-export const optionalNumberField = (min: number, max: number) => (v: unknown): boolean =>
-  v === undefined || String(v).trim() === '' || numberField(min, max)(v);
+export const absentOr = (check: (v: unknown) => boolean) => (v: unknown): boolean => v === undefined || check(v);
 
 /** Fills a select with the context stores configured in settings.js ("" = the default store). */
 export function fillStoreSelect(selector: string, current: string, defaultLabel: string): void {
