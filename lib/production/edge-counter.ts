@@ -139,17 +139,25 @@ function restoreKeyState(value: unknown): KeyState | null {
 
 const iso = (t: number): string => new Date(t).toISOString();
 
+/** After a restart, a pause longer than this could have held a whole pulse when none was measured yet. */
+const RESTART_GAP_MS = 1000;
+
 export class EdgeCounter {
   private readonly keys = new Map<string, KeyState>();
   /** Edge modes: how the bit's phases compare with the reading interval (not persisted: it is measured again). */
   private readonly advisor: SamplingAdvisor;
+  /** Restored keys not sampled since the restart: nothing read them while Node-RED was down. */
+  private readonly resumed = new Set<string>();
 
   constructor(private readonly options: EdgeCounterOptions, restored?: unknown) {
     this.advisor = new SamplingAdvisor(options.gapWarnMs);
     if (restored && typeof restored === 'object') {
       for (const [key, value] of Object.entries(restored as Record<string, unknown>)) {
         const state = restoreKeyState(value);
-        if (state) this.keys.set(key, state);
+        if (state) {
+          this.keys.set(key, state);
+          this.resumed.add(key);
+        }
       }
     }
   }
@@ -170,6 +178,8 @@ export class EdgeCounter {
   reset(key?: string): void {
     if (key === undefined) this.keys.clear();
     else this.keys.delete(key);
+    if (key === undefined) this.resumed.clear();
+    else this.resumed.delete(key);
     this.advisor.forget(key);
   }
 
@@ -204,7 +214,12 @@ export class EdgeCounter {
       );
     }
     const warnings: CountWarning[] = [];
-    const gap = state.lastTs !== null && (state.outageSince !== null || timestamp - state.lastTs > this.options.gapWarnMs);
+    // The first sample after a restart (a crash, a deploy): in edge modes a pause longer than the
+    // shortest phase the key has shown could have held a whole pulse nobody read, so it is a gap
+    // even when shorter than the gap threshold. (A counter counts across any pause.)
+    const restartGap = this.resumed.delete(key) && this.options.mode !== 'counter' && state.lastTs !== null &&
+      timestamp - state.lastTs > (state.shortestPhaseMs ?? RESTART_GAP_MS);
+    const gap = state.lastTs !== null && (state.outageSince !== null || timestamp - state.lastTs > this.options.gapWarnMs || restartGap);
     if (gap && state.lastTs !== null) {
       // What the signal did in between is unknown: no debounce or phase width spans the gap.
       // The level or counter value before it still counts, so an edge or the units across it

@@ -257,6 +257,21 @@ describe('production/edge-counter', () => {
       assert.equal(c.state.get('m1')?.gaps, 1);
     });
 
+    it('a restart pause longer than the shortest phase seen is a gap, even below the threshold (edge modes only)', () => {
+      const c = counter({ gapWarnMs: 10_000 });
+      // pulses of 500 ms, read every 100 ms
+      for (let t = 0; t <= 2000; t += 100) c.sample('m1', t, Math.floor(t / 500) % 2);
+      assert.equal(c.state.get('m1')?.shortestPhaseMs, 500);
+      const restored = (): EdgeCounter => new EdgeCounter({ ...EDGE_COUNTER_DEFAULTS, gapWarnMs: 10_000 }, JSON.parse(JSON.stringify(c.toJSON())));
+      const crashed = restored().sample('m1', 5000, 0);
+      assert.deepEqual(crashed.warnings.map((w) => w.kind), ['gap'], '3 s down could hold a whole 500 ms pulse');
+      const deployed = restored();
+      assert.deepEqual(deployed.sample('m1', 2300, 0).warnings, [], 'a 300 ms deploy could not');
+      assert.deepEqual(deployed.sample('m1', 5000, 0).warnings, [], 'only the first sample after the restart is judged so');
+      const registers = new EdgeCounter({ ...EDGE_COUNTER_DEFAULTS, mode: 'counter', gapWarnMs: 10_000 }, { m1: { ...JSON.parse(JSON.stringify(c.toJSON())).m1, counter: 7 } });
+      assert.deepEqual(registers.sample('m1', 5000, 9).warnings, [], 'a counter counts across the pause');
+    });
+
     it('no good sample for longer than the threshold is a gap too', () => {
       const c = counter({ gapWarnMs: 10_000 });
       c.sample('m1', 0, 0);
