@@ -100,6 +100,8 @@ export interface MachineState {
   evalPending: boolean;
   lastKw: { t: number; kw: number } | null;
   buckets: Record<string, HourBucket>;
+  /** Per counter (edge-counter node and key): the highest running total counted. Null-prototype. */
+  unitTotals?: Record<string, number>;
 }
 
 export interface AggregatorState {
@@ -114,7 +116,8 @@ export interface AggregatorState {
 export type Observation =
   | { kind: 'power'; machineId: string; timestamp: number; powered: boolean; kw?: number }
   | { kind: 'cycle'; machineId: string; timestamp: number }
-  | { kind: 'units'; machineId: string; timestamp: number; delta: number }
+  /** `counter` (node id and key) and its running `total`, when the event names them. */
+  | { kind: 'units'; machineId: string; timestamp: number; delta: number; counter?: string; total?: number }
   /** A sample that saw nothing (cycle bit 0): time passes, nothing else. */
   | { kind: 'idle'; machineId: string; timestamp: number };
 
@@ -166,9 +169,33 @@ function continueState(restored: AggregatorState, session: string): AggregatorSt
       addUnits(carried, restored.session, bucket.units);
       buckets[key] = { ...bucket, units: 0, carried };
     }
-    machines[machineId] = { ...m, buckets };
+    const unitTotals: Record<string, number> = Object.create(null);
+    for (const [counter, total] of Object.entries(m.unitTotals ?? {})) if (Number.isInteger(total) && total >= 0) unitTotals[counter] = total;
+    machines[machineId] = { ...m, buckets, unitTotals };
   }
   return { version: 1, session, machines, lastSnapshotAt: restored.lastSnapshotAt };
+}
+
+/**
+ * The units an event adds. Without the counter's running total: its delta. With it: what the
+ * total grew since the last event of that counter, so after a crash the counter and the
+ * aggregator agree whichever saved its state last. A counter restored from older state re-sends
+ * units already counted here (counted once); one restored from newer state sends units whose
+ * events were lost with this aggregator's last second (counted now). A total that starts again
+ * from its delta is a counter reset (msg.reset, new state): its delta counts.
+ */
+function unitsToCount(m: MachineState, obs: Extract<Observation, { kind: 'units' }>): number {
+  if (obs.counter === undefined || obs.total === undefined) return obs.delta;
+  const totals = (m.unitTotals ??= Object.create(null) as Record<string, number>);
+  const last = totals[obs.counter];
+  const startedAgain = obs.total === obs.delta;
+  if (last === undefined || (startedAgain && last > obs.total)) {
+    totals[obs.counter] = obs.total;
+    return obs.delta;
+  }
+  if (obs.total <= last) return 0;
+  totals[obs.counter] = obs.total;
+  return obs.total - last;
 }
 
 export class HourlyAggregator {
@@ -214,7 +241,7 @@ export class HourlyAggregator {
     } else if (obs.kind !== 'idle') {
       if (obs.kind === 'units') {
         const bucket = this.bucket(m, t);
-        bucket.units += obs.delta;
+        bucket.units += unitsToCount(m, obs);
         bucket.lastActivity = Math.max(bucket.lastActivity ?? t, t);
         bucket.dirty = true;
       }

@@ -47,8 +47,16 @@ function unitObservation(units: unknown, times: Times): Observation {
   const delta = requireFiniteNumber(event.delta, 'msg.units.delta');
   if (!Number.isInteger(delta) || delta <= 0) throw new ValidationError('msg.units.delta', `expected a positive integer, got ${delta}`);
   const timestamp = requireRecentTimestamp(event.timestamp, 'msg.units.timestamp', times.now, times.recent, times.window);
-  return { kind: 'units', machineId, timestamp, delta };
+  // The counter's identity and running total are optional (hand-made unit events lack them).
+  if (typeof event.counter !== 'string' || event.counter === '' || event.counter.length > MAX_ID_CHARS) return { kind: 'units', machineId, timestamp, delta };
+  const total = requireFiniteNumber(event.total, 'msg.units.total', delta);
+  if (!Number.isInteger(total)) throw new ValidationError('msg.units.total', `expected a whole running total, got ${total}`);
+  const key = typeof event.key === 'string' ? event.key.slice(0, MAX_ID_CHARS) : '';
+  return { kind: 'units', machineId, timestamp, delta, counter: `${event.counter}|${key}`, total };
 }
+
+/** Longest counter id or key kept (they only tell counters apart). */
+const MAX_ID_CHARS = 200;
 
 function readingObservation(reading: unknown, field: string, times: Times, options: ObservationOptions): Observation | null {
   const r = requireObject(reading, field);

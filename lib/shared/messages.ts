@@ -34,7 +34,10 @@ export interface UnitEvent {
   machineId?: string;
   sensorId?: string;
   delta: number;
+  /** The key's running total in the counter that sent the event (continues across restarts). */
   total: number;
+  /** Id of the edge-counter node that counted: with `total`, lets a consumer tell re-sent units from new ones. */
+  counter?: string;
   timestamp: number;
   source: UnitSource;
 }

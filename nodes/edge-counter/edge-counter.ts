@@ -177,6 +177,7 @@ export = function register(RED: NodeAPI): void {
                 ...(sample.sensorId ? { sensorId: sample.sensorId } : {}),
                 delta: result.delta,
                 total: result.total,
+                counter: node.id,
                 timestamp: result.timestamp,
                 source: options.mode,
               };

@@ -318,6 +318,50 @@ describe('production/hourly-aggregator', () => {
       assert.ok((final?.revision ?? 0) > (before?.revision ?? 0));
       assert.deepEqual(r.transitions(), ['2026-06-01T11:01:00.001Z running>stoppage'], 'status continues: no fresh "running"');
     });
+
+    describe("unit events with the counter's running total (a crash saves the counter and the aggregator at different instants)", () => {
+      const T = at('2026-06-01T10:00:00Z');
+      const units = (h: Harness, t: number, delta: number, total: number, counter = 'ec1|m1'): void => {
+        h.now = Math.max(h.now, t);
+        h.agg.observe({ kind: 'units', machineId: M1, timestamp: t, delta, counter, total });
+      };
+      /** The aggregator as restarted from its saved state. */
+      const restarted = (h: Harness): Harness => {
+        const r = new Harness({}, JSON.parse(JSON.stringify(h.agg.state)));
+        r.now = h.now;
+        return r;
+      };
+
+      it('units the counter re-sends (its saved state was older) are counted once', () => {
+        const h = new Harness();
+        for (let total = 1; total <= 5; total++) units(h, T + total * 1000, 1, total);
+        const r = restarted(h);
+        // the counter restarted from its state at total 3: it counts units 4 and 5 again, then 6
+        units(r, T + 7000, 1, 4);
+        units(r, T + 8000, 1, 5);
+        units(r, T + 9000, 1, 6);
+        assert.equal(r.current('2026-06-01', 10)?.unitsProduced, 6);
+      });
+
+      it('units whose events this aggregator lost (its saved state was older) are counted from the total', () => {
+        const h = new Harness();
+        for (let total = 1; total <= 3; total++) units(h, T + total * 1000, 1, total);
+        const r = restarted(h);
+        // events for totals 4 and 5 were sent after the aggregator's last save: lost with the crash
+        units(r, T + 9000, 1, 6);
+        assert.equal(r.current('2026-06-01', 10)?.unitsProduced, 6);
+      });
+
+      it('a counter started again from zero (msg.reset) counts its deltas; other counters and plain events are apart', () => {
+        const h = new Harness();
+        units(h, T + 1000, 1, 40);
+        units(h, T + 2000, 2, 2);
+        units(h, T + 3000, 1, 3);
+        units(h, T + 4000, 1, 7, 'ec2|m1');
+        h.units(T + 5000, 2);
+        assert.equal(h.current('2026-06-01', 10)?.unitsProduced, 1 + 2 + 1 + 1 + 2);
+      });
+    });
   });
 });
 
