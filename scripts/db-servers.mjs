@@ -36,7 +36,8 @@ const FERRETDB_VERSION = 'v1.24.2';
 const MONGO_JAVA_SERVER_VERSION = '1.47.0';
 const ferretdbBin = path.join(cacheDir, 'bin', `ferretdb-${FERRETDB_VERSION}`);
 const javaDir = path.join(cacheDir, `mongo-java-server-${MONGO_JAVA_SERVER_VERSION}`);
-const READY_TIMEOUT_MS = 60_000;
+// A limit, not a measure: a JVM starting on a machine whose cores are all busy can take a minute.
+const READY_TIMEOUT_MS = 180_000;
 
 /** The driver package that reaches a server: mongo-java-server speaks wire version 8 only. */
 export function driverFor(name) {

@@ -192,7 +192,7 @@ export function describeEachMongoServer(
     describe(`${title} [${name}]`, function () {
       let current: { server: MongoServerInfo; driver: DriverModule } | undefined;
       before(async function () {
-        this.timeout(180_000); // a first run installs the servers
+        this.timeout(240_000); // a limit, not a measure: a first run installs the servers, a busy machine starts them slowly
         const server = await getMongoServer(name);
         current = { server, driver: driverModule(server) };
       });
