@@ -223,3 +223,8 @@ export function snapshotKey(s: Pick<ValidSnapshot, 'machineId' | 'date' | 'hour'
 export function recordKey(s: Pick<ValidSnapshot, 'machineId' | 'date'>): string {
   return `${s.machineId}|${s.date}`;
 }
+
+/** An hour snapshot's figures under the package's own names, for what only shows them (the editor's sidebar). */
+export function figuresOf(s: Pick<HourSnapshot, 'unitsProduced' | 'runningMinutes' | 'stoppageMinutes'>): { units: number; running: number; stopped: number } {
+  return { units: s.unitsProduced, running: s.runningMinutes, stopped: s.stoppageMinutes };
+}

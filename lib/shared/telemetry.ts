@@ -5,6 +5,7 @@
  * snapshot can go to every editor as it is. Listeners hear at most about once a second.
  */
 import type { HourSnapshot, MachineStatus, MachineStatusEvent } from './messages';
+import { figuresOf } from '../app-contract/snapshot';
 import { Throttle } from './node-kit';
 
 export const TELEMETRY_TOPIC = 's7-production/telemetry';
@@ -35,9 +36,10 @@ export interface MachineTelemetry {
   status: MachineStatus | undefined;
   date: string;
   hour: number;
-  unitsProduced: number;
-  runningMinutes: number;
-  stoppageMinutes: number;
+  /** The hour's figures (lib/app-contract figuresOf): units, running and stoppage minutes. */
+  units: number;
+  running: number;
+  stopped: number;
 }
 
 export interface SinkTelemetry {
@@ -124,14 +126,14 @@ export class TelemetryRegistry {
       this.machines.set(key, {
         // until the aggregator reports a status change (after a restart), the hour's own status
         machineId: s.machineId, nodeId, status: known?.status ?? s.status, date: s.date, hour: s.hour,
-        unitsProduced: s.unitsProduced, runningMinutes: s.runningMinutes, stoppageMinutes: s.stoppageMinutes,
+        ...figuresOf(s),
       });
     }
     for (const e of out.statuses) {
       const key = `${nodeId}/${e.machineId}`;
       const known = this.machines.get(key);
       this.machines.set(key, known ? { ...known, status: e.status } : {
-        machineId: e.machineId, nodeId, status: e.status, date: '', hour: 0, unitsProduced: 0, runningMinutes: 0, stoppageMinutes: 0,
+        machineId: e.machineId, nodeId, status: e.status, date: '', hour: 0, units: 0, running: 0, stopped: 0,
       });
     }
     if (out.snapshots.length > 0 || out.statuses.length > 0) this.changed();

@@ -70,9 +70,9 @@ export function render(snapshot: TelemetrySnapshot): string {
   const machines = snapshot.machines.map((m) => card('machine', m.machineId, `<code>${escapeHtml(m.machineId)}</code>`, [
     ['status', t('status'), stateText(m.status)],
     ['hour', t('hour'), m.date ? `${escapeHtml(m.date)} ${m.hour}:00` : '–'],
-    ['units', t('units'), String(m.unitsProduced)],
-    ['running', t('running'), escapeHtml(t('minutes', { count: m.runningMinutes }))],
-    ['stoppage', t('stoppage'), escapeHtml(t('minutes', { count: m.stoppageMinutes }))],
+    ['units', t('units'), String(m.units)],
+    ['running', t('running'), escapeHtml(t('minutes', { count: m.running }))],
+    ['stoppage', t('stoppage'), escapeHtml(t('minutes', { count: m.stopped }))],
   ]));
   const sinks = snapshot.sinks.map((s) => card('sink', s.nodeId, escapeHtml(s.name), [
     ['writtenPerS', t('writtenPerS'), s.writtenPerS.toFixed(1)],

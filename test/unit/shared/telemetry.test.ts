@@ -35,7 +35,7 @@ describe('live telemetry registry', () => {
       { machineId: 'aaaaaaaaaaaaaaaaaaaaaaaa', status: 'stoppage' } as never] });
     const [m] = registry.snapshot().machines;
     assert.equal(m.hour, 6);
-    assert.equal(m.unitsProduced, 2);
+    assert.equal(m.units, 2);
     assert.equal(m.status, 'stoppage');
   });
 
