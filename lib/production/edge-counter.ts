@@ -139,7 +139,10 @@ function restoreKeyState(value: unknown): KeyState | null {
 
 const iso = (t: number): string => new Date(t).toISOString();
 
-/** After a restart, a pause longer than this could have held a whole pulse when none was measured yet. */
+/**
+ * After a restart, a pause longer than this is reported as a gap even when no pulse could have
+ * hidden in it: a crash's downtime is worth knowing, while a deploy's fraction of a second is not.
+ */
 const RESTART_GAP_MS = 1000;
 
 export class EdgeCounter {
@@ -214,11 +217,11 @@ export class EdgeCounter {
       );
     }
     const warnings: CountWarning[] = [];
-    // The first sample after a restart (a crash, a deploy): in edge modes a pause longer than the
-    // shortest phase the key has shown could have held a whole pulse nobody read, so it is a gap
-    // even when shorter than the gap threshold. (A counter counts across any pause.)
+    // The first sample after a restart (a crash, a deploy): in edge modes a pause longer than a
+    // second, or than the shortest phase the key has shown (it could have held a whole pulse
+    // nobody read), is a gap even when shorter than the gap threshold. (A counter counts across any pause.)
     const restartGap = this.resumed.delete(key) && this.options.mode !== 'counter' && state.lastTs !== null &&
-      timestamp - state.lastTs > (state.shortestPhaseMs ?? RESTART_GAP_MS);
+      timestamp - state.lastTs > Math.min(state.shortestPhaseMs ?? RESTART_GAP_MS, RESTART_GAP_MS);
     const gap = state.lastTs !== null && (state.outageSince !== null || timestamp - state.lastTs > this.options.gapWarnMs || restartGap);
     if (gap && state.lastTs !== null) {
       // What the signal did in between is unknown: no debounce or phase width spans the gap.

@@ -257,7 +257,7 @@ describe('production/edge-counter', () => {
       assert.equal(c.state.get('m1')?.gaps, 1);
     });
 
-    it('a restart pause longer than the shortest phase seen is a gap, even below the threshold (edge modes only)', () => {
+    it('a restart pause longer than a second or than the shortest phase seen is a gap, even below the threshold (edge modes only)', () => {
       const c = counter({ gapWarnMs: 10_000 });
       // pulses of 500 ms, read every 100 ms
       for (let t = 0; t <= 2000; t += 100) c.sample('m1', t, Math.floor(t / 500) % 2);
@@ -268,6 +268,12 @@ describe('production/edge-counter', () => {
       const deployed = restored();
       assert.deepEqual(deployed.sample('m1', 2300, 0).warnings, [], 'a 300 ms deploy could not');
       assert.deepEqual(deployed.sample('m1', 5000, 0).warnings, [], 'only the first sample after the restart is judged so');
+      // slow pulses (3 s phases): a 2 s crash pause hides none, but is still reported; 0.8 s is not
+      const slow = counter({ gapWarnMs: 10_000 });
+      for (let t = 0; t <= 12_000; t += 100) slow.sample('m1', t, Math.floor(t / 3000) % 2);
+      const slowRestored = (): EdgeCounter => new EdgeCounter({ ...EDGE_COUNTER_DEFAULTS, gapWarnMs: 10_000 }, JSON.parse(JSON.stringify(slow.toJSON())));
+      assert.deepEqual(slowRestored().sample('m1', 14_000, 0).warnings.map((w) => w.kind), ['gap']);
+      assert.deepEqual(slowRestored().sample('m1', 12_800, 0).warnings, []);
       const registers = new EdgeCounter({ ...EDGE_COUNTER_DEFAULTS, mode: 'counter', gapWarnMs: 10_000 }, { m1: { ...JSON.parse(JSON.stringify(c.toJSON())).m1, counter: 7 } });
       assert.deepEqual(registers.sample('m1', 5000, 9).warnings, [], 'a counter counts across the pause');
     });
