@@ -4,9 +4,13 @@
  * mill-3 in counter mode from PLC B's DINT counter, in a real Node-RED process that the scenario
  * deploys to, kills with SIGKILL and restarts, with its own simulators and database server.
  *
- * Node-RED runs on the real clock shifted to a fixed plant night (Asia/Kolkata, crossing plant
- * midnight, which is 18:30 UTC), so every run meets the same hours and UTC dates; every wait is
- * for readiness or for units the simulator produced, and the outages last real time.
+ * Node-RED runs on the real clock shifted to a fixed plant night, so every run meets the same
+ * hours and dates: the plant is in America/St_Johns (UTC-03:30), where plant hour 23 of 15 February
+ * starts on the UTC date 16 February (the application's day, FRONTEND-CONTRACT.md) and plant
+ * midnight is 03:30Z. The run crosses plant midnight about 75 s after the start, during the PLC
+ * outage; the standstill and the operators' edits come later, in plant hour 0, whatever the
+ * machine's speed. Every wait is for readiness or for units the simulator produced; the outages
+ * last real time.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,9 +24,9 @@ import { buildDir, killHard, prepareNodeRedHome, repoRoot, seed, type NodeRedHom
 import type { OutageWindow } from './ground-truth';
 import { addOperatorStoppage, assignProduction, classifyPendingStoppage, type EditOutcome, type OperatorContext } from './operator';
 
-export const TIME_ZONE = 'Asia/Kolkata';
-/** Plant time when Node-RED first starts: 23:57:30 in Kolkata on 2026-03-15 (18:27:30Z), so the run crosses plant midnight. */
-export const PLANT_START = Date.parse('2026-03-15T18:27:30.000Z');
+export const TIME_ZONE = 'America/St_Johns';
+/** Plant time when Node-RED first starts: 23:58:45 on 15 February in St. John's (03:28:45Z on the 16th). */
+export const PLANT_START = Date.parse('2026-02-16T03:28:45.000Z');
 export const CYCLE_TIMEOUT_MS = 60_000;
 export const DB_NAME = 'torture';
 export const PLC_OUTAGE_MS = 30_000;
@@ -74,7 +78,7 @@ export interface TortureRun {
     /** lathe-2's standstill (real instants): from its last unit's fall to its next unit's rise. */
     standstill: { from: number; to: number };
     /** lathe-2's documents after the package's first write following the classification. */
-    afterClassify?: { written: boolean; unclassified: number; stoppagesInStandstill: number };
+    afterClassify?: { written: boolean; unclassified: number };
   };
   log: LogLine[];
   close(): Promise<void>;
@@ -247,13 +251,13 @@ export async function runTorture(combo: Combo): Promise<TortureRun> {
     };
     let lastEvent = 'start';
     const poll = async (): Promise<void> => {
-      const best = new Map<string, number>();
+      const previous = new Map<string, number>();
       while (polling) {
         try {
           for (const [machine, stored] of await storedUnits(db, machineIds)) {
-            const before = best.get(machine) ?? 0;
+            const before = previous.get(machine) ?? 0;
             if (stored < before) lowerings.push({ machine, from: before, to: stored, at: Date.now(), after: lastEvent });
-            best.set(machine, Math.max(before, stored));
+            previous.set(machine, stored);
           }
         } catch {
           // The database is away (the outage): nothing to compare.
@@ -361,11 +365,7 @@ export async function runTorture(combo: Combo): Promise<TortureRun> {
     }, 150_000).catch(() => undefined);
     const docsNow = written ?? await db.collection('productionrecords').find({ machineId: lathe }).toArray();
     const stoppagesNow = docsNow.flatMap((d) => ((d.hourlyData ?? []) as Document[]).flatMap((h) => (h.stoppages ?? []) as Document[]));
-    operator.afterClassify = {
-      written: written !== undefined,
-      unclassified: stoppagesNow.filter((s) => s.reason === 'unclassified').length,
-      stoppagesInStandstill: stoppagesNow.filter((s) => s.reason !== PLANNED.reason).length,
-    };
+    operator.afterClassify = { written: written !== undefined, unclassified: stoppagesNow.filter((s) => s.reason === 'unclassified').length };
 
     step('full deploy 3');
     await deploy('full', 'full deploy 3');
