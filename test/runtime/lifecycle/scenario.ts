@@ -61,6 +61,7 @@ export interface TortureRun {
   shift: number;
   /** Events in order, with real instants: the scenario as it happened. */
   events: { at: number; what: string }[];
+  /** When the default flow could not read PLC A (deploys, kills, the PLC outage): its edge counter may miss pulses then. */
   windows: OutageWindow[];
   /** First read of each PLC: the counters' baselines. */
   firstRead: { edge: number; counter: number };
@@ -218,8 +219,7 @@ export async function runTorture(combo: Combo): Promise<TortureRun> {
       const begin = Date.now();
       nodeRed = await nr.start();
       await started(index, 'Started flows', what);
-      note(`${what}: flows started`);
-      return void (await readingAgain(begin, what));
+      await readingAgain(begin, what);
     };
     const deploy = async (type: 'full' | 'nodes', label: string, change?: (flows: FlowNode[]) => void): Promise<void> => {
       const got = await fetch(`${nr.url}/flows`, { headers: { 'Node-RED-API-Version': 'v2' } });
@@ -228,7 +228,6 @@ export async function runTorture(combo: Combo): Promise<TortureRun> {
       change?.(flows);
       const index = log.length;
       const begin = Date.now();
-      note(`${label} (${type} deploy)`);
       const res = await fetch(`${nr.url}/flows`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': type },
@@ -240,7 +239,6 @@ export async function runTorture(combo: Combo): Promise<TortureRun> {
       else await readingAgain(ready, label);
     };
     const killAndRestart = async (label: string): Promise<void> => {
-      note(`${label}: kill -9`);
       const killedAt = Date.now();
       await killHard(nodeRed!);
       nodeRed = undefined;

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import type { Document, ObjectId } from 'mongodb';
 import { mongoServerNames } from '../../helpers/mongo-servers';
-import { automaticStoppages, classifyPulses, runningMinutesBySlot, slotKey, slotOf, type OutageWindow } from './ground-truth';
+import { automaticStoppages, classifyPulses, runningMinutesBySlot, slotKey, slotOf } from './ground-truth';
 import {
   CLASSIFIED, COUNTER_MACHINE, CYCLE_TIMEOUT_MS, DEFECTS, EDGE_MACHINES, MACHINE_NAMES, PLANNED, PLANNED_MINUTES, TIME_ZONE,
   runTorture, type Combo, type ContextStoreName, type TortureRun,
@@ -33,7 +33,6 @@ const hoursOf = (record: Document): Document[] => (record.hourlyData ?? []) as D
 const stoppagesOf = (hour: Document): Document[] => (hour.stoppages ?? []) as Document[];
 const storedUnits = (records: Document[]): number => records.reduce((sum, r) => sum + hoursOf(r).reduce((s, h) => s + ((h.unitsProduced as number) || 0), 0), 0);
 const firstReadOf = (run: TortureRun, name: string): number => (isEdge(name) ? run.firstRead.edge : run.firstRead.counter);
-const edgeWindows = (run: TortureRun): OutageWindow[] => run.windows;
 const fmt = (t: number, run: TortureRun): string => new Date(t + run.shift).toISOString().slice(11, 23);
 
 function summary(run: TortureRun): string {
@@ -42,7 +41,7 @@ function summary(run: TortureRun): string {
   for (const w of run.windows) lines.push(`  window ${w.kind} "${w.label}": ${fmt(w.start, run)}..${fmt(w.end, run)} (${((w.end - w.start) / 1000).toFixed(1)} s)`);
   lines.push(`  first read after a PLC came back: ${run.reconnectMs.map((ms) => `${ms} ms`).join(', ')}`);
   for (const name of MACHINE_NAMES) {
-    const counted = classifyPulses(run.pulses[name], isEdge(name) ? edgeWindows(run) : [], firstReadOf(run, name));
+    const counted = classifyPulses(run.pulses[name], isEdge(name) ? run.windows : [], firstReadOf(run, name));
     lines.push(`  ${name}: stored ${storedUnits(recordsOf(run, name))}, pulses ${counted.counted.length}, outside outages ${counted.mustCount}`);
   }
   for (const l of run.lowerings) lines.push(`  LOWERED ${l.machine}: ${l.from} -> ${l.to} at ${fmt(l.at, run)} (after "${l.after}")`);
@@ -102,7 +101,7 @@ function tortureChecks(current: () => TortureRun): void {
       // Units belong to the hour of their pulse; a pulse in an outage may be counted when reading resumes.
       const slotAt = (t: number): string => slotKey(slotOf(t + run.shift, TIME_ZONE));
       const pulses = run.pulses[name].filter((p) => p.rise > firstReadOf(run, name));
-      const windows = isEdge(name) ? edgeWindows(run) : [];
+      const windows = isEdge(name) ? run.windows : [];
       const inOutage = (t: number): boolean => windows.some((w) => t >= w.start && t <= w.end);
       const required = new Set(pulses.filter((p) => !inOutage(p.rise)).map((p) => slotAt(p.rise)));
       const allowed = new Set([...pulses.map((p) => slotAt(p.rise)), ...run.windows.map((w) => slotAt(w.end))]);
@@ -128,7 +127,7 @@ function tortureChecks(current: () => TortureRun): void {
   for (const m of EDGE_MACHINES) {
     it(`edge mode: ${m.name}'s stored units are the pulses, except pulses while the PLC or Node-RED was down; never more`, () => {
       const run = current();
-      const { counted, mustCount } = classifyPulses(run.pulses[m.name], edgeWindows(run), run.firstRead.edge);
+      const { counted, mustCount } = classifyPulses(run.pulses[m.name], run.windows, run.firstRead.edge);
       const stored = storedUnits(recordsOf(run, m.name));
       assert.ok(stored <= counted.length, `${m.name}: stored ${stored}, more than the ${counted.length} pulses made`);
       assert.ok(stored >= mustCount, `${m.name}: stored ${stored}; ${mustCount} pulses came while Node-RED read the PLC (of ${counted.length})`);
@@ -136,7 +135,7 @@ function tortureChecks(current: () => TortureRun): void {
 
     it(`edge mode: every outage in which ${m.name} made pulses is reported as a gap in Node-RED's log`, () => {
       const run = current();
-      const { exempt } = classifyPulses(run.pulses[m.name], edgeWindows(run), run.firstRead.edge);
+      const { exempt } = classifyPulses(run.pulses[m.name], run.windows, run.firstRead.edge);
       const id = String(machineId(run, m.name));
       const missing: string[] = [];
       for (const [w, pulses] of exempt) {
