@@ -305,8 +305,17 @@ export async function runTorture(combo: Combo): Promise<TortureRun> {
     await units(b, COUNTER_MACHINE.name, 3);
 
     step('PLC B restart with its counter reset');
-    await b.stopServer();
+    // The machine stops and the reader gets its last count before the PLC restarts: units counted
+    // after the last read and then reset are lost to any reader of the counter.
     await b.setScenario(COUNTER_MACHINE.name, { scenario: 'stopped-powered' });
+    const lastPulse = await waitFor('mill-3\'s last pulse ends', async () => {
+      const log = await b.pulseLog(COUNTER_MACHINE.name);
+      return log.length > 0 && log[log.length - 1].fall !== undefined ? log[log.length - 1] : undefined;
+    });
+    // One request in flight per connection: a second read means the first one's answer arrived.
+    await waitFor(`${combo.server}/${combo.store}: PLC B read twice after mill-3 stopped`,
+      async () => (await b.readRequestTimes(lastPulse.fall)).length >= 2, 120_000);
+    await b.stopServer();
     await b.resetCounter(COUNTER_MACHINE.name, 0);
     await sleep(PLC_RESTART_MS);
     const restartedAt = Date.now();
