@@ -44,6 +44,8 @@ export const EDGE_MACHINES: MachineSim[] = [
   { name: 'lathe-2', db: 2, powerPin: 2, cyclePin: 3, scenario: 'running', cycleTimeMs: 5000, pulseWidthMs: 2500, powerKw: 7.5 },
 ];
 export const COUNTER_MACHINE: MachineSim = { name: 'mill-3', db: 3, powerPin: 0, cyclePin: 1, scenario: 'running', cycleTimeMs: 2000, pulseWidthMs: 1000, powerKw: 11 };
+/** The debug node that logs mill-3's running total: "[debug:<this>] <total>". */
+export const COUNTER_TOTAL_LOG = 'mill-3 total';
 export const MACHINE_NAMES = [...EDGE_MACHINES, COUNTER_MACHINE].map((m) => m.name);
 
 export type ContextStoreName = 'memory' | 'localfilesystem';
@@ -106,7 +108,12 @@ function flowsWithCounterTab(millId: string): FlowNode[] {
       ],
       wires: [[id('units'), id('hours')]],
     },
-    { ...like('edge-counter'), id: id('units'), z: tab, name: 'mill-3 units', mode: 'counter', counterBits: 32, wires: [[id('hours')]] },
+    { ...like('edge-counter'), id: id('units'), z: tab, name: 'mill-3 units', mode: 'counter', counterBits: 32, wires: [[id('hours'), id('total')]] },
+    // The counter's running total in Node-RED's log: tells a unit the counter missed from one lost on the way to the database.
+    {
+      id: id('total'), type: 'debug', z: tab, name: COUNTER_TOTAL_LOG, active: true, tosidebar: false, console: true, tostatus: false,
+      complete: 'units.total', targetType: 'msg', statusVal: '', statusType: 'auto', x: 700, y: 100, wires: [],
+    },
     { ...like('hourly-aggregator'), id: id('hours'), z: tab, name: 'mill-3 hours', mongo: id('mongo'), wires: [[id('sink')], [id('sink')]] },
     { ...like('mongo-sink'), id: id('sink'), z: tab, name: 'mill-3 records', connection: id('mongo'), wires: [[], []] },
   ];
@@ -399,13 +406,15 @@ export async function runTorture(combo: Combo): Promise<TortureRun> {
     const latheLog = pulses['lathe-2'];
     const resumed = latheLog.findIndex((p) => p.rise > classifiedAt);
     operator.standstill = { from: latheLog[resumed - 1]?.fall ?? 0, to: latheLog[resumed]?.rise ?? 0 };
-    // Every machine's latest document written after its last unit: the snapshots hold all of them.
-    const settled = await waitFor('every machine written after its last unit', async () => {
+    // Every machine written after its status changed (the cycle timeout after its last unit): that
+    // snapshot was taken after every unit had reached the aggregator.
+    const lastFall = new Map([...machineIds].map(([name, id]) => [String(id), pulses[name][pulses[name].length - 1]?.fall ?? 0]));
+    const settled = await waitFor('every machine written after its status changed', async () => {
       const records = await db.collection('productionrecords').find().toArray();
-      return [...machineIds.values()].every((id) => records.some((r) => String(r.machineId) === String(id)
-        && (r.updatedAt as Date).getTime() - shift > endedAt + 1000));
-    }, 180_000).then(() => true, () => false);
-    note(settled ? 'settled' : 'not settled within 180 s');
+      return [...lastFall].every(([id, fall]) => records.some((r) => String(r.machineId) === id
+        && (r.updatedAt as Date).getTime() - shift > fall + CYCLE_TIMEOUT_MS + 1000));
+    }, 240_000).then(() => true, () => false);
+    note(settled ? 'settled' : 'not settled within 240 s');
     polling = false;
     await poller;
     const records = await db.collection('productionrecords').find().toArray();
