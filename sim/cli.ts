@@ -21,7 +21,8 @@
  *
  * Forked with IPC (test/helpers/simulator.ts), it also answers control messages
  * {id, cmd, args}: setScenario(machine, patch), truth(machine), silence(), unsilence(),
- * stopServer(), startServer(), restart(downMs), connectionCount(), connectionsAccepted(), shutdown()
+ * stopServer(), startServer(), restart(downMs), connectionCount(), connectionsAccepted(),
+ * pulseLog(machine, since), readRequestTimes(since), resetCounter(machine, value), shutdown()
  * with {id, ok: true, result} or {id, ok: false, error}. It exits when its parent goes away.
  */
 import { readFileSync } from 'node:fs';
@@ -79,6 +80,9 @@ async function handle(sim: PlcSimulator, req: ControlRequest): Promise<unknown> 
     case 'restart': return sim.restart(Number(args[0] ?? 0));
     case 'connectionCount': return sim.connectionCount();
     case 'connectionsAccepted': return sim.connectionsAccepted();
+    case 'pulseLog': return sim.pulseLog(args[0] as string, Number(args[1] ?? 0));
+    case 'readRequestTimes': return sim.readRequestTimes(Number(args[0] ?? 0));
+    case 'resetCounter': return sim.resetCounter(args[0] as string, Number(args[1] ?? 0));
     case 'shutdown': setImmediate(() => void shutdown(sim, 0)); return undefined;
     default: throw new Error(`unknown command ${req.cmd}`);
   }

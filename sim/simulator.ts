@@ -46,6 +46,13 @@ export interface SimulatorOptions {
   machines: MachineSim[];
 }
 
+/** One unit cycle as the PLC produced it: epoch ms of the cycle bit's rising and falling edge. */
+export interface PulseRecord {
+  rise: number;
+  /** Absent while the bit is still high. */
+  fall?: number;
+}
+
 export interface MachineTruth {
   /** Unit cycles produced since the simulator started. */
   pulses: number;
@@ -57,6 +64,28 @@ export interface MachineTruth {
 }
 
 const IDLE_POWER_SHARE = 0.2;
+/** Entries kept in each ground-truth log (pulses per machine, read requests): hours of a test's traffic. */
+const LOG_LIMIT = 100_000;
+
+function pushBounded<T>(log: T[], entry: T): void {
+  log.push(entry);
+  if (log.length > LOG_LIMIT) log.splice(0, log.length - LOG_LIMIT);
+}
+
+/**
+ * True when a client->PLC chunk holds an S7 "read variable" job: TPKT (03 00 len), COTP data
+ * (len 02, type F0), S7 header (32, ROSCTR 01 = job, 10 bytes), then function code 04.
+ */
+function holdsReadRequest(chunk: Buffer): boolean {
+  for (let at = 0; at + 18 <= chunk.length;) {
+    const length = chunk.readUInt16BE(at + 2);
+    if (chunk[at] !== 0x03 || length < 4) return false;
+    const s7 = at + 5 + chunk[at + 4];
+    if (chunk[at + 5] === 0xf0 && chunk[s7] === 0x32 && chunk[s7 + 1] === 0x01 && chunk[s7 + 10] === 0x04) return true;
+    at += length;
+  }
+  return false;
+}
 
 interface MachineState {
   cfg: Required<Pick<MachineSim, 'cycleTimeMs' | 'pulseWidthMs' | 'powerKw'>> & MachineSim;
@@ -64,6 +93,7 @@ interface MachineState {
   pulses: number;
   counter: number;
   lastPulseAt?: number;
+  pulseLog: PulseRecord[];
   cycleTimer?: NodeJS.Timeout;
   pulseOffTimer?: NodeJS.Timeout;
   stoppageTimer?: NodeJS.Timeout;
@@ -103,6 +133,8 @@ export class PlcSimulator {
   private readonly pairs = new Set<ProxiedPair>();
   private readonly machines = new Map<string, MachineState>();
   private readonly outputs = Buffer.alloc(PROCESS_LAYOUT.outputsSize);
+  /** When read requests reached the PLC (epoch ms): when clients really sampled it. */
+  private readonly readRequests: number[] = [];
   private silenced = false;
   private serving = false;
   private totalConnections = 0;
@@ -126,6 +158,7 @@ export class PlcSimulator {
         db: this.initialDb(m.db),
         pulses: 0,
         counter: 0,
+        pulseLog: [],
         inStoppage: false,
       });
     }
@@ -220,6 +253,25 @@ export class PlcSimulator {
     return { pulses: m.pulses, counter: m.counter, scenario: m.cfg.scenario, lastPulseAt: m.lastPulseAt };
   }
 
+  /** Every unit cycle whose rising edge came at or after `since` (epoch ms), oldest first. */
+  pulseLog(machine: string, since = 0): PulseRecord[] {
+    return this.machine(machine).pulseLog.filter((p) => p.rise >= since).map((p) => ({ ...p }));
+  }
+
+  /** Epoch ms at which S7 read requests reached the PLC, at or after `since`, oldest first. */
+  readRequestTimes(since = 0): number[] {
+    return this.readRequests.filter((t) => t >= since);
+  }
+
+  /** Fault injection: the unit counter starts again at `value`, as after a PLC restart (the ground truth keeps counting). */
+  resetCounter(machine: string, value = 0): void {
+    const m = this.machine(machine);
+    if (!Number.isInteger(value)) throw new Error(`counter value must be an integer, not ${String(value)}`);
+    m.counter = value | 0;
+    m.db.writeInt32BE(m.counter, MACHINE_DB_LAYOUT.unitCounter.offset);
+    this.publish(m);
+  }
+
   /** Stop answering while keeping every socket open (and accepting new ones). */
   silence(): void {
     this.silenced = true;
@@ -263,7 +315,10 @@ export class PlcSimulator {
 
   private flush(p: ProxiedPair): void {
     if (this.silenced) return;
-    for (const d of p.toBackend.splice(0)) p.backend.write(d);
+    for (const d of p.toBackend.splice(0)) {
+      if (holdsReadRequest(d)) pushBounded(this.readRequests, Date.now());
+      p.backend.write(d);
+    }
     for (const d of p.toClient.splice(0)) p.client.write(d);
   }
 
@@ -339,11 +394,14 @@ export class PlcSimulator {
     m.pulses++;
     m.counter = (m.counter + 1) | 0; // DINT wraps like a PLC counter
     m.lastPulseAt = Date.now();
+    const record: PulseRecord = { rise: m.lastPulseAt };
+    pushBounded(m.pulseLog, record);
     m.db.writeInt32BE(m.counter, MACHINE_DB_LAYOUT.unitCounter.offset);
     this.setPin(m.cfg.cyclePin, true);
     this.publish(m);
     clearTimeout(m.pulseOffTimer);
     m.pulseOffTimer = setTimeout(() => {
+      record.fall = Date.now();
       this.setPin(m.cfg.cyclePin, false);
       this.publishOutputs();
     }, m.cfg.pulseWidthMs);
@@ -367,6 +425,8 @@ export class PlcSimulator {
   private clearTimers(m: MachineState): void {
     clearTimeout(m.cycleTimer);
     clearTimeout(m.pulseOffTimer);
+    const last = m.pulseLog[m.pulseLog.length - 1];
+    if (last && last.fall === undefined) last.fall = Date.now();
     this.setPin(m.cfg.cyclePin, false);
     clearTimeout(m.stoppageTimer);
   }

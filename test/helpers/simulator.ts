@@ -5,10 +5,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { ControlReply, ControlRequest } from '../../sim/cli';
-import type { MachineSim, MachineTruth } from '../../sim/simulator';
+import type { MachineSim, MachineTruth, PulseRecord } from '../../sim/simulator';
 
 export { MACHINE_DB_LAYOUT, PROCESS_LAYOUT, sampleAddress } from '../../sim/layout';
-export type { MachineSim, MachineTruth } from '../../sim/simulator';
+export type { MachineSim, MachineTruth, PulseRecord } from '../../sim/simulator';
 
 export interface StartSimulatorOptions {
   port?: number;
@@ -33,6 +33,12 @@ export interface SimulatorHandle {
   /** Client connections open right now. */
   connectionCount(): Promise<number>;
   connectionsAccepted(): Promise<number>;
+  /** Ground truth: every unit cycle of the machine whose rising edge came at or after `since` (epoch ms). */
+  pulseLog(machine: string, since?: number): Promise<PulseRecord[]>;
+  /** Ground truth: when S7 read requests reached the PLC (epoch ms), at or after `since`. */
+  readRequestTimes(since?: number): Promise<number[]>;
+  /** Fault injection: the machine's unit counter starts again at `value` (default 0), as after a PLC restart. */
+  resetCounter(machine: string, value?: number): Promise<void>;
   /** Stops the child process (idempotent). */
   close(): Promise<void>;
   /** Fault injection: SIGKILL, as if the PLC lost power; resolves when the process is gone. */
@@ -102,6 +108,9 @@ export function startSimulator(opts: StartSimulatorOptions = {}): Promise<Simula
           restart: (downMs = 0) => call('restart', downMs),
           connectionCount: () => call('connectionCount'),
           connectionsAccepted: () => call('connectionsAccepted'),
+          pulseLog: (machine, since = 0) => call('pulseLog', machine, since),
+          readRequestTimes: (since = 0) => call('readRequestTimes', since),
+          resetCounter: (machine, value = 0) => call('resetCounter', machine, value),
           kill: async () => {
             if (!exited) child.kill('SIGKILL');
             await exitedPromise;

@@ -103,3 +103,44 @@ export function removingOnStop(running: NodeRedProcess, dir: string): NodeRedPro
     },
   };
 }
+
+/**
+ * A Node-RED user directory with this build as the package, on a fixed loopback port, that can be
+ * started again after its process ended (or was killed): the flows deployed meanwhile and the
+ * context files stay, as on a plant PC whose Node-RED restarts.
+ */
+export interface NodeRedHome {
+  userDir: string;
+  port: number;
+  url: string;
+  /** Starts Node-RED on this directory with the flows it holds; resolves once it serves the editor. */
+  start(): Promise<NodeRedProcess>;
+  /** Removes the directory (stop or kill the process first). */
+  dispose(): void;
+}
+
+export async function prepareNodeRedHome(options: {
+  flowSource: string; env?: Record<string, string>; settings?: Record<string, unknown>; execArgv?: string[];
+  onLine?: (line: string) => void;
+}): Promise<NodeRedHome> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nr-s7-'));
+  const packageDir = nodeRed.stagePackage(repoRoot, buildDir, path.join(home, 'package'));
+  const userDir = path.join(home, 'user');
+  const port = await nodeRed.freePort();
+  return {
+    userDir,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    start: () => {
+      nodeRed.prepareUserDir({ userDir, packageDir, flowSource: options.flowSource, keepFlows: true, settings: options.settings });
+      return nodeRed.startNodeRed({ userDir, port, env: options.env, nodeRedPath, execArgv: options.execArgv, onLine: options.onLine });
+    },
+    dispose: () => fs.rmSync(home, { recursive: true, force: true }),
+  };
+}
+
+/** Fault injection: SIGKILL, as a crash or a power cut of the PC would end Node-RED; resolves once it is gone. */
+export async function killHard(running: NodeRedProcess): Promise<void> {
+  if (running.child.exitCode === null && running.child.signalCode === null) running.child.kill('SIGKILL');
+  await running.exited;
+}
