@@ -182,9 +182,10 @@ function mergeStoppages(entry: Doc, slot: LedgerHour, parts: AutoStoppage[], bso
       target!.endTime = open ? null : new Date(end);
       target!.duration = duration;
       target!.isPending = open;
-    } else if (duration > count(target!.duration)) {
-      // Classified: the classification is the operator's; ours only extends it while the machine still stands still.
-      target!.duration = duration;
+    } else {
+      // Classified: the classification is the operator's; ours only extends it while the machine still stands still,
+      // up to the next unit, also when that comes within the whole minute the operator's duration already holds.
+      if (duration > count(target!.duration)) target!.duration = duration;
       if (end > (timeOf(target!.endTime) ?? -Infinity)) target!.endTime = new Date(end);
     }
   }

@@ -27,9 +27,18 @@ export function realInstantOf(clock: ClockSettings, at: number): number {
   return clock.realStart + (at - clock.start) / clock.speed;
 }
 
-/** The environment that makes a preloaded process start at `start` and, once `switchFile` exists, run `speed` times faster. */
-export function clockEnvironment(start: number, speed: number, switchFile: string): Record<string, string> {
-  return { CLOCK_START: String(start), CLOCK_SPEED: String(speed), CLOCK_SWITCH_FILE: switchFile };
+/**
+ * The environment that makes a preloaded process start at `start` and, once `switchFile` exists,
+ * run `speed` times faster. With `realStart` (and no switch) the clock shows `start` at that real
+ * instant in every process started with it: one fixed shift, kept across restarts.
+ */
+export function clockEnvironment(start: number, speed: number, switchFile?: string, realStart?: number): Record<string, string> {
+  return {
+    CLOCK_START: String(start),
+    CLOCK_SPEED: String(speed),
+    ...(switchFile === undefined ? {} : { CLOCK_SWITCH_FILE: switchFile }),
+    ...(realStart === undefined ? {} : { CLOCK_REAL_START: String(realStart) }),
+  };
 }
 
 /** What the process logs when it switches, e.g. `accelerated-clock: 30x from 1773632280000 at real 1764563312345`. */
@@ -49,8 +58,8 @@ if (process.env.CLOCK_START) {
   const realNow = RealDate.now.bind(RealDate);
   const realPerfNow = performance.now.bind(performance);
   const targetSpeed = Number(process.env.CLOCK_SPEED ?? '1');
-  // Before the switch the clock runs at real speed from CLOCK_START.
-  let clock: ClockSettings = { speed: 1, start: Number(process.env.CLOCK_START), realStart: realNow() };
+  // Before the switch the clock runs at real speed from CLOCK_START (shown at CLOCK_REAL_START, default now).
+  let clock: ClockSettings = { speed: 1, start: Number(process.env.CLOCK_START), realStart: Number(process.env.CLOCK_REAL_START ?? realNow()) };
   let perf = { real: realPerfNow(), shown: realPerfNow() };
   const fakeNow = (): number => acceleratedNow(clock, realNow());
 

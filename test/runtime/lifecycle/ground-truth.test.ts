@@ -1,6 +1,6 @@
 /** The torture test's ground-truth accounting (pure). */
 import assert from 'node:assert/strict';
-import { automaticStoppages, classifyPulses, runningMinutesBySlot, slotOf, type OutageWindow } from './ground-truth';
+import { automaticStoppages, classifyPulses, runningMinutesBySlot, slotOf, stoppageMinutesBySlot, type OutageWindow } from './ground-truth';
 
 const MIN = 60_000;
 
@@ -29,5 +29,23 @@ describe('lifecycle ground truth', () => {
     // 18:31:10 .. 18:32:12 touches minutes 31 and 32; 18:36:00 .. (until 18:37:00) touches 36.
     assert.deepEqual([...runningMinutesBySlot(pulses, options)], [['2026-03-15/0', 3]]);
     assert.deepEqual(automaticStoppages(pulses, options), [{ start: t0 + 72_000, end: t0 + 5 * MIN }]);
+  });
+
+  it('stoppage minutes: whole minutes per stoppage (rounded down, as the application stores durations), split at hour boundaries, capped at 60', () => {
+    // The simulator's clock runs 5 s behind the plant's; the plant is in St. John's (UTC-03:30), plant midnight is 03:30Z.
+    const shift = 5000;
+    const plant = (iso: string): number => Date.parse(iso) - shift;
+    const options = { shift, timeZone: 'America/St_Johns' };
+    // Two standstills of 45 s and 35 s in plant hour 0: each lasts 0 whole minutes, so the hour has 0 (not 1.3).
+    assert.deepEqual([...stoppageMinutesBySlot([
+      { start: plant('2026-02-16T03:31:15.000Z'), end: plant('2026-02-16T03:32:00.000Z') },
+      { start: plant('2026-02-16T03:33:20.000Z'), end: plant('2026-02-16T03:33:55.000Z') },
+    ], options)], [['2026-02-16/0', 0]]);
+    // Across plant midnight: 9.5 min in hour 23 (of the UTC date it starts on) and 11.2 min in hour 0.
+    assert.deepEqual([...stoppageMinutesBySlot([{ start: plant('2026-02-16T03:20:30.000Z'), end: plant('2026-02-16T03:41:10.000Z') }], options)],
+      [['2026-02-16/23', 9], ['2026-02-16/0', 11]]);
+    // An operator's stoppage adds its minutes; the hour holds at most 60.
+    assert.deepEqual([...stoppageMinutesBySlot([{ start: plant('2026-02-16T03:35:00.000Z'), end: plant('2026-02-16T04:25:30.000Z') }],
+      { ...options, entered: [['2026-02-16/0', 15], ['2026-02-16/1', 10]] })], [['2026-02-16/0', 60], ['2026-02-16/1', 10]]);
   });
 });

@@ -49,6 +49,9 @@ export function slotOf(t: number, timeZone: string): HourSlot {
 
 export const slotKey = (s: Pick<HourSlot, 'date' | 'hour'>): string => `${s.date}/${s.hour}`;
 
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+
 /**
  * Minutes per hour slot in which the machine was `running` in the application's sense (a cycle
  * seen within the cycle timeout; the machines of the scenario are powered throughout), counted
@@ -84,4 +87,33 @@ export function automaticStoppages(pulses: PulseRecord[], options: { cycleTimeou
     if (end > start) stoppages.push({ start, end });
   });
   return stoppages;
+}
+
+/**
+ * An hour slot's `stoppageMinutes` as the application counts it (FRONTEND-CONTRACT.md): a stoppage's
+ * `duration` is whole minutes, rounded down (its routes store Math.floor of the minutes since the
+ * start), and the hour's stoppageMinutes is the sum of its stoppages' durations, capped at 60. So
+ * two standstills of 40 s in one hour make 0 minutes, not 1.3. A stoppage that crosses an hour
+ * boundary is one part per hour, each with its own duration (docs/ARCHITECTURE.md: running and
+ * stoppage minutes fit in their hour). `entered` adds operators' stoppages (whole minutes) by slot
+ * key. Instants are the simulator's; `shift` turns them into the plant clock's.
+ */
+export function stoppageMinutesBySlot(stoppages: { start: number; end: number }[], options: {
+  shift: number; timeZone: string; entered?: [string, number][];
+}): Map<string, number> {
+  const sums = new Map<string, number>();
+  const add = (key: string, minutes: number): void => {
+    sums.set(key, (sums.get(key) ?? 0) + minutes);
+  };
+  for (const s of stoppages) {
+    const end = s.end + options.shift;
+    for (let from = s.start + options.shift; from < end;) {
+      const slot = slotOf(from, options.timeZone);
+      const to = Math.min(end, slot.start + HOUR_MS);
+      add(slotKey(slot), Math.floor((to - from) / MINUTE_MS));
+      from = to;
+    }
+  }
+  for (const [key, minutes] of options.entered ?? []) add(key, minutes);
+  return new Map([...sums].map(([key, minutes]) => [key, Math.min(60, minutes)]));
 }

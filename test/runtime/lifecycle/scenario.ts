@@ -187,7 +187,7 @@ export async function runTorture(combo: Combo): Promise<TortureRun> {
     home = await prepareNodeRedHome({
       flowSource,
       env: {
-        ...clockEnvironment(clock),
+        ...clockEnvironment(clock.start, clock.speed, undefined, clock.realStart),
         PLC_HOST: '127.0.0.1',
         PLC_PORT: String(a.port),
         COUNTER_PLC_PORT: String(b.port),

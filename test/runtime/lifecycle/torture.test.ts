@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import type { Document, ObjectId } from 'mongodb';
 import { mongoServerNames } from '../../helpers/mongo-servers';
-import { automaticStoppages, classifyPulses, runningMinutesBySlot, slotKey, slotOf } from './ground-truth';
+import { automaticStoppages, classifyPulses, runningMinutesBySlot, slotKey, slotOf, stoppageMinutesBySlot } from './ground-truth';
 import {
   CLASSIFIED, COUNTER_MACHINE, COUNTER_TOTAL_LOG, CYCLE_TIMEOUT_MS, DEFECTS, EDGE_MACHINES, MACHINE_NAMES, PLANNED, PLANNED_MINUTES, TIME_ZONE,
   runTorture, type Combo, type ContextStoreName, type TortureRun,
@@ -169,19 +169,16 @@ function tortureChecks(current: () => TortureRun): void {
       const until = Math.max(0, ...records.map((r) => (r.updatedAt as Date).getTime())) - run.shift;
       const options = { cycleTimeoutMs: CYCLE_TIMEOUT_MS, from: firstReadOf(run, name), until, shift: run.shift, timeZone: TIME_ZONE };
       const running = runningMinutesBySlot(run.pulses[name], options);
-      const stoppage = new Map<string, number>();
-      for (const s of automaticStoppages(run.pulses[name], options)) {
-        const key = slotKey(slotOf(s.start + run.shift, TIME_ZONE));
-        stoppage.set(key, (stoppage.get(key) ?? 0) + (s.end - s.start) / 60_000);
-      }
-      if (name === 'press-1') stoppage.set(slotKey(run.operator), (stoppage.get(slotKey(run.operator)) ?? 0) + PLANNED_MINUTES);
+      // Whole minutes per stoppage, as the application counts them; press-1 also has the operator's planned stoppage.
+      const stoppage = stoppageMinutesBySlot(automaticStoppages(run.pulses[name], options),
+        { shift: run.shift, timeZone: TIME_ZONE, entered: name === 'press-1' ? [[slotKey(run.operator), PLANNED_MINUTES]] : [] });
       const stored = new Map(records.flatMap((r) => hoursOf(r).map((h) => [slotKey({ date: (r.startTime as Date).toISOString().slice(0, 10), hour: h.hour as number }), h] as const)));
       for (const key of new Set([...running.keys(), ...stoppage.keys(), ...stored.keys()])) {
         const h = stored.get(key) ?? { runningMinutes: 0, stoppageMinutes: 0, stoppages: [] };
         const expectedRunning = running.get(key) ?? 0;
         const expectedStoppage = stoppage.get(key) ?? 0;
         if (Math.abs((h.runningMinutes as number) - expectedRunning) > 1) problems.push(`${name} ${key}: runningMinutes ${h.runningMinutes}, expected ${expectedRunning} ± 1`);
-        if (Math.abs((h.stoppageMinutes as number) - expectedStoppage) > 1) problems.push(`${name} ${key}: stoppageMinutes ${h.stoppageMinutes}, expected ${expectedStoppage.toFixed(1)} ± 1`);
+        if (Math.abs((h.stoppageMinutes as number) - expectedStoppage) > 1) problems.push(`${name} ${key}: stoppageMinutes ${h.stoppageMinutes}, expected ${expectedStoppage} ± 1`);
         const sum = stoppagesOf(h).reduce((s, x) => s + ((x.duration as number) || 0), 0);
         if (h.stoppageMinutes !== sum) problems.push(`${name} ${key}: stoppageMinutes ${h.stoppageMinutes} but its stoppages sum to ${sum}`);
         if ((h.runningMinutes as number) + (h.stoppageMinutes as number) > 60) problems.push(`${name} ${key}: running + stoppage > 60`);

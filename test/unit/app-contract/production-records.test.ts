@@ -204,6 +204,34 @@ describe('app-contract: productionrecords merge', () => {
       assert.equal(hour8(doc).stoppageMinutes, 12);
     });
 
+    it('two standstills under a minute, the first classified meanwhile, keep 0 minutes each: stoppageMinutes 0, the sum of the durations', () => {
+      const first = { startTime: T0 + MIN + 1, endTime: null, duration: 0, isPending: true };
+      let doc = apply(null, [snap({ revision: 1, status: 'stoppage', stoppages: [first] })]);
+      doc = reload(doc);
+      classifyStoppage(doc, 8, stoppagesOf(doc)[0]._id, { reason: 'breakdown', description: 'bearing', sapNotificationNumber: '4711' }, T0 + MIN + 20_000, newId);
+      // The next unit ends it 45 s after its start; a second standstill has lasted 40 s when the snapshot is taken.
+      doc = apply(doc, [snap({ revision: 2, status: 'stoppage', stoppages: [
+        { ...first, endTime: T0 + MIN + 45_000, isPending: false },
+        { startTime: T0 + 3 * MIN, endTime: null, duration: 0, isPending: true },
+      ] })]);
+      assert.deepEqual(stoppagesOf(doc).map((st) => [st.reason, st.duration, st.isPending]), [['breakdown', 0, false], ['unclassified', 0, true]]);
+      assert.equal(hour8(doc).stoppageMinutes, 0);
+      assert.equal(durationSum(doc), 0);
+    });
+
+    it('a classified stoppage ends at the next unit, also when that comes within the same whole minute as the classification', () => {
+      const open = { startTime: T0 + MIN + 1, endTime: null, duration: 1, isPending: true };
+      let doc = apply(null, [snap({ revision: 1, status: 'stoppage', stoppages: [open] })]);
+      doc = reload(doc);
+      classifyStoppage(doc, 8, stoppagesOf(doc)[0]._id, { reason: 'breakdown', description: 'bearing', sapNotificationNumber: '4711' }, T0 + 2 * MIN + 20_000, newId);
+      doc = apply(doc, [snap({ revision: 2, stoppages: [{ ...open, endTime: T0 + 2 * MIN + 45_000, duration: 1, isPending: false }] })]);
+      const [classified] = stoppagesOf(doc);
+      assert.deepEqual([classified.reason, classified.duration, classified.isPending, (classified.endTime as Date).getTime()], ['breakdown', 1, false, T0 + 2 * MIN + 45_000]);
+      // A replay of an older view moves nothing back.
+      doc = apply(doc, [snap({ revision: 3, stoppages: [{ ...open, endTime: T0 + 2 * MIN + 30_000, duration: 1, isPending: false }] })]);
+      assert.equal((stoppagesOf(doc)[0].endTime as Date).getTime(), T0 + 2 * MIN + 45_000);
+    });
+
     it("an operator-entered stoppage counts in stoppageMinutes and running minutes give way", () => {
       let doc = apply(null, [snap({ runMasks: [{ start: T0, bits: [0x3fffffff, 0x3fffffff] }], stoppages: [] })]);
       assert.equal(hour8(doc).runningMinutes, 60);

@@ -121,6 +121,22 @@ describe('production/hourly-aggregator', () => {
       assert.equal(h11?.unitsProduced, 1);
     });
 
+    it('counts each stoppage in whole minutes, rounded down, as the application does: two standstills under a minute make 0', () => {
+      // lathe-2 of the lifecycle torture test, in plant hour 0 of St. John's (plant midnight 03:30Z): a unit every 5 s, cycle timeout 1 min.
+      const h = new Harness({ timeZone: 'America/St_Johns', cycleTimeoutMs: MINUTE_MS });
+      h.produce(at('2026-02-16T03:29:00Z'), at('2026-02-16T03:30:15Z'), 5000);
+      for (let t = at('2026-02-16T03:30:20Z'); t < at('2026-02-16T03:32:00Z'); t += 5000) h.power(t).tick(t);
+      h.produce(at('2026-02-16T03:32:00Z'), at('2026-02-16T03:32:20Z'), 5000);
+      for (let t = at('2026-02-16T03:32:25Z'); t <= at('2026-02-16T03:34:00Z'); t += 5000) h.power(t).tick(t);
+      const hour = h.current('2026-02-16', 0);
+      // 03:31:15.001-03:32:00 (45 s) and 03:33:20.001 to the cursor 03:33:58 (38 s): 0 whole minutes each.
+      assert.deepEqual(hour?.stoppages, [
+        { startTime: at('2026-02-16T03:31:15.001Z'), endTime: at('2026-02-16T03:32:00Z'), duration: 0, isPending: false },
+        { startTime: at('2026-02-16T03:33:20.001Z'), endTime: null, duration: 0, isPending: true },
+      ]);
+      assert.equal(hour?.stoppageMinutes, 0, 'the sum of the durations, not the rounded sum of the standstills (1.4 min)');
+    });
+
     it('caps stoppage minutes at 60 over a long stoppage', () => {
       const h = new Harness();
       h.power(at('2026-06-01T10:00:00Z'));
