@@ -88,7 +88,12 @@ describe('npm start', function () {
     const started = await start(dataDir);
     try {
       assert.ok(started.lines.some((l) => l.includes('seeded the demo configuration')), started.lines.join('\n'));
-      const flows = (await (await fetch(`${started.url}/flows`)).json()) as Array<{ type: string }>;
+      // The admin API answers before the flows are loaded (then not with the flow's node list).
+      const flows = await waitFor('the default flow served by GET /flows', async () => {
+        const res = await fetch(`${started.url}/flows`);
+        const body = res.ok ? ((await res.json()) as unknown) : undefined;
+        return Array.isArray(body) && body.length > 0 ? (body as Array<{ type: string }>) : undefined;
+      });
       for (const type of ['plc-reader', 'edge-counter', 'hourly-aggregator', 'mongo-sink']) assert.ok(flows.some((n) => n.type === type), type);
 
       const db = await demoDb(started);
