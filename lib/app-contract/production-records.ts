@@ -63,13 +63,15 @@ export interface LedgerHour {
   stoppages: LedgerStoppage[];
 }
 
-function timeOf(value: unknown): number | undefined {
+/** A stored time (Date, or epoch ms from older writers) as epoch ms. */
+export function timeOf(value: unknown): number | undefined {
   if (value instanceof Date) return value.getTime();
   if (typeof value === 'number' && Number.isFinite(value)) return value;
   return undefined;
 }
 
-function count(value: unknown): number {
+/** A stored count, 0 when it is missing or not a count. */
+export function count(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
 }
 

@@ -7,7 +7,7 @@ import type { Db, Document } from 'mongodb';
 import { isObjectIdHex } from '../shared/messages';
 import { dayStart } from './day';
 import { COLLECTIONS, LEDGER_FIELD, LEGACY_REVISIONS_FIELD } from './names';
-import { readLedger } from './production-records';
+import { count, readLedger, timeOf } from './production-records';
 import { HOUR_STATUSES, type HourStatus, type RunMask, type UnitTally } from './snapshot';
 import { machineInScope, scopeNamesMachines, type MachineScope } from './machine-scope';
 import { isClassifiedStoppage } from './stoppages';
@@ -31,21 +31,12 @@ export interface StoredHour {
   revision: number;
 }
 
-function epochOf(value: unknown): number | null {
-  if (value instanceof Date) return value.getTime();
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  return null;
-}
-
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
-}
 
 /** The hour slots of a productionrecords document. Structural: no driver import is needed. */
 export function storedHoursOf(doc: Record<string, unknown>): StoredHour[] {
   const machineId = doc.machineId === undefined || doc.machineId === null ? '' : String(doc.machineId).toLowerCase();
-  const start = epochOf(doc.startTime);
-  if (!isObjectIdHex(machineId) || start === null || !Array.isArray(doc.hourlyData)) return [];
+  const start = timeOf(doc.startTime);
+  if (!isObjectIdHex(machineId) || start === undefined || !Array.isArray(doc.hourlyData)) return [];
   const date = new Date(start).toISOString().slice(0, 10);
   const ledger = readLedger(doc);
   const legacy = doc[LEGACY_REVISIONS_FIELD];
@@ -59,10 +50,10 @@ export function storedHoursOf(doc: Record<string, unknown>): StoredHour[] {
       ? slot.stoppages.map((st) => ({ startTime: st.startTime, endTime: st.endTime }))
       : (Array.isArray(raw.stoppages) ? (raw.stoppages as Record<string, unknown>[]) : [])
           // Before the ledger, our stoppages were the unclassified ones, known by startTime.
-          .filter((st) => st && !isClassifiedStoppage(st) && epochOf(st.startTime) !== null)
+          .filter((st) => st && !isClassifiedStoppage(st) && timeOf(st.startTime) !== undefined)
           .map((st) => {
-            const startTime = epochOf(st.startTime) as number;
-            return { startTime, endTime: st.isPending === true ? null : (epochOf(st.endTime) ?? startTime) };
+            const startTime = timeOf(st.startTime) as number;
+            return { startTime, endTime: st.isPending === true ? null : (timeOf(st.endTime) ?? startTime) };
           });
     hours.push({
       machineId,
