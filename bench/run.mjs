@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { goalLines, textTable, writeReport } from './lib/report.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -29,11 +30,11 @@ function installPeers() {
 }
 
 async function main() {
-  const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const { values, positionals: wanted } = parseArgs({ allowPositionals: true, options: { report: { type: 'boolean' } } });
   const unknown = wanted.filter((n) => !NAMES.includes(n));
   if (unknown.length) throw new Error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${NAMES.join(', ')}`);
   const selected = wanted.length ? wanted : NAMES;
-  const reportOnly = process.argv.includes('--report');
+  const reportOnly = values.report === true;
   // Before the imports: some benchmark modules resolve their peers when they load.
   if (!reportOnly && selected.some((name) => !PEERLESS.has(name))) installPeers();
   const modules = await Promise.all(NAMES.map(async (name) => ({ name, module: await import(`./${name}.mjs`) })));

@@ -26,6 +26,7 @@
  * with {id, ok: true, result} or {id, ok: false, error}. It exits when its parent goes away.
  */
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { PlcSimulator, type MachineSim, type SimulatorOptions } from './simulator';
 
 export const DEMO_MACHINES: MachineSim[] = [
@@ -39,31 +40,34 @@ export const DEMO_MACHINES: MachineSim[] = [
 export interface ControlRequest { id: number; cmd: string; args?: unknown[] }
 export type ControlReply = { id: number; ok: true; result?: unknown } | { id: number; ok: false; error: string };
 
-function parseArgs(argv: string[]): SimulatorOptions {
-  const opts: SimulatorOptions = { machines: [] };
-  let machinesGiven = false;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--port': opts.port = Number(value()); break;
-      case '--host': opts.host = value(); break;
-      case '--pdu': opts.pduSize = Number(value()); break;
-      case '--machines': opts.machines = JSON.parse(readFileSync(value(), 'utf8')) as MachineSim[]; machinesGiven = true; break;
-      case '--machines-json': opts.machines = JSON.parse(value()) as MachineSim[]; machinesGiven = true; break;
-      case '--demo': opts.machines = DEMO_MACHINES; machinesGiven = true; break;
-      case '--help': case '-h':
-        console.log('usage: node dist/sim/cli.js [--port N] [--host 127.0.0.1] [--pdu 240|480|960] (--machines file.json | --machines-json JSON | --demo)');
-        process.exit(0);
-        break;
-      default: throw new Error(`unknown option ${flag}`);
-    }
+const USAGE = 'usage: node dist/sim/cli.js [--port N] [--host 127.0.0.1] [--pdu 240|480|960] (--machines file.json | --machines-json JSON | --demo)';
+
+function optionsOf(argv: string[]): SimulatorOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      pdu: { type: 'string' },
+      machines: { type: 'string' },
+      'machines-json': { type: 'string' },
+      demo: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
   }
-  if (!machinesGiven) throw new Error('give --machines file.json, --machines-json JSON or --demo');
+  const machines = values.demo ? DEMO_MACHINES
+    : values['machines-json'] !== undefined ? (JSON.parse(values['machines-json']) as MachineSim[])
+      : values.machines !== undefined ? (JSON.parse(readFileSync(values.machines, 'utf8')) as MachineSim[])
+        : undefined;
+  if (!machines) throw new Error('give --machines file.json, --machines-json JSON or --demo');
+  const opts: SimulatorOptions = { machines };
+  if (values.port !== undefined) opts.port = Number(values.port);
+  if (values.host !== undefined) opts.host = values.host;
+  if (values.pdu !== undefined) opts.pduSize = Number(values.pdu);
   if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port >= 0 && opts.port < 65536)) throw new Error('--port must be 0..65535');
   return opts;
 }
@@ -99,7 +103,7 @@ async function shutdown(sim: PlcSimulator, code: number): Promise<void> {
 async function main(): Promise<void> {
   let opts: SimulatorOptions;
   try {
-    opts = parseArgs(process.argv.slice(2));
+    opts = optionsOf(process.argv.slice(2));
   } catch (err) {
     console.error(`simulator: ${(err as Error).message}`);
     process.exit(2);
