@@ -2,7 +2,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-const repoRoot = path.resolve(__dirname, '..', '..', '..');
+/** The repository: the first folder above the build (dist/ or an OUT_DIR) with package.json and nodes/. */
+function findRepoRoot(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'nodes'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no repository root above ${start}`);
+  }
+}
+
+const repoRoot = findRepoRoot(path.resolve(__dirname, '..', '..'));
 
 export type Translate = (key: string, values?: Record<string, string | number>) => string;
 

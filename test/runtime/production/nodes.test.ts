@@ -38,10 +38,6 @@ function collect(node: Node): Msg[] {
   return seen;
 }
 
-async function until(check: () => boolean, what: string, timeoutMs?: number): Promise<void> {
-  await waitFor(what, check, timeoutMs);
-}
-
 const edgeCounter = withCatalogue(edgeCounterNode as (red: object) => void, 'edge-counter');
 
 /** What a node says: its warnings and its status texts (with fill), as they happen. */
@@ -99,7 +95,7 @@ describe('production nodes in Node-RED', function () {
       const ec = helper.getNode('ec');
       const t0 = Date.now() - 10_000;
       [1, 0, 1, 1, 0, 1, 0].forEach((bit, i) => ec.receive({ topic: 'cycle', payload: bit, signal: cycleSignal(), quality: 'good', timestamp: t0 + i * 100 } as Msg));
-      await until(() => out.length === 2, 'two unit events');
+      await waitFor('two unit events', () => out.length === 2);
       const units = out.map((m) => m.units as UnitEvent);
       assert.deepEqual(units.map((u) => [u.delta, u.total, u.timestamp - t0, u.source, u.key, u.machineId]), [
         [1, 1, 200, 'rising', M1, M1],
@@ -125,7 +121,7 @@ describe('production nodes in Node-RED', function () {
       ec.receive(cycle(0, 65530, 7) as Msg);
       ec.receive(cycle(1, 65535, 7) as Msg);
       ec.receive(cycle(2, 3, 9) as Msg);
-      await until(() => out.length === 3, 'three unit events');
+      await waitFor('three unit events', () => out.length === 3);
       const totals = out.map((m) => [(m.units as UnitEvent).machineId, (m.units as UnitEvent).delta, (m.units as UnitEvent).total]);
       assert.deepEqual(totals, [[M1, 5, 5], [M1, 4, 9], [M2, 2, 2]]);
     });
@@ -139,11 +135,11 @@ describe('production nodes in Node-RED', function () {
       send(M1, 0, 0); send(M1, 1, 1); send(M2, 0, 0); send(M2, 1, 1);
       ec.receive({ reset: M1 } as Msg);
       send(M1, 0, 2); send(M1, 1, 3); send(M2, 0, 2); send(M2, 1, 3);
-      await until(() => out.length === 4, 'four unit events');
+      await waitFor('four unit events', () => out.length === 4);
       assert.deepEqual(out.map((m) => [(m.units as UnitEvent).key, (m.units as UnitEvent).total]), [[M1, 1], [M2, 1], [M1, 1], [M2, 2]]);
       ec.receive({ reset: true } as Msg);
       send(M2, 0, 4); send(M2, 1, 5);
-      await until(() => out.length === 5, 'a fifth unit event');
+      await waitFor('a fifth unit event', () => out.length === 5);
       assert.equal((out[4].units as UnitEvent).total, 1);
     });
 
@@ -161,7 +157,7 @@ describe('production nodes in Node-RED', function () {
       // 50 ms sampling: a one-sample bounce, a real pulse of 4 samples, another bounce, a long low.
       const bits = [0, 0, 1, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0];
       bits.forEach((bit, i) => ec.receive({ payload: bit, signal: cycleSignal(), timestamp: t0 + i * 50 } as Msg));
-      await until(() => statuses.some((s) => /suppressed/.test(s)), 'a status with suppressed edges');
+      await waitFor('a status with suppressed edges', () => statuses.some((s) => /suppressed/.test(s)));
       assert.equal(out.length, 1);
       assert.equal((out[0].units as UnitEvent).timestamp, t0 + 6 * 50, 'stamped with the first high sample');
       assert.match(statuses.at(-1) ?? '', /^1 \S+ · 1 \S+ · 2 \S+$/);
@@ -172,7 +168,7 @@ describe('production nodes in Node-RED', function () {
       const warned: string[] = [];
       (helper.getNode('ec2') as unknown as { on(e: string, f: (call: { args: unknown[] }) => void): void }).on('call:warn', (call) => warned.push(String(call.args[0])));
       bits.forEach((bit, i) => helper.getNode('ec2').receive({ payload: bit, signal: cycleSignal(), timestamp: t0 + i * 50 } as Msg));
-      await until(() => plain.length === 3 && warned.length > 0, 'three units and a warning');
+      await waitFor('three units and a warning', () => plain.length === 3 && warned.length > 0);
       assert.equal(warned.length, 1, 'rate limited');
       assert.match(warned[0], /seen in a single sample/);
       assert.deepEqual(warnings, []);
@@ -188,9 +184,9 @@ describe('production nodes in Node-RED', function () {
       // Every phase 3 readings long: sampled well enough, so green means no gap and no advice.
       [0, 0, 0, 1, 1, 1].forEach((bit, i) => ec.receive(reading(bit, i * 100)));
       ec.receive(reading(0, 1000, 'bad'));
-      await until(() => said.statuses.some((st) => st.fill === 'yellow' && /^gap 65a1b2c3d4e5f60718293a4b: \d+ s · 1 units/.test(st.text ?? '')), 'a yellow gap status');
+      await waitFor('a yellow gap status', () => said.statuses.some((st) => st.fill === 'yellow' && /^gap 65a1b2c3d4e5f60718293a4b: \d+ s · 1 units/.test(st.text ?? '')));
       [1, 1, 1, 0, 0, 0, 1, 1, 1].forEach((bit, i) => ec.receive(reading(bit, 9500 + i * 100)));
-      await until(() => out.length === 2 && said.statuses.at(-1)?.fill === 'green', 'the second unit, and green again');
+      await waitFor('the second unit, and green again', () => out.length === 2 && said.statuses.at(-1)?.fill === 'green');
       assert.deepEqual(out.map((m) => (m.units as UnitEvent).total), [1, 2], 'high before and after the outage: no unit invented');
       assert.deepEqual(said.warnings, [`gap in the readings of "${M1}" from ${new Date(t0 + 500).toISOString()} to ${new Date(t0 + 9500).toISOString()} (9.0 s): ` +
         'pulses that began and ended in it are not counted; an edge or counter increase across it is counted once']);
@@ -206,7 +202,7 @@ describe('production nodes in Node-RED', function () {
         const t = t0 + i * 253;
         ec.receive({ readings: [{ signal: cycleSignal(), value: t % 1000 < 500, quality: 'good', timestamp: t }] } as unknown as Msg);
       }
-      await until(() => said.statuses.some((st) => st.fill === 'yellow' && /: pulses ≈ \d+ ms: read every ≤ 200 ms · \d+ units/.test(st.text ?? '')), 'the advice in the status');
+      await waitFor('the advice in the status', () => said.statuses.some((st) => st.fill === 'yellow' && /: pulses ≈ \d+ ms: read every ≤ 200 ms · \d+ units/.test(st.text ?? '')));
       const advice = said.statuses.find((st) => st.fill === 'yellow')?.text ?? '';
       assert.match(advice, new RegExp(`^${M1}: pulses ≈ (4[89]\\d|5[01]\\d) ms: read every ≤ 200 ms · 6\\d units · 1 keys$`));
     });
@@ -221,7 +217,7 @@ describe('production nodes in Node-RED', function () {
       count(1, 3000);
       count(500, 4000);
       count(3, 20_000);
-      await until(() => /· 1 counter resets · 1 rollovers · 1 implausible jumps$/.test(said.statuses.at(-1)?.text ?? ''), 'the three in the status');
+      await waitFor('the three in the status', () => /· 1 counter resets · 1 rollovers · 1 implausible jumps$/.test(said.statuses.at(-1)?.text ?? ''));
       assert.equal(said.statuses.at(-1)?.text, '6 units · 1 keys · 1 counter resets · 1 rollovers · 1 implausible jumps');
       assert.equal(said.warnings.length, 2, 'the reset and the jump');
     });
@@ -231,9 +227,9 @@ describe('production nodes in Node-RED', function () {
       const ec = helper.getNode('ec');
       const t0 = Date.now() - 1000;
       [0, 1, 0, 1].forEach((bit, i) => ec.receive({ payload: bit, signal: cycleSignal(), timestamp: t0 + i } as Msg));
-      await until(() => savedTotal(M1) === 2, 'the journal holds 2 units');
+      await waitFor('the journal holds 2 units', () => savedTotal(M1) === 2);
       await helper.setFlows([{ id: 'tab', type: 'tab', label: 'production' }] as unknown as Parameters<typeof helper.setFlows>[0], 'full');
-      await until(() => !fs.existsSync(journalFile()), 'the journal file removed with the node');
+      await waitFor('the journal file removed with the node', () => !fs.existsSync(journalFile()));
     });
 
     it('a journal it cannot write: yellow status and a warning, counting goes on in memory, saved once the disk is back', async () => {
@@ -247,15 +243,15 @@ describe('production nodes in Node-RED', function () {
       const t0 = Date.now() - 5000;
       // Every phase 3 readings long: sampled well enough, so green means saved.
       [0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1].forEach((bit, i) => ec.receive({ payload: bit, signal: cycleSignal(), timestamp: t0 + i * 100 } as Msg));
-      await until(() => said.statuses.some((st) => st.fill === 'yellow' && /^not saved \(.+\), kept in memory · 2 units$/.test(st.text ?? '')), 'a yellow "not saved" status');
+      await waitFor('a yellow "not saved" status', () => said.statuses.some((st) => st.fill === 'yellow' && /^not saved \(.+\), kept in memory · 2 units$/.test(st.text ?? '')));
       assert.equal(out.length, 2, 'counting went on');
       const warned = (pattern: RegExp) => said.warnings.filter((w) => pattern.test(w)).length;
       assert.equal(warned(/^could not read the saved state from the state journal .*s7-production-state.ec\.json \(ENOTDIR.*\): using the other copy$/), 1);
       assert.equal(warned(/^could not save the state to the state journal .*s7-production-state.ec\.json \(.+\): it stays in memory and saving is retried$/), 1);
       assert.equal(warned(/context store "default", which is memory/), 1, 'and what the memory store alone cannot survive');
       fs.rmSync(blocker);
-      await until(() => savedTotal(M1) === 2, 'the retry saved the 2 units without a new change');
-      await until(() => said.statuses.at(-1)?.fill === 'green' && said.warnings.includes('state saved again'), 'green again');
+      await waitFor('the retry saved the 2 units without a new change', () => savedTotal(M1) === 2);
+      await waitFor('green again', () => said.statuses.at(-1)?.fill === 'green' && said.warnings.includes('state saved again'));
     });
 
     it('reports bad input through a Catch node, naming the field, and keeps counting', async () => {
@@ -271,7 +267,7 @@ describe('production nodes in Node-RED', function () {
       ec.receive({ reset: 42 } as Msg);
       ec.receive({ payload: 0, signal: cycleSignal(), timestamp: t0 } as Msg);
       ec.receive({ payload: 1, signal: cycleSignal(), timestamp: t0 + 1 } as Msg);
-      await until(() => out.length === 1 && caught.length === 5, 'one unit and five errors').catch((err: Error) => {
+      await waitFor('one unit and five errors', () => out.length === 1 && caught.length === 5).catch((err: Error) => {
         throw new Error(`${err.message}: ${out.length} units, errors ${JSON.stringify(caught.map((m) => (m.error as { message: string }).message))}`);
       });
       const errors = caught.map((m) => (m.error as { message: string }).message);
@@ -312,17 +308,17 @@ describe('production nodes in Node-RED', function () {
         ],
       } as Msg);
       agg.receive({ topic: 'units', payload: 3, units: { key: M1, machineId: M1, delta: 3, total: 3, timestamp: t, source: 'rising' } } as Msg);
-      await until(() => status.length >= 1, 'a status message');
+      await waitFor('a status message', () => status.length >= 1);
       const first = status[0].payload as MachineStatusEvent;
       assert.equal(status[0].topic, 'machine-status');
       assert.deepEqual(first, { machineId: M1, status: 'running', hasPower: true, hasCycle: true, timestamp: t });
       // Silence: cycle timeout 0.6 s, power timeout 1.2 s: stoppage, then inactive, by ticks alone.
-      await until(() => status.length >= 3, 'stoppage and inactive');
+      await waitFor('stoppage and inactive', () => status.length >= 3);
       assert.deepEqual(status.slice(1, 3).map((m) => [(m.payload as MachineStatusEvent).status, (m.payload as MachineStatusEvent).timestamp - t]), [
         ['stoppage', 601],
         ['inactive', 1201],
       ]);
-      await until(() => production.some((m) => (m.payload as HourSnapshot).stoppages.length === 1), 'a snapshot with the stoppage');
+      await waitFor('a snapshot with the stoppage', () => production.some((m) => (m.payload as HourSnapshot).stoppages.length === 1));
       const snapshot = production.at(-1)?.payload as HourSnapshot;
       assert.equal(production.at(-1)?.topic, 'production');
       assert.equal(snapshot.machineId, M1);
@@ -350,13 +346,13 @@ describe('production nodes in Node-RED', function () {
           { signal: powerSignal(), value: 3, quality: 'good', timestamp: t },
         ],
       } as Msg);
-      await until(() => caught.length === 1, 'one error for the message');
+      await waitFor('one error for the message', () => caught.length === 1);
       const message = (caught[0].error as { message: string }).message;
       assert.match(message, /msg\.readings\[0\]\.signal\.machineId: expected the machine's 24-digit hex id, got "nope"/);
       assert.match(message, /msg\.readings\[1\]\.value: expected a finite number, got "hot"/);
       assert.match(message, /msg\.readings\[2\]\.timestamp: .* in the future/);
       assert.match(message, /msg\.readings\[3\]\.timestamp: 1970-01-01T00:00:00\.000Z is older than/);
-      await until(() => production.length > 0, 'a snapshot from the good reading');
+      await waitFor('a snapshot from the good reading', () => production.length > 0);
       assert.equal((production[0].payload as HourSnapshot).power?.samples, 1);
     });
 
@@ -410,7 +406,7 @@ describe('production nodes in Node-RED', function () {
         agg.receive(all[i % all.length](i) as Msg);
         ec.receive(malformed[i % malformed.length](i) as Msg);
       }
-      await until(() => errors.length >= 20_000, '10,000 errors from each node', 280_000).catch((err: Error) => {
+      await waitFor('10,000 errors from each node', () => errors.length >= 20_000, 280_000).catch((err: Error) => {
         throw new Error(`${err.message}: ${from('agg').length} from the aggregator, ${from('ec').length} from the counter`);
       });
       console.log(`      20,000 malformed messages rejected in ${Date.now() - started} ms`);
@@ -423,7 +419,7 @@ describe('production nodes in Node-RED', function () {
       // Both still work.
       const status = collect(helper.getNode('status'));
       agg.receive({ signal: cycleSignal(), payload: 1, timestamp: Date.now() - 3000 } as Msg);
-      await until(() => status.length >= 1, 'a status message after the storm');
+      await waitFor('a status message after the storm', () => status.length >= 1);
       assert.equal((status[0].payload as MachineStatusEvent).status, 'stopped_yet_producing');
     });
   });
