@@ -143,11 +143,15 @@ describeEachMongoServer('two Node-RED instances, one database, each with its hal
     };
     const pulses = async (name: string): Promise<number> => (await plc!.truth(name)).pulses;
     /** Waits until every machine of `names` is recorded with exactly the simulator's count (a pulse under way ends first). */
-    const settled = (names: readonly string[], what: string): Promise<void> => waitFor(what, async () => {
-      const units = await dbUnits();
-      for (const name of names) if ((units.get(name) ?? 0) !== await pulses(name)) return false;
-      return true;
-    }, 120_000).then(() => undefined);
+    const settled = async (names: readonly string[], what: string): Promise<void> => {
+      let last = '';
+      await waitFor(what, async () => {
+        const units = await dbUnits();
+        const counts = await Promise.all(names.map(async (name) => ({ name, stored: units.get(name) ?? 0, pulses: await pulses(name) })));
+        last = counts.map((c) => `${c.name} ${c.stored}/${c.pulses}`).join(', ');
+        return counts.every((c) => c.stored === c.pulses);
+      }, 120_000).catch((err: Error) => assert.fail(`${err.message} (stored/pulses: ${last})`));
+    };
     const setMachines = async (names: readonly string[], scenario: MachineSim['scenario']): Promise<void> => {
       for (const name of names) await plc!.setScenario(name, { scenario });
     };
