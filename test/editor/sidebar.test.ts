@@ -82,9 +82,11 @@ describe('the S7 production sidebar and the reader\'s live view, in chromium', f
     const page = browser.page;
     // Opened through the editor's own API: Node-RED 4 folds the tab's button into a menu on a
     // narrow sidebar, and Node-RED 5 lays out the sidebar differently.
-    await page.waitForFunction(() => document.querySelector('.s7p-sidebar') !== null);
-    await page.evaluate(() => (window as unknown as { RED: { sidebar: { show(id: string): void } } }).RED.sidebar.show('s7-production'));
-    await page.waitForSelector('.s7p-sidebar table.s7p-reader', { timeout: 60_000 });
+    // Shown again until it stays shown: the editor may bring another tab forward meanwhile.
+    await waitFor('the S7 production tab shown with its reader card', async () => {
+      await page.evaluate(() => (window as unknown as { RED: { sidebar: { show(id: string): void } } }).RED.sidebar.show('s7-production'));
+      return page.locator('.s7p-sidebar table.s7p-reader').first().isVisible();
+    });
 
     const [readerId] = await nodeIds(page, 'plc-reader');
     const reader = await waitFor('the reader\'s achieved rate in the sidebar', async () => {
