@@ -84,6 +84,8 @@ describe('the test-read endpoint with adminAuth', function () {
 
   it('refuses users who may not deploy, and reads for those who may', async () => {
     const viewer = await token('viewer', 'read');
+    // The production reader's own connect must be done first, or it would count as the viewer's.
+    await waitFor('the production reader is connected', async () => (await productionState(viewer)) === 'connected');
     const accepted = await production.connectionsAccepted();
     assert.equal((await testRead(undefined, production.port)).status, 401);
     // Node-RED answers a lack of permission with 401, as on its own admin endpoints
