@@ -7,72 +7,29 @@
  * Screenshots of each dialog go to test-artifacts/screenshots/dialog-*.png.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { getMongoServers, type MongoServerInfo } from '../helpers/mongo-servers';
-import { startSimulator, type SimulatorHandle } from '../helpers/simulator';
+import { catalogue } from '../helpers/catalogue';
 import { waitFor } from '../helpers/wait';
-import { repoRoot, startNodeRedWithPackage, type NodeRedProcess } from '../runtime/flow/harness';
-import { closeDialogs, deploy, dragFromPalette, launchEditorBrowser, nodeIds, openEditor, openNodeDialog, setField, type EditorBrowser, type EditorRed } from './editor-page';
+import type { NodeRedProcess } from '../runtime/flow/harness';
+import {
+  deploy, dragFromPalette, nodeIds, openEditor, openNodeDialog, PACKAGE_TYPES, SCREENSHOTS, setField, useDemoPlant, type EditorBrowser, type EditorRed,
+} from './editor-page';
 
 declare const RED: EditorRed;
 
-const PACKAGE_TYPES = ['plc-reader', 'edge-counter', 'hourly-aggregator', 'mongo-sink'];
-const SCREENSHOTS = path.join(repoRoot, 'test-artifacts', 'screenshots');
-
-type Catalogue = Record<string, unknown>;
-const catalogue = (type: string, lang: string): Catalogue =>
-  (JSON.parse(fs.readFileSync(path.join(repoRoot, 'nodes', type, 'locales', lang, `${type}.json`), 'utf8')) as Record<string, Catalogue>)[type];
-/** A catalogue text with its __parameters__ filled in, as the editor shows it. */
-function text(type: string, key: string, params: Record<string, string | number> = {}, lang = 'en-US'): string {
-  const found = key.split('.').reduce<unknown>((t, k) => (t as Catalogue | undefined)?.[k], catalogue(type, lang));
-  if (typeof found !== 'string') throw new Error(`${type}.${key} is not in the ${lang} catalogue`);
-  return found.replace(/__(\w+)__/g, (all, name: string) => (name in params ? String(params[name]) : all));
-}
+/** A node's catalogue text with its __parameters__ filled in, as the editor shows it. */
+const text = (type: string, key: string, params: Record<string, string | number> = {}, lang = 'en-US'): string =>
+  catalogue(`nodes/${type}`, type, lang)(`${type}.${key}`, params);
 
 describe('the dialogs, in chromium, on the default flow', function () {
   this.timeout(120_000);
-  let server: MongoServerInfo;
-  let plc: SimulatorHandle;
+  let dbName: string;
   let nodeRed: NodeRedProcess;
   let browser: EditorBrowser;
-  const log: string[] = [];
-  const dbName = `dialogs_${Date.now().toString(36)}`;
-
-  before(async function () {
-    this.timeout(300_000);
-    fs.mkdirSync(SCREENSHOTS, { recursive: true });
-    server = (await getMongoServers())[0];
-    plc = await startSimulator({ demo: true });
-    nodeRed = await startNodeRedWithPackage({
-      flowSource: path.join(repoRoot, 'flows', 'default-flow.json'),
-      env: {
-        PLC_HOST: '127.0.0.1', PLC_PORT: String(plc.port), PLC_RACK: '0', PLC_SLOT: '1', PLC_INTERVAL_MS: '500',
-        MONGODB_URI: server.uri, MONGODB_DB: dbName, PLANT_TZ: 'Europe/Berlin',
-      },
-      settings: server.driver === 'mongodb' ? {} : { s7productionMongoDriver: server.driver },
-      onLine: (line) => log.push(line),
-    });
-    browser = await launchEditorBrowser();
-    browser.page.on('pageerror', (err) => log.push(`page error: ${err.message}`));
-    browser.page.on('console', (msg) => { if (msg.type() === 'error') log.push(`console: ${msg.text()}`); });
-    await openEditor(browser.page, nodeRed.url, PACKAGE_TYPES);
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await browser?.close();
-    await nodeRed?.stop();
-    await plc?.close();
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state !== 'failed' || !browser) return;
-    await browser.page.screenshot({ path: path.join(SCREENSHOTS, `dialog-failure-${Date.now()}.png`) }).catch(() => undefined);
-    console.log(`Node-RED log (last 40 lines):\n${log.slice(-40).join('\n')}`);
-    await closeDialogs(browser.page);
-  });
+  useDemoPlant({
+    name: 'dialogs', paletteTypes: PACKAGE_TYPES, defaultFlow: true, env: { PLC_RACK: '0', PLC_SLOT: '1', PLC_INTERVAL_MS: '500' },
+  }, (plant) => ({ dbName, nodeRed, browser } = plant));
 
   /** The words under a field, once they say what is expected. */
   async function messageOf(page: Page, field: string, expected: string): Promise<void> {

@@ -1,11 +1,16 @@
 /**
  * Drives the Node-RED editor in Debian's chromium (playwright-core, nothing downloaded) the way a
- * user does: palette drags, double-clicks, typing, the deploy button, menus.
+ * user does: palette drags, double-clicks, typing, the deploy button, menus; and sets up the demo
+ * plant the browser tests run against.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Db, MongoClient } from 'mongodb';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { driverModule, getMongoServers, type MongoServerInfo } from '../helpers/mongo-servers';
+import { startSimulator, type SimulatorHandle } from '../helpers/simulator';
+import { repoRoot, seed, startNodeRedWithPackage, type NodeRedProcess } from '../runtime/flow/harness';
 
 /** The parts of the editor's global RED these tests touch (evaluated in the page). */
 export interface EditorNode { id: string; type: string; valid?: boolean; validationErrors?: unknown[]; [key: string]: unknown }
@@ -22,6 +27,9 @@ export interface EditorRed {
   i18n: { lang(): string };
 }
 declare const RED: EditorRed;
+
+/** The package's node types in the palette (config nodes have none). */
+export const PACKAGE_TYPES = ['plc-reader', 'edge-counter', 'hourly-aggregator', 'mongo-sink'];
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -170,4 +178,107 @@ export async function deployedFlows(url: string): Promise<Array<Record<string, u
   const res = await fetch(`${url}/flows`, { headers: { 'Node-RED-API-Version': 'v1' } });
   if (!res.ok) throw new Error(`GET /flows: ${res.status}`);
   return (await res.json()) as Array<Record<string, unknown> & { id: string; type: string }>;
+}
+
+/** Where the browser tests put their screenshots (README, Development). */
+export const SCREENSHOTS = path.join(repoRoot, 'test-artifacts', 'screenshots');
+
+export interface DemoPlantOptions {
+  /** Names the plant's own database (`<name>_<time>`) and its failure screenshots. */
+  name: string;
+  /** Node types the palette must show before the tests start. */
+  paletteTypes: string[];
+  /** Node-RED starts with flows/default-flow.json deployed; else with an empty workspace. */
+  defaultFlow?: boolean;
+  /** The application's configuration for the demo machines press-1 and lathe-2 is seeded first. */
+  seedMachines?: boolean;
+  /** Node-RED's environment beyond PLC_HOST, PLC_PORT, MONGODB_URI, MONGODB_DB and PLANT_TZ. */
+  env?: Record<string, string>;
+}
+
+/** The PLC simulator's demo machines, a database server, Node-RED with this package, and the editor in chromium. */
+export interface DemoPlant {
+  server: MongoServerInfo;
+  dbName: string;
+  db: Db;
+  plc: SimulatorHandle;
+  nodeRed: NodeRedProcess;
+  browser: EditorBrowser;
+  /** Node-RED's output lines and the page's errors. */
+  log: string[];
+  /** After a failed test: a screenshot, the log's last lines, the open dialogs cancelled. */
+  recordFailure(): Promise<void>;
+  /** Stops what started, the database dropped; also after a start that failed half-way. */
+  stop(): Promise<void>;
+}
+
+export async function startDemoPlant(options: DemoPlantOptions): Promise<DemoPlant> {
+  const log: string[] = [];
+  const dbName = `${options.name}_${Date.now().toString(36)}`;
+  const parts: Partial<DemoPlant> & { client?: MongoClient } = { dbName, log };
+  const stop = async (): Promise<void> => {
+    await parts.browser?.close();
+    await parts.nodeRed?.stop();
+    await parts.plc?.close();
+    await parts.db?.dropDatabase().catch(() => undefined);
+    await parts.client?.close();
+  };
+  try {
+    const server = parts.server = (await getMongoServers())[0];
+    const driver = driverModule(server);
+    const client = parts.client = new driver.MongoClient(server.uri) as unknown as MongoClient;
+    await client.connect();
+    const db = parts.db = client.db(dbName);
+    const plc = parts.plc = await startSimulator({ demo: true });
+    if (options.seedMachines) {
+      await seed.seedIfEmpty(db, {
+        ObjectId: driver.ObjectId,
+        department: 'Demo line',
+        machines: [{ name: 'press-1', powerPin: 0, cyclePin: 1 }, { name: 'lathe-2', powerPin: 2, cyclePin: 3 }],
+      });
+    }
+    const nodeRed = parts.nodeRed = await startNodeRedWithPackage({
+      flowSource: options.defaultFlow ? path.join(repoRoot, 'flows', 'default-flow.json') : undefined,
+      env: { PLC_HOST: '127.0.0.1', PLC_PORT: String(plc.port), MONGODB_URI: server.uri, MONGODB_DB: dbName, PLANT_TZ: 'Europe/Berlin', ...options.env },
+      settings: server.driver === 'mongodb' ? {} : { s7productionMongoDriver: server.driver },
+      onLine: (line) => log.push(line),
+    });
+    const browser = parts.browser = await launchEditorBrowser();
+    browser.page.on('pageerror', (err) => log.push(`page error: ${err.message}`));
+    browser.page.on('console', (msg) => { if (msg.type() === 'error') log.push(`console: ${msg.text()}`); });
+    await openEditor(browser.page, nodeRed.url, options.paletteTypes);
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    return {
+      server, dbName, db, plc, nodeRed, browser, log, stop,
+      async recordFailure() {
+        const shot = path.join(SCREENSHOTS, `${options.name}-failure-${Date.now()}.png`);
+        await browser.page.screenshot({ path: shot }).catch(() => undefined);
+        console.log(`screenshot: ${shot}\nNode-RED log (last 40 lines):\n${log.slice(-40).join('\n')}`);
+        await closeDialogs(browser.page);
+      },
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/**
+ * The demo plant for the enclosing describe: started before its tests (`started` receives it),
+ * stopped after them; a failed test leaves a screenshot and Node-RED's log.
+ */
+export function useDemoPlant(options: DemoPlantOptions, started: (plant: DemoPlant) => void): void {
+  let plant: DemoPlant | undefined;
+  before(async function () {
+    this.timeout(300_000); // a limit, not a measure: a first run installs the database servers
+    plant = await startDemoPlant(options);
+    started(plant);
+  });
+  after(async function () {
+    this.timeout(60_000);
+    await plant?.stop();
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') await plant?.recordFailure();
+  });
 }

@@ -8,72 +8,28 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Db, MongoClient } from 'mongodb';
-import { driverModule, getMongoServers, type MongoServerInfo } from '../helpers/mongo-servers';
-import { startSimulator, type SimulatorHandle } from '../helpers/simulator';
+import type { Db } from 'mongodb';
+import type { MongoServerInfo } from '../helpers/mongo-servers';
+import type { SimulatorHandle } from '../helpers/simulator';
 import { waitFor } from '../helpers/wait';
-import { repoRoot, seed, startNodeRedWithPackage, type NodeRedProcess } from '../runtime/flow/harness';
+import { repoRoot, type NodeRedProcess } from '../runtime/flow/harness';
 import {
-  clickDone, closeDialogs, deploy, deployedFlows, dragFromPalette, isMarkedInvalid, launchEditorBrowser, nodeIds, invalidProperties, openEditor,
-  openNodeDialog, setField, type EditorBrowser, type EditorRed,
+  clickDone, deploy, deployedFlows, dragFromPalette, isMarkedInvalid, nodeIds, invalidProperties, openEditor,
+  openNodeDialog, PACKAGE_TYPES, setField, useDemoPlant, type EditorBrowser, type EditorRed,
 } from './editor-page';
 
 declare const RED: EditorRed;
-
-const PACKAGE_TYPES = ['plc-reader', 'edge-counter', 'hourly-aggregator', 'mongo-sink'];
 
 type FlowNode = Record<string, unknown> & { id: string; type: string };
 
 describe('the editor, in chromium', function () {
   this.timeout(120_000);
   let server: MongoServerInfo;
-  let client: MongoClient;
   let db: Db;
   let plc: SimulatorHandle;
   let nodeRed: NodeRedProcess;
   let browser: EditorBrowser;
-  const log: string[] = [];
-  const dbName = `editor_${Date.now().toString(36)}`;
-
-  before(async function () {
-    this.timeout(300_000);
-    server = (await getMongoServers())[0];
-    const driver = driverModule(server);
-    client = new driver.MongoClient(server.uri) as unknown as MongoClient;
-    await client.connect();
-    db = client.db(dbName);
-    plc = await startSimulator({ demo: true });
-    await seed.seedIfEmpty(db, {
-      ObjectId: driver.ObjectId,
-      department: 'Demo line',
-      machines: [{ name: 'press-1', powerPin: 0, cyclePin: 1 }, { name: 'lathe-2', powerPin: 2, cyclePin: 3 }],
-    });
-    nodeRed = await startNodeRedWithPackage({
-      env: { PLC_HOST: '127.0.0.1', PLC_PORT: String(plc.port), MONGODB_URI: server.uri, MONGODB_DB: dbName, PLANT_TZ: 'Europe/Berlin' },
-      settings: server.driver === 'mongodb' ? {} : { s7productionMongoDriver: server.driver },
-      onLine: (line) => log.push(line),
-    });
-    browser = await launchEditorBrowser();
-    await openEditor(browser.page, nodeRed.url, PACKAGE_TYPES);
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await browser?.close();
-    await nodeRed?.stop();
-    await plc?.close();
-    await db?.dropDatabase().catch(() => undefined);
-    await client?.close();
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state !== 'failed' || !browser) return;
-    const shot = path.join(repoRoot, '.cache', `editor-failure-${Date.now()}.png`);
-    fs.mkdirSync(path.dirname(shot), { recursive: true });
-    await browser.page.screenshot({ path: shot }).catch(() => undefined);
-    console.log(`screenshot: ${shot}\nNode-RED log (last 40 lines):\n${log.slice(-40).join('\n')}`);
-    await closeDialogs(browser.page);
-  });
+  useDemoPlant({ name: 'editor', paletteTypes: PACKAGE_TYPES, seedMachines: true }, (plant) => ({ server, db, plc, nodeRed, browser } = plant));
 
   const deployedNode = async (id: string): Promise<FlowNode> => {
     const node = (await deployedFlows(nodeRed.url)).find((n) => n.id === id);

@@ -6,16 +6,11 @@
  * deployed reader. Screenshots go to test-artifacts/screenshots/ (the README names it).
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
-import type { Db, MongoClient } from 'mongodb';
-import { driverModule, getMongoServers, type MongoServerInfo } from '../helpers/mongo-servers';
-import { startSimulator, type SimulatorHandle } from '../helpers/simulator';
+import type { Db } from 'mongodb';
 import { waitFor } from '../helpers/wait';
-import { repoRoot, seed, startNodeRedWithPackage, type NodeRedProcess } from '../runtime/flow/harness';
-import { closeDialogs, launchEditorBrowser, nodeIds, openEditor, openNodeDialog, type EditorBrowser } from './editor-page';
-
-export const SCREENSHOTS = path.join(repoRoot, 'test-artifacts', 'screenshots');
+import type { NodeRedProcess } from '../runtime/flow/harness';
+import { nodeIds, openNodeDialog, SCREENSHOTS, useDemoPlant, type EditorBrowser } from './editor-page';
 
 type Card = Record<string, string> & { id: string };
 
@@ -29,54 +24,10 @@ const cards = (browser: EditorBrowser, kind: string): Promise<Card[]> =>
 
 describe('the S7 production sidebar and the reader\'s live view, in chromium', function () {
   this.timeout(300_000);
-  let server: MongoServerInfo;
-  let client: MongoClient;
   let db: Db;
-  let plc: SimulatorHandle;
   let nodeRed: NodeRedProcess;
   let browser: EditorBrowser;
-  const log: string[] = [];
-  const dbName = `sidebar_${Date.now().toString(36)}`;
-
-  before(async function () {
-    this.timeout(300_000);
-    fs.mkdirSync(SCREENSHOTS, { recursive: true });
-    server = (await getMongoServers())[0];
-    const driver = driverModule(server);
-    client = new driver.MongoClient(server.uri) as unknown as MongoClient;
-    await client.connect();
-    db = client.db(dbName);
-    plc = await startSimulator({ demo: true });
-    await seed.seedIfEmpty(db, {
-      ObjectId: driver.ObjectId,
-      department: 'Demo line',
-      machines: [{ name: 'press-1', powerPin: 0, cyclePin: 1 }, { name: 'lathe-2', powerPin: 2, cyclePin: 3 }],
-    });
-    nodeRed = await startNodeRedWithPackage({
-      flowSource: path.join(repoRoot, 'flows', 'default-flow.json'),
-      env: { PLC_HOST: '127.0.0.1', PLC_PORT: String(plc.port), MONGODB_URI: server.uri, MONGODB_DB: dbName, PLANT_TZ: 'Europe/Berlin' },
-      settings: server.driver === 'mongodb' ? {} : { s7productionMongoDriver: server.driver },
-      onLine: (line) => log.push(line),
-    });
-    browser = await launchEditorBrowser();
-    await openEditor(browser.page, nodeRed.url, ['plc-reader']);
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await browser?.close();
-    await nodeRed?.stop();
-    await plc?.close();
-    await db?.dropDatabase().catch(() => undefined);
-    await client?.close();
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state !== 'failed' || !browser) return;
-    await browser.page.screenshot({ path: path.join(SCREENSHOTS, `failure-${Date.now()}.png`) }).catch(() => undefined);
-    console.log(`Node-RED log (last 40 lines):\n${log.slice(-40).join('\n')}`);
-    await closeDialogs(browser.page);
-  });
+  useDemoPlant({ name: 'sidebar', paletteTypes: ['plc-reader'], defaultFlow: true, seedMachines: true }, (plant) => ({ db, nodeRed, browser } = plant));
 
   it('the sidebar tab shows the machines as the database has them, the reader\'s interval and rate, and the sink', async () => {
     const page = browser.page;
