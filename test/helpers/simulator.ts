@@ -4,6 +4,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { CONNECTION_DEFAULTS } from '../../nodes/plc-connection/types';
 import type { ControlReply, ControlRequest } from '../../sim/cli';
 import type { MachineSim, MachineTruth, PulseRecord } from '../../sim/simulator';
 
@@ -133,4 +134,31 @@ export function startSimulator(opts: StartSimulatorOptions = {}): Promise<Simula
       else p.reject(new Error(reply.error));
     });
   });
+}
+
+/** A press producing every 400 ms (DB1, power DQ.0, cycle DQ.1) and a lathe standing still, powered (DB2, DQ.2, DQ.3). */
+export const PRESS_AND_LATHE: MachineSim[] = [
+  { name: 'press', db: 1, powerPin: 0, cyclePin: 1, scenario: 'running', cycleTimeMs: 400, pulseWidthMs: 150 },
+  { name: 'lathe', db: 2, powerPin: 2, cyclePin: 3, scenario: 'stopped-powered' },
+];
+
+/** A simulator for the enclosing describe: started before its tests, closed after them; the function gives it inside hooks and tests. */
+export function useSimulator(opts: StartSimulatorOptions = {}): () => SimulatorHandle {
+  let sim: SimulatorHandle | undefined;
+  before(async function () {
+    this.timeout(30_000);
+    sim = await startSimulator(opts);
+  });
+  after(async () => {
+    await sim?.close();
+  });
+  return () => {
+    if (!sim) throw new Error('the simulator is not started yet (use it inside hooks and tests)');
+    return sim;
+  };
+}
+
+/** The plc-connection config node (id "plc") to the simulator, reconnecting within a second. */
+export function plcConnectionNode(sim: Pick<SimulatorHandle, 'host' | 'port'>): Record<string, unknown> {
+  return { id: 'plc', type: 'plc-connection', ...CONNECTION_DEFAULTS, name: 'simulator', host: sim.host, port: sim.port, reconnectMinMs: 200, reconnectMaxMs: 1000 };
 }

@@ -120,7 +120,7 @@ export interface NodeRedHome {
 }
 
 export async function prepareNodeRedHome(options: {
-  flowSource: string; env?: Record<string, string>; settings?: Record<string, unknown>; execArgv?: string[];
+  flowSource?: string; env?: Record<string, string>; settings?: Record<string, unknown>; execArgv?: string[];
   onLine?: (line: string) => void;
 }): Promise<NodeRedHome> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nr-s7-'));

@@ -7,9 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { buildDir, nodeRed, nodeRedPath, repoRoot, type NodeRedProcess } from '../flow/harness';
+import { prepareNodeRedHome, type NodeRedHome, type NodeRedProcess } from '../flow/harness';
 import type { HourSnapshot, UnitEvent } from '../../../lib/shared/messages';
 import { waitFor } from '../../helpers/wait';
 
@@ -72,42 +71,37 @@ async function get<T>(base: string, url: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-/** The value `get` gives once `ok` accepts it. */
-function until<T>(get: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
-  return waitFor(what, async () => {
-    const value = await get();
-    return ok(value) ? value : undefined;
+/**
+ * Node-RED with this package on a user directory of the enclosing describe's own (`contextStorage`:
+ * its stores), to be started again and again; stopped and removed after the describe's tests.
+ */
+function restartableNodeRed(contextStorage: Record<string, unknown>) {
+  let home: NodeRedHome | undefined;
+  let running: NodeRedProcess | undefined;
+  before(async () => {
+    home = await prepareNodeRedHome({ settings: { contextStorage } });
   });
+  after(async () => {
+    await running?.stop();
+    home?.dispose();
+  });
+  return {
+    /** Starts Node-RED on the directory with the flows it holds; its URL. */
+    async start(): Promise<string> {
+      running = await home!.start();
+      return running.url;
+    },
+    running: () => running,
+    userDir: () => home!.userDir,
+  };
 }
 
 describe('production nodes across a Node-RED restart (real runtime, localfilesystem context)', function () {
   this.timeout(180_000);
-  let home = '';
-  let running: NodeRedProcess | undefined;
-
-  before(() => {
-    home = fs.mkdtempSync(path.join(os.tmpdir(), 'nr-production-'));
-  });
-  after(async () => {
-    await running?.stop();
-    fs.rmSync(home, { recursive: true, force: true });
-  });
-
-  async function start(): Promise<string> {
-    const packageDir = nodeRed.stagePackage(repoRoot, buildDir, path.join(home, 'package'));
-    const userDir = path.join(home, 'user');
-    nodeRed.prepareUserDir({
-      userDir,
-      packageDir,
-      keepFlows: true,
-      settings: { contextStorage: { default: { module: 'memory' }, file: { module: 'localfilesystem' } } },
-    });
-    running = await nodeRed.startNodeRed({ userDir, port: await nodeRed.freePort(), nodeRedPath });
-    return running.url;
-  }
+  const nodeRed = restartableNodeRed({ default: { module: 'memory' }, file: { module: 'localfilesystem' } });
 
   it('continues the unit count and the open hour after SIGINT and a new start', async () => {
-    let base = await start();
+    let base = await nodeRed.start();
     await post(base, '/flows', flow(), { 'Node-RED-Deployment-Type': 'full' });
     const cycle = { name: 'cycle', address: 'DQ.1', dataType: 'BOOL', kind: 'unit-cycle', machineId: M1 };
     // One instant for every unit event: the hour cannot change under the test.
@@ -119,23 +113,23 @@ describe('production nodes across a Node-RED restart (real runtime, localfilesys
     for (const value of [0, 1, 0, 1, 0, 1]) await bit(value);
     await units(2);
     await units(4);
-    const before = await until(() => get<UnitEvent[]>(base, '/units'), (u) => u.length === 3, 'three unit events');
+    const before = await waitFor('three unit events', () => get<UnitEvent[]>(base, '/units').then((u) => u.length === 3 && u));
     assert.deepEqual(before.map((u) => u.total), [1, 2, 3]);
-    const hourBefore = await until(() => get<HourSnapshot[]>(base, '/snapshots'), (s) => s.at(-1)?.unitsProduced === 6, 'a snapshot with 6 units');
+    const hourBefore = await waitFor('a snapshot with 6 units', () => get<HourSnapshot[]>(base, '/snapshots').then((s) => s.at(-1)?.unitsProduced === 6 && s));
 
-    await running?.stop();
-    assert.equal((await running?.exited)?.code, 0, 'Node-RED stopped cleanly on SIGINT');
-    const stored = fs.readdirSync(path.join(home, 'user', 'context'), { recursive: true }).map(String);
+    await nodeRed.running()?.stop();
+    assert.equal((await nodeRed.running()?.exited)?.code, 0, 'Node-RED stopped cleanly on SIGINT');
+    const stored = fs.readdirSync(path.join(nodeRed.userDir(), 'context'), { recursive: true }).map(String);
     assert.ok(stored.some((f) => f.endsWith('.json')), `the localfilesystem store wrote its files: ${stored.join(', ')}`);
 
-    base = await start();
+    base = await nodeRed.start();
     // High before the stop and after it: no unit invented. Then one real edge.
     for (const value of [1, 0, 1]) await bit(value);
     await units(1);
-    const after = await until(() => get<UnitEvent[]>(base, '/units'), (u) => u.length === 1, 'a unit event after the restart');
+    const after = await waitFor('a unit event after the restart', () => get<UnitEvent[]>(base, '/units').then((u) => u.length === 1 && u));
     assert.equal(after[0].total, 4, 'the total continues from the context store');
     // The open hour is re-sent at start as it was (6); the unit after the restart comes on top.
-    const hourAfter = await until(() => get<HourSnapshot[]>(base, '/snapshots'), (s) => s.some((x) => x.unitsProduced > 6), 'a snapshot with the unit after the restart');
+    const hourAfter = await waitFor('a snapshot with the unit after the restart', () => get<HourSnapshot[]>(base, '/snapshots').then((s) => s.some((x) => x.unitsProduced > 6) && s));
     const last = hourAfter.at(-1) as HourSnapshot;
     assert.equal(last.unitsProduced, 7, 'the open hour continues: neither lost nor counted twice');
     assert.equal(last.hour, hourBefore.at(-1)?.hour);
@@ -145,26 +139,8 @@ describe('production nodes across a Node-RED restart (real runtime, localfilesys
 
 describe('edge-counter across kill -9 with the memory context store (real runtime, state journal)', function () {
   this.timeout(240_000);
-  let home = '';
-  let running: NodeRedProcess | undefined;
-
-  before(() => {
-    home = fs.mkdtempSync(path.join(os.tmpdir(), 'nr-kill-'));
-  });
-  after(async () => {
-    await running?.stop();
-    fs.rmSync(home, { recursive: true, force: true });
-  });
-
-  const userDir = () => path.join(home, 'user');
-
-  async function start(): Promise<string> {
-    const packageDir = nodeRed.stagePackage(repoRoot, buildDir, path.join(home, 'package'));
-    // Memory only, as a stock Node-RED: no context store survives a restart.
-    nodeRed.prepareUserDir({ userDir: userDir(), packageDir, keepFlows: true, settings: { contextStorage: { default: { module: 'memory' } } } });
-    running = await nodeRed.startNodeRed({ userDir: userDir(), port: await nodeRed.freePort(), nodeRedPath });
-    return running.url;
-  }
+  // Memory only, as a stock Node-RED: no context store survives a restart.
+  const nodeRed = restartableNodeRed({ default: { module: 'memory' } });
 
   function killFlow(): Record<string, unknown>[] {
     const counter = (id: string, mode: string, extra: Record<string, unknown>) => ({
@@ -185,7 +161,7 @@ describe('edge-counter across kill -9 with the memory context store (real runtim
 
   /** The journal's saved state of a node, once `ok` accepts it. */
   function journalOf(id: string, ok: (state: Record<string, { total: number; counter: number | null }>) => boolean, what: string) {
-    const file = path.join(userDir(), 's7-production-state', `${id}.json`);
+    const file = path.join(nodeRed.userDir(), 's7-production-state', `${id}.json`);
     return waitFor(what, () => {
       try {
         const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { state: Record<string, { total: number; counter: number | null }> };
@@ -197,7 +173,7 @@ describe('edge-counter across kill -9 with the memory context store (real runtim
   }
 
   it('keeps the counts, counts the units the PLC counted while Node-RED was down, and recognises a jump and a reset', async () => {
-    let base = await start();
+    let base = await nodeRed.start();
     await post(base, '/flows', killFlow(), { 'Node-RED-Deployment-Type': 'full' });
     const cycle = { name: 'cycle', address: 'DQ.1', dataType: 'BOOL', kind: 'unit-cycle', machineId: M1 };
     const register = { name: 'count', address: 'DB1.DBD4', dataType: 'DINT', kind: 'counter', machineId: M1 };
@@ -208,19 +184,19 @@ describe('edge-counter across kill -9 with the memory context store (real runtim
     for (const [i, value] of [0, 1, 0, 1, 0, 1, 0].entries()) await bit(value, i * 100);
     await count(100, 0);
     await count(105, 5000);
-    await until(() => get<UnitEvent[]>(base, '/edge-units'), (u) => u.length === 3, 'three edge units');
-    await until(() => get<UnitEvent[]>(base, '/counter-units'), (u) => u.length === 1, 'the counter step');
+    await waitFor('three edge units', () => get<UnitEvent[]>(base, '/edge-units').then((u) => u.length === 3 && u));
+    await waitFor('the counter step', () => get<UnitEvent[]>(base, '/counter-units').then((u) => u.length === 1 && u));
     // Within a second of the last change, before any clean stop: then kill -9.
     await journalOf('ec-edges', (s) => s[M1]?.total === 3, 'the journal holds the 3 edge units');
     await journalOf('ec-counts', (s) => s[M1]?.total === 5 && s[M1]?.counter === 105, 'the journal holds the counter at 105');
-    running?.child.kill('SIGKILL');
-    assert.equal((await running?.exited)?.signal, 'SIGKILL');
+    nodeRed.running()?.child.kill('SIGKILL');
+    assert.equal((await nodeRed.running()?.exited)?.signal, 'SIGKILL');
 
-    base = await start();
+    base = await nodeRed.start();
     // Low when killed: the next rising edge is unit 4, not unit 1 of a new count.
     await bit(0, 50_000);
     await bit(1, 50_100);
-    const edges = await until(() => get<UnitEvent[]>(base, '/edge-units'), (u) => u.length === 1, 'an edge unit after the restart');
+    const edges = await waitFor('an edge unit after the restart', () => get<UnitEvent[]>(base, '/edge-units').then((u) => u.length === 1 && u));
     assert.equal(edges[0].total, 4, 'the total survived kill -9 with the memory context store');
 
     // The PLC counted on to 180 while Node-RED was down (75 units in 85 s at a 1 s ideal cycle: possible).
@@ -232,9 +208,9 @@ describe('edge-counter across kill -9 with the memory context store (real runtim
     // The PLC restarts: unreadable, then its counter starts again from 0.
     await count(0, 94_000, 'bad');
     await count(2, 100_000);
-    const counted = await until(() => get<UnitEvent[]>(base, '/counter-units'), (u) => u.at(-1)?.total === 84 || u.length >= 4, 'the counter steps after the restart');
+    const counted = await waitFor('the counter steps after the restart', () => get<UnitEvent[]>(base, '/counter-units').then((u) => (u.at(-1)?.total === 84 || u.length >= 4) && u));
     assert.deepEqual(counted.map((u) => [u.delta, u.total]), [[75, 80], [1, 81], [1, 82], [2, 84]]);
-    const log = running?.log.join('\n') ?? '';
+    const log = nodeRed.running()?.log.join('\n') ?? '';
     assert.match(log, /counter of "65a1b2c3d4e5f60718293a4b" jumped from 181 to 700/);
     assert.match(log, /counter of "65a1b2c3d4e5f60718293a4b" went back from 701 to 2: a reset/);
     assert.match(log, /gap in the readings of "65a1b2c3d4e5f60718293a4b" from \S+ to \S+ \(7\.0 s\)/);

@@ -5,33 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import type { NodeMessage } from 'node-red';
-import hourlyAggregator from '../../../nodes/hourly-aggregator/hourly-aggregator';
-import mongoConnection from '../../../nodes/mongo-connection/mongo-connection';
-import { DRIVER_SETTING, MONGO_CONNECTION_DEFAULTS } from '../../../nodes/mongo-connection/types';
 import { dayStart, mergeSnapshots, validateSnapshot, type HourSnapshot } from '../../../lib/app-contract';
 import { PlantZone } from '../../../lib/production/plant-time';
+import { loadAggregatorWithDb, withScratchDatabase } from '../../helpers/application-database';
 import { classifyStoppage } from '../../helpers/application-edits';
 import { describeEachMongoServer } from '../../helpers/mongo-servers';
 import { helper } from '../../helpers/node-red';
-import { sleep, waitFor } from '../../helpers/wait';
+import { hourUnderWay } from '../../helpers/plant-hour';
+import { waitFor } from '../../helpers/wait';
 
 const M1 = '65a1b2c3d4e5f60718293a4b';
 const ZONE = 'Europe/Berlin';
-
-/** A mongo-connection to `database`, an hourly-aggregator using it (`aggregator`: settings that differ) and helper nodes `helpers`. */
-async function loadAggregatorWithDb(server: { uri: string; driver: string }, database: string, aggregator: Record<string, unknown>, helpers: string[]): Promise<void> {
-  helper.settings({ [DRIVER_SETTING]: server.driver } as Parameters<typeof helper.settings>[0]);
-  await helper.load([mongoConnection, hourlyAggregator] as Parameters<typeof helper.load>[0], [
-    { id: 'tab', type: 'tab' },
-    { id: 'db', type: 'mongo-connection', ...MONGO_CONNECTION_DEFAULTS, mode: 'uri', uri: server.uri, database },
-    {
-      id: 'agg', type: 'hourly-aggregator', z: 'tab', x: 100, y: 100, timeZone: ZONE, powerTimeoutMinutes: 5, cycleTimeoutMinutes: 2, powerThresholdKw: 0.5,
-      snapshotMinutes: 1, graceMinutes: 2, tickSeconds: 0.2, retainHours: 24, zeroFill: false, endStoppageOnPowerLoss: false,
-      store: '', mongo: 'db', timeoutsFromDb: false, ...aggregator,
-    },
-    ...helpers.map((id) => ({ id, type: 'helper', z: 'tab', x: 100, y: 100 })),
-  ] as unknown as Parameters<typeof helper.load>[1]);
-}
 
 describeEachMongoServer('hourly-aggregator reading the application\'s database', (target) => {
   afterEach(async () => {
@@ -42,18 +26,13 @@ describeEachMongoServer('hourly-aggregator reading the application\'s database',
     this.timeout(120_000);
     const { server, driver } = target();
     const zone = new PlantZone(ZONE);
-    if (Date.now() - zone.hourStart(Date.now()) < 10_000) await sleep(10_000); // not at the very start of an hour
+    const hourStart = await hourUnderWay(zone);
     const now = Date.now();
-    const hourStart = zone.hourStart(now);
     const { hour } = zone.label(hourStart);
     // Older versions dated the document by the plant-local date.
     const date = new Date(hourStart + zone.offsetMs(hourStart)).toISOString().slice(0, 10);
     const stoppageStart = Math.max(hourStart, now - 60_000);
-    const database = `production_restore_${Date.now()}`;
-    const client = new driver.MongoClient(server.uri);
-    await client.connect();
-    try {
-      const db = client.db(database);
+    await withScratchDatabase(target(), 'production_restore', async (db, database) => {
       await db.collection('productionrecords').insertOne({
         machineId: new driver.ObjectId(M1),
         startTime: new Date(`${date}T00:00:00.000Z`),
@@ -71,7 +50,7 @@ describeEachMongoServer('hourly-aggregator reading the application\'s database',
       });
 
       // restoreFromDb is not set: on by default.
-      await loadAggregatorWithDb(server, database, { snapshotMinutes: 0.005, wires: [['out'], []] }, ['out']);
+      await loadAggregatorWithDb(server, database, { timeZone: ZONE, snapshotMinutes: 0.005, wires: [['out'], []] }, ['out']);
       const snapshots: HourSnapshot[] = [];
       helper.getNode('out').on('input', (msg: NodeMessage) => snapshots.push(msg.payload as HourSnapshot));
       const utcDate = zone.label(hourStart).date;
@@ -88,25 +67,18 @@ describeEachMongoServer('hourly-aggregator reading the application\'s database',
       assert.ok(last.runningMinutes >= 5, `stored running minutes kept: ${last.runningMinutes}`);
       assert.deepEqual(last.stoppages.map((s) => [s.startTime, s.endTime, s.isPending]), [[stoppageStart, unitAt, false]], 'the open stoppage ends with the unit; the operator\'s is not ours');
       assert.ok(last.revision > 5);
-    } finally {
-      await client.db(database).dropDatabase().catch(() => undefined);
-      await client.close();
-    }
+    });
   });
 
   it("continues from what mongo-sink wrote: units by session, and our open stoppage after an operator classified it", async function () {
     this.timeout(120_000);
     const { server, driver } = target();
     const zone = new PlantZone(ZONE);
-    if (Date.now() - zone.hourStart(Date.now()) < 10_000) await sleep(10_000); // not at the very start of an hour
+    const hourStart = await hourUnderWay(zone);
     const now = Date.now();
-    const hourStart = zone.hourStart(now);
     const { date, hour } = zone.label(hourStart);
     const stoppageStart = Math.max(hourStart, now - 60_000);
-    const database = `production_restore_ledger_${Date.now()}`;
-    const client = new driver.MongoClient(server.uri);
-    await client.connect();
-    try {
+    await withScratchDatabase(target(), 'production_restore_ledger', async (db, database) => {
       // What mongo-sink wrote for an earlier session, then the operator classified the open stoppage.
       const earlier = validateSnapshot({
         machineId: M1, date, hour, unitsProduced: 10, runningMinutes: 0, stoppageMinutes: 1, status: 'stoppage',
@@ -119,9 +91,9 @@ describeEachMongoServer('hourly-aggregator reading the application\'s database',
       };
       const ours = ((doc.hourlyData as Record<string, unknown>[])[0].stoppages as Record<string, unknown>[])[0]._id;
       classifyStoppage(doc, hour, ours, { reason: 'breakdown', description: 'belt', sapNotificationNumber: '1' }, now, () => new driver.ObjectId());
-      await client.db(database).collection('productionrecords').insertOne(doc);
+      await db.collection('productionrecords').insertOne(doc);
 
-      await loadAggregatorWithDb(server, database, { snapshotMinutes: 0.005, wires: [['out'], []] }, ['out']);
+      await loadAggregatorWithDb(server, database, { timeZone: ZONE, snapshotMinutes: 0.005, wires: [['out'], []] }, ['out']);
       const snapshots: HourSnapshot[] = [];
       helper.getNode('out').on('input', (msg: NodeMessage) => snapshots.push(msg.payload as HourSnapshot));
       await waitFor('the open hour re-sent after the start', () => snapshots.some((s) => s.date === date && s.hour === hour));
@@ -131,21 +103,15 @@ describeEachMongoServer('hourly-aggregator reading the application\'s database',
       assert.deepEqual(last.tally?.sessions.find((s) => s.id === 'earlier'), { id: 'earlier', units: 10 }, "the earlier session's units, carried");
       assert.deepEqual(last.tally?.sessions.find((s) => s.id === last.session)?.units, 1);
       assert.deepEqual(last.stoppages.map((s) => [s.startTime, s.endTime, s.isPending]), [[stoppageStart, unitAt, false]], 'the classified standstill continued and ended with the unit');
-    } finally {
-      await client.db(database).dropDatabase().catch(() => undefined);
-      await client.close();
-    }
+    });
   });
 
   it('takes the signal timeouts from the configs document before the first input', async function () {
     this.timeout(60_000);
-    const { server, driver } = target();
-    const database = `production_configs_${Date.now()}`;
-    const client = new driver.MongoClient(server.uri);
-    await client.connect();
-    try {
-      await client.db(database).collection('configs').insertOne({ signalTimeouts: { powerSignalTimeout: 0.02, cycleSignalTimeout: 0.01 }, shifts: [] });
-      await loadAggregatorWithDb(server, database, { timeoutsFromDb: true, wires: [[], ['status']] }, ['status']);
+    const { server } = target();
+    await withScratchDatabase(target(), 'production_configs', async (db, database) => {
+      await db.collection('configs').insertOne({ signalTimeouts: { powerSignalTimeout: 0.02, cycleSignalTimeout: 0.01 }, shifts: [] });
+      await loadAggregatorWithDb(server, database, { timeZone: ZONE, timeoutsFromDb: true, wires: [[], ['status']] }, ['status']);
       const statuses: { status: string; timestamp: number }[] = [];
       helper.getNode('status').on('input', (msg: NodeMessage) => statuses.push(msg.payload as { status: string; timestamp: number }));
       const t = Date.now() - 3000;
@@ -154,9 +120,6 @@ describeEachMongoServer('hourly-aggregator reading the application\'s database',
       await waitFor('three status changes', () => statuses.length >= 3);
       // 0.01 and 0.02 minutes from the configs document, not the dialog's 2 and 5.
       assert.deepEqual(statuses.map((s) => [s.status, s.timestamp - t]), [['running', 0], ['stoppage', 601], ['inactive', 1201]]);
-    } finally {
-      await client.db(database).dropDatabase().catch(() => undefined);
-      await client.close();
-    }
+    });
   });
 });

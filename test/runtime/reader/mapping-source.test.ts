@@ -9,45 +9,27 @@ import type { ContractMessage } from '../../../lib/shared/messages';
 import { loadPinMappings, MappingPoller, type MongoDbSource } from '../../../lib/reader/mapping-source';
 import type { SignalRow } from '../../../lib/reader/signals';
 import mongoConnection from '../../../nodes/mongo-connection/mongo-connection';
-import { DRIVER_SETTING, MONGO_CONNECTION_DEFAULTS } from '../../../nodes/mongo-connection/types';
 import plcConnection from '../../../nodes/plc-connection/plc-connection';
-import { CONNECTION_DEFAULTS } from '../../../nodes/plc-connection/types';
 import plcReader from '../../../nodes/plc-reader/plc-reader';
 import { PLC_READER_DEFAULTS } from '../../../nodes/plc-reader/types';
+import { mongoConnectionNode, useDriverOf, withScratchDatabase } from '../../helpers/application-database';
 import { DedicatedMongoServer, describeEachMongoServer, driverModule, mongoServerNames } from '../../helpers/mongo-servers';
 import { helper } from '../../helpers/node-red';
-import { startSimulator, type SimulatorHandle } from '../../helpers/simulator';
+import { plcConnectionNode, PRESS_AND_LATHE, useSimulator } from '../../helpers/simulator';
 import { waitFor } from '../../helpers/wait';
-
 
 const hex = (n: number): string => n.toString(16).padStart(24, '0');
 
 describeEachMongoServer('plc-reader signals from the application\'s pin mappings', (target) => {
-  let sim: SimulatorHandle;
-  before(async function () {
-    this.timeout(30_000);
-    sim = await startSimulator({
-      machines: [
-        { name: 'press', db: 1, powerPin: 0, cyclePin: 1, scenario: 'running', cycleTimeMs: 400, pulseWidthMs: 150 },
-        { name: 'lathe', db: 2, powerPin: 2, cyclePin: 3, scenario: 'stopped-powered' },
-      ],
-    });
-  });
-  after(async () => {
-    await sim?.close();
-  });
+  const sim = useSimulator({ machines: PRESS_AND_LATHE });
   afterEach(async () => {
     await helper.unload();
   });
 
   it('reads the mapped pins with their ids, skips inactive ones, and picks up a mapping added while running', async function () {
-    this.timeout(60_000);
+    this.timeout(180_000);
     const { server, driver } = target();
-    const database = `reader_map_${Date.now()}`;
-    const client = new driver.MongoClient(server.uri);
-    await client.connect();
-    try {
-      const db = client.db(database);
+    await withScratchDatabase(target(), 'reader_map', async (db, database) => {
       const id = (n: number): InstanceType<typeof driver.ObjectId> => new driver.ObjectId(hex(n));
       await db.collection('machines').insertMany([
         { _id: id(1), name: 'Press', departmentId: id(0xd), status: 'inactive', isActive: true },
@@ -67,10 +49,10 @@ describeEachMongoServer('plc-reader signals from the application\'s pin mappings
         { sensorId: id(0xa4), pinId: 'DQ.5', isActive: false }, // inactive mapping
       ]);
 
-      helper.settings({ [DRIVER_SETTING]: server.driver } as Parameters<typeof helper.settings>[0]);
+      useDriverOf(server);
       await helper.load([plcConnection, plcReader, mongoConnection], [
-        { id: 'plc', type: 'plc-connection', ...CONNECTION_DEFAULTS, name: 'simulator', host: sim.host, port: sim.port, reconnectMinMs: 200, reconnectMaxMs: 1000 },
-        { id: 'db', type: 'mongo-connection', ...MONGO_CONNECTION_DEFAULTS, mode: 'uri', uri: server.uri, database },
+        plcConnectionNode(sim()),
+        mongoConnectionNode(server, database),
         {
           id: 'pins', type: 'plc-reader', ...PLC_READER_DEFAULTS, name: 'application pins', connection: 'plc', source: 'mongo', mongo: 'db',
           intervalMs: 100, outputMode: 'per-cycle', mappingRefreshS: 1, wires: [['out']],
@@ -82,7 +64,7 @@ describeEachMongoServer('plc-reader signals from the application\'s pin mappings
       (helper.getNode('out') as unknown as EventEmitter).on('input', (msg: ContractMessage) => messages.push(msg));
       (helper.getNode('pins') as unknown as EventEmitter).on('call:error', (call: { args: unknown[] }) => errors.push(String(call.args[0])));
 
-      const first = await waitFor('the mapped pins read', () => messages.find((m) => m.readings?.length), 15_000);
+      const first = await waitFor('the mapped pins read', () => messages.find((m) => m.readings?.length));
       assert.deepEqual(first.readings!.map((r) => r.signal), [
         { name: 'Press power', address: 'DQ.0', dataType: 'BOOL', kind: 'power', machineId: hex(1), sensorId: hex(0xa1), pinId: 'DQ.0' },
         { name: 'Press cycle', address: 'DQ.1', dataType: 'BOOL', kind: 'unit-cycle', machineId: hex(1), sensorId: hex(0xa2), pinId: 'DQ.1' },
@@ -91,7 +73,7 @@ describeEachMongoServer('plc-reader signals from the application\'s pin mappings
 
       // the application maps the lathe's cycle sensor to DQ.3 while the flow runs
       await db.collection('sensorpinmappings').insertOne({ sensorId: id(0xa5), pinId: 'DQ.3' });
-      const added = await waitFor('the new mapping read', () => messages.find((m) => m.readings?.some((r) => r.signal.pinId === 'DQ.3')), 15_000);
+      const added = await waitFor('the new mapping read', () => messages.find((m) => m.readings?.some((r) => r.signal.pinId === 'DQ.3')));
       const lathe = added.readings!.find((r) => r.signal.pinId === 'DQ.3')!;
       assert.deepEqual(lathe.signal, { name: 'Lathe cycle', address: 'DQ.3', dataType: 'BOOL', kind: 'unit-cycle', machineId: hex(2), sensorId: hex(0xa5), pinId: 'DQ.3' });
       assert.equal(lathe.quality, 'good');
@@ -102,17 +84,14 @@ describeEachMongoServer('plc-reader signals from the application\'s pin mappings
       const direct = await loadPinMappings({ getDb: async () => db as never }, ['DQ.0', 'DQ.1', 'DQ.2', 'DQ.3', 'DQ.4', 'DQ.5']);
       assert.deepEqual(direct.rows.map((r) => r.address), ['DQ.0', 'DQ.1', 'DQ.3']);
       assert.deepEqual(direct.skipped, [`pin DQ.2: sensor ${hex(0xa3)} is inactive`, 'pin DQ.5: mapping is inactive']);
-    } finally {
-      await client.db(database).dropDatabase().catch(() => undefined);
-      await client.close();
-    }
+    });
   });
 });
 
 describe('reader mapping poller through a database outage', () => {
   for (const name of mongoServerNames().filter((n) => n !== 'external')) {
     it(`${name}: reports the outage once, not every refresh, then recovers and picks up a new mapping`, async function () {
-      this.timeout(120_000);
+      this.timeout(300_000); // a limit, not a measure: two server starts and four waits
       const server = new DedicatedMongoServer(name);
       const info = await server.start();
       const { MongoClient, ObjectId } = driverModule(info);
@@ -141,21 +120,21 @@ describe('reader mapping poller through a database outage', () => {
         ]);
         await db.collection('sensorpinmappings').insertOne({ sensorId: id(0xa1), pinId: 'DQ.0' });
         poller.start();
-        await waitFor('the first rows', () => (rows.length === 1 ? true : undefined), 10_000);
+        await waitFor('the first rows', () => rows.length === 1);
         assert.deepEqual(rows[0], [{ name: 'Press power', address: 'DQ.0', dataType: 'BOOL', kind: 'power', machineId: hex(1), sensorId: hex(0xa1), intervalMs: 50 }]);
         const before = refreshes;
-        await waitFor('unchanged refreshes', () => (refreshes >= before + 3 ? true : undefined), 10_000);
+        await waitFor('unchanged refreshes', () => refreshes >= before + 3);
         assert.equal(rows.length, 1, 'the same mappings are not reported again');
 
         await server.stop();
         const down = refreshes;
-        await waitFor('refreshes while down', () => (refreshes >= down + 4 ? true : undefined), 20_000);
+        await waitFor('refreshes while down', () => refreshes >= down + 4);
         assert.equal(errors.length, 1, `one report for the whole outage: ${errors.join(' | ')}`);
         assert.match(errors[0]!, /^reading the sensor pin mappings from MongoDB: /);
 
         await server.start();
         await client.db('reader_outage').collection('sensorpinmappings').insertOne({ sensorId: id(0xa2), pinId: 'DQ.1' });
-        await waitFor('the new mapping after the outage', () => (rows.length === 2 ? true : undefined), 20_000);
+        await waitFor('the new mapping after the outage', () => rows.length === 2);
         assert.deepEqual(rows[1].map((r) => r.address), ['DQ.0', 'DQ.1']);
         assert.deepEqual(errors.slice(1), [undefined], 'the recovery is reported once');
       } finally {

@@ -8,17 +8,16 @@ import type { EventEmitter } from 'node:events';
 import type { NodeMessage } from 'node-red';
 import type { ContractMessage, HourSnapshot } from '../../../lib/shared/messages';
 import { PlantZone } from '../../../lib/production/plant-time';
-import hourlyAggregator from '../../../nodes/hourly-aggregator/hourly-aggregator';
 import mongoConnection from '../../../nodes/mongo-connection/mongo-connection';
-import { DRIVER_SETTING, MONGO_CONNECTION_DEFAULTS } from '../../../nodes/mongo-connection/types';
 import plcConnection from '../../../nodes/plc-connection/plc-connection';
-import { CONNECTION_DEFAULTS } from '../../../nodes/plc-connection/types';
 import plcReader from '../../../nodes/plc-reader/plc-reader';
 import { PLC_READER_DEFAULTS } from '../../../nodes/plc-reader/types';
-import { describeEachMongoServer } from '../../helpers/mongo-servers';
+import { loadAggregatorWithDb, mongoConnectionNode, useDriverOf, withScratchDatabase } from '../../helpers/application-database';
+import { describeEachMongoServer, type MongoServerInfo } from '../../helpers/mongo-servers';
 import { helper } from '../../helpers/node-red';
-import { startSimulator, type SimulatorHandle } from '../../helpers/simulator';
-import { sleep, waitFor } from '../../helpers/wait';
+import { hourUnderWay } from '../../helpers/plant-hour';
+import { plcConnectionNode, PRESS_AND_LATHE, useSimulator } from '../../helpers/simulator';
+import { waitFor } from '../../helpers/wait';
 
 const hex = (n: number): string => n.toString(16).padStart(24, '0');
 const DEPT_A = hex(0xda);
@@ -28,19 +27,7 @@ const LATHE = hex(2);
 const SCOPE_ENV = 'S7_TEST_MACHINE_SCOPE';
 
 describeEachMongoServer('each instance reads only its share (machine scope)', (target) => {
-  let sim: SimulatorHandle;
-  before(async function () {
-    this.timeout(30_000);
-    sim = await startSimulator({
-      machines: [
-        { name: 'press', db: 1, powerPin: 0, cyclePin: 1, scenario: 'running', cycleTimeMs: 400, pulseWidthMs: 150 },
-        { name: 'lathe', db: 2, powerPin: 2, cyclePin: 3, scenario: 'stopped-powered' },
-      ],
-    });
-  });
-  after(async () => {
-    await sim?.close();
-  });
+  const sim = useSimulator({ machines: PRESS_AND_LATHE });
   afterEach(async () => {
     delete process.env[SCOPE_ENV];
     await helper.unload();
@@ -65,22 +52,19 @@ describeEachMongoServer('each instance reads only its share (machine scope)', (t
   it('a reader takes only the mappings of its department, its machine ids or its PLC host; a bad scope takes none', async function () {
     this.timeout(90_000);
     const { server, driver } = target();
-    const database = `scale_reader_${Date.now()}`;
-    const client = new driver.MongoClient(server.uri);
-    await client.connect();
-    try {
-      await seedPlant(client.db(database) as never, driver.ObjectId as never);
+    await withScratchDatabase(target(), 'scale_reader', async (db, database) => {
+      await seedPlant(db, driver.ObjectId as never);
       process.env[SCOPE_ENV] = `department=${DEPT_A}`;
       const reader = (id: string, machineScope: string): Record<string, unknown> => ({
         id, type: 'plc-reader', ...PLC_READER_DEFAULTS, connection: 'plc', source: 'mongo', mongo: 'db',
         intervalMs: 100, outputMode: 'per-cycle', mappingRefreshS: 1, machineScope, wires: [[`${id}-out`]],
       });
-      helper.settings({ [DRIVER_SETTING]: server.driver } as Parameters<typeof helper.settings>[0]);
+      useDriverOf(server);
       await helper.load([plcConnection, plcReader, mongoConnection], [
-        { id: 'plc', type: 'plc-connection', ...CONNECTION_DEFAULTS, name: 'simulator', host: sim.host, port: sim.port, reconnectMinMs: 200, reconnectMaxMs: 1000 },
-        { id: 'db', type: 'mongo-connection', ...MONGO_CONNECTION_DEFAULTS, mode: 'uri', uri: server.uri, database },
+        plcConnectionNode(sim()),
+        mongoConnectionNode(server, database),
         reader('dept', `\${${SCOPE_ENV}}`),
-        reader('machine', `machine=${LATHE} host=${sim.host}`),
+        reader('machine', `machine=${LATHE} host=${sim().host}`),
         reader('elsewhere', 'host=plc-of-another-line'),
         reader('bad', 'line=3'),
         ...['dept', 'machine', 'elsewhere', 'bad'].map((id) => ({ id: `${id}-out`, type: 'helper' })),
@@ -108,18 +92,14 @@ describeEachMongoServer('each instance reads only its share (machine scope)', (t
       assert.equal(received.get('elsewhere')!.filter((m) => m.readings?.length).length, 0);
       assert.equal(received.get('bad')!.filter((m) => m.readings?.length).length, 0);
       assert.deepEqual([...loggedBy('dept', ERROR), ...loggedBy('machine', ERROR)], []);
-    } finally {
-      await client.db(database).dropDatabase().catch(() => undefined);
-      await client.close();
-    }
+    });
   });
 
   describe('the aggregator restores only its share', () => {
     const zone = new PlantZone('UTC');
     /** Both machines' day documents with 10 and 20 units in the current hour, as the application reads them. */
     async function seedDayDocuments(db: import('mongodb').Db, ObjectId: new (hex?: string) => unknown): Promise<{ date: string; hour: number }> {
-      if (Date.now() - zone.hourStart(Date.now()) < 10_000) await sleep(10_000); // not at the very start of an hour
-      const hourStart = zone.hourStart(Date.now());
+      const hourStart = await hourUnderWay(zone);
       const { date, hour } = zone.label(hourStart);
       await seedPlant(db, ObjectId);
       const record = (machine: string, units: number) => ({
@@ -131,18 +111,8 @@ describeEachMongoServer('each instance reads only its share (machine scope)', (t
       return { date, hour };
     }
 
-    async function loadAggregator(server: { uri: string; driver: string }, database: string, machineScope: string): Promise<HourSnapshot[]> {
-      helper.settings({ [DRIVER_SETTING]: server.driver } as Parameters<typeof helper.settings>[0]);
-      await helper.load([mongoConnection, hourlyAggregator] as Parameters<typeof helper.load>[0], [
-        { id: 'tab', type: 'tab' },
-        { id: 'db', type: 'mongo-connection', ...MONGO_CONNECTION_DEFAULTS, mode: 'uri', uri: server.uri, database },
-        {
-          id: 'agg', type: 'hourly-aggregator', z: 'tab', timeZone: 'UTC', powerTimeoutMinutes: 5, cycleTimeoutMinutes: 2, powerThresholdKw: 0.5,
-          snapshotMinutes: 0.005, graceMinutes: 2, tickSeconds: 0.2, retainHours: 24, zeroFill: false, endStoppageOnPowerLoss: false,
-          store: '', mongo: 'db', timeoutsFromDb: false, machineScope, wires: [['out'], []],
-        },
-        { id: 'out', type: 'helper', z: 'tab' },
-      ] as unknown as Parameters<typeof helper.load>[1]);
+    async function loadAggregator(server: MongoServerInfo, database: string, machineScope: string): Promise<HourSnapshot[]> {
+      await loadAggregatorWithDb(server, database, { snapshotMinutes: 0.005, machineScope, wires: [['out'], []] }, ['out']);
       const snapshots: HourSnapshot[] = [];
       helper.getNode('out').on('input', (msg: NodeMessage) => snapshots.push(msg.payload as HourSnapshot));
       return snapshots;
@@ -153,11 +123,8 @@ describeEachMongoServer('each instance reads only its share (machine scope)', (t
     it('by department (through ${ENV}): the other department\'s open hour is neither re-sent nor continued', async function () {
       this.timeout(120_000);
       const { server, driver } = target();
-      const database = `scale_restore_${Date.now()}`;
-      const client = new driver.MongoClient(server.uri);
-      await client.connect();
-      try {
-        const { date, hour } = await seedDayDocuments(client.db(database) as never, driver.ObjectId as never);
+      await withScratchDatabase(target(), 'scale_restore', async (db, database) => {
+        const { date, hour } = await seedDayDocuments(db, driver.ObjectId as never);
         process.env[SCOPE_ENV] = `department=${DEPT_A}`;
         const snapshots = await loadAggregator(server, database, `\${${SCOPE_ENV}}`);
         // The open hours are re-sent together, in one message batch, right after the restore.
@@ -167,20 +134,14 @@ describeEachMongoServer('each instance reads only its share (machine scope)', (t
         helper.getNode('agg').receive(unit(PRESS));
         await waitFor('the press continues from its stored 10 units', () => snapshots.some((s) => s.machineId === PRESS && s.unitsProduced === 11));
         assert.deepEqual(snapshots.filter((s) => s.machineId === LATHE), []);
-      } finally {
-        await client.db(database).dropDatabase().catch(() => undefined);
-        await client.close();
-      }
+      });
     });
 
     it('by PLC host: stored hours wait for the machine\'s first reading, so only the machines read here are continued', async function () {
       this.timeout(120_000);
       const { server, driver } = target();
-      const database = `scale_restore_host_${Date.now()}`;
-      const client = new driver.MongoClient(server.uri);
-      await client.connect();
-      try {
-        const { date, hour } = await seedDayDocuments(client.db(database) as never, driver.ObjectId as never);
+      await withScratchDatabase(target(), 'scale_restore_host', async (db, database) => {
+        const { date, hour } = await seedDayDocuments(db, driver.ObjectId as never);
         const snapshots = await loadAggregator(server, database, 'host=10.0.0.5');
         // From the runtime's log; the test helper loads no message catalogue: the log is its key.
         await waitFor('the stored hours held', () => (helper.log() as unknown as { args: [{ id?: string; msg?: unknown }][] }).args
@@ -190,10 +151,7 @@ describeEachMongoServer('each instance reads only its share (machine scope)', (t
         const continued = await waitFor('the press continues from its stored 10 units', () => snapshots.find((s) => s.machineId === PRESS && s.unitsProduced === 11));
         assert.deepEqual([continued.date, continued.hour], [date, hour]);
         assert.deepEqual(snapshots.filter((s) => s.machineId === LATHE), [], 'the lathe, never read here, is not written');
-      } finally {
-        await client.db(database).dropDatabase().catch(() => undefined);
-        await client.close();
-      }
+      });
     });
   });
 });

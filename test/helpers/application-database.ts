@@ -1,0 +1,58 @@
+/**
+ * Nodes against the application's database in runtime tests: a database of the test's own on a
+ * shared server, the mongo-connection that reaches it, and an hourly-aggregator using it.
+ */
+import type { Db } from 'mongodb';
+import hourlyAggregator from '../../nodes/hourly-aggregator/hourly-aggregator';
+import mongoConnection from '../../nodes/mongo-connection/mongo-connection';
+import { DRIVER_SETTING, MONGO_CONNECTION_DEFAULTS } from '../../nodes/mongo-connection/types';
+import type { DriverModule, MongoServerInfo } from './mongo-servers';
+import { helper } from './node-red';
+
+/** A database of the test's own (`<prefix>_<time>`) for `use`; dropped, and its client closed, whatever `use` did. */
+export async function withScratchDatabase<T>(
+  { server, driver }: { server: MongoServerInfo; driver: DriverModule },
+  prefix: string,
+  use: (db: Db, name: string) => Promise<T>,
+): Promise<T> {
+  const name = `${prefix}_${Date.now()}`;
+  const client = new driver.MongoClient(server.uri);
+  await client.connect();
+  try {
+    return await use(client.db(name), name);
+  } finally {
+    await client.db(name).dropDatabase().catch(() => undefined);
+    await client.close();
+  }
+}
+
+/** The mongo-connection config node (id "db") to `database`; `useDriverOf(server)` before loading it. */
+export function mongoConnectionNode(server: Pick<MongoServerInfo, 'uri'>, database: string): Record<string, unknown> {
+  return { id: 'db', type: 'mongo-connection', ...MONGO_CONNECTION_DEFAULTS, mode: 'uri', uri: server.uri, database };
+}
+
+/** The test helper's Node-RED settings name the driver module that reaches the server. */
+export function useDriverOf(server: Pick<MongoServerInfo, 'driver'>): void {
+  helper.settings({ [DRIVER_SETTING]: server.driver } as Parameters<typeof helper.settings>[0]);
+}
+
+/**
+ * Loads an hourly-aggregator (id "agg", ticking every 0.2 s; `aggregator`: the settings that
+ * differ) using a mongo-connection to `database`, and helper nodes `helpers` on its tab.
+ */
+export async function loadAggregatorWithDb(
+  server: Pick<MongoServerInfo, 'uri' | 'driver'>, database: string, aggregator: Record<string, unknown>, helpers: string[],
+): Promise<void> {
+  useDriverOf(server);
+  await helper.load([mongoConnection, hourlyAggregator] as Parameters<typeof helper.load>[0], [
+    { id: 'tab', type: 'tab' },
+    mongoConnectionNode(server, database),
+    // restoreFromDb is left out, as in a flow saved before the setting existed: the node's default applies
+    {
+      id: 'agg', type: 'hourly-aggregator', z: 'tab', x: 100, y: 100, timeZone: 'UTC', powerTimeoutMinutes: 5, cycleTimeoutMinutes: 2, powerThresholdKw: 0.5,
+      snapshotMinutes: 1, graceMinutes: 2, tickSeconds: 0.2, retainHours: 24, zeroFill: false, endStoppageOnPowerLoss: false,
+      store: '', mongo: 'db', timeoutsFromDb: false, ...aggregator,
+    },
+    ...helpers.map((id) => ({ id, type: 'helper', z: 'tab', x: 100, y: 100 })),
+  ] as unknown as Parameters<typeof helper.load>[1]);
+}
