@@ -1,12 +1,12 @@
 import type * as EditorClient from '@node-red/editor-client';
 import { splitCredentials } from '../../lib/mongo/uri';
 import { showMessage } from '../shared/editor/field-messages';
+import { requiredNumber } from '../shared/editor/fields';
 import type { MongoColor } from '../shared/editor/palette';
 import { MONGO_CONNECTION_DEFAULTS as D, MONGO_CONNECTION_TYPE, type MongoConnectionConfig } from './types';
 
 declare const RED: EditorClient.RED;
 
-const num = (v: number) => ({ value: v, required: true, validate: RED.validators.number() });
 // 0 means "no timeout"; the editor shows a default of 0 as an empty field, which means the same.
 const optionalNum = (v: number) => ({ value: v, validate: (x: unknown) => x === '' || x === undefined || x === null || RED.validators.number()(x) });
 
@@ -45,7 +45,7 @@ RED.nodes.registerType<MongoConnectionConfig & EditorClient.NodeProperties, { us
       },
     },
     host: { value: D.host },
-    port: num(D.port),
+    port: requiredNumber(D.port),
     database: { value: D.database },
     authSource: { value: D.authSource },
     authMechanism: { value: D.authMechanism },
@@ -55,9 +55,9 @@ RED.nodes.registerType<MongoConnectionConfig & EditorClient.NodeProperties, { us
     tlsKeyFile: { value: D.tlsKeyFile },
     tlsAllowInvalidCertificates: { value: D.tlsAllowInvalidCertificates },
     appName: { value: D.appName },
-    maxPoolSize: num(D.maxPoolSize),
-    connectTimeoutMS: num(D.connectTimeoutMS),
-    serverSelectionTimeoutMS: num(D.serverSelectionTimeoutMS),
+    maxPoolSize: requiredNumber(D.maxPoolSize),
+    connectTimeoutMS: requiredNumber(D.connectTimeoutMS),
+    serverSelectionTimeoutMS: requiredNumber(D.serverSelectionTimeoutMS),
     socketTimeoutMS: optionalNum(D.socketTimeoutMS),
     writeConcern: { value: D.writeConcern },
     journal: { value: D.journal },

@@ -1,10 +1,10 @@
 import type * as EditorClient from '@node-red/editor-client';
+import { requiredNumber } from '../shared/editor/fields';
 import type { MongoColor } from '../shared/editor/palette';
 import { MONGO_SINK_DEFAULTS as D, MONGO_SINK_TYPE, collectionNameProblem, type MongoSinkConfig } from './types';
 
 declare const RED: EditorClient.RED;
 
-const num = (v: number) => ({ value: v, required: true, validate: RED.validators.number() });
 const collection = (v: string) => ({ value: v, validate: (name: string) => !name || !collectionNameProblem(name) });
 
 RED.nodes.registerType<MongoSinkConfig & EditorClient.NodeProperties>('mongo-sink' satisfies typeof MONGO_SINK_TYPE, {
@@ -34,13 +34,13 @@ RED.nodes.registerType<MongoSinkConfig & EditorClient.NodeProperties>('mongo-sin
     genericKey: { value: D.genericKey },
     genericObjectIdFields: { value: D.genericObjectIdFields },
     genericTimestamps: { value: D.genericTimestamps },
-    batchSize: num(D.batchSize),
-    flushIntervalMs: num(D.flushIntervalMs),
-    maxEntries: num(D.maxEntries),
-    maxMegabytes: num(D.maxMegabytes),
+    batchSize: requiredNumber(D.batchSize),
+    flushIntervalMs: requiredNumber(D.flushIntervalMs),
+    maxEntries: requiredNumber(D.maxEntries),
+    maxMegabytes: requiredNumber(D.maxMegabytes),
     overflow: { value: D.overflow },
-    retryInitialMs: num(D.retryInitialMs),
-    retryMaxMs: num(D.retryMaxMs),
+    retryInitialMs: requiredNumber(D.retryInitialMs),
+    retryMaxMs: requiredNumber(D.retryMaxMs),
     spool: { value: D.spool },
     createIndexes: { value: D.createIndexes },
   } as never,

@@ -1,4 +1,4 @@
-/** Editor helpers shared by the nodes' dialogs (edge-counter, hourly-aggregator). */
+/** Editor helpers shared by the nodes' dialogs (edge-counter, hourly-aggregator, mongo-connection, mongo-sink). */
 import type * as EditorClient from '@node-red/editor-client';
 
 declare const RED: EditorClient.RED;
@@ -9,6 +9,9 @@ export const numberField = (min: number, max: number) => (v: unknown): boolean =
 };
 
 export const intField = (min: number, max: number) => (v: unknown): boolean => numberField(min, max)(v) && Number.isInteger(Number(v));
+
+/** A `defaults` entry: a required number with its default, checked by the editor's own number validator. */
+export const requiredNumber = (value: number) => ({ value, required: true, validate: RED.validators.number() });
 
 /**
  * For a setting added after flows were saved: a node from such a flow lacks it (the runtime

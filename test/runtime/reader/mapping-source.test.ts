@@ -97,6 +97,8 @@ describe('reader mapping poller through a database outage', () => {
       const { MongoClient, ObjectId } = driverModule(info);
       // short server selection so a refresh fails fast while the server is down
       const client = new MongoClient(info.uri, { serverSelectionTimeoutMS: 300 });
+      // the test's own writes: the driver's default selection time, so a slow restart cannot fail them
+      const writer = new MongoClient(info.uri);
       const rows: SignalRow[][] = [];
       const errors: (string | undefined)[] = [];
       let refreshes = 0;
@@ -111,7 +113,7 @@ describe('reader mapping poller through a database outage', () => {
         onRows: (r) => rows.push(r), onSkipped: () => undefined, onError: (e) => errors.push(e),
       });
       try {
-        const db = client.db('reader_outage');
+        const db = writer.db('reader_outage');
         const id = (n: number): InstanceType<typeof ObjectId> => new ObjectId(hex(n));
         await db.collection('machines').insertOne({ _id: id(1), name: 'Press' });
         await db.collection('sensors').insertMany([
@@ -133,13 +135,14 @@ describe('reader mapping poller through a database outage', () => {
         assert.match(errors[0]!, /^reading the sensor pin mappings from MongoDB: /);
 
         await server.start();
-        await client.db('reader_outage').collection('sensorpinmappings').insertOne({ sensorId: id(0xa2), pinId: 'DQ.1' });
+        await db.collection('sensorpinmappings').insertOne({ sensorId: id(0xa2), pinId: 'DQ.1' });
         await waitFor('the new mapping after the outage', () => rows.length === 2);
         assert.deepEqual(rows[1].map((r) => r.address), ['DQ.0', 'DQ.1']);
         assert.deepEqual(errors.slice(1), [undefined], 'the recovery is reported once');
       } finally {
         await poller.stop();
         await client.close();
+        await writer.close();
         await server.dispose();
       }
     });
