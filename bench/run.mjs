@@ -1,6 +1,5 @@
 // Runs the benchmarks (all, or those named: `npm run bench -- s7 mongo`), prints their tables,
-// saves raw figures to bench/results/<name>.json and rebuilds bench/REPORT.md
-// (`node bench/run.mjs --report` only rebuilds the report from the saved figures).
+// saves raw figures to bench/results/<name>.json and rebuilds bench/REPORT.md; options in HELP.
 // Benchmarks compare against peers in the same run; their ratios are what matters on a
 // shared machine. Never part of `npm test`.
 import { execFileSync } from 'node:child_process';
@@ -16,6 +15,14 @@ const NAMES = ['s7', 'threadpool', 'production', 'mongo', 'soak', 'fleet'];
 /** Benchmarks that drive no peer: running only these installs none. */
 const PEERLESS = new Set(['threadpool']);
 
+const HELP = `usage: node bench/run.mjs [--report] [name ...]   (npm run bench -- [name ...] builds first)
+
+  name        benchmarks to run: ${NAMES.join(', ')}; none named: all of them
+  --report    run nothing: only rebuild bench/REPORT.md from the saved bench/results/<name>.json
+  -h, --help  this text
+
+Each benchmark's settings are environment variables (BENCH_*): bench/README.md lists them.`;
+
 const INTRO = `# Benchmarks
 
 Produced by \`npm run bench\` (all) or \`npm run bench -- <name>\` (${NAMES.join(', ')}); each section
@@ -29,12 +36,29 @@ function installPeers() {
   execFileSync(process.execPath, [path.join(benchDir, 'install-peers.mjs')], { stdio: 'inherit' });
 }
 
+/** The benchmarks and the mode the command line asks for; a wrong command line ends the process with its error and the help. */
+function argumentsOf(args) {
+  try {
+    const { values, positionals: wanted } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { report: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+    if (values.help) {
+      console.log(HELP);
+      process.exit(0);
+    }
+    const unknown = wanted.filter((n) => !NAMES.includes(n));
+    if (unknown.length) throw new Error(`unknown benchmark(s): ${unknown.join(', ')}`);
+    return { selected: wanted.length ? wanted : NAMES, reportOnly: values.report === true };
+  } catch (err) {
+    console.error(`bench: ${err.message}\n\n${HELP}`);
+    process.exit(2);
+  }
+}
+
 async function main() {
-  const { values, positionals: wanted } = parseArgs({ allowPositionals: true, options: { report: { type: 'boolean' } } });
-  const unknown = wanted.filter((n) => !NAMES.includes(n));
-  if (unknown.length) throw new Error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${NAMES.join(', ')}`);
-  const selected = wanted.length ? wanted : NAMES;
-  const reportOnly = values.report === true;
+  const { selected, reportOnly } = argumentsOf(process.argv.slice(2));
   // Before the imports: some benchmark modules resolve their peers when they load.
   if (!reportOnly && selected.some((name) => !PEERLESS.has(name))) installPeers();
   const modules = await Promise.all(NAMES.map(async (name) => ({ name, module: await import(`./${name}.mjs`) })));

@@ -1,19 +1,5 @@
 /**
- * PLC simulator command line.
- *
- *   node dist/sim/cli.js [--port N] [--host 127.0.0.1] [--pdu 240|480|960] (--machines file.json | --demo)
- *
- *   --port N        public S7 port (default 0 = a free port; real PLCs use 102)
- *   --host H        loopback address to bind (default 127.0.0.1)
- *   --pdu N         PDU size the server imposes: 240 (S7-1200-like), 480 (default), 960 (S7-1500-like)
- *   --machines F    JSON file: an array of MachineSim (see sim/simulator.ts), e.g.
- *                   [{"name":"press","db":1,"powerPin":0,"cyclePin":1,"scenario":"running","cycleTimeMs":3000}]
- *   --demo          two machines: "press-1" (DB1, power DQ.0, cycle DQ.1) producing steadily every 4 s;
- *                   "lathe-2" (DB2, power DQ.2, cycle DQ.3) every 6 s, standing still (powered) for
- *                   4 min out of every 10 (longer than the application's 2-min cycle-signal timeout)
- *
- * When ready it prints one JSON line to stdout: {"ready":true,"host":...,"port":...,"pdu":...,"machines":[...]}.
- * Logs go to stderr. SIGINT/SIGTERM stop it.
+ * PLC simulator command line: its options in HELP below (`--help`; sim/README.md says the same).
  *
  * Memory (sim/layout.ts, sim/README.md): Q0 bit i = the application's DQ.i; per machine a DB of
  * 1024 bytes: DBD0 power (REAL kW), DBD4 unit counter (DINT), samples of every S7 type from DBB8,
@@ -40,25 +26,37 @@ export const DEMO_MACHINES: MachineSim[] = [
 export interface ControlRequest { id: number; cmd: string; args?: unknown[] }
 export type ControlReply = { id: number; ok: true; result?: unknown } | { id: number; ok: false; error: string };
 
-const USAGE = 'usage: node dist/sim/cli.js [--port N] [--host 127.0.0.1] [--pdu 240|480|960] (--machines file.json | --machines-json JSON | --demo)';
+export const HELP = `usage: node dist/sim/cli.js [--port N] [--host 127.0.0.1] [--pdu 240|480|960] (--machines file.json | --machines-json JSON | --demo)
 
-function optionsOf(argv: string[]): SimulatorOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      pdu: { type: 'string' },
-      machines: { type: 'string' },
-      'machines-json': { type: 'string' },
-      demo: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  --port N             public S7 port; 0 (default) = a free port. Real PLCs use 102.
+  --host H             address to bind, default 127.0.0.1
+  --pdu N              PDU size the server imposes: 240 (S7-1200-like), 480 (default), 960 (S7-1500-like)
+  --machines F         JSON file holding an array of machines (MachineSim, sim/simulator.ts), e.g.
+                       [{"name":"press","db":1,"powerPin":0,"cyclePin":1,"scenario":"running","cycleTimeMs":3000}]
+  --machines-json J    the same array inline
+  --demo               two machines: press-1 (DB1, power DQ.0, cycle DQ.1, one unit every 4 s, 18.5 kW) and
+                       lathe-2 (DB2, power DQ.2, cycle DQ.3, one unit every 6 s, 7.5 kW, standing still with
+                       power on for 4 min out of every 10: longer than the application's 2-min cycle-signal timeout)
+  -h, --help           this text
+
+When ready it prints one JSON line on stdout: {"ready":true,"host":...,"port":...,"pdu":...,"machines":[...]}.
+Logs go to stderr; SIGINT/SIGTERM stop it.`;
+
+/** The command line's options (HELP says what each means). */
+export const OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  pdu: { type: 'string' },
+  machines: { type: 'string' },
+  'machines-json': { type: 'string' },
+  demo: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The simulator's settings from its command line; undefined when it asks for --help. A wrong one throws, naming it. */
+export function optionsOf(argv: string[]): SimulatorOptions | undefined {
+  const { values } = parseArgs({ args: argv, options: OPTIONS });
+  if (values.help) return undefined;
   const machines = values.demo ? DEMO_MACHINES
     : values['machines-json'] !== undefined ? (JSON.parse(values['machines-json']) as MachineSim[])
       : values.machines !== undefined ? (JSON.parse(readFileSync(values.machines, 'utf8')) as MachineSim[])
@@ -101,12 +99,16 @@ async function shutdown(sim: PlcSimulator, code: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  let opts: SimulatorOptions;
+  let opts: SimulatorOptions | undefined;
   try {
     opts = optionsOf(process.argv.slice(2));
   } catch (err) {
-    console.error(`simulator: ${(err as Error).message}`);
+    console.error(`simulator: ${(err as Error).message} (--help lists the options)`);
     process.exit(2);
+  }
+  if (!opts) {
+    console.log(HELP);
+    process.exit(0);
   }
   let sim: PlcSimulator;
   try {

@@ -10,7 +10,8 @@ function findRepoRoot(start: string): string {
   }
 }
 
-const repoRoot = findRepoRoot(path.resolve(__dirname, '..', '..'));
+/** The repository the build under test was made from. */
+export const repoRoot = findRepoRoot(path.resolve(__dirname, '..', '..'));
 
 export type Translate = (key: string, values?: Record<string, string | number>) => string;
 
