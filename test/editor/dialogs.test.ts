@@ -13,7 +13,7 @@ import { catalogue } from '../helpers/catalogue';
 import { waitFor } from '../helpers/wait';
 import type { NodeRedProcess } from '../runtime/flow/harness';
 import {
-  deploy, dragFromPalette, nodeIds, openEditor, openNodeDialog, PACKAGE_TYPES, SCREENSHOTS, setField, useDemoPlant, type EditorBrowser, type EditorRed,
+  deploy, dragFromPalette, nodeIds, openNodeDialog, PACKAGE_TYPES, SCREENSHOTS, setField, switchToGerman, useDemoPlant, type EditorBrowser, type EditorRed,
 } from './editor-page';
 
 declare const RED: EditorRed;
@@ -194,13 +194,7 @@ describe('the dialogs, in chromium, on the default flow', function () {
 
   it('in German: fixed status texts in German, palette labels without a break inside a word', async () => {
     const page = browser.page;
-    await page.click('#red-ui-header-button-sidemenu');
-    await page.click('#menu-item-user-settings');
-    await page.selectOption('#user-settings-editor-language', 'de');
-    await page.click('#node-dialog-ok');
-    await page.waitForSelector('#user-settings-tabs', { state: 'detached' });
-    await page.reload();
-    await openEditor(page, nodeRed.url, PACKAGE_TYPES);
+    await switchToGerman(page, nodeRed.url, PACKAGE_TYPES);
 
     // a reader without a connection: its status is the catalogue key the editor translates
     const id = await dragFromPalette(page, 'plc-reader', 150, 500);

@@ -70,6 +70,17 @@ export async function openEditor(page: Page, url: string, types: string[]): Prom
   }
 }
 
+/** Chooses German in the user settings, as a user does, and reloads the editor in it. */
+export async function switchToGerman(page: Page, url: string, types: string[]): Promise<void> {
+  await page.click('#red-ui-header-button-sidemenu');
+  await page.click('#menu-item-user-settings');
+  await page.selectOption('#user-settings-editor-language', 'de');
+  await page.click('#node-dialog-ok');
+  await page.waitForSelector('#user-settings-tabs', { state: 'detached' });
+  await page.reload();
+  await openEditor(page, url, types);
+}
+
 /** Ids of the editor's nodes of a type. */
 export function nodeIds(page: Page, type: string): Promise<string[]> {
   return page.evaluate((t) => {

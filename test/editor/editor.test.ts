@@ -14,8 +14,8 @@ import type { SimulatorHandle } from '../helpers/simulator';
 import { waitFor } from '../helpers/wait';
 import { repoRoot, type NodeRedProcess } from '../runtime/flow/harness';
 import {
-  clickDone, deploy, deployedFlows, dragFromPalette, isMarkedInvalid, nodeIds, invalidProperties, openEditor,
-  openNodeDialog, PACKAGE_TYPES, setField, useDemoPlant, type EditorBrowser, type EditorRed,
+  clickDone, deploy, deployedFlows, dragFromPalette, isMarkedInvalid, nodeIds, invalidProperties,
+  openNodeDialog, PACKAGE_TYPES, setField, switchToGerman, useDemoPlant, type EditorBrowser, type EditorRed,
 } from './editor-page';
 
 declare const RED: EditorRed;
@@ -261,14 +261,8 @@ describe('the editor, in chromium', function () {
 
   it('in German: the palette and the dialogs show the translated labels', async () => {
     const page = browser.page;
-    await page.click('#red-ui-header-button-sidemenu');
-    await page.click('#menu-item-user-settings');
-    await page.selectOption('#user-settings-editor-language', 'de');
-    await page.click('#node-dialog-ok');
-    await page.waitForSelector('#user-settings-tabs', { state: 'detached' });
+    await switchToGerman(page, nodeRed.url, PACKAGE_TYPES);
     assert.equal(await page.evaluate(() => localStorage.getItem('editor-language')), 'de', 'the choice is stored');
-    await page.reload();
-    await openEditor(page, nodeRed.url, PACKAGE_TYPES);
     assert.equal(await page.evaluate(() => RED.i18n.lang()), 'de');
 
     const de = (type: string): Record<string, unknown> =>
