@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Db, MongoClient } from 'mongodb';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { DRIVER_SETTING } from '../../nodes/mongo-connection/types';
 import { driverModule, getMongoServers, type MongoServerInfo } from '../helpers/mongo-servers';
 import { startSimulator, type SimulatorHandle } from '../helpers/simulator';
 import { repoRoot, seed, startNodeRedWithPackage, type NodeRedProcess } from '../runtime/flow/harness';
@@ -251,7 +252,7 @@ export async function startDemoPlant(options: DemoPlantOptions): Promise<DemoPla
     const nodeRed = parts.nodeRed = await startNodeRedWithPackage({
       flowSource: options.defaultFlow ? path.join(repoRoot, 'flows', 'default-flow.json') : undefined,
       env: { PLC_HOST: '127.0.0.1', PLC_PORT: String(plc.port), MONGODB_URI: server.uri, MONGODB_DB: dbName, PLANT_TZ: 'Europe/Berlin', ...options.env },
-      settings: server.driver === 'mongodb' ? {} : { s7productionMongoDriver: server.driver },
+      settings: server.driver === 'mongodb' ? {} : { [DRIVER_SETTING]: server.driver },
       onLine: (line) => log.push(line),
     });
     const browser = parts.browser = await launchEditorBrowser();

@@ -16,6 +16,7 @@ import { waitFor } from '../../helpers/wait';
 
 const M1 = '65a1b2c3d4e5f60718293a4b';
 const ZONE = 'Europe/Berlin';
+const zone = new PlantZone(ZONE);
 
 describeEachMongoServer('hourly-aggregator reading the application\'s database', (target) => {
   afterEach(async () => {
@@ -25,7 +26,6 @@ describeEachMongoServer('hourly-aggregator reading the application\'s database',
   it('continues the open hour of an older version\'s document (plant-dated): units, minutes and the open automatic stoppage; operators\' stoppages stay theirs', async function () {
     this.timeout(120_000);
     const { server, driver } = target();
-    const zone = new PlantZone(ZONE);
     const hourStart = await hourUnderWay(zone);
     const now = Date.now();
     const { hour } = zone.label(hourStart);
@@ -73,7 +73,6 @@ describeEachMongoServer('hourly-aggregator reading the application\'s database',
   it("continues from what mongo-sink wrote: units by session, and our open stoppage after an operator classified it", async function () {
     this.timeout(120_000);
     const { server, driver } = target();
-    const zone = new PlantZone(ZONE);
     const hourStart = await hourUnderWay(zone);
     const now = Date.now();
     const { date, hour } = zone.label(hourStart);
