@@ -51,11 +51,11 @@ export async function breakdown({ distDir, host, port, tags, pduSize, cycles = 2
   let measuring = false;
   const timedCall = function (original, args) {
     const t0 = performance.now();
-    const client = this;
     const cb = args[args.length - 1];
-    args[args.length - 1] = function (...res) {
-      if (measuring) { acc.snap7 += performance.now() - t0; acc.execTime += client.ExecTime(); acc.calls++; }
-      return cb.apply(this, res);
+    // the client's ExecTime() after its own call (the callback's `this` is not the client)
+    args[args.length - 1] = (...res) => {
+      if (measuring) { acc.snap7 += performance.now() - t0; acc.execTime += this.ExecTime(); acc.calls++; }
+      return cb(...res);
     };
     return original.apply(this, args);
   };
