@@ -236,12 +236,25 @@ export function tables(result) {
   ];
 }
 
+/** What the loopback breakdown shows, in words. */
+function breakdownNotes(breakdowns) {
+  const now = breakdowns.find((b) => b.build === 'this build');
+  if (!now) return [];
+  const ours = (b) => b.decodeMs + b.schedulingMs + b.messageBuildingMs;
+  const before = breakdowns.find((b) => b !== now);
+  return [`Loopback breakdown (mixed-500, PDU ${now.pdu}, one connection): of ${round(now.cycleMs)} ms per cycle, ${round(now.snap7CallMs)} ms (${round((100 * now.snap7CallMs) / now.cycleMs, 1)} %) are the ${now.requestsPerCycle} snap7 calls, ${round(now.snap7CallMs / now.requestsPerCycle)} ms each, of which snap7 itself reports ${round(now.snap7ExecTimeMs / now.requestsPerCycle)} ms (whole ms); the thread-pool hop is ${round(now.threadPoolHopPerRequestMs, 3)} ms per request. Ours (decoding, scheduling, message building) is ${round(ours(now), 3)} ms (${round((100 * ours(now)) / now.cycleMs, 1)} %)` +
+    (before ? `, before this change ${round(ours(before), 3)} ms: decoding now reads a range answered by one reply part straight from that reply (no per-cycle buffer and copy per range), a difference within this machine's noise. What is left to win is in snap7, not in our code.` : '.')];
+}
+
 export function notes(result) {
   const peerFailures = result.rows.filter((r) => !r.peer.ok);
   return [
     'Injected delay: `tc qdisc add dev <veth> root netem delay 5ms` fails here ("Specified qdisc kind is unknown": the kernel has no sch_netem and no loadable modules), so a network namespace would add nothing. The delay comes from test/helpers/s7-proxy.ts (bench/lib/s7-proxy.mjs) instead, which holds every chunk for the delay in each direction; both engines go through the same proxy, which also counts requests (TPKT frames from the client).',
     'nodes7 (as node-red-contrib-s7 uses it) negotiates up to 8 parallel jobs and pipelines a cycle\'s requests on one connection. snap7\'s client cannot pipeline: one request in flight per S7 connection. Our default therefore adapts the number of S7 connections (lib/s7/pool-sizer.ts): one while the cycle fits in half its period, more, one at a time, up to 3, while it does not. Back-to-back reading never fits, so there the pool grows as far as another connection shortens the cycle. The parallel requests are bounded by the process-wide snap7 thread budget too: 3 of libuv\'s default 4 threads (lib/s7/thread-slots.ts), so more than 3 connections would not help on the default thread pool.',
     'snap7\'s client waits for a reply by polling the socket with 1 ms sleeps (TMsgSocket::WaitForData in snap7\'s snap_msgsock.cpp: `SysSleep(1)` while fewer bytes than needed have arrived). On loopback the reply is not there the instant the request has gone, so every request costs at least one such sleep (about 1.1 ms with the kernel\'s timer slack): the floor of the "snap7 calls" column, in native code we do not own. nodes7 reads the socket as data arrives.',
+    ...breakdownNotes(result.breakdowns ?? []),
+    'Why the delay goals for mixed-500 at PDU 240 are out of reach on snap7 with the default thread pool: a snap7 call blocks a libuv thread until its reply, the process keeps one of the 4 threads for file I/O, so at most 3 requests are in flight, one per S7 connection. 14 requests take 5 sequential round trips of at least 2 × 5 ms + snap7\'s 1 ms poll (≥ 55 ms on an idle machine), while nodes7 pipelines up to 8 requests on one socket. More connections only help with more threads: `UV_THREADPOOL_SIZE=8` and at most 6 connections (not the defaults; measured by hand in the same minute as the defaults, 30 s after a 5 s warm-up, load average about 30) gave 6 overruns against 32 with the defaults. Meeting these goals with default settings needs a pipelining, non-blocking S7 client instead of snap7\'s blocking one (a new engine; not attempted in this change).',
+    'The machine was heavily shared during this run (load average 12 to 33 on 2 cores, see above): absolute times are inflated, most for the engine that needs threads and timers (the 5 ms delay is a timer too). At load 1 to 3 (the previous report) a pool of 4 needed 52 to 55 ms per 500-tag cycle at PDU 240 with the delay and had 0 overruns in 15 s.',
     ...(peerFailures.length
       ? [`nodes7 failed in ${peerFailures.length} case(s) (${[...new Set(peerFailures.map((r) => `${r.set} at PDU ${r.pdu}`))].join(', ')}): "${peerFailures[0].peer.error}". At PDU 960 it packs more than 20 items into one request; snap7's server handles at most 20 items of a request (MaxVars in snap7's s7_server.cpp) and answers only those, so nodes7 meets a short reply. Whether a real S7-1500 takes more than 20 items at PDU 960 could not be tested here; our planner never sends more than 20.`]
       : []),
