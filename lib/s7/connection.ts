@@ -222,8 +222,10 @@ export class S7Connection extends EventEmitter {
       if (this.closed || !p.connected || !client) {
         release();
         p.busy = false;
-        task.reject(this.closed ? new S7ConnectionError(`S7 connection to ${this.endpoint} is closed`) : this.notConnected());
-        p.settle();
+        // this client went away while the request waited for a slot: another one may run it
+        if (!this.closed && this.pool.some((q) => q.connected && !q.retiring)) this.queue.retry(task);
+        else task.reject(this.closed ? new S7ConnectionError(`S7 connection to ${this.endpoint} is closed`) : this.notConnected());
+        this.idle(p);
         if (!this.closed) this.pump();
         return;
       }
@@ -265,8 +267,7 @@ export class S7Connection extends EventEmitter {
         } catch (e) {
           task.reject(new S7ConnectionError(`${this.endpoint}: ${(e as Error).message}`));
         }
-        p.settle();
-        if (p.retiring) this.remove(p);
+        this.idle(p);
         if (!this.closed) this.pump();
       };
       try {
@@ -279,13 +280,19 @@ export class S7Connection extends EventEmitter {
         p.busy = false;
         task.reject(new S7ConnectionError(`${this.endpoint}: ${(e as Error).message}`));
         this.linkLost(p, (e as Error).message);
-        p.settle();
+        this.idle(p);
       }
     }, (err: Error) => {
       p.busy = false;
       task.reject(new S7ConnectionError(`${this.endpoint}: ${err.message}`));
-      p.settle();
+      this.idle(p);
     });
+  }
+
+  /** A client's call is over: wake close(), and take it out if the pool no longer needs it. */
+  private idle(p: PooledClient): void {
+    p.settle();
+    if (p.retiring) this.remove(p);
   }
 
   /** Drops a client whose socket can no longer be trusted and tries again at once. */
