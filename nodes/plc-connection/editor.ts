@@ -44,7 +44,8 @@ RED.nodes.registerType<PlcConnectionConfig>('plc-connection' satisfies typeof PL
     receiveTimeoutMs: { value: d.receiveTimeoutMs, validate: intIn(100, 60000) },
     reconnectMinMs: { value: d.reconnectMinMs, validate: intIn(100, 600000) },
     reconnectMaxMs: { value: d.reconnectMaxMs, validate: intIn(100, 3600000) },
-    maxConnections: { value: d.maxConnections, validate: intIn(1, 8) },
+    // flows saved before this setting existed have none (the runtime maps their poolSize): not invalid
+    maxConnections: { value: d.maxConnections, validate: (v: unknown) => v === undefined || intIn(1, 8)(v) },
     fixedConnections: { value: d.fixedConnections },
     // flows saved before the adaptive pool; the dialog turns it into the two settings above
     poolSize: { value: '' },
@@ -55,7 +56,7 @@ RED.nodes.registerType<PlcConnectionConfig>('plc-connection' satisfies typeof PL
   },
   oneditprepare: function () {
     useLabelsOf(this);
-    const legacy = legacyConnections(this.poolSize);
+    const legacy = legacyConnections(this.poolSize) ?? (this.maxConnections === undefined ? { maxConnections: d.maxConnections, fixedConnections: d.fixedConnections } : undefined);
     if (legacy) {
       $('#node-config-input-maxConnections').val(String(legacy.maxConnections));
       $('#node-config-input-fixedConnections').prop('checked', legacy.fixedConnections === true);
