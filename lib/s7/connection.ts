@@ -100,6 +100,10 @@ export class S7Connection extends EventEmitter {
     if (!options || typeof options.host !== 'string' || options.host.trim() === '') {
       throw new S7ConnectionError('S7 connection: host is required');
     }
+    if ('poolSize' in options) {
+      // the fixed pool size of older versions: failing loudly beats a silently different pool
+      throw new S7ConnectionError('S7 connection: poolSize is no longer an option: use maxConnections (and fixedConnections: true for a fixed count)');
+    }
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<S7ConnectionOptions>;
     const o: Settings = {
       port: 102, rack: 0, slot: 1, connectionType: 'PG', pduSize: 480, connectTimeoutMs: 3000, receiveTimeoutMs: 2000,
