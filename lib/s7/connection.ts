@@ -318,8 +318,9 @@ export class S7Connection extends EventEmitter {
     this.clock.clearTimer(this.shrinkTimer);
     this.shrinkTimer = undefined;
     if (count > active.length) {
-      // one at a time, and only onto a working session
-      if (active.every((p) => p.connected)) {
+      // one at a time, only onto a working session, and only while snap7 calls do not wait for a
+      // thread (then another connection would only wait too, and take a CPU connection resource)
+      if (active.every((p) => p.connected) && this.slots.usage.waiting === 0) {
         const p = new PooledClient();
         this.pool.push(p);
         this.attempt(p, false);
