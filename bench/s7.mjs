@@ -243,7 +243,7 @@ function breakdownNotes(breakdowns) {
   const ours = (b) => b.decodeMs + b.schedulingMs + b.messageBuildingMs;
   const before = breakdowns.find((b) => b !== now);
   return [`Loopback breakdown (mixed-500, PDU ${now.pdu}, one connection): of ${round(now.cycleMs)} ms per cycle, ${round(now.snap7CallMs)} ms (${round((100 * now.snap7CallMs) / now.cycleMs, 1)} %) are the ${now.requestsPerCycle} snap7 calls, ${round(now.snap7CallMs / now.requestsPerCycle)} ms each, of which snap7 itself reports ${round(now.snap7ExecTimeMs / now.requestsPerCycle)} ms (whole ms); the thread-pool hop is ${round(now.threadPoolHopPerRequestMs, 3)} ms per request. Ours (decoding, scheduling, message building) is ${round(ours(now), 3)} ms (${round((100 * ours(now)) / now.cycleMs, 1)} %)` +
-    (before ? `, before this change ${round(ours(before), 3)} ms: decoding now reads a range answered by one reply part straight from that reply (no per-cycle buffer and copy per range), a difference within this machine's noise. What is left to win is in snap7, not in our code.` : '.')];
+    (before ? `, before this change ${round(ours(before), 3)} ms. The one cut made (decoding reads a range answered by one reply part straight from that reply: no buffer and copy per range and cycle) is below this machine's noise: in the three runs of 2026-12-01 ours was 0.67 / 0.79 / 1.06 ms against 0.67 / 0.87 / 0.55 ms before, at load averages from 12 to 30. What is left to win is in snap7, not in our code.` : '.')];
 }
 
 export function notes(result) {
