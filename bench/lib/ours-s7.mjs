@@ -25,15 +25,22 @@ export function whenConnected(connection, timeoutMs = 10000) {
   });
 }
 
-export async function openOurReader({ host, port, tags, pduSize, poolSize = 1 }) {
+/**
+ * Our connection with the plc-connection node's default settings (the dialog's: the adaptive
+ * pool) and the PDU the simulator offers; `connection` overrides some of them.
+ */
+export async function openOurReader({ host, port, tags, pduSize, connection: overrides = {} }) {
   const { S7Connection, parseAddress } = dist('lib/s7');
-  const connection = new S7Connection({ host, port, pduSize, poolSize, reconnectMinMs: 200, reconnectMaxMs: 1000 });
+  const { toConnectionOptions } = dist('lib/s7/session/connection-config');
+  const connection = new S7Connection({ ...toConnectionOptions({ host, port, pduSize }), ...overrides });
   connection.start();
   await whenConnected(connection);
   const prepared = connection.prepare(signalRows(tags).map((r) => parseAddress(r.address, r.dataType)));
   return {
-    engine: `ours (lib/s7, pool ${poolSize})`,
+    engine: 'ours (lib/s7)',
     get pduSize() { return connection.negotiatedPdu; },
+    /** S7 connections open now. */
+    get connections() { return connection.connections; },
     plannedRequests: prepared.requestCount,
     async read() {
       const result = await connection.read(prepared);

@@ -57,7 +57,7 @@ export async function readOnce(options: S7ConnectionOptions, rows: readonly Sign
   const connectTimeoutMs = Math.min(options.connectTimeoutMs ?? TEST_READ_MAX_TIMEOUT_MS, TEST_READ_MAX_TIMEOUT_MS);
   const receiveTimeoutMs = Math.min(options.receiveTimeoutMs ?? TEST_READ_MAX_TIMEOUT_MS, TEST_READ_MAX_TIMEOUT_MS);
   // one attempt: no pool, no long reconnect pauses while the user waits
-  const conn = new S7Connection({ ...options, connectTimeoutMs, receiveTimeoutMs, poolSize: 1, onProbation: true });
+  const conn = new S7Connection({ ...options, connectTimeoutMs, receiveTimeoutMs, maxConnections: 1, onProbation: true });
   try {
     conn.start();
     // the probe, perhaps another call ahead on probation, then the connect

@@ -17,6 +17,8 @@ export interface ConnectionView {
   state: S7ConnectionState;
   retryAt: number | undefined;
   lastError: string | undefined;
+  /** S7 connections open now; shown when the pool holds more than one. */
+  connections?: number;
 }
 
 /** A catalogue lookup with `__name__` values, as Node-RED's RED._ does. */
@@ -62,6 +64,7 @@ export function readerStatus(
       }
       parts.push(tags, t('plc-reader.status.requests', { count: stats.requestsPerCycle }),
         t('plc-reader.status.cycleTime', { ms: Math.round(stats.cycleTimeMs) }));
+      if ((conn.connections ?? 1) > 1) parts.push(t('plc-reader.status.connections', { count: conn.connections! }));
       if (stats.bad > 0) parts.push(t('plc-reader.status.bad', { count: stats.bad }));
       if (stats.overruns > 0) parts.push(counted(t, 'plc-reader.status.overrun', 'plc-reader.status.overruns', stats.overruns));
       return { fill: stats.bad > 0 ? 'yellow' : 'green', shape: 'dot', text: parts.join(' · ') };

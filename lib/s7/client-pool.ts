@@ -31,6 +31,8 @@ export class PooledClient {
   connecting = false;
   /** The running probe is a quiet retry (the connection stays in backoff while it runs). */
   quietProbe = false;
+  /** The adaptive pool no longer needs it: it closes once its running call is done. */
+  retiring = false;
   pdu = 0;
   retryTimer: unknown;
   retryAt: number | undefined;

@@ -1,5 +1,6 @@
 /**
- * A connection to one PLC: a small pool of node-snap7 clients (default 1, client-pool.ts), the
+ * A connection to one PLC: a small pool of node-snap7 clients (client-pool.ts) sized to the
+ * reads in use (pool-sizer.ts: one while the cycles fit, more up to a cap while they do not), the
  * requests waiting for them (request-queue.ts), and the reconnect policy.
  *
  * Reconnecting: after a working link is lost the first attempt is immediate. Every attempt
@@ -20,6 +21,7 @@ import { readIsolatingBadItems } from './bad-item-retry';
 import { connectClient, errorText, newClient, PooledClient, runRequest, type ClientSettings } from './client-pool';
 import { isLinkError } from './errors';
 import type { ReadPlan } from './planner';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_SHRINK_AFTER_MS, PoolSizer } from './pool-sizer';
 import { planResult, Prepared, S7ConnectionError, type PartOutcome, type PlanResult, type PreparedRead, type ReadResult } from './prepared-read';
 import { RequestQueue, type Task } from './request-queue';
 import { probeTcp } from './tcp-probe';
@@ -51,8 +53,12 @@ export interface S7ConnectionOptions {
   reconnectMaxMs?: number;
   /** How often an unreachable PLC is probed (TCP only), default the smaller of 500 and reconnectMinMs. */
   probeIntervalMs?: number;
-  /** Parallel connections to the same PLC, default 1. */
-  poolSize?: number;
+  /** At most this many parallel S7 connections to the PLC (1..8), default 3 (DEFAULT_MAX_CONNECTIONS). */
+  maxConnections?: number;
+  /** Always hold maxConnections connections instead of adapting to the reads in use. Default false. */
+  fixedConnections?: boolean;
+  /** How long the adaptive pool must have been larger than needed before it closes one, default 30000. */
+  shrinkAfterMs?: number;
   /** Planner gap in bytes, default 16. */
   maxGap?: number;
   /** Every snap7 call on probation, with the silent PLCs' connects (the dialog's test reads). Default false. */
@@ -66,14 +72,18 @@ export interface S7ConnectionOptions {
 export type S7ConnectionState = 'connecting' | 'connected' | 'backoff' | 'closed';
 
 type Settings = ClientSettings & {
-  host: string; reconnectMinMs: number; reconnectMaxMs: number; probeIntervalMs: number; poolSize: number; maxGap?: number; onProbation: boolean;
+  host: string; reconnectMinMs: number; reconnectMaxMs: number; probeIntervalMs: number; maxConnections: number; fixedConnections: boolean;
+  shrinkAfterMs: number; maxGap?: number; onProbation: boolean;
 };
 
 export class S7Connection extends EventEmitter {
   private readonly opts: Settings;
   private readonly clock: Clock;
   private readonly slots: ThreadSlots;
-  private readonly pool: PooledClient[];
+  /** The clients, connected or (re)connecting; the sizer decides how many. */
+  private pool: PooledClient[];
+  private readonly sizer: PoolSizer;
+  private shrinkTimer: unknown;
   private readonly queue = new RequestQueue();
   private readonly backoff: Backoff;
   private currentState: S7ConnectionState = 'backoff';
@@ -90,16 +100,23 @@ export class S7Connection extends EventEmitter {
     if (!options || typeof options.host !== 'string' || options.host.trim() === '') {
       throw new S7ConnectionError('S7 connection: host is required');
     }
+    if ('poolSize' in options) {
+      // the fixed pool size of older versions: failing loudly beats a silently different pool
+      throw new S7ConnectionError('S7 connection: poolSize is no longer an option: use maxConnections (and fixedConnections: true for a fixed count)');
+    }
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<S7ConnectionOptions>;
     const o: Settings = {
       port: 102, rack: 0, slot: 1, connectionType: 'PG', pduSize: 480, connectTimeoutMs: 3000, receiveTimeoutMs: 2000,
-      reconnectMinMs: 1000, reconnectMaxMs: 30000, poolSize: 1, onProbation: false,
+      reconnectMinMs: 1000, reconnectMaxMs: 30000, maxConnections: DEFAULT_MAX_CONNECTIONS, fixedConnections: false,
+      shrinkAfterMs: DEFAULT_SHRINK_AFTER_MS, onProbation: false,
       ...given,
       probeIntervalMs: given.probeIntervalMs ?? Math.min(500, given.reconnectMinMs ?? 1000),
       host: options.host.trim(),
     };
     if (!(o.pduSize >= 240 && o.pduSize <= 960)) throw new S7ConnectionError(`S7 connection: PDU size must be 240..960, not ${o.pduSize}`);
-    if (!(o.poolSize >= 1 && o.poolSize <= 8)) throw new S7ConnectionError(`S7 connection: pool size must be 1..8, not ${o.poolSize}`);
+    if (!(Number.isInteger(o.maxConnections) && o.maxConnections >= 1 && o.maxConnections <= 8)) {
+      throw new S7ConnectionError(`S7 connection: connections must be 1..8, not ${o.maxConnections}`);
+    }
     if (!(o.port > 0 && o.port < 65536)) throw new S7ConnectionError(`S7 connection: port must be 1..65535, not ${o.port}`);
     if ((o.localTSAP === undefined) !== (o.remoteTSAP === undefined)) {
       throw new S7ConnectionError('S7 connection: give both local and remote TSAP, or neither');
@@ -109,7 +126,8 @@ export class S7Connection extends EventEmitter {
     this.clock = options.clock ?? systemClock;
     this.slots = options.threadSlots ?? snap7Slots;
     this.backoff = new Backoff({ initialMs: o.reconnectMinMs, maxMs: o.reconnectMaxMs, jitter: 0.2 });
-    this.pool = Array.from({ length: o.poolSize }, () => new PooledClient());
+    this.sizer = new PoolSizer({ max: o.maxConnections, fixed: o.fixedConnections, shrinkAfterMs: o.shrinkAfterMs });
+    this.pool = Array.from({ length: o.fixedConnections ? o.maxConnections : 1 }, () => new PooledClient());
   }
 
   get state(): S7ConnectionState {
@@ -125,6 +143,11 @@ export class S7Connection extends EventEmitter {
     if (this.currentState !== 'backoff') return undefined;
     const times = this.pool.map((p) => p.retryAt).filter((t): t is number => t !== undefined);
     return times.length ? Math.min(...times) : undefined;
+  }
+
+  /** S7 connections open now (connected clients). */
+  get connections(): number {
+    return this.pool.filter((p) => p.connected).length;
   }
 
   get lastError(): string | undefined {
@@ -162,6 +185,8 @@ export class S7Connection extends EventEmitter {
     if (this.closed) throw new S7ConnectionError(`S7 connection to ${this.endpoint} is closed`);
     if (pdu === undefined) throw this.notConnected();
     if (pdu !== prepared.planPdu) prepared.replan(pdu);
+    this.sizer.readStarted(prepared, prepared.requestCount, this.clock.now());
+    this.resize();
     const { items, requests, at } = await readIsolatingBadItems(prepared, pdu, (addresses, plan) => this.runPlan(addresses, plan));
     return { items, timestamp: at, requests, durationMs: Date.now() - began };
   }
@@ -188,7 +213,7 @@ export class S7Connection extends EventEmitter {
   private pump(): void {
     for (const p of this.pool) {
       if (this.queue.length === 0) return;
-      if (!p.connected || p.busy || !p.client) continue;
+      if (!p.connected || p.busy || !p.client || p.retiring) continue;
       this.run(p, this.queue.next() as Task);
     }
     if (this.queue.length > 0 && !this.pool.some((p) => p.connected)) this.queue.failAll(this.notConnected());
@@ -201,8 +226,10 @@ export class S7Connection extends EventEmitter {
       if (this.closed || !p.connected || !client) {
         release();
         p.busy = false;
-        task.reject(this.closed ? new S7ConnectionError(`S7 connection to ${this.endpoint} is closed`) : this.notConnected());
-        p.settle();
+        // this client went away while the request waited for a slot: another one may run it
+        if (!this.closed && this.pool.some((q) => q.connected && !q.retiring)) this.queue.retry(task);
+        else task.reject(this.closed ? new S7ConnectionError(`S7 connection to ${this.endpoint} is closed`) : this.notConnected());
+        this.idle(p);
         if (!this.closed) this.pump();
         return;
       }
@@ -219,22 +246,32 @@ export class S7Connection extends EventEmitter {
           if (trial) client.SetParam(client.RecvTimeout, this.opts.receiveTimeoutMs);
           if (err !== null && isLinkError(err)) {
             const text = errorText(client, err);
-            task.reject(new S7ConnectionError(`${this.endpoint}: ${text}`, err));
+            // Another connection of the pool still works: it runs the request once more (reads are
+            // idempotent; the request still answers its own read once), so one failed connection
+            // does not fail the cycle.
+            if (!task.retried && this.pool.some((q) => q !== p && q.connected)) {
+              task.retried = true;
+              this.queue.retry(task);
+            } else {
+              task.reject(new S7ConnectionError(`${this.endpoint}: ${text}`, err));
+            }
             // no answer within the whole timeout: the PLC has fallen silent, its reconnects go on probation
             if (this.clock.now() - began >= timeoutMs) this.goodStanding = false;
             this.linkLost(p, text);
           } else if (err !== null) {
+            this.sizer.roundTrip(this.clock.now() - began);
             // A request-level CPU error: every item in the request is bad, the link is fine.
             const text = errorText(client, err);
             const n = task.request.kind === 'multi' ? task.request.parts.length : 1;
             task.resolve({ parts: Array.from({ length: n }, () => ({ ok: false, code: err, text })), at: Date.now() });
           } else {
+            this.sizer.roundTrip(this.clock.now() - began);
             task.resolve({ parts: parts ?? [], at: Date.now() });
           }
         } catch (e) {
           task.reject(new S7ConnectionError(`${this.endpoint}: ${(e as Error).message}`));
         }
-        p.settle();
+        this.idle(p);
         if (!this.closed) this.pump();
       };
       try {
@@ -247,13 +284,19 @@ export class S7Connection extends EventEmitter {
         p.busy = false;
         task.reject(new S7ConnectionError(`${this.endpoint}: ${(e as Error).message}`));
         this.linkLost(p, (e as Error).message);
-        p.settle();
+        this.idle(p);
       }
     }, (err: Error) => {
       p.busy = false;
       task.reject(new S7ConnectionError(`${this.endpoint}: ${err.message}`));
-      p.settle();
+      this.idle(p);
     });
+  }
+
+  /** A client's call is over: wake close(), and take it out if the pool no longer needs it. */
+  private idle(p: PooledClient): void {
+    p.settle();
+    if (p.retiring) this.remove(p);
   }
 
   /** Drops a client whose socket can no longer be trusted and tries again at once. */
@@ -262,8 +305,55 @@ export class S7Connection extends EventEmitter {
     p.connected = false;
     p.dispose();
     this.updateState(reason);
-    if (!this.closed) setImmediate(() => this.attempt(p, false));
+    if (!this.closed && !p.retiring) setImmediate(() => this.attempt(p, false));
     this.pump();
+  }
+
+  /** Opens or closes one connection when the sizer asks for it (pool-sizer.ts). */
+  private resize(): void {
+    if (this.closed || !this.started) return;
+    const active = this.pool.filter((p) => !p.retiring);
+    const now = this.clock.now();
+    const { count, shrinkAt } = this.sizer.wanted(active.length, now);
+    this.clock.clearTimer(this.shrinkTimer);
+    this.shrinkTimer = undefined;
+    if (count > active.length) {
+      // one at a time, only onto a working session, and only while snap7 calls do not wait for a
+      // thread (then another connection would only wait too, and take a CPU connection resource)
+      if (active.every((p) => p.connected) && this.slots.usage.waiting === 0) {
+        const p = new PooledClient();
+        this.pool.push(p);
+        this.attempt(p, false);
+      }
+    } else if (count < active.length) {
+      // the one not connected, else an idle one; a busy one closes when its request is done
+      const p = active.find((q) => !q.connected && !q.connecting) ?? active.find((q) => q.connected && !q.busy) ?? active[active.length - 1];
+      p.retiring = true;
+      if (!p.busy && !p.connecting) this.remove(p);
+    } else if (shrinkAt !== undefined) {
+      this.shrinkTimer = this.clock.setTimer(() => this.resize(), Math.max(0, shrinkAt - now));
+    }
+  }
+
+  /** Takes a retired client out of the pool. */
+  private remove(p: PooledClient): void {
+    this.clock.clearTimer(p.retryTimer);
+    p.retryAt = undefined;
+    p.connected = false;
+    p.dispose();
+    this.pool = this.pool.filter((q) => q !== p);
+    this.updateState();
+    p.settle();
+  }
+
+  /** An extra connection of an adaptive pool failed to connect while others work: the CPU may be out of connection resources. */
+  private extraFailed(p: PooledClient): boolean {
+    if (this.opts.fixedConnections || !this.pool.some((q) => q !== p && q.connected)) return false;
+    p.connecting = false;
+    p.quietProbe = false;
+    this.sizer.growFailed(this.clock.now());
+    this.remove(p);
+    return true;
   }
 
   private schedule(p: PooledClient, delayMs: number): void {
@@ -286,6 +376,7 @@ export class S7Connection extends EventEmitter {
     probeTcp(o.host, o.port, o.connectTimeoutMs, this.clock, this.probes).then(
       (ip) => this.connectAfterProbe(p, ip),
       (err: Error) => {
+        if (this.extraFailed(p)) return;
         // unreachable: probe again soon; the S7 connect's backoff is not advanced by this
         this.attemptFailed(p, err.message, o.probeIntervalMs);
       },
@@ -316,13 +407,15 @@ export class S7Connection extends EventEmitter {
       }
     } catch (err) {
       p.dispose();
+      if (this.extraFailed(p)) return;
       this.goodStanding = false;
       this.attemptFailed(p, `${this.endpoint}: ${(err as Error).message}`, this.backoff.next());
       return;
     }
     p.connecting = false;
-    if (this.closed) {
-      p.dispose();
+    if (this.closed || p.retiring) {
+      if (p.retiring) this.remove(p);
+      else p.dispose();
       p.settle();
       return;
     }
@@ -334,6 +427,7 @@ export class S7Connection extends EventEmitter {
     this.updateState();
     p.settle();
     this.pump();
+    this.resize();
   }
 
   private attemptFailed(p: PooledClient, reason: string, retryInMs: number): void {
@@ -341,6 +435,10 @@ export class S7Connection extends EventEmitter {
     p.quietProbe = false;
     p.settle();
     if (this.closed) return;
+    if (p.retiring) {
+      this.remove(p);
+      return;
+    }
     this.error = reason;
     this.schedule(p, retryInMs);
     this.updateState(reason);
@@ -366,6 +464,7 @@ export class S7Connection extends EventEmitter {
     const closedError = new S7ConnectionError(`S7 connection to ${this.endpoint} is closed`);
     this.queue.failAll(closedError);
     this.slots.cancel(this, closedError);
+    this.clock.clearTimer(this.shrinkTimer);
     for (const s of this.probes) s.destroy(new Error('connection closed'));
     for (const p of this.pool) {
       this.clock.clearTimer(p.retryTimer);

@@ -73,7 +73,9 @@ export class Prepared implements PreparedRead {
 
 /** Decodes the answers to a plan's requests (in request order) into per-item results. */
 export function planResult(addresses: readonly S7Address[], plan: ReadPlan, outcomes: RequestOutcome[]): PlanResult {
-  const buffers = plan.ranges.map((r) => Buffer.alloc(r.length));
+  // A range answered by one reply part (the usual case) is decoded from that reply as it is;
+  // only a range split over several parts is put together in a buffer of its own.
+  const buffers: (Buffer | undefined)[] = new Array(plan.ranges.length);
   const rangeError = new Map<number, { code: number; text: string }>();
   plan.requests.forEach((req, k) => {
     const parts = req.kind === 'multi' ? req.parts : [req.part];
@@ -85,7 +87,12 @@ export function planResult(addresses: readonly S7Address[], plan: ReadPlan, outc
       else if (!out.ok) rangeError.set(part.range, { code: out.code, text: describeError(out.code, out.text, range.area) });
       else if (out.data.length < part.length) {
         rangeError.set(part.range, { code: SNAP7.errCliInvalidPlcAnswer, text: `short reply: ${out.data.length} of ${part.length} bytes` });
-      } else out.data.copy(buffers[part.range], part.start - range.start, 0, part.length);
+      } else if (part.start === range.start && part.length === range.length) {
+        buffers[part.range] = out.data;
+      } else {
+        const whole = (buffers[part.range] ??= Buffer.alloc(range.length));
+        out.data.copy(whole, part.start - range.start, 0, part.length);
+      }
     });
   });
   const items: ItemResult[] = new Array(addresses.length);
@@ -98,7 +105,7 @@ export function planResult(addresses: readonly S7Address[], plan: ReadPlan, outc
         continue;
       }
       try {
-        items[i] = { ok: true, value: decodeValue(buffers[ri], a.byteOffset - range.start, a) };
+        items[i] = { ok: true, value: decodeValue(buffers[ri]!, a.byteOffset - range.start, a) };
       } catch (e) {
         items[i] = { ok: false, error: `${a.text}: cannot decode: ${(e as Error).message}` };
       }

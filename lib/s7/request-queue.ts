@@ -10,6 +10,8 @@ export interface Task {
   request: PlannedRequest;
   resolve: (outcome: RequestOutcome) => void;
   reject: (err: S7ConnectionError) => void;
+  /** Already run once on a pooled connection that failed. */
+  retried?: boolean;
 }
 
 export class RequestQueue {
@@ -27,6 +29,11 @@ export class RequestQueue {
     }));
     this.tasks.push(...tasks);
     return { tasks, outcomes };
+  }
+
+  /** Puts a started task back first in line (its connection failed; another runs it). */
+  retry(task: Task): void {
+    this.tasks.unshift(task);
   }
 
   next(): Task | undefined {

@@ -1,6 +1,6 @@
 /** Editor for the plc-connection config node: presets per PLC family, rack/slot or TSAP, status. */
 import type * as EditorClient from '@node-red/editor-client';
-import { orEnv } from '../../lib/s7/session/connection-config';
+import { legacyConnections, orEnv } from '../../lib/s7/session/connection-config';
 import { hostProblem, splitHostPort } from '../../lib/shared/host';
 import { messageElement, showFieldMessages, showMessage, type Labels } from '../shared/editor/field-messages';
 import { PLC_CONNECTION_CHECKS } from '../shared/editor/node-checks';
@@ -44,7 +44,11 @@ RED.nodes.registerType<PlcConnectionConfig>('plc-connection' satisfies typeof PL
     receiveTimeoutMs: { value: d.receiveTimeoutMs, validate: intIn(100, 60000) },
     reconnectMinMs: { value: d.reconnectMinMs, validate: intIn(100, 600000) },
     reconnectMaxMs: { value: d.reconnectMaxMs, validate: intIn(100, 3600000) },
-    poolSize: { value: d.poolSize, validate: intIn(1, 8) },
+    // flows saved before this setting existed have none (the runtime maps their poolSize): not invalid
+    maxConnections: { value: d.maxConnections, validate: (v: unknown) => v === undefined || intIn(1, 8)(v) },
+    fixedConnections: { value: d.fixedConnections },
+    // flows saved before the adaptive pool; the dialog turns it into the two settings above
+    poolSize: { value: '' },
     maxGap: { value: d.maxGap, validate: intIn(0, 512) },
   },
   label: function () {
@@ -52,6 +56,11 @@ RED.nodes.registerType<PlcConnectionConfig>('plc-connection' satisfies typeof PL
   },
   oneditprepare: function () {
     useLabelsOf(this);
+    const legacy = legacyConnections(this.poolSize) ?? (this.maxConnections === undefined ? { maxConnections: d.maxConnections, fixedConnections: d.fixedConnections } : undefined);
+    if (legacy) {
+      $('#node-config-input-maxConnections').val(String(legacy.maxConnections));
+      $('#node-config-input-fixedConnections').prop('checked', legacy.fixedConnections === true);
+    }
     const labels: Labels = (key, params) => this._(key, params);
     const recheck = showFieldMessages({ type: 'plc-connection', nodeId: this.id, prefix: 'node-config-input', checks: PLC_CONNECTION_CHECKS, labels });
     // "192.168.0.1:102" typed into the host field: the port goes where the runtime reads it
@@ -101,12 +110,17 @@ RED.nodes.registerType<PlcConnectionConfig>('plc-connection' satisfies typeof PL
       const out = $('#plc-connection-status');
       out.text('…');
       $.getJSON(`plc-connection/${encodeURIComponent(this.id)}/status`)
-        .done((s: { state: string; negotiatedPdu?: number; lastError?: string; error?: string }) => {
+        .done((s: { state: string; negotiatedPdu?: number; connections?: number; lastError?: string; error?: string }) => {
           const pdu = s.negotiatedPdu ? `, ${t('status.pdu')} ${s.negotiatedPdu}` : '';
+          const connections = s.connections ? `, ${s.connections} ${t('status.connections')}` : '';
           const err = s.lastError || s.error ? ` – ${s.lastError ?? s.error}` : '';
-          out.text(`${s.state}${pdu}${err}`);
+          out.text(`${s.state}${pdu}${connections}${err}`);
         })
         .fail((xhr: JQuery.jqXHR) => out.text(xhr.status === 404 ? t('status.notDeployed') : xhr.statusText));
     });
+  },
+  oneditsave: function () {
+    // the old setting now lives in maxConnections / fixedConnections
+    this.poolSize = '';
   },
 });

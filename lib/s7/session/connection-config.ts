@@ -3,6 +3,7 @@
  * validation into S7ConnectionOptions. Pure: the editor bundle uses the presets.
  */
 import type { S7ConnectionOptions } from '../connection';
+import { DEFAULT_MAX_CONNECTIONS } from '../pool-sizer';
 import { hostProblem, hostProblemText } from '../../shared/host';
 
 export type PlcFamily = 'S7-300/400' | 'S7-1200/1500' | 'LOGO' | 'S7-200' | 'custom';
@@ -26,7 +27,15 @@ export interface PlcConnectionSettings {
   receiveTimeoutMs: number | string;
   reconnectMinMs: number | string;
   reconnectMaxMs: number | string;
-  poolSize: number | string;
+  /** At most this many parallel S7 connections; the adaptive pool opens more than one only while the cycles do not fit. */
+  maxConnections: number | string;
+  /** Always maxConnections connections instead of adapting (booleans may arrive as strings). */
+  fixedConnections: boolean | string;
+  /**
+   * Flows saved before the adaptive pool: a fixed number of connections. When set it wins
+   * (legacyConnections); the dialog turns it into the two settings above and clears it.
+   */
+  poolSize?: number | string;
   /** Planner: bytes two items may lie apart and still be read as one block. */
   maxGap: number | string;
 }
@@ -48,7 +57,9 @@ export const CONNECTION_DEFAULTS: PlcConnectionSettings = {
   receiveTimeoutMs: 2000,
   reconnectMinMs: 1000,
   reconnectMaxMs: 30000,
-  poolSize: 1,
+  // 3: see the plc-connection help (connection resources of an S7-1200, libuv's thread pool)
+  maxConnections: DEFAULT_MAX_CONNECTIONS,
+  fixedConnections: false,
   maxGap: 16,
 };
 
@@ -94,6 +105,31 @@ function integer(settings: PlcConnectionSettings, key: keyof PlcConnectionSettin
   return n;
 }
 
+const isSet = (v: unknown): boolean => v !== undefined && v !== null && String(v).trim() !== '';
+
+/**
+ * The old setting "Connections" (poolSize, a fixed count) as the adaptive pool's settings: 1, the
+ * old default that nobody chose for speed, becomes the adaptive default; 2 to 8 stay that fixed
+ * count, as the flow's author asked. Undefined when the node has no old setting.
+ */
+export function legacyConnections(poolSize: unknown): Pick<PlcConnectionSettings, 'maxConnections' | 'fixedConnections'> | undefined {
+  if (!isSet(poolSize)) return undefined;
+  const n = Number(String(poolSize).trim());
+  if (n === 1) return { maxConnections: DEFAULT_MAX_CONNECTIONS, fixedConnections: false };
+  return { maxConnections: String(poolSize).trim(), fixedConnections: true };
+}
+
+function connectionCount(settings: PlcConnectionSettings): Pick<S7ConnectionOptions, 'maxConnections' | 'fixedConnections'> {
+  const legacy = legacyConnections(settings.poolSize);
+  const chosen = legacy ? { ...settings, ...legacy } : settings;
+  const fixed = chosen.fixedConnections;
+  if (![true, false, 'true', 'false', '', undefined, null].includes(fixed as never)) {
+    throw new Error(`fixedConnections must be true or false, got "${String(fixed)}"`);
+  }
+  const key = legacy ? 'poolSize' : 'maxConnections';
+  return { maxConnections: integer({ ...chosen, [key]: chosen.maxConnections }, key, 1, 8), fixedConnections: fixed === true || fixed === 'true' };
+}
+
 /** Validates dialog settings; throws an Error naming the field that is wrong. */
 export function toConnectionOptions(input: Partial<PlcConnectionSettings>): S7ConnectionOptions {
   const settings: PlcConnectionSettings = { ...CONNECTION_DEFAULTS, ...input };
@@ -111,7 +147,7 @@ export function toConnectionOptions(input: Partial<PlcConnectionSettings>): S7Co
     receiveTimeoutMs: integer(settings, 'receiveTimeoutMs', 100, 60000),
     reconnectMinMs: integer(settings, 'reconnectMinMs', 100, 600000),
     reconnectMaxMs: integer(settings, 'reconnectMaxMs', 100, 3600000),
-    poolSize: integer(settings, 'poolSize', 1, 8),
+    ...connectionCount(settings),
     maxGap: integer(settings, 'maxGap', 0, 512),
   };
   if (!['PG', 'OP', 'S7_BASIC'].includes(String(options.connectionType))) {

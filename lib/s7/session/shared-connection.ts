@@ -10,6 +10,8 @@ import { S7Connection, type S7ConnectionOptions } from '../connection';
 export interface SharedConnectionStatus {
   state: S7Connection['state'];
   negotiatedPdu: number | undefined;
+  /** S7 connections open now (the adaptive pool's size). */
+  connections: number;
   retryAt: number | undefined;
   lastError: string | undefined;
   users: number;
@@ -78,6 +80,7 @@ export class SharedConnection {
     return {
       state: c?.state ?? 'closed',
       negotiatedPdu: c?.negotiatedPdu,
+      connections: c?.connections ?? 0,
       retryAt: c?.retryAt,
       lastError: c?.lastError,
       users: this.users.size,

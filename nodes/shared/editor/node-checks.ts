@@ -20,6 +20,7 @@ export const PLC_CONNECTION_CHECKS: Readonly<Record<string, FieldCheck>> = {
   receiveTimeoutMs: integerIn(100, 60000),
   reconnectMinMs: integerIn(100, 600000),
   reconnectMaxMs: integerIn(100, 3600000),
+  maxConnections: integerIn(1, 8),
   poolSize: integerIn(1, 8),
   maxGap: integerIn(0, 512),
 };

@@ -121,7 +121,7 @@ describe('s7 connection over real S7', function () {
     });
 
     it('spreads 500 tags over a pool of 2 clients and re-plans for the negotiated PDU', async () => {
-      const conn = new S7Connection({ host: '127.0.0.1', port: sim.port, poolSize: 2, pduSize: 960 });
+      const conn = new S7Connection({ host: '127.0.0.1', port: sim.port, maxConnections: 2, fixedConnections: true, pduSize: 960 });
       conns.push(conn);
       // 500 REALs of the bulk blocks of DB1..DB10, with a gap of 4 bytes between neighbours.
       const addrs = Array.from({ length: 500 }, (_, i) => parseAddress(`DB${1 + (i % 10)}.DBD${200 + 8 * Math.floor(i / 10)}`, 'REAL'));
@@ -405,7 +405,7 @@ describe('s7 connection over real S7', function () {
     });
 
     it('close() leaves no connection behind, whatever the state', async () => {
-      const conn = open(sim, { poolSize: 3 });
+      const conn = open(sim, { maxConnections: 3, fixedConnections: true });
       await whenState(conn, 'connected');
       await waitFor('three pooled connections', async () => (await sim.connectionCount()) === 3);
       const prepared = conn.prepare(Array.from({ length: 30 }, (_, i) => parseAddress(`DB1.DBD${200 + 40 * i}`, 'REAL')));

@@ -20,6 +20,13 @@ describe('reader status', () => {
       { fill: 'yellow', shape: 'dot', text: '24 tags · 3 req · 12 ms · 2 bad · 1 overrun' });
   });
 
+  it('shows the S7 connections in use when the adaptive pool holds more than one', () => {
+    const conn = (connections: number) => ({ state: 'connected' as const, retryAt: undefined, lastError: undefined, connections });
+    assert.equal(readerStatus(conn(1), stats(), 0, en).text, '24 tags · 3 req · 12 ms');
+    assert.equal(readerStatus(conn(2), stats(), 0, en).text, '24 tags · 3 req · 12 ms · 2 conn');
+    assert.equal(readerStatus(conn(3), stats({ overruns: 1 }), 0, de).text, '24 Signale · 3 Anfr. · 12 ms · 3 Verb. · 1 Überlauf');
+  });
+
   it('counts down to the next connect attempt while backing off', () => {
     const conn = { state: 'backoff' as const, retryAt: 10_000, lastError: 'connection refused' };
     assert.equal(readerStatus(conn, stats(), 5_500, en).text, 'retry in 5 s: connection refused');

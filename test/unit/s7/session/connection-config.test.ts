@@ -1,12 +1,35 @@
 import assert from 'node:assert/strict';
-import { CONNECTION_DEFAULTS, parseTsap, PLC_FAMILY_PRESETS, toConnectionOptions } from '../../../../lib/s7/session/connection-config';
+import type { S7ConnectionOptions } from '../../../../lib/s7/connection';
+import { CONNECTION_DEFAULTS, legacyConnections, parseTsap, PLC_FAMILY_PRESETS, toConnectionOptions } from '../../../../lib/s7/session/connection-config';
+
+const pick = ({ maxConnections, fixedConnections }: S7ConnectionOptions): Pick<S7ConnectionOptions, 'maxConnections' | 'fixedConnections'> => ({ maxConnections, fixedConnections });
 
 describe('reader connection settings', () => {
   it('turns rack/slot settings (numbers as strings too) into connection options', () => {
     assert.deepEqual(toConnectionOptions({ ...CONNECTION_DEFAULTS, host: ' 127.0.0.1 ', port: '1102', rack: '0', slot: '2', pduSize: '240' }), {
       host: '127.0.0.1', port: 1102, connectionType: 'PG', pduSize: 240, connectTimeoutMs: 3000, receiveTimeoutMs: 2000,
-      reconnectMinMs: 1000, reconnectMaxMs: 30000, poolSize: 1, maxGap: 16, rack: 0, slot: 2,
+      reconnectMinMs: 1000, reconnectMaxMs: 30000, maxConnections: 3, fixedConnections: false, maxGap: 16, rack: 0, slot: 2,
     });
+  });
+
+  it('adapts with at most 3 connections by default; a fixed count when asked', () => {
+    assert.deepEqual(pick(toConnectionOptions({ host: 'plc' })), { maxConnections: 3, fixedConnections: false });
+    assert.deepEqual(pick(toConnectionOptions({ host: 'plc', maxConnections: '1', fixedConnections: 'true' })), { maxConnections: 1, fixedConnections: true });
+    assert.deepEqual(pick(toConnectionOptions({ host: 'plc', maxConnections: 5, fixedConnections: false })), { maxConnections: 5, fixedConnections: false });
+    assert.throws(() => toConnectionOptions({ host: 'plc', maxConnections: 9 }), /maxConnections must be an integer from 1 to 8, got "9"/);
+    assert.throws(() => toConnectionOptions({ host: 'plc', fixedConnections: 'maybe' }), /fixedConnections must be true or false, got "maybe"/);
+  });
+
+  it('maps the old "Connections" (poolSize) of older flows: 1 adapts, 2 to 8 stay fixed', () => {
+    assert.deepEqual(legacyConnections(undefined), undefined);
+    assert.deepEqual(legacyConnections(''), undefined, 'cleared by the dialog');
+    assert.deepEqual(pick(toConnectionOptions({ host: 'plc', poolSize: 1 })), { maxConnections: 3, fixedConnections: false });
+    assert.deepEqual(pick(toConnectionOptions({ host: 'plc', poolSize: '1', maxConnections: 3 })), { maxConnections: 3, fixedConnections: false });
+    assert.deepEqual(pick(toConnectionOptions({ host: 'plc', poolSize: '4' })), { maxConnections: 4, fixedConnections: true });
+    // the old setting wins over defaults the editor may have filled in without the dialog
+    assert.deepEqual(pick(toConnectionOptions({ host: 'plc', poolSize: 2, maxConnections: 3, fixedConnections: false })), { maxConnections: 2, fixedConnections: true });
+    assert.deepEqual(pick(toConnectionOptions({ host: 'plc', poolSize: '', maxConnections: 2 })), { maxConnections: 2, fixedConnections: false });
+    assert.throws(() => toConnectionOptions({ host: 'plc', poolSize: 12 }), /poolSize must be an integer from 1 to 8, got "12"/);
   });
 
   it('uses TSAPs instead of rack/slot for LOGO!', () => {

@@ -1,0 +1,123 @@
+/**
+ * How many S7 connections one PLC session should hold: the adaptive pool.
+ *
+ * snap7's client has one request in flight per connection, so a cycle of n requests takes
+ * about n round trips on one connection. The sizer keeps one connection while every read's
+ * cycle fits comfortably in its period (the time between its starts, whoever reads: a reader's
+ * interval, or back to back), and asks for one more, up to the cap, while it does not:
+ *
+ *   load(k) = Σ over the reads in use: ceil(requests / k) × round trip / period
+ *
+ * is the share of the time k connections are busy. It wants the fewest k with load(k) ≤ FIT
+ * (one more only while that lowers the load: a read of 2 requests gains nothing from a third).
+ * Fewer connections are given back only after load(k − 1) stayed ≤ SHRINK_FIT for shrinkAfterMs
+ * (on the injected clock), so a pool does not flap at the threshold. A fixed pool always wants
+ * the cap. A connect refused beyond the first (a CPU out of connection resources) holds growth
+ * back for GROW_RETRY_MS.
+ */
+
+/** Share of the time the connections may be busy before one more is opened. */
+export const FIT = 0.5;
+/** Share of the time one connection fewer would be busy, below which the pool shrinks (hysteresis). */
+export const SHRINK_FIT = 0.35;
+/** How long the pool must have been larger than needed before one connection closes. */
+export const DEFAULT_SHRINK_AFTER_MS = 30_000;
+/** After an extra connection's connect failed, no growth for this long. */
+export const GROW_RETRY_MS = 60_000;
+/** The cap of the adaptive pool (plc-connection's default; see its help for why 3). */
+export const DEFAULT_MAX_CONNECTIONS = 3;
+/** Weight of the newest sample in the smoothed round trip and periods. */
+const SMOOTHING = 0.2;
+
+interface Demand {
+  requests: number;
+  /** Smoothed time between two starts; undefined after the first. */
+  periodMs: number | undefined;
+  lastStart: number;
+}
+
+export interface PoolSizerOptions {
+  max: number;
+  /** Always `max` connections. */
+  fixed: boolean;
+  shrinkAfterMs: number;
+}
+
+export class PoolSizer {
+  private readonly demands = new Map<object, Demand>();
+  private rttMs: number | undefined;
+  private shrinkSince: number | undefined;
+  private growBlockedUntil = -Infinity;
+
+  constructor(private readonly opts: PoolSizerOptions) {}
+
+  /** The smoothed round trip of one request, once one was measured. */
+  get roundTripMs(): number | undefined {
+    return this.rttMs;
+  }
+
+  /** A read of `key` (a prepared read) with `requests` requests starts at `now`. */
+  readStarted(key: object, requests: number, now: number): void {
+    const d = this.demands.get(key);
+    if (!d) {
+      this.demands.set(key, { requests, periodMs: undefined, lastStart: now });
+      return;
+    }
+    const gap = Math.max(0, now - d.lastStart);
+    d.periodMs = d.periodMs === undefined ? gap : d.periodMs + SMOOTHING * (gap - d.periodMs);
+    d.requests = requests;
+    d.lastStart = now;
+  }
+
+  /** A request's round trip (the snap7 call), ms. */
+  roundTrip(ms: number): void {
+    this.rttMs = this.rttMs === undefined ? ms : this.rttMs + SMOOTHING * (ms - this.rttMs);
+  }
+
+  /** An extra connection could not connect (likely the CPU's connection resources): no growth for a while. */
+  growFailed(now: number): void {
+    this.growBlockedUntil = now + GROW_RETRY_MS;
+  }
+
+  /** Share of the time `k` connections would be busy with the reads in use. */
+  load(k: number, now: number): number {
+    if (this.rttMs === undefined) return 0;
+    let load = 0;
+    for (const [key, d] of this.demands) {
+      // a read not repeated for three of its periods (and a second) is no longer in use
+      if (d.periodMs === undefined ? now - d.lastStart > 60_000 : now - d.lastStart > 3 * d.periodMs + 1000) {
+        this.demands.delete(key);
+        continue;
+      }
+      if (d.periodMs === undefined) continue;
+      load += (Math.ceil(d.requests / k) * this.rttMs) / Math.max(d.periodMs, this.rttMs);
+    }
+    return load;
+  }
+
+  /**
+   * How many connections the pool should have, given `open` now: one more, one fewer, or the
+   * same (it changes one at a time). `shrinkAt` is when to ask again for a pending shrink.
+   */
+  wanted(open: number, now: number): { count: number; shrinkAt?: number } {
+    const { max, fixed, shrinkAfterMs } = this.opts;
+    if (fixed) return { count: max };
+    if (open > max) return { count: max };
+    const load = this.load(open, now);
+    // more connections only help when they shorten some read (2 requests gain nothing from a third)
+    if (open < max && now >= this.growBlockedUntil && load > FIT && this.load(open + 1, now) < load) {
+      this.shrinkSince = undefined;
+      return { count: open + 1 };
+    }
+    if (open > 1 && this.load(open - 1, now) <= SHRINK_FIT) {
+      this.shrinkSince ??= now;
+      if (now - this.shrinkSince >= shrinkAfterMs) {
+        this.shrinkSince = now;
+        return { count: open - 1 };
+      }
+      return { count: open, shrinkAt: this.shrinkSince + shrinkAfterMs };
+    }
+    this.shrinkSince = undefined;
+    return { count: Math.max(1, open) };
+  }
+}
