@@ -55,6 +55,12 @@ export interface SamplingAdvice {
   readEveryMs: number;
 }
 
+/** A key's sampling judged, whether or not it is too slow. */
+export interface SamplingAssessment extends SamplingAdvice {
+  /** The current interval reads the shorter phase in fewer than about 2 readings: units can be missed. */
+  tooSlow: boolean;
+}
+
 const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
 
 export class SamplingAdvisor {
@@ -90,7 +96,16 @@ export class SamplingAdvisor {
 
   /** Keys whose pulses are read too slowly at `now`, with what to do. */
   adviceAt(now: number): SamplingAdvice[] {
-    const advice: SamplingAdvice[] = [];
+    return this.assessAt(now).filter((a) => a.tooSlow).map(({ tooSlow: _tooSlow, ...advice }) => advice);
+  }
+
+  /**
+   * Every key with phases read at its current interval, at `now`: the pulse width, the interval
+   * that reads it safely, and whether the current one is too slow (the reader's dialog shows
+   * what each counter asks for, also while it is satisfied).
+   */
+  assessAt(now: number): SamplingAssessment[] {
+    const assessed: SamplingAssessment[] = [];
     for (const [key, k] of this.keys) {
       k.phases = k.phases.filter((p) => now - p.at <= this.windowMs);
       const interval = k.intervalMs;
@@ -105,17 +120,18 @@ export class SamplingAdvisor {
         const judged = single >= UNRESOLVED_SHARE ? { pulseMs: null, samples: 1 } : { pulseMs: widthMs, samples: widthMs / interval };
         if (!worst || judged.samples < worst.samples) worst = judged;
       }
-      if (!worst || worst.samples >= SAFE_SAMPLES) continue;
+      if (!worst) continue;
       // Unknown width: shorter than a reading, so read at least 2.5 times as fast as now.
       const pulse = worst.pulseMs ?? interval;
-      advice.push({
+      assessed.push({
         key,
         intervalMs: Math.round(interval),
         pulseMs: worst.pulseMs === null ? null : Math.round(worst.pulseMs),
         readEveryMs: Math.max(10, Math.round(pulse / ADVISED_SAMPLES_PER_PULSE / 10) * 10),
+        tooSlow: worst.samples < SAFE_SAMPLES,
       });
     }
-    return advice;
+    return assessed;
   }
 
   private keyOf(key: string): KeySampling {

@@ -9,6 +9,7 @@ import { systemClock } from '../../lib/shared/clock';
 import { COUNT_MODES, EdgeCounter, outageKeysOf, type CountMode, type CountWarning, type EdgeCounterOptions } from '../../lib/production/edge-counter';
 import { KEY_SOURCES, parseCounterInput, type KeySource } from '../../lib/production/edge-input';
 import { TOPIC_UNITS, type ContractMessage, type UnitEvent } from '../../lib/shared/messages';
+import { counterSamplings, type KeySampling } from '../../lib/shared/telemetry-advice';
 import { ValidationError, timestampWindowOf } from '../../lib/shared/validate';
 import { EDGE_COUNTER_CONFIG_DEFAULTS, EDGE_COUNTER_LIMITS, EDGE_COUNTER_TYPE } from './types';
 
@@ -34,6 +35,15 @@ function optionsOf(def: EdgeCounterDef): EdgeCounterOptions {
 /** The catalogue key of a counting warning. */
 function warningKey(warning: CountWarning): string {
   return warning.kind === 'short-pulse' ? `edge-counter.warning.short-pulse.${warning.params.level}` : `edge-counter.warning.${warning.kind}`;
+}
+
+/** Every key's sampling for the reader's dialog: judged keys with their advice, the others "no advice yet". */
+function keySamplings(counter: EdgeCounter, now: number): KeySampling[] {
+  const judged = new Map(counter.samplingAt(now).map((a) => [a.key, a]));
+  return [...counter.state].map(([key, state]) => {
+    const a = judged.get(key);
+    return { key, shortestPhaseMs: state.shortestPhaseMs, pulseMs: a?.pulseMs ?? null, readEveryMs: a?.readEveryMs ?? null, tooSlow: a?.tooSlow ?? false };
+  }).sort((a, b) => a.key.localeCompare(b.key));
 }
 
 /** What msg.reset asks for: every key, one key, or nothing. */
@@ -125,6 +135,9 @@ export = function register(RED: NodeAPI): void {
     })();
 
     const refresh = setInterval(() => status.request(), STATUS_REFRESH_MS);
+    // A register counts every unit at any interval: only the edge modes ask the reader for one.
+    const sampling = { name: node.name || node.id, sampling: (now: number) => keySamplings(counter, now) };
+    if (options.mode !== 'counter') counterSamplings.set(node.id, sampling);
 
     node.on('input', (msg: NodeMessage, send, done) => {
       gate.run(() => {
@@ -197,6 +210,7 @@ export = function register(RED: NodeAPI): void {
 
     node.on('close', (removed: boolean, done: () => void) => {
       clearInterval(refresh);
+      if (counterSamplings.get(node.id) === sampling) counterSamplings.delete(node.id);
       // Held inputs run first, so their counts are saved; a removed node's saved state goes with it.
       void gate.whenOpen().then(async () => {
         status.close();

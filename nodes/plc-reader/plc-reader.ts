@@ -17,6 +17,7 @@ import { readerStatus, type NodeStatus } from '../../lib/reader/status';
 import { readingsOf, type ContractMessage, type Reading } from '../../lib/shared/messages';
 import { RateMeter, telemetry } from '../../lib/shared/telemetry';
 import { SignalWatch, signalWatches } from '../../lib/shared/telemetry-signals';
+import { counterSamplings, readerAdvice } from '../../lib/shared/telemetry-advice';
 import { registerEnvCheck, resolveConnectionEnv } from '../shared/env-check';
 import { PLC_READER_CHECKS } from '../shared/editor/node-checks';
 import { MIN_MAPPING_REFRESH_S, PLC_READER_DEFAULTS, PLC_READER_TYPE, type PlcReaderConfig, type TestReadRequest } from './types';
@@ -202,6 +203,19 @@ export = function register(RED: NodeAPI): void {
     const watch = signalWatches.get(id);
     if (watch) res.json(watch.view());
     else res.status(404).json({ error: `no deployed plc-reader with id ${id}` });
+  });
+
+  // what the deployed counters fed by the reader ask of its interval, beside the dialog's interval field
+  RED.httpAdmin.get('/plc-reader/:id/advice', RED.auth.needsPermission('plc-reader.read'), (req, res) => {
+    const id = String(req.params.id);
+    // the deployed interval, ${ENV} resolved, as the reader reports it
+    const reader = telemetry.snapshot().readers.find((r) => r.nodeId === id);
+    if (!reader) {
+      res.status(404).json({ error: `no deployed plc-reader with id ${id}` });
+      return;
+    }
+    const wiresOf = (nodeId: string): string[][] | undefined => (RED.nodes.getNode(nodeId) as unknown as { wires?: string[][] } | null)?.wires;
+    res.json(readerAdvice(id, reader.intervalMs, wiresOf, counterSamplings, Date.now()));
   });
 
   // "test connection / read now": connect with the dialog's (unsaved) settings, read once, disconnect.
