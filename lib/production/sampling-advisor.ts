@@ -29,6 +29,10 @@ const UNRESOLVED_SHARE = 0.1;
 const INTERVAL_WEIGHT = 0.2;
 /** At most this many phases per key are remembered (fast pulses fill the window quickly). */
 const MAX_PHASES = 500;
+/** Sample times kept per key, to see the readings around a phase. */
+const RECENT_SAMPLES = 32;
+/** A reading this many intervals after the one before it came late. */
+const LATE_READING = 1.5;
 
 interface Phase {
   at: number;
@@ -43,6 +47,9 @@ interface KeySampling {
   phases: Phase[];
   intervalMs: number | null;
   lastTs: number | null;
+  /** The latest sample times since the last gap, oldest first; `dropped`: older ones were let go. */
+  recent: number[];
+  dropped: boolean;
 }
 
 export interface SamplingAdvice {
@@ -79,12 +86,22 @@ export class SamplingAdvisor {
       }
     }
     k.lastTs = ts;
+    if (afterGap) {
+      k.recent = [];
+      k.dropped = false;
+    }
+    k.recent.push(ts);
+    if (k.recent.length > RECENT_SAMPLES) {
+      k.recent.shift();
+      k.dropped = true;
+    }
   }
 
   /** A phase of `level` ended at `at`: it lasted `widthMs` and was seen in `samples` samples. */
   phase(key: string, at: number, level: boolean, widthMs: number, samples: number): void {
     const k = this.keyOf(key);
     if (k.intervalMs === null) return;
+    if (!this.seenWhole(k, at - widthMs, at)) return;
     k.phases.push({ at, level, widthMs, samples, intervalMs: k.intervalMs });
     if (k.phases.length > MAX_PHASES) k.phases.shift();
   }
@@ -134,10 +151,25 @@ export class SamplingAdvisor {
     return assessed;
   }
 
+  /**
+   * Whether a phase from the sample at `first` to the one at `end` was read at the interval, so
+   * its width tells about the pulse: not when it began before the first sample since a gap (a
+   * restart, an outage: its start is unknown), nor when a reading before its first or its end
+   * came late (an overrun on a busy machine shortens the phase as seen, down to a single sample).
+   */
+  private seenWhole(k: KeySampling, first: number, end: number): boolean {
+    const i = k.recent.indexOf(first);
+    const j = k.recent.indexOf(end);
+    if (i === -1 || j === -1) return true; // not sample times (an advisor fed by hand): nothing to judge by
+    if (i === 0) return k.dropped;
+    const limit = (k.intervalMs as number) * LATE_READING;
+    return first - k.recent[i - 1] <= limit && end - k.recent[j - 1] <= limit;
+  }
+
   private keyOf(key: string): KeySampling {
     let k = this.keys.get(key);
     if (!k) {
-      k = { phases: [], intervalMs: null, lastTs: null };
+      k = { phases: [], intervalMs: null, lastTs: null, recent: [], dropped: false };
       this.keys.set(key, k);
     }
     return k;

@@ -61,6 +61,7 @@ function readerCard(r: ReaderTelemetry): string {
     ['cycleTime', t('cycleTime'), `${last === undefined ? '–' : `${Math.round(last)} ms`} ${cycleChart(r.cycleTimesMs)}`],
     ['requests', t('requests'), String(r.requestsPerCycle)],
     ['pdu', t('pdu'), r.pduSize === undefined ? '–' : `${r.pduSize} B`],
+    ['pduUse', t('pduUse'), r.pduUse === undefined ? '–' : escapeHtml(t('pduUsed', { percent: Math.round(r.pduUse * 100) }))],
     ['overruns', t('overruns'), String(r.overruns)],
     ['bad', t('bad'), String(r.bad)],
   ]);
