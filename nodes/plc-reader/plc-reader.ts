@@ -13,12 +13,13 @@ import { readOnce } from '../../lib/reader/read-once';
 import { numberSetting } from '../../lib/shared/node-kit';
 import type { ConnectionProvider } from '../../lib/s7/session/shared-connection';
 import { MIN_INTERVAL_MS, parsePinMap, resolveSignals, toSignalRow, type SignalRow } from '../../lib/reader/signals';
-import { readerStatus, type NodeStatus } from '../../lib/reader/status';
+import { readerStatusPhrases } from '../../lib/reader/status';
 import { readingsOf, type ContractMessage, type Reading } from '../../lib/shared/messages';
 import { RateMeter, telemetry } from '../../lib/shared/telemetry';
 import { SignalWatch, signalWatches } from '../../lib/shared/telemetry-signals';
 import { counterSamplings, readerAdvice } from '../../lib/shared/telemetry-advice';
 import { registerEnvCheck, resolveConnectionEnv } from '../shared/env-check';
+import { clearPhrased, showPhrased } from '../shared/phrased-status';
 import { PLC_READER_CHECKS } from '../shared/editor/node-checks';
 import { MIN_MAPPING_REFRESH_S, PLC_READER_DEFAULTS, PLC_READER_TYPE, type PlcReaderConfig, type TestReadRequest } from './types';
 
@@ -129,12 +130,12 @@ export = function register(RED: NodeAPI): void {
     const updateStatus = (): void => {
       const [conn, stats, now] = [shared.status(), engine.stats(), Date.now()];
       const sampling = { intervalMs, ratePerS: rate.sample(now, stats.cycles) };
-      const status: NodeStatus = readerStatus(conn, stats, now, RED._, sampling);
+      const status = readerStatusPhrases(conn, stats, now, sampling);
       telemetry.reader({ nodeId: this.id, name: this.name || this.id, state: conn.state, ...sampling, ...stats, pduSize: conn.negotiatedPdu });
       const key = JSON.stringify(status);
       if (key === lastStatus) return;
       lastStatus = key;
-      this.status(status);
+      showPhrased(RED, this, status);
     };
     const statusTimer = setInterval(updateStatus, STATUS_REFRESH_MS);
     connection.on('state', updateStatus);
@@ -182,6 +183,7 @@ export = function register(RED: NodeAPI): void {
       closed = true;
       clearInterval(statusTimer);
       telemetry.remove(this.id);
+      clearPhrased(RED, this);
       if (signalWatches.get(this.id) === watch) signalWatches.delete(this.id);
       connection.off('state', updateStatus);
       connection.off('state', startWhenSettled);
