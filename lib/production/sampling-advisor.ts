@@ -23,6 +23,8 @@ const SAME_INTERVAL = 0.25;
 const SAFE_SAMPLES = 2.25;
 /** Reading every pulse width / 2.5 leaves a phase at least 2 readings even with some jitter. */
 const ADVISED_SAMPLES_PER_PULSE = 2.5;
+/** Phases of a level whose mean width is judged: one phase read at the interval may look a reading shorter. */
+const MIN_MEASURED_PHASES = 3;
 /** Share of single-sample phases at which pulses are too short to measure at all. */
 const UNRESOLVED_SHARE = 0.1;
 /** Weight of a new interval in the running mean of the reading interval. */
@@ -134,6 +136,8 @@ export class SamplingAdvisor {
         if (phases.length === 0) continue;
         const single = phases.filter((p) => p.samples <= 1).length / phases.length;
         const widthMs = mean(phases.map((p) => p.widthMs));
+        // a width is off by up to a reading either way: judged on a few phases, not on the first one
+        if (single < UNRESOLVED_SHARE && phases.length < MIN_MEASURED_PHASES) continue;
         const judged = single >= UNRESOLVED_SHARE ? { pulseMs: null, samples: 1 } : { pulseMs: widthMs, samples: widthMs / interval };
         if (!worst || judged.samples < worst.samples) worst = judged;
       }
