@@ -35,6 +35,18 @@ describe('production/sampling-advisor on a busy machine', () => {
     assert.deepEqual(after.adviceAt(t), [], 'a pulse seen once right after the restart is no evidence');
   });
 
+  it('the first pulse, read in 2 readings (it looks 400 ms), is no verdict: the width is judged on three', () => {
+    const c = new EdgeCounter({ ...EDGE_COUNTER_DEFAULTS });
+    const starts = [1150, 5130, 9130];
+    const bit = (t: number): boolean => starts.some((from) => t >= from && t < from + 500);
+    let t = 0;
+    for (; t <= 2000; t += 200) c.sample('m1', t, bit(t));
+    assert.deepEqual(c.samplingAt(t), [], 'one pulse: no advice yet');
+    for (; t <= 12_000; t += 200) c.sample('m1', t, bit(t));
+    const [judged] = c.samplingAt(t);
+    assert.equal(judged.tooSlow, false, `three pulses, ≈ ${judged.pulseMs} ms`);
+  });
+
   it('a reader regularly too slow still gets its advice: 1000 ms readings of 500 ms pulses', () => {
     const c = new EdgeCounter({ ...EDGE_COUNTER_DEFAULTS });
     let t = 40;
