@@ -66,7 +66,9 @@ export interface SamplingAdvice {
 
 /** A key's sampling judged, whether or not it is too slow. */
 export interface SamplingAssessment extends SamplingAdvice {
-  /** The current interval reads the shorter phase in fewer than about 2 readings: units can be missed. */
+  /** The slowest interval that still reads the pulses about 2 times (readEveryMs leaves room for jitter), ms. */
+  slowestSafeMs: number;
+  /** The current interval is slower than that: units can be missed. */
   tooSlow: boolean;
 }
 
@@ -115,7 +117,7 @@ export class SamplingAdvisor {
 
   /** Keys whose pulses are read too slowly at `now`, with what to do. */
   adviceAt(now: number): SamplingAdvice[] {
-    return this.assessAt(now).filter((a) => a.tooSlow).map(({ tooSlow: _tooSlow, ...advice }) => advice);
+    return this.assessAt(now).filter((a) => a.tooSlow).map(({ key, intervalMs, pulseMs, readEveryMs }) => ({ key, intervalMs, pulseMs, readEveryMs }));
   }
 
   /**
@@ -149,6 +151,7 @@ export class SamplingAdvisor {
         intervalMs: Math.round(interval),
         pulseMs: worst.pulseMs === null ? null : Math.round(worst.pulseMs),
         readEveryMs: Math.max(10, Math.round(pulse / ADVISED_SAMPLES_PER_PULSE / 10) * 10),
+        slowestSafeMs: Math.floor(pulse / SAFE_SAMPLES),
         tooSlow: worst.samples < SAFE_SAMPLES,
       });
     }

@@ -12,8 +12,10 @@ export interface KeySampling {
   shortestPhaseMs: number | null;
   /** Mean width of the shorter phase at the current interval, ms; null when unknown (shorter than a reading, or none judged yet). */
   pulseMs: number | null;
-  /** The slowest interval that reads these pulses safely, ms; null: no advice yet. */
+  /** The interval to read these pulses at, with room for jitter, ms; null: no advice yet. */
   readEveryMs: number | null;
+  /** The slowest interval that still reads them about 2 times; slower misses units, ms; null: no advice yet. */
+  slowestSafeMs: number | null;
   /** The current interval misses units. */
   tooSlow: boolean;
 }
@@ -32,6 +34,8 @@ export interface AskedInterval {
   key: string;
   /** null: pulses shorter than a reading. */
   pulseMs: number | null;
+  /** The slowest interval any key reads safely (the counters' own verdict), ms. */
+  slowestSafeMs: number;
 }
 
 export interface ReaderAdvice {
@@ -41,7 +45,7 @@ export interface ReaderAdvice {
   counters: CounterSampling[];
   /** The fastest reading any counter asks for; undefined while none has advice. */
   asked?: AskedInterval;
-  /** The deployed interval is slower than asked. */
+  /** The deployed interval is slower than a counter reads safely. */
   tooSlow: boolean;
 }
 
@@ -91,10 +95,12 @@ export function readerAdvice(
   let asked: AskedInterval | undefined;
   for (const counter of fed) {
     for (const k of counter.keys) {
-      if (k.readEveryMs !== null && (!asked || k.readEveryMs < asked.readEveryMs)) {
-        asked = { readEveryMs: k.readEveryMs, counter: counter.name, key: k.key, pulseMs: k.pulseMs };
-      }
+      if (k.readEveryMs === null || k.slowestSafeMs === null) continue;
+      const slowestSafeMs = Math.min(k.slowestSafeMs, asked?.slowestSafeMs ?? Infinity);
+      asked = !asked || k.readEveryMs < asked.readEveryMs
+        ? { readEveryMs: k.readEveryMs, counter: counter.name, key: k.key, pulseMs: k.pulseMs, slowestSafeMs }
+        : { ...asked, slowestSafeMs };
     }
   }
-  return { readerId, intervalMs, counters: fed, ...(asked ? { asked } : {}), tooSlow: asked !== undefined && intervalMs > asked.readEveryMs };
+  return { readerId, intervalMs, counters: fed, ...(asked ? { asked } : {}), tooSlow: asked !== undefined && intervalMs > asked.slowestSafeMs };
 }

@@ -44,7 +44,9 @@ function keySamplings(counter: EdgeCounter, now: number): KeySampling[] {
   const judged = new Map(counter.samplingAt(now).map((a) => [a.key, a]));
   return [...counter.state].map(([key, state]) => {
     const a = judged.get(key);
-    return { key, shortestPhaseMs: state.shortestPhaseMs, pulseMs: a?.pulseMs ?? null, readEveryMs: a?.readEveryMs ?? null, tooSlow: a?.tooSlow ?? false };
+    return {
+      key, shortestPhaseMs: state.shortestPhaseMs, pulseMs: a?.pulseMs ?? null, readEveryMs: a?.readEveryMs ?? null, slowestSafeMs: a?.slowestSafeMs ?? null, tooSlow: a?.tooSlow ?? false,
+    };
   }).sort((a, b) => a.key.localeCompare(b.key));
 }
 

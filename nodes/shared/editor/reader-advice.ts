@@ -27,6 +27,7 @@ export function adviceLines(advice: ReaderAdvice, intervalMs: number, t: Labels)
   const summary = asked.pulseMs === null
     ? t('advice.askUnresolved', { every: asked.readEveryMs, key: asked.key, interval: advice.intervalMs })
     : t('advice.ask', { every: asked.readEveryMs, key: asked.key, pulse: asked.pulseMs });
-  const tooSlow = intervalMs > asked.readEveryMs;
+  // slower than a counter reads safely; the advice itself leaves room for jitter
+  const tooSlow = intervalMs > asked.slowestSafeMs;
   return { summary: tooSlow ? `${summary} ${t('advice.slower', { interval: intervalMs })}` : summary, tooSlow, details };
 }

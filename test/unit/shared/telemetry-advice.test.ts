@@ -21,8 +21,9 @@ function readPulses(counter: EdgeCounter, everyMs: number, forMs: number): numbe
 
 const wires = (graph: Record<string, string[][]>): WiresOf => (id) => graph[id];
 const source = (name: string, keys: KeySampling[]): CounterSource => ({ name, sampling: () => keys });
+/** A key as a counter judges it: the advice is 2.5 readings a pulse, safe down to 2.25 (lib/production/sampling-advisor.ts). */
 const key = (k: string, readEveryMs: number | null, pulseMs: number | null = null, tooSlow = false): KeySampling =>
-  ({ key: k, shortestPhaseMs: pulseMs, pulseMs, readEveryMs, tooSlow });
+  ({ key: k, shortestPhaseMs: pulseMs, pulseMs, readEveryMs, slowestSafeMs: readEveryMs === null ? null : Math.floor((readEveryMs * 2.5) / 2.25), tooSlow });
 
 describe('shared/telemetry-advice', () => {
   it('finds the nodes downstream along every output, through nodes in between, and survives loops', () => {
@@ -40,9 +41,11 @@ describe('shared/telemetry-advice', () => {
     ]);
     const advice = readerAdvice('reader', 1000, wires(graph), counters, 0);
     assert.deepEqual(advice.counters.map((c) => c.name), ['lathe line', 'press line'], 'sorted by name, the unfed counter left out');
-    assert.deepEqual(advice.asked, { readEveryMs: 200, counter: 'press line', key: 'press-1', pulseMs: 500 });
+    assert.deepEqual(advice.asked, { readEveryMs: 200, counter: 'press line', key: 'press-1', pulseMs: 500, slowestSafeMs: 222 });
     assert.equal(advice.tooSlow, true);
     assert.equal(readerAdvice('reader', 200, wires(graph), counters, 0).tooSlow, false, '200 ms is what is asked');
+    assert.equal(readerAdvice('reader', 220, wires(graph), counters, 0).tooSlow, false, 'a little slower than advised still reads every pulse about twice');
+    assert.equal(readerAdvice('reader', 230, wires(graph), counters, 0).tooSlow, true, 'slower than the counter reads safely');
     const none = readerAdvice('reader', 200, wires(graph), new Map([['a', source('press line', [key('press-1', null)])]]), 0);
     assert.equal(none.asked, undefined);
     assert.equal(none.tooSlow, false, 'no advice, no complaint');
@@ -60,7 +63,7 @@ describe('shared/telemetry-advice', () => {
     const slow = new EdgeCounter({ ...EDGE_COUNTER_DEFAULTS });
     const end = readPulses(slow, 1000, 120_000);
     const [tooSlow] = slow.samplingAt(end);
-    assert.deepEqual({ ...tooSlow }, { key: 'm1', intervalMs: 1003, pulseMs: null, readEveryMs: 400, tooSlow: true });
+    assert.deepEqual({ ...tooSlow }, { key: 'm1', intervalMs: 1003, pulseMs: null, readEveryMs: 400, slowestSafeMs: 445, tooSlow: true });
     assert.deepEqual(slow.adviceAt(end), [{ key: 'm1', intervalMs: 1003, pulseMs: null, readEveryMs: 400 }]);
   });
 
@@ -74,6 +77,7 @@ describe('shared/telemetry-advice', () => {
       details: ['Units · press-1: shortest phase 500 ms, read every ≤ 200 ms'],
     });
     assert.equal(adviceLines(advice, 200, en).summary, 'Counters ask for ≤ 200 ms: press-1 (pulses ≈ 500 ms)');
+    assert.equal(adviceLines(advice, 210, en).tooSlow, false, 'the counter\'s own verdict: 210 ms still reads 500 ms pulses twice');
     assert.equal(adviceLines(advice, 200, de).summary, 'Zähler verlangen ≤ 200 ms: press-1 (Impulse ≈ 500 ms)');
     const unresolved = readerAdvice('reader', 1000, wires({ reader: [['a']] }), new Map([['a', source('Units', [key('press-1', 400, null, true)])]]), 0);
     assert.match(adviceLines(unresolved, 1000, en).summary, /^Counters ask for ≤ 400 ms: press-1 \(pulses shorter than a reading at 1000 ms\)/);
