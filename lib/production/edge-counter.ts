@@ -10,7 +10,7 @@
 import { readingsOf, type ContractMessage, type UnitSource } from '../shared/messages';
 import { ValidationError, describeValue } from '../shared/validate';
 import type { KeySource } from './edge-input';
-import { SamplingAdvisor, type SamplingAdvice } from './sampling-advisor';
+import { SamplingAdvisor, type SamplingAdvice, type SamplingAssessment } from './sampling-advisor';
 
 export type CountMode = UnitSource;
 export const COUNT_MODES: readonly CountMode[] = ['rising', 'falling', 'both', 'counter'];
@@ -189,6 +189,11 @@ export class EdgeCounter {
   /** Edge modes: keys whose pulses are read too slowly to count them all at `now`, with the interval to read at. */
   adviceAt(now: number): SamplingAdvice[] {
     return this.advisor.adviceAt(now);
+  }
+
+  /** Edge modes: every key's sampling judged at `now`, also when it is fast enough (the reader's dialog shows it). */
+  samplingAt(now: number): SamplingAssessment[] {
+    return this.advisor.assessAt(now);
   }
 
   /** A bad-quality reading of the key: the PLC cannot be read, a gap begins (once per outage). */

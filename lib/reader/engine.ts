@@ -31,6 +31,8 @@ export interface EngineStats {
   groups: number;
   /** Planned S7 requests for one cycle of every group. */
   requestsPerCycle: number;
+  /** How full those requests are against the PDU, 0..1, over all groups; undefined without requests. */
+  pduUse?: number;
   /** Duration of the last read, ms. */
   cycleTimeMs: number;
   bad: number;
@@ -111,12 +113,26 @@ export class ReaderEngine {
       tags: this.signals.length,
       groups: this.groups.length,
       requestsPerCycle: this.groups.reduce((n, g) => n + g.prepared.requestCount, 0),
+      pduUse: this.pduUse(),
       cycleTimeMs: this.lastCycleMs,
       bad: this.badSet.size,
       overruns: this.retired.overruns + overruns,
       skippedSlots: this.retired.skippedSlots + skippedSlots,
       cycles: this.retired.cycles + cycles,
     };
+  }
+
+  /** The groups' PDU use, weighted by their requests. */
+  private pduUse(): number | undefined {
+    let requests = 0;
+    let used = 0;
+    for (const g of this.groups) {
+      const use = g.prepared.pduUse;
+      if (use === undefined) continue;
+      requests += g.prepared.requestCount;
+      used += use * g.prepared.requestCount;
+    }
+    return requests > 0 ? used / requests : undefined;
   }
 
   private overrunsOf(scheduler: Scheduler<ContractMessage[]> | undefined): { overruns: number; skippedSlots: number; cycles: number } {

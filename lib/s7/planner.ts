@@ -78,6 +78,20 @@ export function replyBytes(lengths: number[]): number {
   return lengths.reduce((sum, len) => sum + REPLY_ITEM + even(len), REPLY_OVERHEAD);
 }
 
+/**
+ * How full a plan's requests are, 0..1: per request the larger of its request and its reply
+ * (the bytes the planner budgets against the PDU) over the PDU size, averaged over the requests;
+ * undefined for a plan without requests. Low use with many requests means spread-out addresses.
+ */
+export function pduUse(plan: ReadPlan, pduSize: number): number | undefined {
+  if (plan.requests.length === 0) return undefined;
+  const uses = plan.requests.map((req) => {
+    const parts = req.kind === 'multi' ? req.parts : [req.part];
+    return Math.max(requestBytes(parts.length), replyBytes(parts.map((p) => p.length))) / pduSize;
+  });
+  return uses.reduce((a, b) => a + b, 0) / uses.length;
+}
+
 /** Indexes grouped by area and DB (isolated items alone), each group sorted by offset. */
 function groupSorted(addresses: S7Address[], isolate: ReadonlySet<number> | undefined): number[][] {
   const groups = new Map<string, number[]>();

@@ -6,12 +6,14 @@
 import type { S7Address } from './address';
 import { decodeValue } from './decode';
 import { describeError, SNAP7 } from './errors';
-import { planReads, type ReadPlan } from './planner';
+import { planReads, pduUse, type ReadPlan } from './planner';
 
 export interface PreparedRead {
   readonly addresses: readonly S7Address[];
   /** S7 requests one read takes with the current plan. */
   readonly requestCount: number;
+  /** How full those requests are against the PDU they were planned for, 0..1 (planner pduUse). */
+  readonly pduUse: number | undefined;
 }
 
 export interface ItemResult {
@@ -62,6 +64,10 @@ export class Prepared implements PreparedRead {
 
   get requestCount(): number {
     return this.plan.requests.length;
+  }
+
+  get pduUse(): number | undefined {
+    return pduUse(this.plan, this.planPdu);
   }
 
   replan(pdu: number): ReadPlan {

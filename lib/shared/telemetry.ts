@@ -23,6 +23,8 @@ export interface ReaderTelemetry {
   requestsPerCycle: number;
   /** The PDU size negotiated with the PLC: with requests per cycle, how much of the link a cycle uses. */
   pduSize: number | undefined;
+  /** How full the cycle's requests are against the PDU, 0..1 (lib/s7/planner.ts pduUse); undefined before a plan. */
+  pduUse?: number;
   overruns: number;
   bad: number;
   /** The last read's duration at each status refresh (about once a second), ms, oldest first. */
@@ -113,6 +115,7 @@ export class TelemetryRegistry {
       nodeId: sample.nodeId, name: sample.name, state: sample.state, intervalMs: sample.intervalMs, ratePerS: sample.ratePerS,
       tags: sample.tags, requestsPerCycle: sample.requestsPerCycle, pduSize: sample.pduSize, overruns: sample.overruns, bad: sample.bad,
       cycleTimesMs: [...history, Math.round(sample.cycleTimeMs * 10) / 10].slice(-CYCLE_HISTORY),
+      ...(sample.pduUse === undefined ? {} : { pduUse: sample.pduUse }),
     });
     this.changed();
   }

@@ -9,7 +9,10 @@ import { systemClock } from '../../lib/shared/clock';
 import { COUNT_MODES, EdgeCounter, outageKeysOf, type CountMode, type CountWarning, type EdgeCounterOptions } from '../../lib/production/edge-counter';
 import { KEY_SOURCES, parseCounterInput, type KeySource } from '../../lib/production/edge-input';
 import { TOPIC_UNITS, type ContractMessage, type UnitEvent } from '../../lib/shared/messages';
+import { counterSamplings, type KeySampling } from '../../lib/shared/telemetry-advice';
+import type { Phrase } from '../../lib/shared/telemetry-status';
 import { ValidationError, timestampWindowOf } from '../../lib/shared/validate';
+import { clearPhrased, showPhrased, type PhrasedShown } from '../shared/phrased-status';
 import { EDGE_COUNTER_CONFIG_DEFAULTS, EDGE_COUNTER_LIMITS, EDGE_COUNTER_TYPE } from './types';
 
 type EdgeCounterDef = NodeDef & Record<string, unknown>;
@@ -34,6 +37,17 @@ function optionsOf(def: EdgeCounterDef): EdgeCounterOptions {
 /** The catalogue key of a counting warning. */
 function warningKey(warning: CountWarning): string {
   return warning.kind === 'short-pulse' ? `edge-counter.warning.short-pulse.${warning.params.level}` : `edge-counter.warning.${warning.kind}`;
+}
+
+/** Every key's sampling for the reader's dialog: judged keys with their advice, the others "no advice yet". */
+function keySamplings(counter: EdgeCounter, now: number): KeySampling[] {
+  const judged = new Map(counter.samplingAt(now).map((a) => [a.key, a]));
+  return [...counter.state].map(([key, state]) => {
+    const a = judged.get(key);
+    return {
+      key, shortestPhaseMs: state.shortestPhaseMs, pulseMs: a?.pulseMs ?? null, readEveryMs: a?.readEveryMs ?? null, slowestSafeMs: a?.slowestSafeMs ?? null, tooSlow: a?.tooSlow ?? false,
+    };
+  }).sort((a, b) => a.key.localeCompare(b.key));
 }
 
 /** What msg.reset asks for: every key, one key, or nothing. */
@@ -72,33 +86,35 @@ export = function register(RED: NodeAPI): void {
         seen.rollovers += k.rollovers;
         seen.jumps += k.jumps;
       }
-      const parts = [`${total} ${t('status.units')}`, `${counter.state.size} ${t('status.keys')}`];
-      for (const [name, n] of Object.entries(seen)) if (n > 0) parts.push(`${n} ${t(`status.${name}`)}`);
+      const count = (n: number, what: string): Phrase => ({ key: 'edge-counter.status.count', values: { count: n, what: { key: `edge-counter.status.${what}` } } });
+      const andMore = (first: Phrase, more: number): Phrase => (more > 0 ? { key: 'edge-counter.status.andMore', values: { first, count: more } } : first);
+      const parts = [count(total, 'units'), count(counter.state.size, 'keys')];
+      for (const [name, n] of Object.entries(seen)) if (n > 0) parts.push(count(n, name));
       const unsaved = state.statusProblem;
       const gaps = counter.gapsAt(clock.now());
       const advice = counter.adviceAt(clock.now());
-      let shown: { fill: 'green' | 'yellow'; shape: 'dot' | 'ring'; text: string };
+      let shown: PhrasedShown;
       if (unsaved) {
-        shown = { fill: 'yellow', shape: 'ring', text: `${unsaved} · ${parts[0]}` };
+        shown = { fill: 'yellow', shape: 'ring', phrases: [{ key: 'edge-counter.status.text', values: { text: unsaved } }, parts[0]] };
       } else if (gaps.length > 0) {
         const oldest = gaps.reduce((a, b) => (b.ageMs > a.ageMs ? b : a));
-        const gapText = t('status.gap', { key: oldest.key, age: Math.round(oldest.ageMs / 1000) }) + (gaps.length > 1 ? ` (+${gaps.length - 1})` : '');
-        shown = { fill: 'yellow', shape: 'ring', text: `${gapText} · ${parts.join(' · ')}` };
+        const gap: Phrase = { key: 'edge-counter.status.gap', values: { key: oldest.key, age: Math.round(oldest.ageMs / 1000) } };
+        shown = { fill: 'yellow', shape: 'ring', phrases: [andMore(gap, gaps.length - 1), ...parts] };
       } else if (advice.length > 0) {
         // The fastest reading any key needs.
         const worst = advice.reduce((a, b) => (b.readEveryMs < a.readEveryMs ? b : a));
-        const adviceText = (worst.pulseMs === null
-          ? t('status.adviceUnresolved', { key: worst.key, interval: worst.intervalMs, every: worst.readEveryMs })
-          : t('status.advice', { key: worst.key, pulse: worst.pulseMs, every: worst.readEveryMs })) + (advice.length > 1 ? ` (+${advice.length - 1})` : '');
-        shown = { fill: 'yellow', shape: 'dot', text: `${adviceText} · ${parts.join(' · ')}` };
+        const said: Phrase = worst.pulseMs === null
+          ? { key: 'edge-counter.status.adviceUnresolved', values: { key: worst.key, interval: worst.intervalMs, every: worst.readEveryMs } }
+          : { key: 'edge-counter.status.advice', values: { key: worst.key, pulse: worst.pulseMs, every: worst.readEveryMs } };
+        shown = { fill: 'yellow', shape: 'dot', phrases: [andMore(said, advice.length - 1), ...parts] };
       } else {
-        shown = { fill: 'green', shape: 'dot', text: parts.join(' · ') };
+        shown = { fill: 'green', shape: 'dot', phrases: parts };
       }
       // Refreshed every second for the gaps' age: only a change reaches the editor.
-      const key = `${shown.fill} ${shown.text}`;
+      const key = JSON.stringify(shown);
       if (key === lastStatus) return;
       lastStatus = key;
-      node.status(shown);
+      showPhrased(RED, node, shown);
     }, clock);
 
     const state = new NodeState({
@@ -125,6 +141,9 @@ export = function register(RED: NodeAPI): void {
     })();
 
     const refresh = setInterval(() => status.request(), STATUS_REFRESH_MS);
+    // A register counts every unit at any interval: only the edge modes ask the reader for one.
+    const sampling = { name: node.name || node.id, sampling: (now: number) => keySamplings(counter, now) };
+    if (options.mode !== 'counter') counterSamplings.set(node.id, sampling);
 
     node.on('input', (msg: NodeMessage, send, done) => {
       gate.run(() => {
@@ -197,6 +216,8 @@ export = function register(RED: NodeAPI): void {
 
     node.on('close', (removed: boolean, done: () => void) => {
       clearInterval(refresh);
+      if (counterSamplings.get(node.id) === sampling) counterSamplings.delete(node.id);
+      clearPhrased(RED, node);
       // Held inputs run first, so their counts are saved; a removed node's saved state goes with it.
       void gate.whenOpen().then(async () => {
         status.close();

@@ -17,6 +17,8 @@ import { TOPIC_MACHINE_STATUS, TOPIC_PRODUCTION, type ContractMessage } from '..
 import { timestampWindowOf } from '../../lib/shared/validate';
 import { HOURLY_AGGREGATOR_CHECKS } from '../shared/editor/node-checks';
 import { registerEnvCheck } from '../shared/env-check';
+import { clearPhrased, showPhrased } from '../shared/phrased-status';
+import type { Phrase } from '../../lib/shared/telemetry-status';
 import { HOURLY_AGGREGATOR_CONFIG_DEFAULTS, HOURLY_AGGREGATOR_LIMITS, HOURLY_AGGREGATOR_TYPE } from './types';
 import { telemetry } from '../../lib/shared/telemetry';
 
@@ -78,15 +80,18 @@ export = function register(RED: NodeAPI): void {
     const clock = systemClock;
     const inputs = new InputWatch(options.staleMs);
     const status = new Throttle(1000, () => {
-      const text = `${aggregator.machineCount} ${RED._('hourly-aggregator.status.machines')} · ${aggregator.zone.timeZone}`;
+      const parts: Phrase[] = [
+        { key: 'hourly-aggregator.status.count', values: { count: aggregator.machineCount, what: { key: 'hourly-aggregator.status.machines' } } },
+        { key: 'hourly-aggregator.status.text', values: { text: aggregator.zone.timeZone } },
+      ];
       const stale = inputs.staleAt(clock.now());
       if (stale.length === 0) {
-        node.status({ fill: 'green', shape: 'dot', text });
+        showPhrased(RED, node, { fill: 'green', shape: 'dot', phrases: parts });
         return;
       }
-      const staleText = RED._('hourly-aggregator.status.stale', { machine: stale[0].key, age: Math.round(stale[0].ageMs / 1000) })
-        + (stale.length > 1 ? ` (+${stale.length - 1})` : '');
-      node.status({ fill: 'yellow', shape: 'ring', text: `${staleText} · ${text}` });
+      const staleSaid: Phrase = { key: 'hourly-aggregator.status.stale', values: { machine: stale[0].key, age: Math.round(stale[0].ageMs / 1000) } };
+      const first: Phrase = stale.length > 1 ? { key: 'hourly-aggregator.status.andMore', values: { first: staleSaid, count: stale.length - 1 } } : staleSaid;
+      showPhrased(RED, node, { fill: 'yellow', shape: 'ring', phrases: [first, ...parts] });
     }, clock);
 
     // Open hours reach the state journal and the context store within a second of a change, and at close.
@@ -220,6 +225,7 @@ export = function register(RED: NodeAPI): void {
 
     node.on('close', (removed: boolean, done: () => void) => {
       telemetry.remove(node.id);
+      clearPhrased(RED, node);
       clearInterval(tickTimer);
       clearInterval(configTimer);
       status.close();

@@ -15,6 +15,8 @@ import type { BsonTypes, DbLike } from '../../lib/mongo/store';
 import type { ContractMessage } from '../../lib/shared/messages';
 import { Throttle } from '../../lib/shared/node-kit';
 import { telemetry } from '../../lib/shared/telemetry';
+import type { Phrase } from '../../lib/shared/telemetry-status';
+import { clearPhrased, showPhrased } from '../shared/phrased-status';
 import { MONGO_SINK_TYPE, SPOOL_DIR } from './types';
 
 type MongoSinkDef = NodeDef & Partial<Record<keyof MongoSinkConfig, unknown>>;
@@ -62,16 +64,17 @@ export = function register(RED: NodeAPI): void {
         node.status({ fill: 'red', shape: 'ring', text: t(`status.problem.${state.problem}`) });
         return;
       }
-      const parts = [t(`status.${state.status}`)];
+      const parts: Phrase[] = [{ key: `mongo-sink.status.${state.status}` }];
+      const labelled = (what: string, count: number): Phrase => ({ key: 'mongo-sink.status.labelled', values: { what: { key: `mongo-sink.status.${what}` }, count } });
       if (s) {
-        parts.push(`${t('status.queued')} ${s.queued}`, `${t('status.written')} ${s.written}`);
-        if (s.dropped) parts.push(`${t('status.dropped')} ${s.dropped}`);
-        if (s.failed) parts.push(`${t('status.failed')} ${s.failed}`);
-        if (s.casRetries) parts.push(`${t('status.casRetries')} ${s.casRetries}`);
+        parts.push(labelled('queued', s.queued), labelled('written', s.written));
+        if (s.dropped) parts.push(labelled('dropped', s.dropped));
+        if (s.failed) parts.push(labelled('failed', s.failed));
+        if (s.casRetries) parts.push(labelled('casRetries', s.casRetries));
       }
-      if (spool?.problem) parts.push(t('status.spoolFailing'));
+      if (spool?.problem) parts.push({ key: 'mongo-sink.status.spoolFailing' });
       const fill = state.status === 'connected' && !s?.retrying && !spool?.problem ? 'green' : state.status === 'connecting' || s?.retrying || spool?.problem ? 'yellow' : 'red';
-      node.status({ fill, shape: state.status === 'connected' ? 'dot' : 'ring', text: parts.join(' · ') });
+      showPhrased(RED, node, { fill, shape: state.status === 'connected' ? 'dot' : 'ring', phrases: parts });
     };
     const status = new Throttle(STATUS_INTERVAL_MS, showStatus);
     const requestStatus = (): void => status.request();
@@ -127,6 +130,7 @@ export = function register(RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       conn.off('status', onConnectionStatus);
       telemetry.remove(node.id);
+      clearPhrased(RED, node);
       engine.close().then(
         (left) => {
           status.close(); // after the engine: its last flushes still request updates

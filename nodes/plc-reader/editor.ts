@@ -14,6 +14,7 @@ import { inferredDataType } from '../shared/editor/field-checks';
 import { showFieldMessages, type Labels } from '../shared/editor/field-messages';
 import { PLC_READER_CHECKS } from '../shared/editor/node-checks';
 import type { PlcColor } from '../shared/editor/palette';
+import { startAdvice, stopAdvice } from './editor/advice';
 import { startLiveView, stopLiveView } from './editor/live-view';
 import { MIN_INTERVAL_MS, PLC_READER_DEFAULTS, PLC_READER_TYPE, type PlcReaderConfig } from './types';
 
@@ -169,6 +170,7 @@ RED.nodes.registerType<PlcReaderConfig>('plc-reader' satisfies typeof PLC_READER
     useLabelsOf(this);
     startLiveView(this.id, t);
     showFieldMessages({ type: 'plc-reader', nodeId: this.id, prefix: 'node-input', checks: PLC_READER_CHECKS, labels: (key, params) => this._(key, params) });
+    startAdvice(this.id, t);
     const list = $('#node-input-signals-container');
     const datalist = $('<datalist id="plc-reader-data-types"></datalist>').appendTo('body');
     DATA_TYPES.forEach((dt) => $('<option>').attr('value', dt).appendTo(datalist));
@@ -274,11 +276,13 @@ RED.nodes.registerType<PlcReaderConfig>('plc-reader' satisfies typeof PLC_READER
   },
   oneditsave: function () {
     stopLiveView();
+    stopAdvice();
     this.signals = currentRows();
     $('#plc-reader-data-types').remove();
   },
   oneditcancel: function () {
     stopLiveView();
+    stopAdvice();
     $('#plc-reader-data-types').remove();
   },
   oneditresize: function (size) {

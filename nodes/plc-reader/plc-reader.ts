@@ -13,11 +13,13 @@ import { readOnce } from '../../lib/reader/read-once';
 import { numberSetting } from '../../lib/shared/node-kit';
 import type { ConnectionProvider } from '../../lib/s7/session/shared-connection';
 import { MIN_INTERVAL_MS, parsePinMap, resolveSignals, toSignalRow, type SignalRow } from '../../lib/reader/signals';
-import { readerStatus, type NodeStatus } from '../../lib/reader/status';
+import { readerStatusPhrases } from '../../lib/reader/status';
 import { readingsOf, type ContractMessage, type Reading } from '../../lib/shared/messages';
 import { RateMeter, telemetry } from '../../lib/shared/telemetry';
 import { SignalWatch, signalWatches } from '../../lib/shared/telemetry-signals';
+import { counterSamplings, readerAdvice } from '../../lib/shared/telemetry-advice';
 import { registerEnvCheck, resolveConnectionEnv } from '../shared/env-check';
+import { clearPhrased, showPhrased } from '../shared/phrased-status';
 import { PLC_READER_CHECKS } from '../shared/editor/node-checks';
 import { MIN_MAPPING_REFRESH_S, PLC_READER_DEFAULTS, PLC_READER_TYPE, type PlcReaderConfig, type TestReadRequest } from './types';
 
@@ -128,12 +130,12 @@ export = function register(RED: NodeAPI): void {
     const updateStatus = (): void => {
       const [conn, stats, now] = [shared.status(), engine.stats(), Date.now()];
       const sampling = { intervalMs, ratePerS: rate.sample(now, stats.cycles) };
-      const status: NodeStatus = readerStatus(conn, stats, now, RED._, sampling);
+      const status = readerStatusPhrases(conn, stats, now, sampling);
       telemetry.reader({ nodeId: this.id, name: this.name || this.id, state: conn.state, ...sampling, ...stats, pduSize: conn.negotiatedPdu });
       const key = JSON.stringify(status);
       if (key === lastStatus) return;
       lastStatus = key;
-      this.status(status);
+      showPhrased(RED, this, status);
     };
     const statusTimer = setInterval(updateStatus, STATUS_REFRESH_MS);
     connection.on('state', updateStatus);
@@ -181,6 +183,7 @@ export = function register(RED: NodeAPI): void {
       closed = true;
       clearInterval(statusTimer);
       telemetry.remove(this.id);
+      clearPhrased(RED, this);
       if (signalWatches.get(this.id) === watch) signalWatches.delete(this.id);
       connection.off('state', updateStatus);
       connection.off('state', startWhenSettled);
@@ -202,6 +205,19 @@ export = function register(RED: NodeAPI): void {
     const watch = signalWatches.get(id);
     if (watch) res.json(watch.view());
     else res.status(404).json({ error: `no deployed plc-reader with id ${id}` });
+  });
+
+  // what the deployed counters fed by the reader ask of its interval, beside the dialog's interval field
+  RED.httpAdmin.get('/plc-reader/:id/advice', RED.auth.needsPermission('plc-reader.read'), (req, res) => {
+    const id = String(req.params.id);
+    // the deployed interval, ${ENV} resolved, as the reader reports it
+    const reader = telemetry.snapshot().readers.find((r) => r.nodeId === id);
+    if (!reader) {
+      res.status(404).json({ error: `no deployed plc-reader with id ${id}` });
+      return;
+    }
+    const wiresOf = (nodeId: string): string[][] | undefined => (RED.nodes.getNode(nodeId) as unknown as { wires?: string[][] } | null)?.wires;
+    res.json(readerAdvice(id, reader.intervalMs, wiresOf, counterSamplings, Date.now()));
   });
 
   // "test connection / read now": connect with the dialog's (unsaved) settings, read once, disconnect.

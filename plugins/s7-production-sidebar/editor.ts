@@ -5,6 +5,15 @@
  */
 import type { ReaderTelemetry, TelemetrySnapshot } from '../../lib/shared/telemetry';
 import { TELEMETRY_TOPIC } from '../../lib/shared/telemetry';
+import { numberFormatOf, STATUS_TOPIC, wordPhrases, type PhrasedStatus, type Translate } from '../../lib/shared/telemetry-status';
+
+/** A node in the editor, as far as its status goes. */
+interface StatusNode {
+  _: Translate;
+  status?: { text?: string };
+  dirty?: boolean;
+  dirtyStatus?: boolean;
+}
 
 /** The parts of the editor's API used here (the editor-client typings lack plugins and comms). */
 interface EditorApi {
@@ -12,6 +21,9 @@ interface EditorApi {
   plugins: { registerPlugin(id: string, definition: { onadd(): void }): void };
   comms: { subscribe(topic: string, handler: (topic: string, data: unknown) => void): void };
   sidebar: { addTab(tab: { id: string; label: string; name: string; iconClass: string; content: JQuery; enableOnEdit: boolean }): void };
+  nodes: { node(id: string): StatusNode | null };
+  view: { redrawStatus(node: StatusNode): void };
+  i18n: { lang(): string };
 }
 declare const RED: EditorApi;
 
@@ -61,6 +73,7 @@ function readerCard(r: ReaderTelemetry): string {
     ['cycleTime', t('cycleTime'), `${last === undefined ? '–' : `${Math.round(last)} ms`} ${cycleChart(r.cycleTimesMs)}`],
     ['requests', t('requests'), String(r.requestsPerCycle)],
     ['pdu', t('pdu'), r.pduSize === undefined ? '–' : `${r.pduSize} B`],
+    ['pduUse', t('pduUse'), r.pduUse === undefined ? '–' : escapeHtml(t('pduUsed', { percent: Math.round(r.pduUse * 100) }))],
     ['overruns', t('overruns'), String(r.overruns)],
     ['bad', t('bad'), String(r.bad)],
   ]);
@@ -84,8 +97,37 @@ export function render(snapshot: TelemetrySnapshot): string {
     + section(t('machines'), machines) + section(t('readers'), snapshot.readers.map(readerCard)) + section(t('sinks'), sinks);
 }
 
+/**
+ * The package's node statuses in the editor's language: the nodes send their statuses' phrases
+ * on "s7-production/status/<id>" beside the text in the runtime's language (lib/shared/telemetry-status.ts);
+ * a status whose text is the one the phrases were worded as is worded again here.
+ */
+function translateStatuses(): void {
+  const phrased = new Map<string, PhrasedStatus>();
+  const rephrase = (id: string): void => {
+    const said = phrased.get(id);
+    const node = RED.nodes.node(id);
+    if (!said || !node?.status || node.status.text !== said.text) return;
+    const text = wordPhrases(said.phrases, (key, values) => node._(key, values), numberFormatOf(RED.i18n.lang()));
+    if (text === said.text) return;
+    node.status = { ...node.status, text };
+    node.dirtyStatus = true;
+    node.dirty = true;
+    RED.view.redrawStatus(node);
+  };
+  RED.comms.subscribe(`${STATUS_TOPIC}+`, (topic, data) => {
+    const id = topic.slice(STATUS_TOPIC.length);
+    if (data) phrased.set(id, data as PhrasedStatus);
+    else phrased.delete(id);
+    rephrase(id);
+  });
+  // after the editor's own handler of the same message has set the node's status, whichever subscribed first
+  RED.comms.subscribe('status/#', (topic) => setTimeout(() => rephrase(topic.slice('status/'.length)), 0));
+}
+
 RED.plugins.registerPlugin('s7-production-sidebar', {
   onadd() {
+    translateStatuses();
     const content = $('<div class="s7p-sidebar"></div>');
     content.text(t('waiting'));
     RED.sidebar.addTab({ id: 's7-production', label: t('label'), name: t('name'), iconClass: 'fa fa-industry', content, enableOnEdit: true });

@@ -3,7 +3,8 @@
  * child process with this build as the package, the PLC simulator and a MongoDB-compatible server:
  * each node dragged from the palette, bad values rejected (red fields), fixed, deployed and read
  * back from the admin API; the default flow imported from Import > Examples, deployed, live;
- * the reader retuned in its dialog; the editor in German.
+ * the reader retuned in its dialog (the counter's advisor and the dialog's advice at 1000 ms, green
+ * and counting at 200 ms); the editor in German.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -206,57 +207,76 @@ describe('the editor, in chromium', function () {
     assert.equal(machine?.status, 'running', 'the steady machine runs');
   });
 
-  it('retuning the reader\'s interval in its dialog changes the read rate at once, without a reconnect', async () => {
+  it('retuning the reader in its dialog: at 1000 ms the counter turns yellow and the dialog shows what it asks for; at 200 ms green again, units counting', async function () {
+    this.timeout(300_000);
     const page = browser.page;
     const readers = await nodeIds(page, 'plc-reader');
+    const counters = await nodeIds(page, 'edge-counter');
     assert.equal(readers.length, 1, 'the default flow\'s reader only');
+    assert.equal(counters.length, 1, 'the default flow\'s counter only');
     const [readerId] = readers;
-    const debugId = await page.evaluate(() => {
-      let id = '';
-      RED.nodes.eachNode((n) => { if (n.type === 'debug' && n.name === 'readings') id = n.id; });
-      return id;
-    });
-    assert.ok(debugId, 'the default flow has the "readings" debug tap');
-    // find the tap (as the search box does) and switch it on with its button, as a user does;
-    // then collect what reaches the debug sidebar
-    await page.evaluate((id) => RED.view.reveal(id), debugId);
-    await page.locator(`#red-ui-workspace-chart g[id="${debugId}"] .red-ui-flow-node-button`).click();
-    await page.evaluate(() => {
-      const w = window as unknown as { readTimes: number[] };
-      w.readTimes = [];
-      RED.comms.subscribe('debug', (_topic, msg) => {
-        const m = msg as { msg?: string; format?: string };
-        const parsed = typeof m.msg === 'string' && m.format === 'Object' ? JSON.parse(m.msg) as { timestamp?: number } : undefined;
-        if (parsed?.timestamp) w.readTimes.push(parsed.timestamp);
-      });
-    });
-    /** The median time between the next `count` readings' timestamps (the reader's own clock). */
-    const medianInterval = async (count: number): Promise<number> => {
-      await page.evaluate(() => { (window as unknown as { readTimes: number[] }).readTimes = []; });
-      const times = await waitFor(`${count} readings in the debug sidebar`, async () => {
-        const seen = await page.evaluate(() => (window as unknown as { readTimes: number[] }).readTimes.slice());
-        return seen.length >= count && seen;
-      });
-      const gaps = times.slice(1).map((t, i) => t - times[i]).sort((a, b) => a - b);
-      return gaps[Math.floor(gaps.length / 2)];
-    };
-    const before = await medianInterval(12);
-    assert.ok(Math.abs(before - 200) <= 50, `reads every ${before} ms before (PLC_INTERVAL_MS default 200)`);
+    const [counterId] = counters;
+    /** The status the editor's canvas shows for a node. */
+    const statusOf = (id: string): Promise<{ fill: string; text: string }> => page.evaluate((nodeId) => {
+      const status = RED.nodes.node(nodeId)?.status as { fill?: string; text?: string } | undefined;
+      return { fill: status?.fill ?? '', text: status?.text ?? '' };
+    }, id);
+    const unitsIn = (text: string): number => Number(/(\d+) units/.exec(text)?.[1] ?? NaN);
+    const advice = page.locator('#plc-reader-advice');
+    const screenshots = path.join(repoRoot, 'test-artifacts', 'screenshots');
+    fs.mkdirSync(screenshots, { recursive: true });
     const accepted = await plc.connectionsAccepted();
 
+    // 1000 ms: the simulator's 500 ms pulses are read in one sample or none. press-1 pulses every
+    // 4.3 s instead of 4 s: the reader keeps to its clock, and a bit read at a multiple of its
+    // period can look still for minutes, which no check of the bit alone can see
+    // (lib/production/sampling-advisor.ts)
+    await plc.setScenario('press-1', { cycleTimeMs: 4300 });
     await openNodeDialog(page, readerId);
-    await rejectsThenAccepts('#node-input-intervalMs', ['1'], '1000');
+    await setField(page, '#node-input-intervalMs', '1000');
     await clickDone(page);
-    // The editor's default deploy, Full: every node restarts, the plc-connection included, which
-    // hands its S7 session to its successor (lib/s7/session/parked-connections.ts).
-    const fullDeploys = (): number => nodeRed.log.filter((line) => /Stopped flows/.test(line)).length;
-    const fullDeploysBefore = fullDeploys();
     await deploy(page);
-    assert.equal(fullDeploys(), fullDeploysBefore + 1, 'a full deploy: every node stopped and started');
-    const after = await medianInterval(6);
-    assert.ok(Math.abs(after - 1000) <= 100, `reads every ${after} ms after retuning to 1000`);
-    assert.equal(await plc.connectionsAccepted(), accepted, 'no new S7 connection: the plc-connection was kept');
     assert.equal(Number((await deployedNode(readerId)).intervalMs), 1000);
+    await waitFor('the reader\'s status: every 1000 ms', async () => /^every 1000 ms · /.test((await statusOf(readerId)).text));
+    const yellow = await waitFor('the counter\'s advisor turns it yellow', async () => {
+      const status = await statusOf(counterId);
+      return status.fill === 'yellow' && /: read every ≤ \d+ ms/.test(status.text) && status;
+    }, 120_000);
+    assert.match(yellow.text, /: pulses (≈ \d+ ms|shorter than a reading \(\d+ ms\)): read every ≤ \d+ ms/);
+
+    await openNodeDialog(page, readerId);
+    const slowAdvice = await waitFor('the dialog\'s advice: the interval is slower than asked', async () =>
+      (await advice.getAttribute('data-too-slow')) === 'true' && advice.innerText());
+    const asked = Number(/Counters ask for ≤ (\d+) ms: /.exec(slowAdvice)?.[1]);
+    assert.ok(asked < 1000, `the counter asks for ≤ ${asked} ms: ${slowAdvice}`);
+    assert.match(slowAdvice, /1000 ms is slower: units are missed\./);
+    await page.screenshot({ path: path.join(screenshots, 'dialog-plc-reader-advice-too-slow.png') });
+    // the advice follows the field as it is typed in, before a deploy
+    await setField(page, '#node-input-intervalMs', '200');
+    await waitFor('the advice no longer marks 200 ms', async () => (await advice.getAttribute('data-too-slow')) === 'false');
+    await clickDone(page);
+    await deploy(page);
+
+    // 200 ms: green again, units counting
+    await waitFor('the reader\'s status: every 200 ms', async () => /^every 200 ms · /.test((await statusOf(readerId)).text));
+    const green = await waitFor('the counter green again', async () => {
+      const status = await statusOf(counterId);
+      return status.fill === 'green' && status;
+    }, 120_000);
+    const unitsBefore = unitsIn(green.text);
+    assert.ok(Number.isInteger(unitsBefore), `units in "${green.text}"`);
+    // counted at 200 ms, and still green: the advisor has judged those pulses and is satisfied
+    await waitFor('units counting, the counter green', async () => {
+      const status = await statusOf(counterId);
+      return status.fill === 'green' && unitsIn(status.text) >= unitsBefore + 2;
+    }, 120_000);
+    await openNodeDialog(page, readerId);
+    const fineAdvice = await waitFor('the dialog\'s advice at 200 ms', async () =>
+      (await advice.getAttribute('data-too-slow')) === 'false' && /Counters ask for ≤ \d+ ms/.test(await advice.innerText()) && advice.innerText());
+    assert.ok(!/slower/.test(fineAdvice), fineAdvice);
+    await page.screenshot({ path: path.join(screenshots, 'dialog-plc-reader-advice.png') });
+    await page.click('#node-dialog-cancel');
+    assert.equal(await plc.connectionsAccepted(), accepted, 'no new S7 connection: the plc-connection was kept across both deploys');
   });
 
   it('in German: the palette and the dialogs show the translated labels', async () => {
