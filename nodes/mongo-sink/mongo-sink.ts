@@ -68,6 +68,7 @@ export = function register(RED: NodeAPI): void {
         if (s.dropped) parts.push(`${t('status.dropped')} ${s.dropped}`);
         if (s.failed) parts.push(`${t('status.failed')} ${s.failed}`);
         if (s.casRetries) parts.push(`${t('status.casRetries')} ${s.casRetries}`);
+        if (s.retrying) parts.push(t('status.retrying'));
       }
       if (spool?.problem) parts.push(t('status.spoolFailing'));
       const fill = state.status === 'connected' && !s?.retrying && !spool?.problem ? 'green' : state.status === 'connecting' || s?.retrying || spool?.problem ? 'yellow' : 'red';
@@ -90,6 +91,11 @@ export = function register(RED: NodeAPI): void {
           requestStatus();
         },
         warn: ({ key, ...params }) => node.warn(t(`log.${key}`, params)),
+        onAbandoned: (error) => {
+          const reason = t('log.abandoned', { limit: Math.round(error.limitMs / 1000) });
+          node.warn(reason);
+          conn.replaceClient(reason);
+        },
         redact: (text) => conn.redact(text),
       });
     } catch (err) {

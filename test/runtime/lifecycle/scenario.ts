@@ -96,7 +96,9 @@ function flowsWithCounterTab(millId: string): FlowNode[] {
   const tab = 'torture-counter-tab';
   const id = (name: string): string => `torture-counter-${name}`;
   const counterTab: FlowNode[] = [
-    { id: tab, type: 'tab', label: 'Counter mode (mill-3)', disabled: false, info: '' },
+    // The default tab's environment (its defaults for PLC_*, MONGODB_*, PLANT_TZ, S7_MACHINE_SCOPE):
+    // the copied nodes' ${...} settings resolve as they do there.
+    { ...like('tab'), id: tab, label: 'Counter mode (mill-3)', info: '' },
     { ...like('plc-connection'), id: id('plc'), z: tab, name: 'PLC B', host: '127.0.0.1', port: '${COUNTER_PLC_PORT}', rack: '0', slot: '1' },
     { ...like('mongo-connection'), id: id('mongo'), z: tab, uri: '${MONGODB_URI}', database: '${MONGODB_DB}' },
     {
