@@ -27,7 +27,7 @@ export const MIN_ATTEMPT_LIMIT_MS = 10_000;
  * it is abandoned and retried: the retry cap, at least MIN_ATTEMPT_LIMIT_MS. The driver's own
  * timeouts do not cover every case: a write sent on a socket that the server has just closed
  * (destroyed, its 'close' not yet delivered) waits for a 'drain' that never comes, and
- * socketTimeoutMS cannot fire on a destroyed socket (docs/ARCHITECTURE.md, "Database outages").
+ * socketTimeoutMS cannot fire on a destroyed socket (test/runtime/mongo/outage.test.ts forces it).
  */
 export function attemptLimitMs(config: Pick<IntakeConfig, 'retryMaxMs'>): number {
   return Math.max(config.retryMaxMs, MIN_ATTEMPT_LIMIT_MS);
