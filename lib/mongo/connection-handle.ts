@@ -33,6 +33,12 @@ export interface MongoConnectionHandle {
   readonly state: ConnectionState;
   /** The driver module in use: build ObjectIds and other BSON values with it. */
   readonly driver: DriverModule;
+  /**
+   * Closes the client and connects a new one, for a user whose operation got no answer at all
+   * (lib/mongo/sink-engine.ts attemptLimitMs): such an operation may keep one of the client's
+   * pooled connections for good. Ignored while not connected (a new client is on its way).
+   */
+  replaceClient(reason: string): void;
   /** Removes credentials from a text (for users' logs and errors). */
   redact(text: string): string;
   /**

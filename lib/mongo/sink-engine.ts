@@ -19,6 +19,28 @@ import { BatchWriter, TransientWriteError, ensureIndexes, type Outcome } from '.
 /** Attempts at a batch the server keeps answering with an uncertain error before it fails. */
 const UNCERTAIN_ATTEMPTS = 5;
 
+/** The shortest bound on one attempt: a healthy batch of 1000 on a busy machine stays well inside it. */
+export const MIN_ATTEMPT_LIMIT_MS = 10_000;
+
+/**
+ * How long one attempt at a batch (connection, indexes, writes) may go without an answer before
+ * it is abandoned and retried: the retry cap, at least MIN_ATTEMPT_LIMIT_MS. The driver's own
+ * timeouts do not cover every case: a write sent on a socket that the server has just closed
+ * (destroyed, its 'close' not yet delivered) waits for a 'drain' that never comes, and
+ * socketTimeoutMS cannot fire on a destroyed socket (test/runtime/mongo/outage.test.ts forces it).
+ */
+export function attemptLimitMs(config: Pick<IntakeConfig, 'retryMaxMs'>): number {
+  return Math.max(config.retryMaxMs, MIN_ATTEMPT_LIMIT_MS);
+}
+
+/** An attempt that got no answer within its limit (abandoned: its late result is ignored). */
+export class AttemptTimeoutError extends Error {
+  constructor(readonly limitMs: number) {
+    super(`no answer from MongoDB within ${limitMs} ms (the attempt is abandoned and retried)`);
+    this.name = 'AttemptTimeoutError';
+  }
+}
+
 export interface SinkStats {
   /**
    * Entries waiting: those a flush already saw and could not send (a backlog: the database is
@@ -64,6 +86,11 @@ export interface EngineOptions {
   onReport: (report: BatchReport | DropReport) => void;
   onStats: (stats: SinkStats) => void;
   warn: (warning: SinkWarning) => void;
+  /**
+   * An attempt was abandoned (AttemptTimeoutError): the operation it left behind may hold one of
+   * the client's pooled connections for good, so the connection should replace its client.
+   */
+  onAbandoned?: (error: AttemptTimeoutError) => void;
   /** Redacts credentials from error text. */
   redact: (text: string) => string;
   now?: () => Date;
@@ -269,10 +296,9 @@ export class SinkEngine {
     this.stats.inFlight += batch.length;
     let outcomes: Outcome[];
     try {
-      const db = await this.options.getDb();
-      if (!this.indexesDone) await this.createIndexes(db);
-      outcomes = await this.writer.write(db, kind, collection, batch.map((e) => e.item));
+      outcomes = await this.bounded(this.attempt(kind, collection, batch));
     } catch (err) {
+      if (err instanceof AttemptTimeoutError) this.options.onAbandoned?.(err);
       // Only transient failures get here (no connection yet, lost connection, write conflicts
       // that persisted): the writer turns the server's refusals into per-item outcomes.
       this.stats.inFlight -= batch.length;
@@ -307,6 +333,27 @@ export class SinkEngine {
     }
     this.stats.inFlight -= batch.length;
     this.finishBatch(lane, batch, outcomes, kind, collection, started);
+  }
+
+  private async attempt(kind: WorkItem['kind'], collection: string, batch: QueueEntry<WorkItem, Ticket>[]): Promise<Outcome[]> {
+    const db = await this.options.getDb();
+    if (!this.indexesDone) await this.createIndexes(db);
+    return this.writer.write(db, kind, collection, batch.map((e) => e.item));
+  }
+
+  /**
+   * The attempt, or an AttemptTimeoutError once it went without an answer for the attempt limit.
+   * An abandoned attempt may still settle later; its outcome is ignored (every write is
+   * idempotent, so the retry neither loses nor doubles anything).
+   */
+  private bounded(work: Promise<Outcome[]>): Promise<Outcome[]> {
+    const limitMs = attemptLimitMs(this.options.config);
+    let timer: unknown;
+    const limit = new Promise<never>((_resolve, reject) => {
+      timer = this.clock.setTimer(() => reject(new AttemptTimeoutError(limitMs)), limitMs);
+    });
+    work.catch(() => undefined); // an abandoned attempt's failure is no one's to handle
+    return Promise.race([work, limit]).finally(() => this.clock.clearTimer(timer));
   }
 
   private finishBatch(lane: string, batch: QueueEntry<WorkItem, Ticket>[], outcomes: Outcome[], kind: WorkItem['kind'], collection: string, started: number): void {

@@ -132,8 +132,23 @@ export class ConnectionSupervisor<TDb> extends EventEmitter {
     }
     this.client = client;
     this.connected = true;
+    this.attempt = undefined;
     this.backoff.reset();
     this.setState({ status: 'connected' });
+  }
+
+  /**
+   * Replaces a connected client with a new one (see MongoConnectionHandle.replaceClient): the old
+   * one is closed without waiting for its operations, which fail or are never answered.
+   */
+  replaceClient(reason: string): void {
+    const client = this.client;
+    if (this.closed || this.attempt || !client || !this.connected) return;
+    this.client = undefined;
+    this.connected = false;
+    this.setState({ status: 'connecting', error: this.options.redact(reason) });
+    void client.close().catch(() => undefined);
+    this.start();
   }
 
   /** The database once connected (see MongoConnectionHandle.getDb). */

@@ -195,6 +195,7 @@ export = function register(RED: NodeAPI): void {
       state: { get: () => supervisor.state },
     });
     node.getDb = (options?: { waitMs?: number }) => supervisor.getDb(options?.waitMs);
+    node.replaceClient = (reason: string) => supervisor.replaceClient(reason);
     node.redact = hide;
     const holds = new Set<object>();
     let allReleased: (() => void) | undefined;

@@ -71,6 +71,7 @@ export = function register(RED: NodeAPI): void {
         if (s.dropped) parts.push(labelled('dropped', s.dropped));
         if (s.failed) parts.push(labelled('failed', s.failed));
         if (s.casRetries) parts.push(labelled('casRetries', s.casRetries));
+        if (s.retrying) parts.push({ key: 'mongo-sink.status.retrying' });
       }
       if (spool?.problem) parts.push({ key: 'mongo-sink.status.spoolFailing' });
       const fill = state.status === 'connected' && !s?.retrying && !spool?.problem ? 'green' : state.status === 'connecting' || s?.retrying || spool?.problem ? 'yellow' : 'red';
@@ -93,6 +94,11 @@ export = function register(RED: NodeAPI): void {
           requestStatus();
         },
         warn: ({ key, ...params }) => node.warn(t(`log.${key}`, params)),
+        onAbandoned: (error) => {
+          const reason = t('log.abandoned', { limit: Math.round(error.limitMs / 1000) });
+          node.warn(reason);
+          conn.replaceClient(reason);
+        },
         redact: (text) => conn.redact(text),
       });
     } catch (err) {

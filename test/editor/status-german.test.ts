@@ -6,71 +6,25 @@
  * Screenshots go to test-artifacts/screenshots/.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
-import type { Db, MongoClient } from 'mongodb';
-import { driverModule, getMongoServers, type MongoServerInfo } from '../helpers/mongo-servers';
-import { startSimulator, type SimulatorHandle } from '../helpers/simulator';
 import { waitFor } from '../helpers/wait';
-import { repoRoot, seed, startNodeRedWithPackage, type NodeRedProcess } from '../runtime/flow/harness';
-import { closeDialogs, launchEditorBrowser, nodeIds, openEditor, type EditorBrowser, type EditorRed } from './editor-page';
+import { nodeIds, PACKAGE_TYPES, SCREENSHOTS, switchToGerman, useDemoPlant, type DemoPlant, type EditorBrowser, type EditorRed } from './editor-page';
 
 declare const RED: EditorRed;
 
-const SCREENSHOTS = path.join(repoRoot, 'test-artifacts', 'screenshots');
-const PACKAGE_TYPES = ['plc-reader', 'edge-counter', 'hourly-aggregator', 'mongo-sink'];
-
 describe('statuses with numbers in the German editor, and the sidebar\'s PDU use, in chromium', function () {
   this.timeout(300_000);
-  let server: MongoServerInfo;
-  let client: MongoClient;
-  let db: Db;
-  let plc: SimulatorHandle;
-  let nodeRed: NodeRedProcess;
   let browser: EditorBrowser;
-  const log: string[] = [];
-  const dbName = `status_de_${Date.now().toString(36)}`;
+  let url: string;
+  useDemoPlant({ name: 'status_de', paletteTypes: PACKAGE_TYPES, defaultFlow: true, seedMachines: true }, (plant: DemoPlant) => {
+    browser = plant.browser;
+    url = plant.nodeRed.url;
+  });
 
   before(async function () {
-    this.timeout(300_000);
-    fs.mkdirSync(SCREENSHOTS, { recursive: true });
-    server = (await getMongoServers())[0];
-    const driver = driverModule(server);
-    client = new driver.MongoClient(server.uri) as unknown as MongoClient;
-    await client.connect();
-    db = client.db(dbName);
-    plc = await startSimulator({ demo: true });
-    await seed.seedIfEmpty(db, {
-      ObjectId: driver.ObjectId,
-      department: 'Demo line',
-      machines: [{ name: 'press-1', powerPin: 0, cyclePin: 1 }, { name: 'lathe-2', powerPin: 2, cyclePin: 3 }],
-    });
-    nodeRed = await startNodeRedWithPackage({
-      flowSource: path.join(repoRoot, 'flows', 'default-flow.json'),
-      env: { PLC_HOST: '127.0.0.1', PLC_PORT: String(plc.port), MONGODB_URI: server.uri, MONGODB_DB: dbName, PLANT_TZ: 'Europe/Berlin' },
-      settings: server.driver === 'mongodb' ? {} : { s7productionMongoDriver: server.driver },
-      onLine: (line) => log.push(line),
-    });
-    browser = await launchEditorBrowser();
-    // the editor's language, as its user settings store it
-    await browser.page.addInitScript(() => localStorage.setItem('editor-language', 'de'));
-    await openEditor(browser.page, nodeRed.url, PACKAGE_TYPES);
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await browser?.close();
-    await nodeRed?.stop();
-    await plc?.close();
-    await db?.dropDatabase().catch(() => undefined);
-    await client?.close();
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state !== 'failed' || !browser) return;
-    await browser.page.screenshot({ path: path.join(SCREENSHOTS, `status-german-failure-${Date.now()}.png`) }).catch(() => undefined);
-    console.log(`Node-RED log (last 40 lines):\n${log.slice(-40).join('\n')}`);
-    await closeDialogs(browser.page);
+    this.timeout(120_000);
+    // the runtime keeps speaking English; the editor is switched to German as a user does it
+    await switchToGerman(browser.page, url, PACKAGE_TYPES);
   });
 
   /** The status text the editor's canvas shows for the first node of a type. */

@@ -96,7 +96,13 @@ function flowsWithCounterTab(millId: string): FlowNode[] {
   const tab = 'torture-counter-tab';
   const id = (name: string): string => `torture-counter-${name}`;
   const counterTab: FlowNode[] = [
-    { id: tab, type: 'tab', label: 'Counter mode (mill-3)', disabled: false, info: '' },
+    // The default tab's environment, so the copied nodes' ${...} settings resolve as they do there;
+    // its machine scope is mill-3 alone (one writer per machine: with the default's empty scope this
+    // tab's aggregator would restore, and write, the edge machines' hours too).
+    {
+      ...like('tab'), id: tab, label: 'Counter mode (mill-3)', info: '',
+      env: (like('tab').env as { name: string }[]).map((e) => (e.name === 'S7_MACHINE_SCOPE' ? { name: e.name, type: 'str', value: `machine=${millId}` } : e)),
+    },
     { ...like('plc-connection'), id: id('plc'), z: tab, name: 'PLC B', host: '127.0.0.1', port: '${COUNTER_PLC_PORT}', rack: '0', slot: '1' },
     { ...like('mongo-connection'), id: id('mongo'), z: tab, uri: '${MONGODB_URI}', database: '${MONGODB_DB}' },
     {

@@ -5,10 +5,16 @@
  * "a minute" is MONGO_OUTAGE_SECONDS=60).
  */
 import assert from 'node:assert/strict';
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { MongoClient } from 'mongodb';
+import { MONGO_SINK_DEFAULTS } from '../../../lib/mongo/sink-config';
+import { SinkEngine, attemptLimitMs } from '../../../lib/mongo/sink-engine';
+import type { BsonTypes, DbLike } from '../../../lib/mongo/store';
+import { ConnectionSupervisor, type SupervisedClient } from '../../../lib/mongo/supervisor';
 import { DedicatedMongoServer, driverModule, freePort, mongoServerNames } from '../../helpers/mongo-servers';
 import { helper } from '../../helpers/node-red';
 import { sleep, waitFor } from '../../helpers/wait';
@@ -91,6 +97,77 @@ for (const name of mongoServerNames().filter((n) => n !== 'external')) {
       await waitFor(`all ${sent} messages written`, () => written.count === sent);
       assertExactlyOnce(await documents(), sent * 5);
       assert.deepEqual(errors, [], 'the outage is retried, not reported as failures');
+    });
+
+    it('resumes on its own after a write sent on a connection the server had just closed (the driver never answers it)', async () => {
+      // The engine with the real driver and supervisor, as the nodes make them, so the write can be
+      // started at an exact moment. One pooled connection: the write in the window goes on the
+      // connection the server has closed, and holds the pool's only connection.
+      const config = { ...MONGO_SINK_DEFAULTS, signalMode: 'history' as const, flushIntervalMs: 50, retryInitialMs: 100, retryMaxMs: 1000, createIndexes: false };
+      const sockets: Socket[] = [];
+      const onSocket = (message: unknown): void => {
+        sockets.push((message as { socket: Socket }).socket);
+      };
+      diagnosticsChannel.subscribe('net.client.socket', onSocket);
+      await server.start();
+      const driver = driverModule(server.info!);
+      const supervisor = new ConnectionSupervisor<DbLike>({
+        createClient: () => new driver.MongoClient(server.uri, { maxPoolSize: 1, serverSelectionTimeoutMS: 1000, connectTimeoutMS: 1000 }) as unknown as SupervisedClient<DbLike>,
+        databaseName: database,
+        redact: (t) => t,
+      });
+      let written = 0;
+      let abandoned = 0;
+      const engine = new SinkEngine({
+        config,
+        getDb: () => supervisor.getDb(0),
+        bson: driver as unknown as BsonTypes,
+        onReport: (report) => {
+          if ('written' in report) written += report.written + report.unchanged;
+        },
+        onStats: () => undefined,
+        warn: () => undefined,
+        onAbandoned: (err) => {
+          abandoned++;
+          supervisor.replaceClient(err.message);
+        },
+        redact: (t) => t,
+      });
+      try {
+        const machine = oid();
+        const sensors = [oid(), oid()];
+        let sent = 0;
+        const send = (): void => {
+          engine.submit(readingsMessage(machine, sensors, T0 + sent++) as never, () => undefined);
+          engine.flush();
+        };
+        supervisor.start();
+        await waitFor('connected', () => supervisor.state.status === 'connected');
+        const sentBefore = sockets.map((socket) => socket.bytesWritten);
+        send();
+        await waitFor('the first message written (its connection now idle in the pool)', () => written === sensors.length);
+        // The pool's one connection is the socket that carried the insert (monitoring sockets only
+        // check the server every 10 s).
+        const pooled = sockets.filter((socket, i) => socket.bytesWritten > (sentBefore[i] ?? 0) + 100);
+        assert.equal(pooled.length, 1, 'one pooled connection carried the write');
+        // The window: the server closed the connection, Node has destroyed the socket ('finish'
+        // after the server's FIN) and not yet delivered its 'close'. A write sent then waits for a
+        // 'drain' that never comes, and socketTimeoutMS cannot fire on a destroyed socket.
+        pooled[0].once('finish', () => process.nextTick(send));
+        const before = sent;
+        await server.stop();
+        await waitFor('a message sent in the window', () => sent > before);
+        await server.start();
+        // Bound: the abandoned attempt's limit, a retry pause, a new client's connect; the rest is a busy machine's margin.
+        const bound = attemptLimitMs(config) + config.retryMaxMs;
+        await waitFor(`all ${sent} messages written after the server is back`, () => written === sent * sensors.length, bound + 60_000);
+        assert.ok(abandoned >= 1, 'the write in the window was abandoned, not answered');
+        assertExactlyOnce(await documents(), sent * sensors.length);
+      } finally {
+        diagnosticsChannel.unsubscribe('net.client.socket', onSocket);
+        await engine.close(1000);
+        await supervisor.close();
+      }
     });
 
     it('keeps the queue in the spool across a restart of the flow during an outage', async () => {

@@ -230,7 +230,7 @@ describe('mongo-sink overflow', () => {
     await waitFor('a drop report', () => results.messages.some((m) => (m.payload as { kind: string }).kind === 'dropped'));
     const drops = results.messages.map((m) => m.payload as { kind: string; count: number }).filter((p) => p.kind === 'dropped');
     assert.equal(drops.reduce((n, p) => n + p.count, 0), 20);
-    await waitFor('the status to show the drops', () => statusTexts(sink).some((t) => /queued 10 · written 0 · dropped 20$/.test(t)));
+    await waitFor('the status to show the drops', () => statusTexts(sink).some((t) => /queued 10 · written 0 · dropped 20 · retrying$/.test(t)));
     assert.equal(written.count, 0, 'dropped messages are not passed on as written');
     assert.match(JSON.stringify(helper.log().args), /queue full: 20 reading\(s\) dropped \(drop-oldest\)/);
   });
@@ -267,7 +267,7 @@ describe('mongo-sink spool on a full disk (a 64 KiB tmpfs as the user directory;
     for (let i = 0; i < 200; i++) sink.receive(readingsMessage(machine, sensors, T0 + i) as never); // ~250 KiB of spool lines
     await waitFor('the status to say the spool fails', () => statusTexts(sink).some((t) => t.includes('spool failing (see log)')));
     assert.match(JSON.stringify(helper.log().args), /ENOSPC[^"]*the entries stay in memory, writing the spool is retried/);
-    await waitFor('all 1000 readings held', () => statusTexts(sink).some((t) => /queued 1000 · written 0 · spool failing/.test(t)));
+    await waitFor('all 1000 readings held', () => statusTexts(sink).some((t) => /queued 1000 · written 0 · retrying · spool failing/.test(t)));
     sink.receive({ payload: { not: 'writable' } } as never);
     await waitFor('the node still answering its input', () => errors.length === 1);
     const log = recordLog();

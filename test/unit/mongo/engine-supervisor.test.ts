@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { ObjectId } from 'mongodb';
 import { ConnectionSettingsError } from '../../../lib/mongo/client-settings';
 import { MONGO_SINK_DEFAULTS, type MongoSinkConfig } from '../../../lib/mongo/sink-config';
-import { SinkEngine, type BatchReport, type DropReport } from '../../../lib/mongo/sink-engine';
+import { AttemptTimeoutError, MIN_ATTEMPT_LIMIT_MS, SinkEngine, attemptLimitMs, type BatchReport, type DropReport } from '../../../lib/mongo/sink-engine';
 import type { BsonTypes, CollectionLike, DbLike, Doc } from '../../../lib/mongo/store';
 import { ConnectionClosedError, ConnectionRefusedError, ConnectionSupervisor, type SupervisedClient } from '../../../lib/mongo/supervisor';
 import { ManualClock } from '../../helpers/manual-clock';
@@ -30,6 +30,8 @@ class MemoryDb implements DbLike {
   down = false;
   /** Calls left that fail with the server's "Unknown error". */
   unknownErrors = 0;
+  /** Calls left that never settle (a write sent on a socket the server has just closed). */
+  unanswered = 0;
   readonly docs = new Map<string, Doc[]>();
   readonly calls: string[] = [];
   /** The clock's time of each call. */
@@ -42,6 +44,10 @@ class MemoryDb implements DbLike {
   private async op<T>(what: string, fn: () => T): Promise<T> {
     this.calls.push(what);
     this.callTimes.push(this.clock.now());
+    if (this.unanswered > 0) {
+      this.unanswered--;
+      return new Promise<T>(() => undefined);
+    }
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     await new Promise((resolve) => setImmediate(resolve)); // an answer comes later, not at once
@@ -89,7 +95,7 @@ interface Harness {
   drive(what: string, check: () => boolean): Promise<true>;
 }
 
-function harness(over: Partial<MongoSinkConfig> = {}, getDb?: () => Promise<DbLike>): Harness {
+function harness(over: Partial<MongoSinkConfig> = {}, getDb?: () => Promise<DbLike>, onAbandoned?: (err: AttemptTimeoutError) => void): Harness {
   const clock = new ManualClock();
   const db = new MemoryDb(clock);
   const h: Harness = {
@@ -104,6 +110,7 @@ function harness(over: Partial<MongoSinkConfig> = {}, getDb?: () => Promise<DbLi
       onReport: (r) => h.reports.push(r),
       onStats: () => undefined,
       warn: () => undefined,
+      onAbandoned,
       redact: (t) => t,
       clock,
     }),
@@ -222,6 +229,29 @@ describe('mongo sink engine', () => {
     assert.equal(h.done.length, 0, 'not reported as written, nor failed');
   });
 
+  it('abandons an attempt that never gets an answer after the attempt limit and writes the batch on the next one', async () => {
+    const abandoned: AttemptTimeoutError[] = [];
+    h = harness({ retryMaxMs: 40 }, undefined, (err) => abandoned.push(err));
+    h.db.unanswered = 1;
+    for (let i = 0; i < 3; i++) h.submit(reading(i));
+    await h.drive('the first attempt', () => h.db.calls.length === 1);
+    const sent = h.db.callTimes[0];
+    await drive(h.clock, 'the batch written after the unanswered attempt', () => h.done.length === 3, 100);
+    assert.deepEqual(h.done.map((d) => d.err), [undefined, undefined, undefined], 'written, not failed');
+    assert.equal(h.db.docs.get('signaldatas')!.length, 3, 'each reading once');
+    assert.equal(abandoned.length, 1, 'the abandonment is reported (the node replaces the client)');
+    assert.equal(abandoned[0].limitMs, MIN_ATTEMPT_LIMIT_MS, 'a retry cap of 40 ms still allows 10 s per attempt');
+    // The next attempt starts once the limit is over, after at most one retry pause and flush interval.
+    const retried = h.db.callTimes[1] - sent;
+    assert.ok(retried >= MIN_ATTEMPT_LIMIT_MS && retried <= MIN_ATTEMPT_LIMIT_MS + 10 + 10, `retried ${retried} ms after the unanswered attempt was sent`);
+    assert.equal(h.engine.getStats().retrying, false);
+  });
+
+  it('bounds an attempt by the retry cap, never below the minimum', () => {
+    assert.equal(attemptLimitMs({ retryMaxMs: 30_000 }), 30_000);
+    assert.equal(attemptLimitMs({ retryMaxMs: 1000 }), MIN_ATTEMPT_LIMIT_MS);
+  });
+
   it('fails messages at once, naming why, when the connection refuses its settings', async () => {
     h = harness({}, () => Promise.reject(new ConnectionRefusedError('MongoDB connection refused: the connection string in the flow holds a password')));
     h.submit(reading(1));
@@ -329,6 +359,26 @@ describe('mongo connection supervisor', () => {
     await assert.rejects(sup.getDb(0), ConnectionRefusedError);
     assert.equal(attempts, 1);
     await sup.close();
+  });
+
+  it('replaces a connected client on request: the old one is closed, getDb answers with the new one', async () => {
+    const clock = new ManualClock();
+    const made: Made[] = [];
+    const sup = supervisor(clock, ['ok', 'fail', 'ok'], made);
+    const states: string[] = [];
+    sup.on('status', (s: { status: string; error?: string }) => states.push(s.error ? `${s.status}: ${s.error}` : s.status));
+    sup.start();
+    await drive(clock, 'connected', () => sup.state.status === 'connected', 100);
+    sup.replaceClient('no answer within 30 s');
+    sup.replaceClient('a second user asks too'); // one replacement at a time
+    assert.equal(made[0].client.closed, true, 'the old client is closed');
+    assert.ok(states.includes('connecting: no answer within 30 s'), states.join('\n'));
+    await assert.rejects(sup.getDb(0), /not reachable/, 'no database while the new client connects');
+    await drive(clock, 'connected again', () => sup.state.status === 'connected', 100);
+    assert.equal(made.length, 3, 'one new client, made again after its failed connect');
+    assert.equal(await sup.getDb(0), 'db:industrial_iot');
+    await sup.close();
+    assert.equal(made[2].client.closed, true);
   });
 
   it('names a server older than the driver, and keeps trying (it may be upgraded)', async () => {
