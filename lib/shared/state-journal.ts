@@ -3,6 +3,8 @@
  * under Node-RED's user directory, replaced atomically (temp file, fsync, rename, fsync of the
  * directory), so a deploy, a restart, kill -9 or a power cut finds either the previous or the
  * new state, never a torn one. The context store keeps a second copy; on start the newer wins.
+ * What a node sends that carries counts waits for the save of the state that counted it
+ * (NodeState.sendInOrder), so nothing downstream is ever ahead of the journal.
  * Hand-written rather than write-file-atomic: that one does not fsync the directory (a power
  * cut can lose the rename) and would be a new runtime dependency for thirty lines.
  */
