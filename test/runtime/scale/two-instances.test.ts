@@ -25,7 +25,8 @@ import path from 'node:path';
 import type { Db, Document, MongoClient } from 'mongodb';
 import { LEDGER_FIELD } from '../../../lib/app-contract';
 import { describeEachMongoServer } from '../../helpers/mongo-servers';
-import { startSimulator, type MachineSim, type PulseRecord, type SimulatorHandle } from '../../helpers/simulator';
+import { startSimulator, type MachineSim, type SimulatorHandle } from '../../helpers/simulator';
+import { expectedUnits, reportedGaps } from './ground-truth';
 import { waitFor } from '../../helpers/wait';
 import { buildDir, nodeRed, nodeRedPath, repoRoot, seed, type NodeRedProcess, type PlantDocuments } from '../flow/harness';
 
@@ -59,28 +60,6 @@ function scaledFlow(): Record<string, unknown>[] {
     { id: 'scale-out', type: 'http response', ...at, wires: [] },
   );
   return flow;
-}
-
-/** A gap in the readings of a machine, as the edge counter's warning reports it (epoch ms). */
-interface ReportedGap {
-  machineId: string;
-  from: number;
-  to: number;
-}
-
-const GAP_WARNING = /\[edge-counter:[^\]]*\] gap in the readings of "([0-9a-f]{24})" from (\S+) to (\S+) \(/;
-
-function reportedGaps(log: readonly string[]): ReportedGap[] {
-  return log.flatMap((line) => {
-    const m = GAP_WARNING.exec(line);
-    return m ? [{ machineId: m[1], from: Date.parse(m[2]), to: Date.parse(m[3]) }] : [];
-  });
-}
-
-/** What a machine's stored units must be: at least its pulses outside every reported gap of it, at most all its pulses. */
-function expectedUnits(pulses: readonly PulseRecord[], gaps: readonly Pick<ReportedGap, 'from' | 'to'>[]): { least: number; most: number } {
-  const overlaps = (p: PulseRecord) => gaps.some((g) => p.rise <= g.to && (p.fall ?? Number.POSITIVE_INFINITY) >= g.from);
-  return { least: pulses.filter((p) => !overlaps(p)).length, most: pulses.length };
 }
 
 interface Instance {
