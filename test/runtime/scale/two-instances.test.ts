@@ -32,6 +32,7 @@ import { buildDir, nodeRed, nodeRedPath, repoRoot, seed, type NodeRedProcess, ty
 
 const READER_ID = '5709afca3b8051b0';
 const AGGREGATOR_ID = '268d2da390ec15a8';
+const COUNTER_ID = '6036dde8cd2f22e0';
 const SINK_ID = '6accae515307d10b';
 /** A unit cycle of 2 s with the bit high for 1 s, read every 100 ms: a pulse is seen about ten times. */
 const MACHINES: MachineSim[] = [0, 1, 2, 3].map((i) => ({
@@ -155,9 +156,19 @@ describeEachMongoServer('two Node-RED instances, one database, each with its hal
       const gaps = reportedGaps(owner(name).log).filter((g) => g.machineId === idOf(name));
       return { ...expectedUnits(await plc!.pulseLog(name), gaps), gaps: gaps.length };
     };
-    /** "m1 12 of 13 pulses (at least 12: a pulse in one reported gap)" for each machine. */
+    /** The running total the owner's edge counter last saved for the machine (what it saw, whatever reached the database). */
+    const savedTotal = (name: string): number | string => {
+      try {
+        const saved = JSON.parse(fs.readFileSync(path.join(owner(name).userDir, 's7-production-state', `${COUNTER_ID}.json`), 'utf8')) as { state: Record<string, { total: number }> };
+        return saved.state[idOf(name)]?.total ?? 'none';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    /** "m1 12/13 (at least 12: …; counter 12)" for each machine: stored/pulses, the gaps, what the counter saved. */
     const describeCounts = (counts: { name: string; stored: number; least: number; most: number; gaps: number }[]): string => counts.map((c) => `${c.name} ${c.stored}/${c.most}`
-      + (c.least < c.most ? ` (at least ${c.least}: ${c.most - c.least} pulse(s) overlap ${c.gaps} reported gap(s))` : '')).join(', ');
+      + (c.least < c.most ? ` (at least ${c.least}: ${c.most - c.least} pulse(s) overlap ${c.gaps} reported gap(s))` : '')
+      + (c.stored === c.most ? '' : ` [its edge counter's saved total: ${savedTotal(c.name)}]`)).join(', ');
     const countsOf = async (names: readonly string[]) => {
       const units = await dbUnits();
       return Promise.all(names.map(async (name) => ({ name, stored: units.get(name) ?? 0, ...await expected(name) })));
