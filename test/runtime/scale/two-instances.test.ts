@@ -15,8 +15,10 @@
  * The ground truth is the simulator's log of each pulse's rising and falling edge. On a busy
  * machine the reader can fail to read for seconds; the edge counter then reports a gap (its warning
  * names the machine and the last and first reading around it), and a pulse that overlaps a gap
- * may have begun and ended unseen. So each machine's stored units must lie between the pulses
- * outside its owner's reported gaps and all its pulses: exact whenever no gap was reported.
+ * may have begun and ended unseen. So each machine's stored units must equal what its owner's
+ * edge counter counted (its journal holds every total before the unit event leaves), and that
+ * must lie between the pulses outside the reported gaps and all the pulses: exactly the pulses
+ * whenever no gap was reported.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -165,21 +167,27 @@ describeEachMongoServer('two Node-RED instances, one database, each with its hal
         return (err as Error).message;
       }
     };
-    /** "m1 12/13 (at least 12: …; counter 12)" for each machine: stored/pulses, the gaps, what the counter saved. */
-    const describeCounts = (counts: { name: string; stored: number; least: number; most: number; gaps: number }[]): string => counts.map((c) => `${c.name} ${c.stored}/${c.most}`
+    type Counts = { name: string; stored: number; least: number; most: number; gaps: number; counted: number | string };
+    /** "m1 12/13 (at least 12: …) [counted 13]" for each machine: stored/pulses, the gaps, what its edge counter counted. */
+    const describeCounts = (counts: Counts[]): string => counts.map((c) => `${c.name} ${c.stored}/${c.most}`
       + (c.least < c.most ? ` (at least ${c.least}: ${c.most - c.least} pulse(s) overlap ${c.gaps} reported gap(s))` : '')
-      + (c.stored === c.most ? '' : ` [its edge counter's saved total: ${savedTotal(c.name)}]`)).join(', ');
-    const countsOf = async (names: readonly string[]) => {
+      + (c.stored === c.most && c.counted === c.most ? '' : ` [its edge counter counted ${c.counted}]`)).join(', ');
+    const countsOf = async (names: readonly string[]): Promise<Counts[]> => {
       const units = await dbUnits();
-      return Promise.all(names.map(async (name) => ({ name, stored: units.get(name) ?? 0, ...await expected(name) })));
+      return Promise.all(names.map(async (name) => ({ name, stored: units.get(name) ?? 0, ...await expected(name), counted: savedTotal(name) })));
     };
-    /** Waits until every machine of `names` is recorded with all its pulses, or all those its reader could see (a pulse under way ends first). */
+    /**
+     * Exact: the database holds every unit the machine's edge counter counted (its journal holds each
+     * total before the unit event leaves), and that count is all the pulses but those a reported gap may hide.
+     */
+    const exact = (c: Counts): boolean => c.stored === c.counted && c.stored >= c.least && c.stored <= c.most;
+    /** Waits until every machine of `names` is recorded exactly (a pulse under way ends first). */
     const settled = async (names: readonly string[], what: string): Promise<void> => {
       let last = '';
       await waitFor(what, async () => {
         const counts = await countsOf(names);
         last = describeCounts(counts);
-        return counts.every((c) => c.stored >= c.least && c.stored <= c.most);
+        return counts.every(exact);
       }, 120_000).catch((err: Error) => assert.fail(`${err.message} (stored/pulses: ${last})`));
     };
     const setMachines = async (names: readonly string[], scenario: MachineSim['scenario']): Promise<void> => {
@@ -234,8 +242,7 @@ describeEachMongoServer('two Node-RED instances, one database, each with its hal
       })));
 
       const counts = await countsOf(all);
-      const outside = counts.filter((c) => c.stored < c.least || c.stored > c.most);
-      assert.deepEqual(outside, [], `no unit lost or doubled: ${describeCounts(counts)}`);
+      assert.deepEqual(counts.filter((c) => !exact(c)), [], `no unit lost or doubled: ${describeCounts(counts)}`);
       // a's machines ran in three phases, b's in two.
       for (const c of counts) {
         const phases = OWNERS.a.includes(c.name as never) ? 3 : 2;
