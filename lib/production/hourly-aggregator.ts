@@ -180,9 +180,12 @@ function continueState(restored: AggregatorState, session: string): AggregatorSt
  * The units an event adds. Without the counter's running total: its delta. With it: what the
  * total grew since the last event of that counter, so after a crash the counter and the
  * aggregator agree whichever saved its state last. A counter restored from older state re-sends
- * units already counted here (counted once); one restored from newer state sends units whose
- * events were lost with this aggregator's last second (counted now). A total that starts again
- * from its delta is a counter reset (msg.reset, new state): its delta counts.
+ * units already counted here (counted once: a PLC counter register still holds them); one
+ * restored from newer state sends units whose events were lost with this aggregator's unsaved
+ * state (counted now: no snapshot left with them). Both rest on the nodes sending a unit event or
+ * a snapshot only once the state that counted it is saved (NodeState.sendInOrder): an edge
+ * counter cannot re-send an edge, so a total it sent must never be missing from its journal. A
+ * total that starts again from its delta is a counter reset (msg.reset, new state): its delta counts.
  */
 function unitsToCount(m: MachineState, obs: Extract<Observation, { kind: 'units' }>): number {
   if (obs.counter === undefined || obs.total === undefined) return obs.delta;

@@ -64,6 +64,8 @@ export class StateSaver {
   private closed = false;
   private timer: unknown;
   private running: Promise<void> = Promise.resolve();
+  /** A save queued by saved() that has not taken its snapshot yet: later callers share it. */
+  private queued: Promise<void> | null = null;
 
   constructor(
     private readonly intervalMs: number,
@@ -83,6 +85,23 @@ export class StateSaver {
     this.cancel();
     this.running = this.running.then(() => this.attempt());
     return this.running;
+  }
+
+  /**
+   * Saves now (after a save under way) and resolves once that save was attempted, failed or not:
+   * the state as it is at this call is in it. Calls before that save starts share it.
+   */
+  saved(): Promise<void> {
+    this.dirty = true;
+    if (this.queued) return this.queued;
+    this.cancel();
+    const save = this.running.then(() => {
+      this.queued = null;
+      return this.attempt();
+    });
+    this.queued = save;
+    this.running = save;
+    return save;
   }
 
   /** Stops the timers; with `saveFirst` what changed is saved once more before. */

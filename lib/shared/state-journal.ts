@@ -3,6 +3,8 @@
  * under Node-RED's user directory, replaced atomically (temp file, fsync, rename, fsync of the
  * directory), so a deploy, a restart, kill -9 or a power cut finds either the previous or the
  * new state, never a torn one. The context store keeps a second copy; on start the newer wins.
+ * What a node sends that carries counts waits for the save of the state that counted it
+ * (NodeState.sendInOrder), so nothing downstream is ever ahead of the journal.
  * Hand-written rather than write-file-atomic: that one does not fsync the directory (a power
  * cut can lose the rename) and would be a new runtime dependency for thirty lines.
  */
@@ -216,6 +218,11 @@ export class DurableState {
     this.saver.changed();
   }
 
+  /** Saves the state now; resolves once both copies were written or failed (then retried, as after a change). */
+  saved(): Promise<void> {
+    return this.saver.saved();
+  }
+
   /** Saves what changed now (a node's close), then stops; a removed node's copies are deleted instead. */
   async close(removed: boolean): Promise<void> {
     if (!removed) this.saver.changed();
@@ -331,6 +338,8 @@ export class NodeState {
   private unsavedError: string | null = null;
   private readonly warnedAt = new Map<StateCopy, number>();
   private readonly clock: Clock;
+  /** Sends not made yet, in call order; `ready` once nothing they wait for is left. */
+  private readonly unsent: { send: () => void; ready: boolean }[] = [];
 
   constructor(private readonly options: NodeStateOptions) {
     const dir = journalDirOf(options.settings);
@@ -368,6 +377,32 @@ export class NodeState {
 
   changed(): void {
     this.durable.changed();
+  }
+
+  /**
+   * Makes a node's send in call order. One that carries counts (`afterSave`) waits until the state
+   * that counted them is saved: downstream (and the database behind it) is never ahead of the
+   * journal, so after a kill -9 a count is neither lost nor doubled by comparing the two. A save
+   * that fails holds nothing back (the status shows it, and it is retried).
+   */
+  sendInOrder(send: () => void, afterSave: boolean): void {
+    if (!afterSave && this.unsent.length === 0) {
+      send();
+      return;
+    }
+    const entry = { send, ready: !afterSave };
+    this.unsent.push(entry);
+    if (!afterSave) return;
+    void this.durable.saved().then(() => {
+      entry.ready = true;
+      while (this.unsent[0]?.ready) {
+        try {
+          this.unsent.shift()!.send();
+        } catch (err) {
+          this.options.host.warn(errorText(err));
+        }
+      }
+    });
   }
 
   close(removed: boolean): Promise<void> {

@@ -209,7 +209,8 @@ export = function register(RED: NodeAPI): void {
         }
       }
       if (changed) state.changed();
-      if (out.length > 0) send([out]);
+      // A unit event leaves once the total it carries is in the journal (see NodeState.sendInOrder).
+      if (out.length > 0) state.sendInOrder(() => send([out]), true);
       status.request();
       return errors;
     }

@@ -104,10 +104,10 @@ export = function register(RED: NodeAPI): void {
       onStatus: () => status.request(),
     });
 
-    /** Sends what the aggregator produced. */
+    /** Sends what the aggregator produced; hour snapshots only once the state holding their units is saved. */
     const emit = (out: AggregatorOutput, send: (msgs: NodeMessage[][]) => void): void => {
       telemetry.production(node.id, out);
-      if (out.snapshots.length > 0 || out.statuses.length > 0) send(messagesOf(out));
+      if (out.snapshots.length > 0 || out.statuses.length > 0) saver.sendInOrder(() => send(messagesOf(out)), out.snapshots.length > 0);
     };
 
     const mongo = typeof def.mongo === 'string' && def.mongo !== '' ? (RED.nodes.getNode(def.mongo) as unknown as MongoConnectionHandle | null) : null;

@@ -289,6 +289,54 @@ describe('shared/state-journal', () => {
       await state.close(false);
     });
 
+    it('sendInOrder: a send carrying counts waits until the journal holds the state of its call; sends keep their order; a failing save holds nothing back', async () => {
+      const seam = failingFs();
+      // Renames wait until the test lets them: a save is seen under way, its state not yet in the journal.
+      let releaseRename!: () => void;
+      const renameHeld = new Promise<void>((resolve) => {
+        releaseRename = resolve;
+      });
+      const rename = seam.rename.bind(seam);
+      seam.rename = async (from, to) => {
+        await renameHeld;
+        return rename(from, to);
+      };
+      const clock = new ManualClock();
+      const h = host();
+      let n = 1;
+      const state = new NodeState({ host: h.node, settings: { userDir: dir }, t, store: undefined, snapshot: () => ({ n }), fs: seam, clock, onStatus: () => undefined });
+      await state.load();
+      const file = path.join(dir, 's7-production-state', 'n1.json');
+      const journal = (): unknown => (fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { state: { n: number } }).state.n : 'none');
+      const sent: string[] = [];
+
+      state.sendInOrder(() => sent.push('status 1'), false);
+      assert.deepEqual(sent, ['status 1'], 'nothing waits: at once');
+      n = 2;
+      state.sendInOrder(() => sent.push(`units at 2, journal ${journal()}`), true);
+      state.sendInOrder(() => sent.push('status 2'), false);
+      await waitFor('the save of state 2 under way', () => fs.existsSync(`${file}.tmp`));
+      // Changed after that save took its state: this send needs the next save.
+      n = 3;
+      state.sendInOrder(() => sent.push(`units at 3, journal ${journal()}`), true);
+      state.sendInOrder(() => sent.push(`units at 3 too, journal ${journal()}`), true);
+      await clock.advance(0);
+      assert.deepEqual(sent, ['status 1'], 'nothing leaves before the journal holds its state, nor after it');
+      releaseRename();
+      await waitFor('every send made', () => sent.length === 5);
+      assert.deepEqual(sent, ['status 1', 'units at 2, journal 2', 'status 2', 'units at 3, journal 3', 'units at 3 too, journal 3']);
+
+      seam.failing.set('write', 'ENOSPC');
+      n = 4;
+      state.sendInOrder(() => sent.push(`units at 4, journal ${journal()}`), true);
+      await waitFor('the send after the failed save', () => sent.length === 6);
+      assert.equal(sent[5], 'units at 4, journal 3');
+      assert.match(state.statusProblem ?? '', /ENOSPC/, 'the unsaved state is shown');
+      seam.failing.clear();
+      await state.close(false);
+      assert.equal(journal(), 4, 'saved at close');
+    });
+
     it('without a user directory, warns at start what the chosen store cannot survive', async () => {
       const h = host();
       const state = new NodeState({
