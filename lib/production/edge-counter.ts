@@ -225,9 +225,16 @@ export class EdgeCounter {
     // The first sample after a restart (a crash, a deploy): in edge modes a pause longer than a
     // second, or than the shortest phase the key has shown (it could have held a whole pulse
     // nobody read), is a gap even when shorter than the gap threshold. (A counter counts across any pause.)
-    const restartGap = this.resumed.delete(key) && this.options.mode !== 'counter' && state.lastTs !== null &&
-      timestamp - state.lastTs > Math.min(state.shortestPhaseMs ?? RESTART_GAP_MS, RESTART_GAP_MS);
-    const gap = state.lastTs !== null && (state.outageSince !== null || timestamp - state.lastTs > this.options.gapWarnMs || restartGap);
+    const edges = this.options.mode !== 'counter';
+    const pause = state.lastTs === null ? 0 : timestamp - state.lastTs;
+    const restartGap = this.resumed.delete(key) && edges && state.lastTs !== null &&
+      pause > Math.min(state.shortestPhaseMs ?? RESTART_GAP_MS, RESTART_GAP_MS);
+    // While running, a pause that could also have held a whole pulse nobody read is a gap: longer
+    // than the shortest phase the key has shown, and than two readings at its usual interval (a
+    // reading late by less is jitter, and pulses that short are the sampling advisor's concern).
+    const interval = edges ? this.advisor.intervalOf(key) : null;
+    const unreadPulse = interval !== null && state.shortestPhaseMs !== null && pause > Math.max(state.shortestPhaseMs, 2 * interval);
+    const gap = state.lastTs !== null && (state.outageSince !== null || pause > this.options.gapWarnMs || restartGap || unreadPulse);
     if (gap && state.lastTs !== null) {
       // What the signal did in between is unknown: no debounce or phase width spans the gap.
       // The level or counter value before it still counts, so an edge or the units across it

@@ -80,6 +80,11 @@ export class SamplingAdvisor {
   /** `gapMs`: a pause longer than this between samples is a gap, not a reading interval. */
   constructor(private readonly gapMs: number, private readonly windowMs = ADVISOR_WINDOW_MS) {}
 
+  /** The key's usual reading interval (running mean), ms; null before two samples. */
+  intervalOf(key: string): number | null {
+    return this.keys.get(key)?.intervalMs ?? null;
+  }
+
   /** A sample of the key was read at `ts`; after a gap (an outage) the time since the last one is no reading interval. */
   sample(key: string, ts: number, afterGap = false): void {
     const k = this.keyOf(key);

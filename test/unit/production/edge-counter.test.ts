@@ -257,6 +257,24 @@ describe('production/edge-counter', () => {
       assert.equal(c.state.get('m1')?.gaps, 1);
     });
 
+    it('while running, a pause that could hold a whole unread pulse is a gap, below the threshold too; a late reading is not (edge modes only)', () => {
+      const c = counter({ gapWarnMs: 10_000 });
+      // pulses of 500 ms, read every 100 ms
+      let t = 0;
+      for (; t <= 2000; t += 100) c.sample('m1', t, Math.floor(t / 500) % 2);
+      assert.equal(c.state.get('m1')?.shortestPhaseMs, 500);
+      t -= 100;
+      assert.deepEqual(c.sample('m1', t + 250, 0).warnings, [], 'a reading 150 ms late: jitter');
+      const stalled = c.sample('m1', t + 250 + 700, 0);
+      assert.deepEqual(stalled.warnings.map((w) => w.kind), ['gap'], '700 ms without a reading could hold a 500 ms pulse');
+      assert.equal(stalled.warnings[0].params.seconds, '0.7');
+      assert.equal(c.state.get('m1')?.gaps, 1);
+      // counter mode counts across any pause: the same pauses are no gap
+      const register = counter({ mode: 'counter', gapWarnMs: 10_000 });
+      for (let r = 0; r <= 2000; r += 100) register.sample('m1', r, Math.floor(r / 1000));
+      assert.deepEqual(register.sample('m1', 2700, 2).warnings, []);
+    });
+
     it('a restart pause longer than a second or than the shortest phase seen is a gap, even below the threshold (edge modes only)', () => {
       const c = counter({ gapWarnMs: 10_000 });
       // pulses of 500 ms, read every 100 ms
