@@ -245,7 +245,13 @@ export async function run(log) {
       },
     });
     const pid = nodeRed.child.pid;
-    const fleet = async () => (await (await fetch(`${nodeRed.url}/bench/fleet`)).json());
+    /** The tap's counts; before the flows have started, the endpoint does not exist yet (404) and every count is 0. */
+    const fleet = async () => {
+      const response = await fetch(`${nodeRed.url}/bench/fleet`);
+      if (response.status === 404) return { cycles: {}, last: {}, resumed: {} };
+      if (!response.ok) throw new Error(`GET /bench/fleet: HTTP ${response.status}`);
+      return response.json();
+    };
     log(`Node-RED pid ${pid}; ${PLCS} PLCs (${SILENT} silent, ${FLAPPING} flapping, ${RESTARTED} restarted) in simulator pid ${sims.pid}; ${SERVER}; ${MINUTES} min after ${WARMUP_S} s warm-up`);
 
     // Every PLC that answers is read once with its machine off (the counters' baselines); then they produce.
