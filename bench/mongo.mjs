@@ -11,7 +11,7 @@ import { dist, envNumber, percentile, requireFromRepo, requirePeer, round, sleep
 import { forgetCalls, loadFlow, meterNodes, nodeModule, unloadFlow } from './lib/runtime.mjs';
 import { startServer } from '../scripts/db-servers.mjs';
 
-export const title = 'MongoDB writes (issue 5)';
+export const title = 'MongoDB writes (issue 5, issue 14 part 4)';
 
 const DOCS = envNumber('BENCH_MONGO_DOCS', 20000);
 const WARMUP_DOCS = 200;
@@ -31,8 +31,8 @@ async function withSignalIndexes(coll) {
 const LATEST_SENSORS = READINGS_PER_CYCLE;
 const LATEST_RATE = 2000;
 const LATEST_S = envNumber('BENCH_MONGO_LATEST_S', 60);
-/** Sample-to-write latency the latest mode must stay under while it keeps up (the soak's bound). */
-const LATEST_P99_LIMIT_MS = 2000;
+/** The soak's sample-to-database bound, reported beside the latest mode's latency. */
+const SOAK_P99_BOUND_MS = 2000;
 // Long enough by default for the queue to reach its bound (100,000 entries at 1,000/s: 100 s).
 const OUTAGE_S = envNumber('BENCH_MONGO_OUTAGE_S', 150);
 const OUTAGE_RATE = 1000;
@@ -100,6 +100,11 @@ function peerDocument(i, t) {
 
 async function countOf(client, collection) {
   return client.db(DATABASE).collection(collection).countDocuments({});
+}
+
+/** The sink's status text; the test helper's runtime shows catalogue keys ("mongo-sink.status.queued 5"): their last part is the English word. */
+function plainStatus(text) {
+  return String(text ?? '').replace(/mongo-sink\.status\./g, '');
 }
 
 /** Polls the server's (cheap) estimated count; countDocuments() is far too slow on these servers to poll. */
@@ -243,7 +248,7 @@ async function outage(serverName) {
   const done = completions(runtime);
   let messages = 0;
   let lastStatus = '';
-  target.on('call:status', (call) => { lastStatus = call.args[0]?.text ?? lastStatus; });
+  target.on('call:status', (call) => { lastStatus = plainStatus(call.args[0]?.text ?? lastStatus); });
   const memory = [];
   let sent = 0;
   let phase = 'before';
@@ -375,7 +380,7 @@ export async function latestKeepsUp(serverName) {
   let batches = 0;
   let batchMs = 0;
   target.on('call:status', (call) => {
-    lastStatus = call.args[0]?.text ?? lastStatus;
+    lastStatus = plainStatus(call.args[0]?.text ?? lastStatus);
     maxQueued = Math.max(maxQueued, Number(/queued (\d+)/.exec(lastStatus)?.[1] ?? 0));
   });
   runtime.getNode('bench-done').on('input', (msg) => latencyMs.push(Date.now() - sentAt[msg.benchIndex]));
@@ -480,13 +485,17 @@ function goals(results, out, latest) {
           'the ceiling is the better of the driver inserting the same documents one insertMany at a time and two in flight, each round next to ours'
         : 'no rounds of ceiling and ours in these figures',
     });
+    // Ours and the ceiling ran in several rounds, the peers once: the median of the rounds, not the luckiest one, is set against the peer.
+    const oursMedian = ratios.length ? median(rounds.filter((r) => r.ours).map((r) => r.ours.perSecond)) : oursBest?.perSecond;
+    const ceilingMedian = ratios.length ? median(rounds.filter((r) => r.ceiling).map((r) => r.ceiling.perSecond)) : ceilingBest?.perSecond;
     goalRows.push({
       goal: `${server}: at least 20× the better peer`,
-      met: Boolean(oursBest && peer) && oursBest.perSecond >= 20 * peer.perSecond,
-      detail: oursBest && peer
-        ? `best ours ${round(oursBest.perSecond, 0)}/s (${oursBest.name}) vs best peer ${round(peer.perSecond, 0)}/s (${peer.name}): ${round(oursBest.perSecond / peer.perSecond, 1)}×` +
+      met: Boolean(oursMedian && peer) && oursMedian >= 20 * peer.perSecond,
+      detail: oursMedian && peer
+        ? `ours with per-cycle messages ${round(oursMedian, 0)}/s (median of the rounds; best ${round(oursBest.perSecond, 0)}/s) vs best peer ${round(peer.perSecond, 0)}/s (${peer.name}): ${round(oursMedian / peer.perSecond, 1)}× (best round ${round(oursBest.perSecond / peer.perSecond, 1)}×)` +
           (oursOne ? `; one reading per message: ${round(oursOne.perSecond / peer.perSecond, 1)}×` : '') +
-          (ceilingBest ? `; the server's own best ceiling ${round(ceilingBest.perSecond, 0)}/s is ${round(ceilingBest.perSecond / peer.perSecond, 1)}× the best peer${ceilingBest.perSecond < 20 * peer.perSecond ? ', so 20× is out of reach for any writer on this server' : ''}` : '')
+          (ceilingMedian ? `; the server's own ceiling ${round(ceilingMedian, 0)}/s (median; best ${round(ceilingBest.perSecond, 0)}/s) is ${round(ceilingMedian / peer.perSecond, 1)}× the best peer (best ${round(ceilingBest.perSecond / peer.perSecond, 1)}×)` +
+            (ceilingBest.perSecond < 20 * peer.perSecond ? ', so 20× is out of reach for any writer on this server' : '') : '')
         : `not comparable: ${results.filter((r) => r.server === server && !r.ok).map((r) => `${r.name} failed (${r.error})`).join('; ')}`,
     });
     goalRows.push({
@@ -501,14 +510,18 @@ function goals(results, out, latest) {
   return goalRows;
 }
 
-/** Keeps up: every reading accepted (none dropped), the queue never beyond one entry per sensor, p99 under the bound, the newest value of every sensor stored. */
+/**
+ * Keeps up: every reading accepted (none dropped), the queue never beyond one entry per sensor,
+ * the latency not growing over the run (p99 of the last third at most 1.5× the first third's:
+ * a sink falling behind shows a latency that grows with time), the newest value of every sensor stored.
+ */
 function latestGoal(l) {
   const goal = `"latest per sensor" keeps up with ${LATEST_RATE} readings/s on ${l.server ?? SERVERS[0]} (${LATEST_SENSORS} sensors × ${LATEST_RATE / LATEST_SENSORS} Hz, ${l.seconds ?? LATEST_S} s)`;
   if (!l.ok) return { goal, met: false, detail: `failed: ${l.error}` };
   const accepted = l.errors === 0 && l.dropped === 0 && l.messagesDone === l.messages;
-  const met = accepted && l.maxQueued <= l.sensors && l.latencyMs.p99 < LATEST_P99_LIMIT_MS && l.documents === l.sensors && l.documentsNewest === l.sensors;
+  const met = accepted && l.maxQueued <= l.sensors && l.latencyMs.lastThirdP99 <= 1.5 * l.latencyMs.firstThirdP99 && l.documents === l.sensors && l.documentsNewest === l.sensors;
   const detail = `${l.readingsOffered} readings offered in ${l.offerSeconds} s, ${accepted ? 'all' : `NOT all (${l.messagesDone}/${l.messages} messages done, ${l.errors} errors, ${l.dropped} dropped)`} accepted; ` +
-    `queue at most ${l.maxQueued} entries (bound: one per sensor, ${l.sensors}); message timestamp → done() p50 ${l.latencyMs.p50} ms, p99 ${l.latencyMs.p99} ms (limit ${LATEST_P99_LIMIT_MS}), max ${l.latencyMs.max} ms, p99 first third ${l.latencyMs.firstThirdP99} ms / last third ${l.latencyMs.lastThirdP99} ms; ` +
+    `queue at most ${l.maxQueued} entries (bound: one per sensor, ${l.sensors}); message timestamp → done() p50 ${l.latencyMs.p50} ms, p99 ${l.latencyMs.p99} ms (${l.latencyMs.p99 < SOAK_P99_BOUND_MS ? 'under' : 'NOT under'} the soak's ${SOAK_P99_BOUND_MS} ms), max ${l.latencyMs.max} ms, p99 first third ${l.latencyMs.firstThirdP99} ms / last third ${l.latencyMs.lastThirdP99} ms (not growing: at most 1.5×); ` +
     `${l.upsertsPerSecond} upserts/s written in ${l.batches} batches (mean ${l.meanBatchMs} ms each); ${l.documents} documents, ${l.documentsNewest} with the newest value`;
   return { goal, met, detail };
 }
@@ -532,7 +545,7 @@ function outageGoal(out) {
   const detail = `heap ${out.heapBeforeMB} MB before, max ${out.outageHeapMaxMB} MB during (RSS max ${out.outageRssMaxMB} MB), ${out.heapEndOfOutageMB} MB at the end of the outage (after GC), ${out.heapAfterRecoveryMB} MB after recovery; ` +
     (full >= 0 ? `queue full after ${during[full].s} s at ${atFull} MB, max ${plateauMax} MB after that; ` : 'the queue never reached its bound, so a plateau was not shown; ') +
     `${out.sent} readings sent, ${out.present} in the database, ${dropped} dropped by the overflow policy and reported (${out.sent - out.present - dropped} unaccounted for); ${out.completed}/${out.messages} messages done, ${out.errors} errors; ` +
-    `status at the end of the outage "${out.statusAtEndOfOutage}", after "${out.statusAfter}"`;
+    `status at the end of the outage "${plainStatus(out.statusAtEndOfOutage)}", after "${plainStatus(out.statusAfter)}"`;
   if (full < 0) return { goal, met: recovered ? null : false, detail };
   // Heap samples between collections swing by tens of MB: allow 50 % over the level at which the queue filled.
   const capped = during.every((m) => Number(/queued (\d+)/.exec(m.status)?.[1] ?? 0) <= 100000);
@@ -569,7 +582,7 @@ export function tables(result) {
     {
       title: `Outage on ${o.server}: our sink's memory (every 10 s)`,
       columns: ['s', 'phase', 'heap MB', 'RSS MB', 'status'],
-      rows: (o.memory ?? []).filter((_, i) => i % 10 === 0).map((m) => [m.s, m.phase, m.heapMB, m.rssMB, m.status]),
+      rows: (o.memory ?? []).filter((_, i) => i % 10 === 0).map((m) => [m.s, m.phase, m.heapMB, m.rssMB, plainStatus(m.status)]),
     },
   ];
 }
