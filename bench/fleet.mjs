@@ -12,7 +12,7 @@
 // length (20 for the goal). `node bench/fleet.mjs` runs it alone and prints the figures;
 // `npm run bench -- fleet` runs it through bench/run.mjs.
 import { fork } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -209,6 +209,16 @@ function processUsage(pid) {
   return { cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100, rssMB: rssKb / 1024 };
 }
 
+/** The simulator process's threads (snap7 runs one per connection), open descriptors and RSS: what it holds as the run goes on. */
+function simulatorResources(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return { threads: Number(/Threads:\s+(\d+)/.exec(status)[1]), fds: readdirSync(`/proc/${pid}/fd`).length, rssMB: round(Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024, 1) };
+  } catch {
+    return undefined;
+  }
+}
+
 const median = (values) => {
   const sorted = values.slice().sort((a, b) => a - b);
   return sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
@@ -309,7 +319,8 @@ export async function run(log) {
       await sleep(5000);
       if (faultError || sims.exited) throw new Error(`after ${round((Date.now() - started) / 1000, 0)} s of the window: ${faultError?.message ?? `fleet simulator exited (${sims.exited})`}`);
       const u = processUsage(pid);
-      samples.push({ s: round((Date.now() - started) / 1000, 0), rssMB: round(u.rssMB, 1) });
+      const sim = sims.exited ? undefined : simulatorResources(sims.pid);
+      samples.push({ s: round((Date.now() - started) / 1000, 0), rssMB: round(u.rssMB, 1), ...(sim ? { sim } : {}) });
     }
     const atEnd = await fleet();
     const elapsed = (Date.now() - started) / 1000;
