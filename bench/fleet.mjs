@@ -12,7 +12,7 @@
 // length (20 for the goal). `node bench/fleet.mjs` runs it alone and prints the figures;
 // `npm run bench -- fleet` runs it through bench/run.mjs.
 import { fork } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -90,18 +90,33 @@ function startSimHost(count) {
   const child = fork(thisFile, ['--fleet-sim', String(count)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const pending = new Map();
   let nextId = 1;
+  const host = { exited: undefined };
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('fleet simulator: not ready within 120 s')), 120_000);
-    child.once('exit', (code, signal) => reject(new Error(`fleet simulator exited (${code ?? signal})`)));
+    child.once('exit', (code, signal) => {
+      host.exited = `code ${code}, signal ${signal}, at ${new Date().toISOString()}`;
+      console.error(`fleet simulator exited: ${host.exited}`);
+      for (const p of pending.values()) p.rej(new Error(`fleet simulator exited (${host.exited})`));
+      pending.clear();
+      reject(new Error(`fleet simulator exited (${host.exited})`));
+    });
+    // A send after the child died: reported by the exit above and by call(), not as a crash of this process.
+    child.on('error', (err) => console.error(`fleet simulator: ${err.message}`));
     child.on('message', (msg) => {
       if (msg.ready) {
         clearTimeout(timer);
         const call = (cmd, ...args) => new Promise((res, rej) => {
+          if (host.exited) return rej(new Error(`fleet simulator exited (${host.exited})`));
           const id = nextId++;
           pending.set(id, { res, rej });
           child.send({ id, cmd, args });
         });
-        resolve({ ports: msg.ports, pid: child.pid, call, stop: () => new Promise((r) => { child.once('exit', r); child.disconnect(); }) });
+        const stop = () => new Promise((r) => {
+          if (host.exited) return r();
+          child.once('exit', r);
+          child.disconnect();
+        });
+        resolve(Object.assign(host, { ports: msg.ports, pid: child.pid, call, stop }));
         return;
       }
       const p = pending.get(msg.id);
@@ -194,6 +209,16 @@ function processUsage(pid) {
   return { cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100, rssMB: rssKb / 1024 };
 }
 
+/** The simulator process's threads (snap7 runs one per connection), open descriptors and RSS: what it holds as the run goes on. */
+function simulatorResources(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return { threads: Number(/Threads:\s+(\d+)/.exec(status)[1]), fds: readdirSync(`/proc/${pid}/fd`).length, rssMB: round(Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024, 1) };
+  } catch {
+    return undefined;
+  }
+}
+
 const median = (values) => {
   const sorted = values.slice().sort((a, b) => a - b);
   return sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
@@ -245,7 +270,13 @@ export async function run(log) {
       },
     });
     const pid = nodeRed.child.pid;
-    const fleet = async () => (await (await fetch(`${nodeRed.url}/bench/fleet`)).json());
+    /** The tap's counts; before the flows have started, the endpoint does not exist yet (404) and every count is 0. */
+    const fleet = async () => {
+      const response = await fetch(`${nodeRed.url}/bench/fleet`);
+      if (response.status === 404) return { cycles: {}, last: {}, resumed: {} };
+      if (!response.ok) throw new Error(`GET /bench/fleet: HTTP ${response.status}`);
+      return response.json();
+    };
     log(`Node-RED pid ${pid}; ${PLCS} PLCs (${SILENT} silent, ${FLAPPING} flapping, ${RESTARTED} restarted) in simulator pid ${sims.pid}; ${SERVER}; ${MINUTES} min after ${WARMUP_S} s warm-up`);
 
     // Every PLC that answers is read once with its machine off (the counters' baselines); then they produce.
@@ -267,26 +298,29 @@ export async function run(log) {
     const simStart = processUsage(sims.pid);
     const ups = [];
     const flappers = answering.filter((i) => roleOf(i) === 'flapping');
+    let faultError;
     const flap = async () => {
       await Promise.all(flappers.map((i) => sims.call('down', i)));
       timers.push(setTimeout(async () => {
-        await Promise.all(flappers.map((i) => sims.call('up', i)));
+        await Promise.all(flappers.map((i) => sims.call('up', i))).catch((err) => { faultError ??= err; });
         ups.push(Date.now());
-        timers.push(setTimeout(flap, FLAP_UP_S * 1000));
+        timers.push(setTimeout(() => flap().catch((err) => { faultError ??= err; }), FLAP_UP_S * 1000));
       }, FLAP_DOWN_S * 1000));
     };
-    void flap();
+    flap().catch((err) => { faultError ??= err; });
     const restarted = answering.find((i) => roleOf(i) === 'restarted');
     let restartedAt;
     timers.push(setTimeout(async () => {
-      await sims.call('reset', restarted);
+      await sims.call('reset', restarted).catch((err) => { faultError ??= err; });
       restartedAt = Date.now();
     }, (MINUTES * 60_000) / 3));
     const samples = [];
     while (Date.now() - started < MINUTES * 60_000) {
       await sleep(5000);
+      if (faultError || sims.exited) throw new Error(`after ${round((Date.now() - started) / 1000, 0)} s of the window: ${faultError?.message ?? `fleet simulator exited (${sims.exited})`}`);
       const u = processUsage(pid);
-      samples.push({ s: round((Date.now() - started) / 1000, 0), rssMB: round(u.rssMB, 1) });
+      const sim = sims.exited ? undefined : simulatorResources(sims.pid);
+      samples.push({ s: round((Date.now() - started) / 1000, 0), rssMB: round(u.rssMB, 1), ...(sim ? { sim } : {}) });
     }
     const atEnd = await fleet();
     const elapsed = (Date.now() - started) / 1000;

@@ -7,15 +7,32 @@ import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { envNumber, requireFromRepo, requirePeer, round, sleep } from './lib/env.mjs';
+import { dist, envNumber, percentile, requireFromRepo, requirePeer, round, sleep } from './lib/env.mjs';
 import { forgetCalls, loadFlow, meterNodes, nodeModule, unloadFlow } from './lib/runtime.mjs';
 import { startServer } from '../scripts/db-servers.mjs';
 
-export const title = 'MongoDB writes (issue 5)';
+export const title = 'MongoDB writes (issue 5, issue 14 part 4)';
 
 const DOCS = envNumber('BENCH_MONGO_DOCS', 20000);
 const WARMUP_DOCS = 200;
 const READINGS_PER_CYCLE = 100;
+/** Rounds of (ceiling, ours with per-cycle messages), run one after the other so each pair shares the machine's load. */
+const ROUNDS = envNumber('BENCH_MONGO_ROUNDS', 3);
+/** The sink's default batch: the ceiling inserts batches of the same size. */
+const SINK_BATCH = dist('lib/mongo/sink-config.js').MONGO_SINK_DEFAULTS.batchSize;
+/** The application's indexes on signaldatas: every writer here writes into a collection that has them, as the real one does. */
+const { SIGNAL_INDEXES } = dist('lib/app-contract');
+
+async function withSignalIndexes(coll) {
+  for (const key of SIGNAL_INDEXES) await coll.createIndex({ ...key });
+  return coll;
+}
+// "Latest per sensor" (issue 14 part 4): 100 sensors × 20 Hz in per-cycle messages of 100 readings.
+const LATEST_SENSORS = READINGS_PER_CYCLE;
+const LATEST_RATE = 2000;
+const LATEST_S = envNumber('BENCH_MONGO_LATEST_S', 60);
+/** The soak's sample-to-database bound, reported beside the latest mode's latency. */
+const SOAK_P99_BOUND_MS = 2000;
 // Long enough by default for the queue to reach its bound (100,000 entries at 1,000/s: 100 s).
 const OUTAGE_S = envNumber('BENCH_MONGO_OUTAGE_S', 150);
 const OUTAGE_RATE = 1000;
@@ -30,7 +47,7 @@ function reading(i, t) {
 }
 
 /** The contenders: each a flow writing to `collection`, and how a message carrying `n` documents starting at `i` looks. */
-const CONTENDERS = {
+export const CONTENDERS = {
   'mongo-sink (ours), one reading per message': {
     modules: () => [nodeModule('mongo-connection'), nodeModule('mongo-sink')],
     flow: (server, collection) => [
@@ -85,6 +102,11 @@ async function countOf(client, collection) {
   return client.db(DATABASE).collection(collection).countDocuments({});
 }
 
+/** The sink's status text; the test helper's runtime shows catalogue keys ("mongo-sink.status.queued 5"): their last part is the English word. */
+function plainStatus(text) {
+  return String(text ?? '').replace(/mongo-sink\.status\./g, '');
+}
+
 /** Polls the server's (cheap) estimated count; countDocuments() is far too slow on these servers to poll. */
 async function waitForCount(client, collection, expected, timeoutMs, pollMs = 200) {
   const deadline = Date.now() + timeoutMs;
@@ -137,8 +159,9 @@ async function waitFor(check, timeoutMs) {
  * timed by their completions; node-red-node-mongodb (done() before its write) by the server's count.
  * Every run ends with an exact countDocuments() check.
  */
-async function throughput(server, client, name, contender, runId) {
+export async function throughput(server, client, name, contender, runId) {
   const collection = `bench_${runId}`;
+  await withSignalIndexes(client.db(DATABASE).collection(collection));
   const settings = { s7productionMongoDriver: server.driver };
   const flow = [...contender.flow(server, collection), ...meterNodes('target')];
   const runtime = await loadFlow([...contender.modules(), nodeModule('complete'), nodeModule('catch')], flow, settings);
@@ -171,17 +194,39 @@ async function throughput(server, client, name, contender, runId) {
   }
 }
 
-/** The server's own ceiling: the driver's unordered insertMany in batches of 1,000, no Node-RED. */
-async function driverCeiling(client, runId) {
-  const coll = client.db(DATABASE).collection(`bench_${runId}`);
+/**
+ * The document our sink writes for a reading (lib/mongo/writer.ts: its own _id, ObjectId
+ * references, Date timestamp, createdAt and updatedAt), built with the server's driver.
+ */
+function sinkDocument(bson, i, t) {
+  const now = new Date();
+  return { _id: new bson.ObjectId(), sensorId: new bson.ObjectId(sensorIds[i % READINGS_PER_CYCLE]), machineId: new bson.ObjectId(machineId), value: i * 0.5, timestamp: new Date(t), createdAt: now, updatedAt: now };
+}
+
+/**
+ * The server's own ceiling, no Node-RED: the same driver inserting the same documents as our sink,
+ * in batches of the sink's size, unordered, with the server's default write concern (as the sink's
+ * connection has by default); `inFlight` insertMany calls at a time.
+ */
+export async function driverCeiling(client, bson, runId, inFlight = 1) {
+  const coll = await withSignalIndexes(client.db(DATABASE).collection(`bench_${runId}`));
   const t0 = Date.now();
-  const batch = (first) => Array.from({ length: 1000 }, (_, k) => peerDocument(first + k, t0 + first + k));
+  const batch = (first) => Array.from({ length: SINK_BATCH }, (_, k) => sinkDocument(bson, first + k, t0 + first + k));
   await coll.insertMany(batch(0), { ordered: false });
   const started = performance.now();
-  for (let i = 0; i < DOCS; i += 1000) await coll.insertMany(batch(i), { ordered: false });
+  let next = 0;
+  const insertNext = async () => {
+    while (next < DOCS) {
+      const first = next;
+      next += SINK_BATCH;
+      await coll.insertMany(batch(first), { ordered: false });
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, insertNext));
   const seconds = (performance.now() - started) / 1000;
   await coll.drop().catch(() => {});
-  return { name: 'driver insertMany ×1000, no Node-RED (the server\'s ceiling)', ok: true, docs: DOCS, seconds: round(seconds), perSecond: DOCS / seconds, baseline: true };
+  const name = `driver insertMany ×${SINK_BATCH} of the sink's documents, ${inFlight === 1 ? 'one at a time' : `${inFlight} in flight`}, no Node-RED (the server's ceiling)`;
+  return { name, ok: true, docs: DOCS, seconds: round(seconds), perSecond: DOCS / seconds, baseline: true };
 }
 
 /** Our sink at 1,000 readings/s through an outage of OUTAGE_S seconds: memory and every document. */
@@ -203,7 +248,7 @@ async function outage(serverName) {
   const done = completions(runtime);
   let messages = 0;
   let lastStatus = '';
-  target.on('call:status', (call) => { lastStatus = call.args[0]?.text ?? lastStatus; });
+  target.on('call:status', (call) => { lastStatus = plainStatus(call.args[0]?.text ?? lastStatus); });
   const memory = [];
   let sent = 0;
   let phase = 'before';
@@ -272,28 +317,124 @@ export async function run(log) {
   if (previous) results.push(...previous.result.results);
   for (const serverName of previous ? [] : SERVERS) {
     const server = await startServer(serverName);
-    const { MongoClient } = requireFromRepo(server.driver);
-    const client = new MongoClient(server.uri);
+    const bson = requireFromRepo(server.driver);
+    const client = new bson.MongoClient(server.uri);
+    const record = (r, round_) => {
+      log(`${serverName}${round_ ? ` round ${round_}` : ''}: ${r.name}: ${r.ok ? `${round(r.perSecond, 0)} docs/s (${r.docs} in ${r.seconds} s)` : `FAILED ${r.error}`}`);
+      results.push({ server: serverName, driver: server.driver, ...(round_ ? { round: round_ } : {}), ...r });
+    };
     try {
-      const ceiling = await driverCeiling(client, `${++runId}`);
-      log(`${serverName}: ${ceiling.name}: ${round(ceiling.perSecond, 0)} docs/s`);
-      results.push({ server: serverName, driver: server.driver, ...ceiling });
-      for (const [name, contender] of Object.entries(CONTENDERS)) {
-        const r = await throughput(server, client, name, contender, `${++runId}`);
-        log(`${serverName}: ${name}: ${r.ok ? `${round(r.perSecond, 0)} docs/s (${r.docs} in ${r.seconds} s)` : `FAILED ${r.error}`}`);
-        results.push({ server: serverName, driver: server.driver, ...r });
+      const perCycle = Object.keys(CONTENDERS).find((n) => n.includes('per-cycle'));
+      for (let r = 1; r <= ROUNDS; r++) {
+        record(await driverCeiling(client, bson, `${++runId}`, 1), r);
+        record(await driverCeiling(client, bson, `${++runId}`, 2), r);
+        record(await throughput(server, client, perCycle, CONTENDERS[perCycle], `${++runId}`), r);
+      }
+      for (const [name, contender] of Object.entries(CONTENDERS).filter(([n]) => n !== perCycle)) {
+        record(await throughput(server, client, name, contender, `${++runId}`));
       }
     } finally {
       await client.close();
       await server.stop();
     }
   }
+  const latest = previous?.result.latest ?? await latestKeepsUp(SERVERS[0]);
+  if (!previous) log(`latest on ${SERVERS[0]}: ${JSON.stringify({ ...latest, perSecond: undefined })}`);
   const outageServer = SERVERS[0];
   const out = await outage(outageServer);
   log(`outage on ${outageServer}: ${JSON.stringify({ ...out, memory: undefined })}`);
   const conds = conditions();
-  if (previous) conds.throughputRun = `throughput figures from the run of ${previous.startedAt}; only the outage was repeated`;
-  return { results, outage: out, goals: goals(results, out), conditions: conds };
+  if (previous) conds.throughputRun = `throughput and latest-mode figures from the run of ${previous.startedAt}; only the outage was repeated`;
+  return { results, latest, outage: out, goals: goals(results, out, latest), conditions: conds };
+}
+
+/**
+ * Our sink in "latest" mode (one document per sensor, upserted by sensorId) offered LATEST_RATE
+ * readings/s for LATEST_S seconds: per-cycle messages of LATEST_SENSORS readings, one per sensor,
+ * each message timestamped when it is sent; messages due are sent on a 10 ms tick so the offered
+ * rate holds whatever the timer's jitter. Measured: readings accepted, the sink's queue (status),
+ * each message's time from its timestamp to its done() (done comes after the write of its values
+ * or of newer ones of the same sensors), upserts written per second, and the documents at the end.
+ */
+export async function latestKeepsUp(serverName) {
+  const server = await startServer(serverName);
+  const { MongoClient } = requireFromRepo(server.driver);
+  const client = new MongoClient(server.uri);
+  const collection = 'bench_latest';
+  const settings = { s7productionMongoDriver: server.driver };
+  const flow = [
+    { id: 'conn', z: 'tab', type: 'mongo-connection', mode: 'uri', uri: server.uri, database: DATABASE },
+    { id: 'target', z: 'tab', type: 'mongo-sink', connection: 'conn', signalMode: 'latest', latestCollection: collection, writeProduction: false, writeStatus: false, wires: [[], ['bench-out']] },
+    ...meterNodes('target'),
+  ];
+  const runtime = await loadFlow([nodeModule('mongo-connection'), nodeModule('mongo-sink'), nodeModule('complete'), nodeModule('catch')], flow, settings);
+  const target = runtime.getNode('target');
+  const done = completions(runtime);
+  const periodMs = (1000 * LATEST_SENSORS) / LATEST_RATE;
+  const total = Math.round((LATEST_S * 1000) / periodMs);
+  const sentAt = new Float64Array(total);
+  const latencyMs = [];
+  let lastStatus = '';
+  let maxQueued = 0;
+  let upserts = 0;
+  let batches = 0;
+  let batchMs = 0;
+  target.on('call:status', (call) => {
+    lastStatus = plainStatus(call.args[0]?.text ?? lastStatus);
+    maxQueued = Math.max(maxQueued, Number(/queued (\d+)/.exec(lastStatus)?.[1] ?? 0));
+  });
+  runtime.getNode('bench-done').on('input', (msg) => latencyMs.push(Date.now() - sentAt[msg.benchIndex]));
+  runtime.getNode('bench-out').on('input', (msg) => {
+    if (msg.payload?.kind === 'dropped') return;
+    upserts += msg.payload.written;
+    batches++;
+    batchMs += msg.payload.durationMs;
+  });
+  const message = (i, t) => ({
+    benchIndex: i,
+    readings: Array.from({ length: LATEST_SENSORS }, (_, k) => ({ signal: { name: `s${k}`, address: `DB1.DBD${k * 4}`, dataType: 'REAL', kind: 'power', machineId, sensorId: sensorIds[k] }, value: i, quality: 'good', timestamp: t })),
+    timestamp: t,
+  });
+  let sent = 0;
+  let ticker;
+  try {
+    const started = performance.now();
+    await new Promise((resolve) => {
+      ticker = setInterval(() => {
+        const due = Math.min(total, Math.floor((performance.now() - started) / periodMs) + 1);
+        for (; sent < due; sent++) {
+          sentAt[sent] = Date.now();
+          target.receive(message(sent, sentAt[sent]));
+        }
+        forgetCalls();
+        if (sent === total) resolve();
+      }, 10);
+    });
+    clearInterval(ticker);
+    const offerSeconds = (performance.now() - started) / 1000;
+    const upsertsDuringOffer = upserts;
+    const allDone = await waitFor(() => done.done + done.errors >= total, 60000);
+    const docs = await client.db(DATABASE).collection(collection).find({}).toArray();
+    const newest = total - 1;
+    const sorted = latencyMs.slice().sort((a, b) => a - b);
+    const third = Math.floor(latencyMs.length / 3);
+    const p99Of = (values) => percentile(values.slice().sort((a, b) => a - b), 99);
+    return {
+      ok: true, server: serverName, sensors: LATEST_SENSORS, offeredPerSecond: LATEST_RATE, seconds: LATEST_S, offerSeconds: round(offerSeconds, 1),
+      messages: total, readingsOffered: total * LATEST_SENSORS, messagesDone: done.done, errors: done.errors, firstError: done.firstError, allDone,
+      dropped: Number(/dropped (\d+)/.exec(lastStatus)?.[1] ?? 0), maxQueued, statusAfter: lastStatus,
+      latencyMs: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1), firstThirdP99: p99Of(latencyMs.slice(0, third)), lastThirdP99: p99Of(latencyMs.slice(-third)) },
+      upsertsPerSecond: round(upsertsDuringOffer / offerSeconds, 1), batches, meanBatchMs: round(batchMs / Math.max(1, batches), 1),
+      documents: docs.length, documentsNewest: docs.filter((d) => d.value === newest).length,
+    };
+  } catch (err) {
+    return { ok: false, server: serverName, error: String(err?.message ?? err).split('\n')[0] };
+  } finally {
+    clearInterval(ticker);
+    await unloadFlow();
+    await client.close().catch(() => {});
+    await server.stop();
+  }
 }
 
 function conditions() {
@@ -301,35 +442,88 @@ function conditions() {
     runtime: 'node-red-node-test-helper (the real Node-RED runtime) in the benchmark process; one flow at a time; each node with its defaults except the collection',
     documents: `${DOCS} timed, after ${WARMUP_DOCS} warm-up documents (connection set up); timed until countDocuments() on the server sees them all`,
     document: 'a signaldatas reading (sensorId, machineId, value, timestamp); the peers get it as msg.payload, ours as a reader message',
+    indexes: 'every collection written has the application\'s signaldatas indexes (timestamp; sensorId+timestamp; machineId+timestamp), created before the writer starts: the application\'s collection has them, our sink creates them, and each costs the server work on every insert (the earlier runs\' ceiling and peers wrote into collections without them)',
     drivers: 'ours: mongodb 7.x for FerretDB, the 6.x alias for mongo-java-server; node-red-contrib-mongodb4: its own mongodb 6.x; node-red-node-mongodb: its own mongodb 3.x',
+    ceiling: `the same driver inserting the documents our sink writes (own _id, ObjectId references, Date timestamp, createdAt, updatedAt) in unordered insertMany batches of ${SINK_BATCH} (the sink's default batchSize), the server's default write concern (the sink's connection sets none by default), one at a time and two in flight; built inside the timed loop as ours are`,
+    rounds: `${ROUNDS} rounds (BENCH_MONGO_ROUNDS) of ceiling, ceiling with two in flight and ours with per-cycle messages, one after the other, so each comparison shares the machine's load of its moment; the other writers once`,
+    latest: `our sink with signalMode "latest" (production and status off) into a fresh ${SERVERS[0]} for ${LATEST_S} s (BENCH_MONGO_LATEST_S): ${LATEST_RATE / LATEST_SENSORS} messages/s of ${LATEST_SENSORS} readings (one per sensor), each stamped when sent; latency = done() time minus that stamp`,
     outage: `${OUTAGE_S} s outage (BENCH_MONGO_OUTAGE_S; the issue's 10 minutes = 600) at ${OUTAGE_RATE} readings/s in messages of ${READINGS_PER_CYCLE}, the server stopped and restarted on its port with its data; 10 s before and after`,
   };
 }
 
-function goals(results, out) {
-  const bestOf = (server, pick) => results.filter((r) => r.server === server && r.ok && !r.baseline && pick(r.name)).reduce((a, b) => (!a || b.perSecond > a.perSecond ? b : a), null);
+const median = (values) => {
+  const sorted = values.slice().sort((a, b) => a - b);
+  return sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+};
+
+/** Per round: ours with per-cycle messages against the better of that round's ceilings. */
+function ceilingRounds(results, server) {
+  const rounds = [...new Set(results.filter((r) => r.server === server && r.round).map((r) => r.round))];
+  return rounds.map((round_) => {
+    const inRound = results.filter((r) => r.server === server && r.round === round_ && r.ok);
+    const ceiling = inRound.filter((r) => r.baseline).reduce((a, b) => (!a || b.perSecond > a.perSecond ? b : a), null);
+    const ours = inRound.find((r) => !r.baseline);
+    return { round: round_, ceiling, ours, ratio: ceiling && ours ? ours.perSecond / ceiling.perSecond : NaN };
+  });
+}
+
+function goals(results, out, latest) {
+  const bestOf = (server, pick) => results.filter((r) => r.server === server && r.ok && pick(r)).reduce((a, b) => (!a || b.perSecond > a.perSecond ? b : a), null);
   const goalRows = [];
   for (const server of SERVERS) {
-    const oursBest = bestOf(server, (n) => n.includes('ours'));
+    const oursBest = bestOf(server, (r) => !r.baseline && r.name.includes('ours'));
     const oursOne = results.find((r) => r.server === server && r.ok && r.name.includes('one reading per message'));
-    const peer = bestOf(server, (n) => !n.includes('ours'));
+    const peer = bestOf(server, (r) => !r.baseline && !r.name.includes('ours'));
+    const ceilingBest = bestOf(server, (r) => r.baseline);
+    const rounds = ceilingRounds(results, server);
+    const ratios = rounds.map((r) => r.ratio).filter(Number.isFinite);
+    goalRows.push({
+      goal: `${server}: at least 90 % of the server's own insertMany ceiling with per-cycle messages (${READINGS_PER_CYCLE} readings each)`,
+      met: ratios.length > 0 ? median(ratios) >= 0.9 : null,
+      detail: ratios.length
+        ? `median of ${ratios.length} rounds ${round(100 * median(ratios), 1)} % (${rounds.map((r) => `round ${r.round}: ours ${round(r.ours?.perSecond, 0)}/s vs ceiling ${round(r.ceiling?.perSecond, 0)}/s = ${round(100 * r.ratio, 1)} %`).join('; ')}); ` +
+          'the ceiling is the better of the driver inserting the same documents one insertMany at a time and two in flight, each round next to ours'
+        : 'no rounds of ceiling and ours in these figures',
+    });
+    // Ours and the ceiling ran in several rounds, the peers once: the median of the rounds, not the luckiest one, is set against the peer.
+    const oursMedian = ratios.length ? median(rounds.filter((r) => r.ours).map((r) => r.ours.perSecond)) : oursBest?.perSecond;
+    const ceilingMedian = ratios.length ? median(rounds.filter((r) => r.ceiling).map((r) => r.ceiling.perSecond)) : ceilingBest?.perSecond;
     goalRows.push({
       goal: `${server}: at least 20× the better peer`,
-      met: Boolean(oursBest && peer) && oursBest.perSecond >= 20 * peer.perSecond,
-      detail: oursBest && peer
-        ? `best ours ${round(oursBest.perSecond, 0)}/s (${oursBest.name}) vs best peer ${round(peer.perSecond, 0)}/s (${peer.name}): ${round(oursBest.perSecond / peer.perSecond, 1)}×` +
-          (oursOne ? `; one reading per message: ${round(oursOne.perSecond / peer.perSecond, 1)}×` : '')
+      met: Boolean(oursMedian && peer) && oursMedian >= 20 * peer.perSecond,
+      detail: oursMedian && peer
+        ? `ours with per-cycle messages ${round(oursMedian, 0)}/s (median of the rounds; best ${round(oursBest.perSecond, 0)}/s) vs best peer ${round(peer.perSecond, 0)}/s (${peer.name}): ${round(oursMedian / peer.perSecond, 1)}× (best round ${round(oursBest.perSecond / peer.perSecond, 1)}×)` +
+          (oursOne ? `; one reading per message: ${round(oursOne.perSecond / peer.perSecond, 1)}×` : '') +
+          (ceilingMedian ? `; the server's own ceiling ${round(ceilingMedian, 0)}/s (median; best ${round(ceilingBest.perSecond, 0)}/s) is ${round(ceilingMedian / peer.perSecond, 1)}× the best peer (best ${round(ceilingBest.perSecond / peer.perSecond, 1)}×)` +
+            (ceilingBest.perSecond < 20 * peer.perSecond ? ', so 20× is out of reach for any writer on this server' : '') : '')
         : `not comparable: ${results.filter((r) => r.server === server && !r.ok).map((r) => `${r.name} failed (${r.error})`).join('; ')}`,
     });
     goalRows.push({
       goal: `${server}: at least 20,000 raw readings per second`,
       met: Boolean(oursBest) && oursBest.perSecond >= 20000,
       detail: (oursBest ? `${round(oursBest.perSecond, 0)} readings/s (${oursBest.name})` : 'ours failed') +
-        `; the server's own ceiling (driver insertMany, no Node-RED): ${round(results.find((r) => r.server === server && r.baseline)?.perSecond ?? NaN, 0)} docs/s`,
+        `; the server's own best ceiling (driver insertMany, no Node-RED): ${round(ceilingBest?.perSecond ?? NaN, 0)} docs/s`,
     });
   }
+  if (latest) goalRows.push(latestGoal(latest));
   goalRows.push(outageGoal(out));
   return goalRows;
+}
+
+/**
+ * Keeps up: every reading accepted (none dropped), the queue never beyond one entry per sensor,
+ * the latency not growing over the run (p99 of the last third at most 1.5× the first third's:
+ * a sink falling behind shows a latency that grows with time), the newest value of every sensor stored.
+ */
+function latestGoal(l) {
+  const goal = `"latest per sensor" keeps up with ${LATEST_RATE} readings/s on ${l.server ?? SERVERS[0]} (${LATEST_SENSORS} sensors × ${LATEST_RATE / LATEST_SENSORS} Hz, ${l.seconds ?? LATEST_S} s)`;
+  if (!l.ok) return { goal, met: false, detail: `failed: ${l.error}` };
+  const accepted = l.errors === 0 && l.dropped === 0 && l.messagesDone === l.messages;
+  const met = accepted && l.maxQueued <= l.sensors && l.latencyMs.lastThirdP99 <= 1.5 * l.latencyMs.firstThirdP99 && l.documents === l.sensors && l.documentsNewest === l.sensors;
+  const detail = `${l.readingsOffered} readings offered in ${l.offerSeconds} s, ${accepted ? 'all' : `NOT all (${l.messagesDone}/${l.messages} messages done, ${l.errors} errors, ${l.dropped} dropped)`} accepted; ` +
+    `queue at most ${l.maxQueued} entries (bound: one per sensor, ${l.sensors}); message timestamp → done() p50 ${l.latencyMs.p50} ms, p99 ${l.latencyMs.p99} ms (${l.latencyMs.p99 < SOAK_P99_BOUND_MS ? 'under' : 'NOT under'} the soak's ${SOAK_P99_BOUND_MS} ms), max ${l.latencyMs.max} ms, p99 first third ${l.latencyMs.firstThirdP99} ms / last third ${l.latencyMs.lastThirdP99} ms (not growing: at most 1.5×); ` +
+    `${l.upsertsPerSecond} upserts/s written in ${l.batches} batches (mean ${l.meanBatchMs} ms each); ${l.documents} documents, ${l.documentsNewest} with the newest value`;
+  return { goal, met, detail };
 }
 
 /**
@@ -351,7 +545,7 @@ function outageGoal(out) {
   const detail = `heap ${out.heapBeforeMB} MB before, max ${out.outageHeapMaxMB} MB during (RSS max ${out.outageRssMaxMB} MB), ${out.heapEndOfOutageMB} MB at the end of the outage (after GC), ${out.heapAfterRecoveryMB} MB after recovery; ` +
     (full >= 0 ? `queue full after ${during[full].s} s at ${atFull} MB, max ${plateauMax} MB after that; ` : 'the queue never reached its bound, so a plateau was not shown; ') +
     `${out.sent} readings sent, ${out.present} in the database, ${dropped} dropped by the overflow policy and reported (${out.sent - out.present - dropped} unaccounted for); ${out.completed}/${out.messages} messages done, ${out.errors} errors; ` +
-    `status at the end of the outage "${out.statusAtEndOfOutage}", after "${out.statusAfter}"`;
+    `status at the end of the outage "${plainStatus(out.statusAtEndOfOutage)}", after "${plainStatus(out.statusAfter)}"`;
   if (full < 0) return { goal, met: recovered ? null : false, detail };
   // Heap samples between collections swing by tens of MB: allow 50 % over the level at which the queue filled.
   const capped = during.every((m) => Number(/queued (\d+)/.exec(m.status)?.[1] ?? 0) <= 100000);
@@ -360,7 +554,7 @@ function outageGoal(out) {
 
 /** Goals from saved figures (the report recomputes them with the current criteria). */
 export function goalsOf(result) {
-  return goals(result.results, result.outage);
+  return goals(result.results, result.outage, result.latest);
 }
 
 export function tables(result) {
@@ -368,24 +562,42 @@ export function tables(result) {
   return [
     {
       title: 'Documents per second into the same server',
-      columns: ['server', 'writer', 'docs/s', 'docs', 'seconds', 'timed by', 'vs best peer'],
+      columns: ['server', 'round', 'writer', 'docs/s', 'docs', 'seconds', 'timed by', 'vs best peer', 'vs the round\'s ceiling'],
       rows: result.results.map((r) => {
         const peer = result.results.filter((p) => p.server === r.server && p.ok && !p.baseline && !p.name.includes('ours')).reduce((a, b) => (!a || b.perSecond > a.perSecond ? b : a), null);
-        return [r.server, r.name, r.ok ? round(r.perSecond, 0) : `failed: ${r.error}`, r.docs ?? '', r.seconds ?? '', r.timedBy ?? '', r.ok && peer ? `${round(r.perSecond / peer.perSecond, 1)}×` : '-'];
+        const inRound = r.round ? ceilingRounds(result.results, r.server).find((c) => c.round === r.round) : undefined;
+        const vsCeiling = r.ok && !r.baseline && inRound?.ceiling ? `${round((100 * r.perSecond) / inRound.ceiling.perSecond, 1)} %` : '-';
+        return [r.server, r.round ?? '', r.name, r.ok ? round(r.perSecond, 0) : `failed: ${r.error}`, r.docs ?? '', r.seconds ?? '', r.timedBy ?? '', r.ok && peer ? `${round(r.perSecond / peer.perSecond, 1)}×` : '-', vsCeiling];
       }),
     },
+    ...(result.latest?.ok
+      ? [{
+        title: `"Latest per sensor" at ${LATEST_RATE} readings/s on ${result.latest.server}`,
+        columns: ['sensors', 'seconds', 'readings offered', 'messages done / sent', 'dropped', 'max queued', 'latency p50 / p99 / max ms', 'p99 first / last third ms', 'upserts/s', 'batches (mean ms)', 'documents (newest value)'],
+        rows: [[result.latest.sensors, result.latest.offerSeconds, result.latest.readingsOffered, `${result.latest.messagesDone} / ${result.latest.messages}`, result.latest.dropped, result.latest.maxQueued,
+          `${result.latest.latencyMs.p50} / ${result.latest.latencyMs.p99} / ${result.latest.latencyMs.max}`, `${result.latest.latencyMs.firstThirdP99} / ${result.latest.latencyMs.lastThirdP99}`,
+          result.latest.upsertsPerSecond, `${result.latest.batches} (${result.latest.meanBatchMs})`, `${result.latest.documents} (${result.latest.documentsNewest})`]],
+      }]
+      : []),
     {
       title: `Outage on ${o.server}: our sink's memory (every 10 s)`,
       columns: ['s', 'phase', 'heap MB', 'RSS MB', 'status'],
-      rows: (o.memory ?? []).filter((_, i) => i % 10 === 0).map((m) => [m.s, m.phase, m.heapMB, m.rssMB, m.status]),
+      rows: (o.memory ?? []).filter((_, i) => i % 10 === 0).map((m) => [m.s, m.phase, m.heapMB, m.rssMB, plainStatus(m.status)]),
     },
   ];
 }
 
-export function notes() {
+export function notes(result) {
+  const spread = SERVERS.map((server) => {
+    const rounds = ceilingRounds(result.results, server);
+    const range = (values) => `${round(Math.min(...values), 0)}-${round(Math.max(...values), 0)}/s`;
+    return rounds.length ? `${server}: ceiling ${range(rounds.map((r) => r.ceiling.perSecond))}, ours ${range(rounds.filter((r) => r.ours).map((r) => r.ours.perSecond))}` : '';
+  }).filter(Boolean);
   return [
+    ...(spread.length ? [`Spread between the rounds (the machine was shared; compare within a round): ${spread.join('; ')}. Our sink above the ceiling in a round is that spread, not a gain over the driver: the sink makes the same insertMany calls.`] : []),
     'The 20,000 readings/s goal is bounded by the test servers here: the "driver insertMany" row is the server\'s own ceiling with the official driver and no Node-RED at all. No real mongod can be installed on this machine.',
     'node-red-node-mongodb registers its input handler only once connected (messages before that are dropped silently), and calls done() before its write completes; the benchmark waits for its green status and times it by the server\'s document count. node-red-contrib-mongodb4 and our sink call done() after the write and are timed by their completions. Every run ends with an exact countDocuments() check.',
-    'Upserts (the sink\'s "latest" mode, one per sensor) are far slower than inserts on both test servers: 200 upserts took 4.6 s on FerretDB (the next 200 did not finish within 3 min) and 0.2-1 s on mongo-java-server.',
+    'Upserts ("latest" mode, one per sensor) cost a SQLite transaction each on FerretDB (about 4 ms here), so a batch of 100 sensors takes about 0.4 s; coalescing per sensor keeps a batch at one upsert per sensor however fast readings come.',
+    'FerretDB 1.x on SQLite holds a pooled connection for every update of a command that matched a document until the command ends (pool of 100): one command of 100 such upserts never finished and blocked the server (the "next 200 did not finish within 3 min" of the earlier run). The writer now sends bulk updates 20 to a command (lib/mongo/writer.ts, UPDATES_PER_COMMAND).',
   ];
 }

@@ -106,6 +106,13 @@ interface ProxiedPair { client: net.Socket; backend: net.Socket; toBackend: Buff
 
 const SCENARIOS: readonly MachineScenario[] = ['running', 'stopped-powered', 'off', 'producing-unpowered'];
 
+/**
+ * Stopped servers, kept until the process ends: node-snap7 keeps its event handles in
+ * process-wide statics, so when the garbage collector destroys one S7Server while another one
+ * lives, the process aborts (SIGABRT). A stopped server holds no socket or thread.
+ */
+const stoppedServers: Snap7Server[] = [];
+
 function validateMachine(m: MachineState['cfg']): void {
   const fail = (why: string): never => {
     throw new Error(`machine "${m.name}": ${why}`);
@@ -231,6 +238,7 @@ export class PlcSimulator {
   async stop(): Promise<void> {
     for (const m of this.machines.values()) this.clearTimers(m);
     await this.stopServer();
+    if (this.server) stoppedServers.push(this.server);
     this.server = undefined;
   }
 

@@ -29,6 +29,16 @@ export class TransientWriteError extends Error {
 /** Compare-and-swap attempts on one production document before the batch is retried later. */
 const CAS_ATTEMPTS = 8;
 
+/**
+ * Update operations sent in one command. FerretDB 1.x on SQLite keeps a pooled database
+ * connection for every update of a command that matched a document until the command ends, and
+ * its pool has 100: a command of about 100 such updates (the latest values of 100 sensors, the
+ * status of 100 machines) waits for a connection forever, and the whole server with it. Every
+ * update is a transaction there (milliseconds each), so a round trip per 20 costs little;
+ * MongoDB itself takes any number.
+ */
+export const UPDATES_PER_COMMAND = 20;
+
 export class BatchWriter {
   /**
    * Production merges redone because the document changed between read and write (another
@@ -111,7 +121,8 @@ export class BatchWriter {
 
   private async upsertLatest(coll: CollectionLike, items: SignalItem[]): Promise<Outcome[]> {
     const now = this.now();
-    await coll.bulkWrite(
+    await updateInCommands(
+      coll,
       items.map((i) => ({
         updateOne: {
           filter: { sensorId: this.oid(i.sensorId) },
@@ -122,16 +133,15 @@ export class BatchWriter {
           upsert: true,
         },
       })),
-      { ordered: false },
     );
     return items.map(() => ({ ok: true }));
   }
 
   private async writeStatus(coll: CollectionLike, items: StatusItem[]): Promise<Outcome[]> {
     const now = this.now();
-    await coll.bulkWrite(
+    await updateInCommands(
+      coll,
       items.map((i) => ({ updateOne: { filter: { _id: this.oid(i.machineId) }, update: { $set: { status: i.status, updatedAt: now } } } })),
-      { ordered: false },
     );
     const found = await coll.find({ _id: { $in: items.map((i) => this.oid(i.machineId)) } }, { projection: { _id: 1 } }).toArray();
     const ids = new Set(found.map((d) => (d._id as { toHexString(): string }).toHexString()));
@@ -195,7 +205,8 @@ export class BatchWriter {
     const now = this.now();
     const docs = items.map((i) => this.genericDoc(i, now));
     if (items[0].operation === 'insert') return this.insertAll(coll, docs);
-    await coll.bulkWrite(
+    await updateInCommands(
+      coll,
       docs.map((doc, n) => {
         const { _id, createdAt, ...fields } = doc;
         const filter: Doc = {};
@@ -205,9 +216,18 @@ export class BatchWriter {
         if (createdAt !== undefined) onInsert.createdAt = createdAt;
         return { updateOne: { filter, update: { $set: fields, ...(Object.keys(onInsert).length ? { $setOnInsert: onInsert } : {}) }, upsert: true } };
       }),
-      { ordered: false },
     );
     return items.map(() => ({ ok: true }));
+  }
+}
+
+/**
+ * Unordered bulk updates, UPDATES_PER_COMMAND to a command, one command after another; the first
+ * error ends it (every update here is idempotent: the batch is retried or reported as a whole).
+ */
+async function updateInCommands(coll: CollectionLike, operations: Doc[]): Promise<void> {
+  for (let first = 0; first < operations.length; first += UPDATES_PER_COMMAND) {
+    await coll.bulkWrite(operations.slice(first, first + UPDATES_PER_COMMAND), { ordered: false });
   }
 }
 

@@ -184,6 +184,30 @@ describeEachMongoServer('mongo batch writer', (target) => {
     assert.equal(doc!.defectiveUnits, 4);
   });
 
+  it('updates 120 existing latest values, machine statuses and keyed documents in one batch each (FerretDB on SQLite: no command of 100 matching updates)', async function () {
+    this.timeout(60_000);
+    const { driver } = target();
+    const count = 120;
+    const machines = Array.from({ length: count }, () => hex());
+    const sensors = Array.from({ length: count }, () => hex());
+    await db.collection('machines').insertMany(machines.map((id, i) => ({ _id: new driver.ObjectId(id), name: `M${i}`, status: 'inactive', isActive: true, createdAt: new Date(0), updatedAt: new Date(0) })));
+    const latest = (value: number): SignalItem[] => sensors.map((sensorId, i) => ({ kind: 'latest', collection: 'latest_many', sensorId, machineId: machines[i], value, timestamp: T0 + value }));
+    const status = (s: StatusItem['status']): StatusItem[] => machines.map((machineId) => ({ kind: 'status', collection: 'machines', machineId, status: s, timestamp: T0 }));
+    const keyed = (n: number): GenericItem[] => sensors.map((code) => ({ kind: 'generic', collection: 'keyed_many', operation: 'upsert', doc: { code, n }, key: ['code'], objectIdFields: [], timestamps: false }));
+    // The first round creates the documents, the second updates every one of them.
+    for (const round of [1, 2]) {
+      const allOk = (outcomes: unknown[]): void => assert.deepEqual(outcomes, outcomes.map(() => ({ ok: true })), `round ${round}`);
+      allOk(await writer.write(asDb(), 'latest', 'latest_many', latest(round)));
+      allOk(await writer.write(asDb(), 'status', 'machines', status(round === 1 ? 'stoppage' : 'running')));
+      allOk(await writer.write(asDb(), 'generic', 'keyed_many', keyed(round)));
+    }
+    const values = (await db.collection('latest_many').find({}).toArray()).map((d) => d.value);
+    assert.deepEqual(values, sensors.map(() => 2), 'one document per sensor, each with the second value');
+    assert.equal(await db.collection('machines').countDocuments({ _id: { $in: machines.map((id) => new driver.ObjectId(id)) }, status: 'running' }), count);
+    assert.equal(await db.collection('keyed_many').countDocuments({ n: 2 }), count);
+    assert.equal(await db.collection('keyed_many').countDocuments({}), count);
+  });
+
   it('writes generic documents (insert and upsert by key) and creates the application indexes', async () => {
     const { driver } = target();
     const machineId = hex();
