@@ -15,10 +15,16 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PlcSimulator, type MachineSim, type SimulatorOptions } from './simulator';
 
+/**
+ * The demo plant. Its cycle times are no whole multiples of a usual reading interval, as a real
+ * machine's never are exactly: a bit whose period is a multiple of the reader's keeps its phase to
+ * the readings, so an interval too slow for the pulses could miss every one of them for minutes,
+ * with nothing for the sampling advisor to see (a real plant's cycle jitter spreads the readings).
+ */
 export const DEMO_MACHINES: MachineSim[] = [
-  { name: 'press-1', db: 1, powerPin: 0, cyclePin: 1, scenario: 'running', cycleTimeMs: 4000, pulseWidthMs: 500, powerKw: 18.5 },
+  { name: 'press-1', db: 1, powerPin: 0, cyclePin: 1, scenario: 'running', cycleTimeMs: 4300, pulseWidthMs: 500, powerKw: 18.5 },
   {
-    name: 'lathe-2', db: 2, powerPin: 2, cyclePin: 3, scenario: 'running', cycleTimeMs: 6000, pulseWidthMs: 500, powerKw: 7.5,
+    name: 'lathe-2', db: 2, powerPin: 2, cyclePin: 3, scenario: 'running', cycleTimeMs: 6700, pulseWidthMs: 500, powerKw: 7.5,
     stoppageEveryMs: 600_000, stoppageDurationMs: 240_000,
   },
 ];

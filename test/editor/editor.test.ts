@@ -227,11 +227,8 @@ describe('the editor, in chromium', function () {
     fs.mkdirSync(screenshots, { recursive: true });
     const accepted = await plc.connectionsAccepted();
 
-    // 1000 ms: the simulator's 500 ms pulses are read in one sample or none. press-1 pulses every
-    // 4.3 s instead of 4 s: the reader keeps to its clock, and a bit read at a multiple of its
-    // period can look still for minutes, which no check of the bit alone can see
-    // (lib/production/sampling-advisor.ts)
-    await plc.setScenario('press-1', { cycleTimeMs: 4300 });
+    // 1000 ms: the simulator's 500 ms pulses are read in one sample or none (its demo cycles are no
+    // whole multiples of a reading interval: see DEMO_MACHINES in sim/cli.ts)
     await openNodeDialog(page, readerId);
     await setField(page, '#node-input-intervalMs', '1000');
     await clickDone(page);
