@@ -5,18 +5,16 @@
  */
 import type { ReaderAdvice } from '../../../lib/shared/telemetry-advice';
 import type { Labels } from '../../shared/editor/field-messages';
+import { pollWhileOpen, type Polling } from '../../shared/editor/poll-while-open';
 import { adviceLines, judgedInterval } from '../../shared/editor/reader-advice';
 
 const REFRESH_MS = 2000;
 
-let timer: ReturnType<typeof setTimeout> | undefined;
-let request: JQuery.jqXHR | undefined;
-let running = false;
+let polling: Polling | undefined;
 
 /** Shows the advice under the interval field and keeps it current until stopAdvice. */
 export function startAdvice(nodeId: string, t: Labels): void {
   stopAdvice();
-  running = true;
   const box = $('<div id="plc-reader-advice" class="s7p-field-message"></div>').text('…').appendTo($('#node-input-intervalMs').closest('.form-row'));
   let latest: ReaderAdvice | undefined;
   const show = (): void => {
@@ -27,29 +25,23 @@ export function startAdvice(nodeId: string, t: Labels): void {
       .append(details.map((line) => $('<div class="plc-reader-advice-key">').text(line)));
   };
   $('#node-input-intervalMs').on('change.plc-reader-advice keyup.plc-reader-advice', show);
-  const poll = (): void => {
-    request = $.getJSON(`plc-reader/${encodeURIComponent(nodeId)}/advice`)
-      .done((advice: ReaderAdvice) => {
-        latest = advice;
-        show();
-      })
-      .fail((xhr: JQuery.jqXHR) => {
-        latest = undefined;
-        box.removeClass('s7p-field-message-error').text(xhr.status === 404 ? t('advice.notDeployed') : `${t('advice.failed')}: ${xhr.statusText}`);
-      })
-      .always(() => {
-        if (running) timer = setTimeout(poll, REFRESH_MS);
-      });
-  };
-  poll();
+  polling = pollWhileOpen<ReaderAdvice>(
+    `plc-reader/${encodeURIComponent(nodeId)}/advice`,
+    REFRESH_MS,
+    (advice) => {
+      latest = advice;
+      show();
+    },
+    (xhr) => {
+      latest = undefined;
+      box.removeClass('s7p-field-message-error').text(xhr.status === 404 ? t('advice.notDeployed') : `${t('advice.failed')}: ${xhr.statusText}`);
+    },
+  );
 }
 
 export function stopAdvice(): void {
-  running = false;
-  if (timer) clearTimeout(timer);
-  timer = undefined;
-  request?.abort();
-  request = undefined;
+  polling?.stop();
+  polling = undefined;
   $('#node-input-intervalMs').off('.plc-reader-advice');
   $('#plc-reader-advice').remove();
 }

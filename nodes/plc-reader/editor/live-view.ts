@@ -4,12 +4,11 @@
  * PLC connection of its own), refreshed about once a second while the dialog is open.
  */
 import type { LiveView } from '../../../lib/shared/telemetry-signals';
+import { pollWhileOpen, type Polling } from '../../shared/editor/poll-while-open';
 
 const REFRESH_MS = 1000;
 
-let timer: ReturnType<typeof setTimeout> | undefined;
-let request: JQuery.jqXHR | undefined;
-let running = false;
+let polling: Polling | undefined;
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -32,26 +31,19 @@ function render(view: LiveView, t: (key: string) => string): string {
 /** Shows the live view at the end of the open dialog and keeps it current until stopLiveView. */
 export function startLiveView(nodeId: string, t: (key: string) => string): void {
   stopLiveView();
-  running = true;
   const row = $('<div class="form-row" id="plc-reader-live-row"></div>').appendTo('#dialog-form');
   $('<label style="width: auto"></label>').text(t('live.title')).appendTo(row);
   const body = $('<div id="plc-reader-live" style="max-height: 240px; overflow: auto"></div>').text('…').appendTo(row);
-  const poll = (): void => {
-    request = $.getJSON(`plc-reader/${encodeURIComponent(nodeId)}/live`)
-      .done((view: LiveView) => body.html(render(view, t)))
-      .fail((xhr: JQuery.jqXHR) => body.text(xhr.status === 404 ? t('live.notDeployed') : `${t('live.failed')}: ${xhr.statusText}`))
-      .always(() => {
-        if (running) timer = setTimeout(poll, REFRESH_MS);
-      });
-  };
-  poll();
+  polling = pollWhileOpen<LiveView>(
+    `plc-reader/${encodeURIComponent(nodeId)}/live`,
+    REFRESH_MS,
+    (view) => body.html(render(view, t)),
+    (xhr) => body.text(xhr.status === 404 ? t('live.notDeployed') : `${t('live.failed')}: ${xhr.statusText}`),
+  );
 }
 
 export function stopLiveView(): void {
-  running = false;
-  if (timer) clearTimeout(timer);
-  timer = undefined;
-  request?.abort();
-  request = undefined;
+  polling?.stop();
+  polling = undefined;
   $('#plc-reader-live-row').remove();
 }
