@@ -5,6 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { CONNECTION_DEFAULTS } from '../../nodes/plc-connection/types';
+import { PLC_READER_DEFAULTS, type PlcReaderConfig } from '../../nodes/plc-reader/types';
 import type { ControlReply, ControlRequest } from '../../sim/cli';
 import type { MachineSim, MachineTruth, PulseRecord } from '../../sim/simulator';
 
@@ -161,4 +162,12 @@ export function useSimulator(opts: StartSimulatorOptions = {}): () => SimulatorH
 /** The plc-connection config node (id "plc") to the simulator, reconnecting within a second. */
 export function plcConnectionNode(sim: Pick<SimulatorHandle, 'host' | 'port'>): Record<string, unknown> {
   return { id: 'plc', type: 'plc-connection', ...CONNECTION_DEFAULTS, name: 'simulator', host: sim.host, port: sim.port, reconnectMinMs: 200, reconnectMaxMs: 1000 };
+}
+
+/**
+ * A plc-reader node (id "reader") on plcConnectionNode's connection, reading its table's signals,
+ * with no heartbeat (only changes are sent); `settings` gives what else the test needs.
+ */
+export function plcReaderNode(settings: Partial<PlcReaderConfig> & Record<string, unknown>): Record<string, unknown> {
+  return { id: 'reader', type: 'plc-reader', ...PLC_READER_DEFAULTS, name: 'reader', connection: 'plc', mongo: '', heartbeatS: 0, ...settings };
 }

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ReaderAdvice } from '../../../lib/shared/telemetry-advice';
-import { startSimulator, type SimulatorHandle } from '../../helpers/simulator';
+import { plcConnectionNode, plcReaderNode, startSimulator, type SimulatorHandle } from '../../helpers/simulator';
 import { waitFor } from '../../helpers/wait';
 import { startNodeRedWithPackage, type NodeRedProcess } from '../flow/harness';
 
@@ -32,12 +32,9 @@ describe('the counters\' advice endpoint with adminAuth', function () {
       counterBits: 16, maxStep: 1000, idealCycleSeconds: 0, gapWarnSeconds: 10, store: '', wires: [[]] });
     fs.writeFileSync(flowFile, JSON.stringify([
       { id: 'tab', type: 'tab', label: 'line' },
-      { id: 'conn', type: 'plc-connection', name: 'press', family: 'S7-1200/1500', host: '127.0.0.1', port: String(plc.port),
-        addressing: 'rack-slot', rack: '0', slot: '1', connectionType: 'PG', pduSize: '480', connectTimeoutMs: '3000',
-        receiveTimeoutMs: '2000', reconnectMinMs: '1000', reconnectMaxMs: '30000', poolSize: '1', maxGap: '16' },
-      { id: 'reader', type: 'plc-reader', z: 'tab', name: 'press', connection: 'conn', source: 'table', intervalMs: 1000,
-        outputMode: 'per-signal', heartbeatS: 0, mappingRefreshS: 60, mappingIntervalMs: 0, pinMap: '', mongo: '',
-        signals: [{ name: 'press-cycle', address: 'Q0.1', dataType: 'BOOL', kind: 'unit-cycle' }], wires: [['pass']] },
+      plcConnectionNode(plc),
+      plcReaderNode({ z: 'tab', name: 'press', intervalMs: 1000, outputMode: 'per-signal',
+        signals: [{ name: 'press-cycle', address: 'Q0.1', dataType: 'BOOL', kind: 'unit-cycle' }], wires: [['pass']] }),
       // a node in between: the counter is found along the wires all the same
       { id: 'pass', type: 'junction', z: 'tab', wires: [['fed']] },
       counter('fed', 'Units'),

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startSimulator, type SimulatorHandle } from '../../helpers/simulator';
+import { plcConnectionNode, plcReaderNode, startSimulator, type SimulatorHandle } from '../../helpers/simulator';
 import { waitFor } from '../../helpers/wait';
 import { startNodeRedWithPackage, type NodeRedProcess } from '../flow/harness';
 
@@ -33,12 +33,9 @@ describe('the test-read endpoint with adminAuth', function () {
     const flowFile = path.join(flowDir, 'flows.json');
     fs.writeFileSync(flowFile, JSON.stringify([
       { id: 'tab', type: 'tab', label: 'line' },
-      { id: 'conn', type: 'plc-connection', name: 'press', family: 'S7-1200/1500', host: '127.0.0.1', port: String(production.port),
-        addressing: 'rack-slot', rack: '0', slot: '1', connectionType: 'PG', pduSize: '480', connectTimeoutMs: '3000',
-        receiveTimeoutMs: '2000', reconnectMinMs: '1000', reconnectMaxMs: '30000', poolSize: '1', maxGap: '16' },
-      { id: 'reader', type: 'plc-reader', z: 'tab', name: 'press', connection: 'conn', source: 'table', intervalMs: 200,
-        outputMode: 'per-cycle', heartbeatS: 0, mappingRefreshS: 60, mappingIntervalMs: 0, pinMap: '', mongo: '',
-        signals: [{ name: 'power', address: 'DB1.DBD0', dataType: 'REAL', kind: 'other' }], wires: [[]] },
+      plcConnectionNode(production),
+      plcReaderNode({ z: 'tab', name: 'press', intervalMs: 200, outputMode: 'per-cycle',
+        signals: [{ name: 'power', address: 'DB1.DBD0', dataType: 'REAL', kind: 'other' }], wires: [[]] }),
     ]));
     nodeRed = await startNodeRedWithPackage({
       flowSource: flowFile,
@@ -78,7 +75,7 @@ describe('the test-read endpoint with adminAuth', function () {
   });
 
   const productionState = async (bearer: string): Promise<string> => {
-    const res = await fetch(`${nodeRed!.url}/plc-connection/conn/status`, { headers: { authorization: `Bearer ${bearer}` } });
+    const res = await fetch(`${nodeRed!.url}/plc-connection/plc/status`, { headers: { authorization: `Bearer ${bearer}` } });
     return ((await res.json()) as { state: string }).state;
   };
 
