@@ -9,21 +9,57 @@ import { DRIVER_SETTING, MONGO_CONNECTION_DEFAULTS } from '../../nodes/mongo-con
 import type { DriverModule, MongoServerInfo } from './mongo-servers';
 import { helper } from './node-red';
 
-/** A database of the test's own (`<prefix>_<time>`) for `use`; dropped, and its client closed, whatever `use` did. */
-export async function withScratchDatabase<T>(
-  { server, driver }: { server: MongoServerInfo; driver: DriverModule },
-  prefix: string,
-  use: (db: Db, name: string) => Promise<T>,
-): Promise<T> {
+type ScratchTarget = { server: MongoServerInfo; driver: DriverModule };
+
+/** A database of the test's own on a shared server, `<prefix>_<time>`. */
+export interface ScratchDatabase {
+  db: Db;
+  name: string;
+}
+
+async function openScratchDatabase({ server, driver }: ScratchTarget, prefix: string): Promise<ScratchDatabase & { drop(): Promise<void> }> {
   const name = `${prefix}_${Date.now()}`;
   const client = new driver.MongoClient(server.uri);
   await client.connect();
+  return {
+    db: client.db(name),
+    name,
+    drop: async () => {
+      await client.db(name).dropDatabase().catch(() => undefined);
+      await client.close();
+    },
+  };
+}
+
+/** A scratch database for `use`; dropped, and its client closed, whatever `use` did. */
+export async function withScratchDatabase<T>(target: ScratchTarget, prefix: string, use: (db: Db, name: string) => Promise<T>): Promise<T> {
+  const scratch = await openScratchDatabase(target, prefix);
   try {
-    return await use(client.db(name), name);
+    return await use(scratch.db, scratch.name);
   } finally {
-    await client.db(name).dropDatabase().catch(() => undefined);
-    await client.close();
+    await scratch.drop();
   }
+}
+
+/**
+ * withScratchDatabase as hooks of the enclosing describe: a new scratch database before each test,
+ * dropped after it; the function gives it inside hooks and tests. Mocha runs a describe's
+ * afterEach hooks in the order they were added: stop the nodes that write to the database in one
+ * added before this, or a late write brings the dropped database back.
+ */
+export function useScratchDatabase(target: () => ScratchTarget, prefix: string): () => ScratchDatabase {
+  let scratch: (ScratchDatabase & { drop(): Promise<void> }) | undefined;
+  beforeEach(async () => {
+    scratch = await openScratchDatabase(target(), prefix);
+  });
+  afterEach(async () => {
+    await scratch?.drop();
+    scratch = undefined;
+  });
+  return () => {
+    if (!scratch) throw new Error('the scratch database is not open (use it inside hooks and tests)');
+    return scratch;
+  };
 }
 
 /** The mongo-connection config node (id "db") to `database`; `useDriverOf(server)` before loading it. */

@@ -6,8 +6,9 @@
  * on top, and both of the application's views show the same stoppage minutes.
  */
 import assert from 'node:assert/strict';
-import type { Document, MongoClient } from 'mongodb';
+import type { Document } from 'mongodb';
 import type { HourSnapshot } from '../../../lib/app-contract';
+import { useScratchDatabase } from '../../helpers/application-database';
 import { addOperatorStoppage, assignProduction, classifyStoppage, unclassifiedCount } from '../../helpers/application-edits';
 import { describeEachMongoServer } from '../../helpers/mongo-servers';
 import { helper } from '../../helpers/node-red';
@@ -18,29 +19,20 @@ const MIN = 60_000;
 const DATE = '2026-03-10';
 
 describeEachMongoServer("mongo-sink and the application's operator edits", (target) => {
-  let client: MongoClient;
-  let database: string;
-
-  beforeEach(async () => {
-    const { server, driver } = target();
-    client = new driver.MongoClient(server.uri) as unknown as MongoClient;
-    database = `operator_edits_${Date.now()}`;
-  });
   afterEach(async () => {
     await helper.unload();
-    await client.db(database).dropDatabase().catch(() => undefined);
-    await client.close();
   });
+  const scratch = useScratchDatabase(target, 'operator_edits');
 
   it('keeps every operator edit, extends the classified stoppage, and never lowers a count', async function () {
     this.timeout(120_000);
     const { server, driver } = target();
     const machine = new driver.ObjectId();
     const machineId = machine.toHexString();
-    await loadSink(server, sinkFlow(server.uri, database));
+    await loadSink(server, sinkFlow(server.uri, scratch().name));
     const written = counter('written');
     const sink = helper.getNode('sink');
-    const records = client.db(database).collection('productionrecords');
+    const records = scratch().db.collection('productionrecords');
 
     /** The aggregator's snapshot of hour 8 from `session`, whose own units are `units` (no carried units). */
     const snapshot = (session: string, revision: number, units: number, stoppages: HourSnapshot['stoppages']): HourSnapshot => ({

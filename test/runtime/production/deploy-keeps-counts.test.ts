@@ -5,12 +5,11 @@
  * the database. Against every test server.
  */
 import assert from 'node:assert/strict';
-import type { MongoClient } from 'mongodb';
 import type { NodeMessage } from 'node-red';
 import hourlyAggregator from '../../../nodes/hourly-aggregator/hourly-aggregator';
 import mongoConnection from '../../../nodes/mongo-connection/mongo-connection';
 import mongoSink from '../../../nodes/mongo-sink/mongo-sink';
-import { DRIVER_SETTING, MONGO_CONNECTION_DEFAULTS } from '../../../nodes/mongo-connection/types';
+import { mongoConnectionNode, useDriverOf, useScratchDatabase } from '../../helpers/application-database';
 import { describeEachMongoServer, type MongoServerInfo } from '../../helpers/mongo-servers';
 import { helper } from '../../helpers/node-red';
 import { waitFor } from '../../helpers/wait';
@@ -18,10 +17,10 @@ import { waitFor } from '../../helpers/wait';
 const M1 = '65a1b2c3d4e5f60718293a4b';
 
 async function deploy(server: MongoServerInfo, database: string, aggregator: Record<string, unknown>): Promise<void> {
-  helper.settings({ [DRIVER_SETTING]: server.driver } as Parameters<typeof helper.settings>[0]);
+  useDriverOf(server);
   await helper.load([mongoConnection, hourlyAggregator, mongoSink] as Parameters<typeof helper.load>[0], [
     { id: 'tab', type: 'tab' },
-    { id: 'db', type: 'mongo-connection', ...MONGO_CONNECTION_DEFAULTS, mode: 'uri', uri: server.uri, database },
+    mongoConnectionNode(server, database),
     {
       id: 'agg', type: 'hourly-aggregator', z: 'tab', timeZone: 'Europe/Berlin', snapshotMinutes: 0.005, tickSeconds: 0.2, mongo: 'db',
       wires: [['sink'], []], ...aggregator,
@@ -35,24 +34,15 @@ function unit(timestamp: number): NodeMessage {
 }
 
 describeEachMongoServer('a deploy with the memory context store', (target) => {
-  let client: MongoClient;
-  let database: string;
-
-  beforeEach(async () => {
-    const { server, driver } = target();
-    client = new driver.MongoClient(server.uri) as unknown as MongoClient;
-    database = `deploy_counts_${Date.now()}`;
-  });
   afterEach(async () => {
     await helper.unload();
-    await client.db(database).dropDatabase().catch(() => undefined);
-    await client.close();
   });
+  const scratch = useScratchDatabase(target, 'deploy_counts');
 
   /** Units stored for the machine, over every hour and document (the test may cross an hour). */
   async function storedUnits(): Promise<number> {
     const { driver } = target();
-    const docs = await client.db(database).collection('productionrecords').find({ machineId: new driver.ObjectId(M1) }).toArray();
+    const docs = await scratch().db.collection('productionrecords').find({ machineId: new driver.ObjectId(M1) }).toArray();
     return docs.reduce((sum, d) => sum + (d.unitsProduced as number), 0);
   }
 
@@ -63,14 +53,14 @@ describeEachMongoServer('a deploy with the memory context store', (target) => {
     it(`never lowers the stored count, and adds the units after it: ${title}`, async function () {
       this.timeout(120_000);
       const { server } = target();
-      await deploy(server, database, settings);
+      await deploy(server, scratch().name, settings);
       for (let i = 0; i < 5; i++) helper.getNode('agg').receive(unit(Date.now() - 2000));
       await waitFor('5 units stored', async () => (await storedUnits()) === 5);
 
       // A full deploy: every node stops, the aggregator's memory state is gone.
       await helper.unload();
       const seen: number[] = [];
-      await deploy(server, database, settings);
+      await deploy(server, scratch().name, settings);
       const watch = setInterval(() => void storedUnits().then((n) => seen.push(n)), 100);
       try {
         for (let i = 0; i < 2; i++) helper.getNode('agg').receive(unit(Date.now() - 2000));
