@@ -1,7 +1,7 @@
 /**
- * The two-instances test's ground truth: the simulator's log of each pulse, less what the edge
- * counter said it could not see (its gap warnings in Node-RED's log). Pure; instants are epoch ms
- * on one clock.
+ * Ground truth of edge-mode counts (the two-instances and simulated-hour tests): the simulator's
+ * log of each pulse, less what the edge counter said it could not see (its gap warnings in
+ * Node-RED's log). Pure; instants are epoch ms on one clock.
  */
 import type { PulseRecord } from '../../helpers/simulator';
 
