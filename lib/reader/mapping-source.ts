@@ -42,7 +42,7 @@ export interface MappingPollerOptions {
 
 /**
  * Re-reads the mappings every refreshMs so a mapping added in the application is read
- * without a redeploy. Reports only changes: no log flood while the database is down.
+ * without a redeploy. Reports only changes, and an outage once: no log flood while the database is down.
  */
 export class MappingPoller {
   private timer: NodeJS.Timeout | undefined;
@@ -97,10 +97,11 @@ export class MappingPoller {
       }
     } catch (err) {
       if (this.stopped) return;
-      const text = `reading the sensor pin mappings from MongoDB: ${err instanceof Error ? err.message : String(err)}`;
-      if (text !== this.lastError) {
-        this.lastError = text;
-        o.onError(text);
+      // Once per outage: its cause may read differently from one refresh to the next (a
+      // connection closed, then refused), which is still the same outage.
+      if (this.lastError === undefined) {
+        this.lastError = `reading the sensor pin mappings from MongoDB: ${err instanceof Error ? err.message : String(err)}`;
+        o.onError(this.lastError);
       }
     }
   }
