@@ -9,8 +9,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseAddress, type S7Address } from '../../../lib/s7/address';
-import { S7Connection, S7ConnectionError, type S7ConnectionOptions } from '../../../lib/s7/connection';
-import { limitsFor, snap7Slots, threadPoolSize } from '../../../lib/s7/thread-slots';
+import { CLOSE_GRACE_MS, S7Connection, S7ConnectionError, type S7ConnectionOptions } from '../../../lib/s7/connection';
+import { limitsFor, snap7Slots, threadPoolSize, ThreadSlots } from '../../../lib/s7/thread-slots';
 import { ManualClock } from '../../helpers/manual-clock';
 import { MACHINE_DB_LAYOUT, PROCESS_LAYOUT, sampleAddress, startSimulator, type SimulatorHandle } from '../../helpers/simulator';
 import { waitFor } from '../../helpers/wait';
@@ -402,6 +402,33 @@ describe('s7 connection over real S7', function () {
         await silentPlc.close();
         await Promise.all(conns.splice(0).map((c) => c.close()));
       }
+    });
+
+    it('close() ends within a moment while a request waits for a silent PLC: the read fails as closed, the snap7 call keeps its thread slot until it returns', async () => {
+      const clock = new ManualClock(Date.now());
+      // a budget of its own, so calls left over from other tests do not count here
+      const slots = new ThreadSlots(limitsFor(threadPoolSize()), clock);
+      const conn = open(sim, { clock, threadSlots: slots, receiveTimeoutMs: 60_000 });
+      await whenState(conn, 'connected');
+      const prepared = conn.prepare([parseAddress('DB1,REAL0')]);
+      assert.equal((await conn.read(prepared)).items[0].value, 12.5);
+      await sim.silence();
+      let outcome: unknown;
+      void conn.read(prepared).then(() => { outcome = 'answered'; }, (err: unknown) => { outcome = err; });
+      await waitFor('the read waits for the silent PLC', () => slots.usage.held === 1);
+      let closed = false;
+      void conn.close().then(() => { closed = true; });
+      // the old close() waited for the call: the read failed, and close() ended, only after the 60 s receive timeout
+      await waitFor('the read in flight fails at close()', () => outcome !== undefined, 20_000);
+      assert.ok(outcome instanceof S7ConnectionError, `got ${String(outcome)}`);
+      assert.match(outcome.message, /^S7 connection to 127\.0\.0\.1:\d+ is closed$/);
+      await clock.advance(CLOSE_GRACE_MS);
+      await waitFor('close() ends after its grace, with the call still running', () => closed, 20_000);
+      assert.equal(conn.state, 'closed');
+      assert.equal(slots.usage.held, 1, 'snap7 cannot cancel the call: it keeps its thread until it returns');
+      await sim.unsilence();
+      await waitFor('the call returned and gave its slot back', () => slots.usage.held === 0);
+      await waitFor('its S7 connection is closed', async () => (await sim.connectionCount()) === 0);
     });
 
     it('close() leaves no connection behind, whatever the state', async () => {
