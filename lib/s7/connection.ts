@@ -71,6 +71,13 @@ export interface S7ConnectionOptions {
 
 export type S7ConnectionState = 'connecting' | 'connected' | 'backoff' | 'closed';
 
+/**
+ * How long (ms, on the clock) close() waits for snap7 calls in flight to return, so their sockets
+ * are usually gone when it resolves. Never longer: a call to a silent PLC can take its whole
+ * connect or receive timeout (up to minutes), and snap7 cannot cancel it.
+ */
+export const CLOSE_GRACE_MS = 1000;
+
 type Settings = ClientSettings & {
   host: string; reconnectMinMs: number; reconnectMaxMs: number; probeIntervalMs: number; maxConnections: number; fixedConnections: boolean;
   shrinkAfterMs: number; maxGap?: number; onProbation: boolean;
@@ -85,6 +92,8 @@ export class S7Connection extends EventEmitter {
   private readonly sizer: PoolSizer;
   private shrinkTimer: unknown;
   private readonly queue = new RequestQueue();
+  /** The request each client's snap7 call is running, so close() can fail it at once. */
+  private readonly running = new Map<PooledClient, Task>();
   private readonly backoff: Backoff;
   private currentState: S7ConnectionState = 'backoff';
   private started = false;
@@ -242,6 +251,7 @@ export class S7Connection extends EventEmitter {
         finished = true;
         release();
         p.busy = false;
+        this.running.delete(p);
         try {
           if (trial) client.SetParam(client.RecvTimeout, this.opts.receiveTimeoutMs);
           if (err !== null && isLinkError(err)) {
@@ -276,12 +286,14 @@ export class S7Connection extends EventEmitter {
       };
       try {
         if (trial) client.SetParam(client.RecvTimeout, timeoutMs);
+        this.running.set(p, task);
         runRequest(client, task.request, finish);
       } catch (e) {
         // snap7 refused the call itself: treat the client as unusable.
         finished = true;
         release();
         p.busy = false;
+        this.running.delete(p);
         task.reject(new S7ConnectionError(`${this.endpoint}: ${(e as Error).message}`));
         this.linkLost(p, (e as Error).message);
         this.idle(p);
@@ -293,8 +305,9 @@ export class S7Connection extends EventEmitter {
     });
   }
 
-  /** A client's call is over: wake close(), and take it out if the pool no longer needs it. */
+  /** A client's call is over: wake close(), and take it out if the pool no longer needs it (or the connection is closed). */
   private idle(p: PooledClient): void {
+    if (this.closed && !p.connecting) p.dispose();
     p.settle();
     if (p.retiring) this.remove(p);
   }
@@ -460,21 +473,31 @@ export class S7Connection extends EventEmitter {
     }
   }
 
+  /**
+   * Fails every request at once, those in flight too. A snap7 call cannot be cancelled, and
+   * Disconnect() must not run under one, so a client whose call still runs keeps its thread slot
+   * and is disconnected when the call returns (idle(), connectAfterProbe()); close() waits for
+   * that at most CLOSE_GRACE_MS, never for a silent PLC's timeout.
+   */
   private async shutdown(): Promise<void> {
     const closedError = new S7ConnectionError(`S7 connection to ${this.endpoint} is closed`);
     this.queue.failAll(closedError);
     this.slots.cancel(this, closedError);
+    for (const task of this.running.values()) task.reject(closedError);
     this.clock.clearTimer(this.shrinkTimer);
     for (const s of this.probes) s.destroy(new Error('connection closed'));
     for (const p of this.pool) {
       this.clock.clearTimer(p.retryTimer);
       p.retryAt = undefined;
+      p.connected = false;
+      if (!p.busy && !p.connecting) p.dispose();
     }
     this.updateState();
-    await Promise.all(this.pool.map(async (p) => {
-      await p.whenIdle();
-      p.connected = false;
-      p.dispose();
-    }));
+    let graceTimer: unknown;
+    const graceOver = new Promise<void>((resolve) => {
+      graceTimer = this.clock.setTimer(resolve, CLOSE_GRACE_MS);
+    });
+    await Promise.race([Promise.all(this.pool.map((p) => p.whenIdle())), graceOver]);
+    this.clock.clearTimer(graceTimer);
   }
 }
