@@ -181,8 +181,9 @@ describe('s7 wire client (scripted PLC)', function () {
     const client = new S7WireClient(clock);
     const connecting = client.connect({ host: '127.0.0.1', port, timeoutMs: 500 });
     await waitFor('the TCP connection', () => new Promise<boolean>((resolve) => silent.getConnections((_, n) => resolve(n > 0))));
+    const failed = assert.rejects(connecting, (e: S7WireError) => e.reason === 'connect-timeout' && new RegExp(`127.0.0.1:${port}: no S7 connection within 500 ms \\((TCP|ISO) connect\\)`).test(e.message));
     await clock.advance(500);
-    await assert.rejects(connecting, (e: S7WireError) => e.reason === 'connect-timeout' && new RegExp(`127.0.0.1:${port}: no S7 connection within 500 ms \\((TCP|ISO) connect\\)`).test(e.message));
+    await failed;
     silent.close();
   });
 
