@@ -29,6 +29,8 @@ const errno = (name: string, fallback: number): number => os.constants.errno[nam
 const ECONNRESET = errno('ECONNRESET', 104);
 const ETIMEDOUT = errno('ETIMEDOUT', 110);
 const ENOTCONN = errno('ENOTCONN', 107);
+const ECONNREFUSED = errno('ECONNREFUSED', 111);
+const EHOSTUNREACH = errno('EHOSTUNREACH', 113);
 
 const TEXT = new Map<number, string>([
   [SNAP7.errNegotiatingPDU, 'CPU : Error in PDU negotiation'],
@@ -50,6 +52,8 @@ const TEXT = new Map<number, string>([
   [ECONNRESET, 'TCP : Connection reset by peer'],
   [ETIMEDOUT, 'TCP : Connection timed out'],
   [ENOTCONN, 'TCP : Socket is not connected'],
+  [ECONNREFUSED, 'TCP : Connection refused'],
+  [EHOSTUNREACH, 'TCP : Unreachable peer'],
 ]);
 
 /** snap7's code for an item's return code. */
