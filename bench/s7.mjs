@@ -261,3 +261,109 @@ export function notes(result) {
     'Cycle times are the mean of back-to-back reads on a machine shared with other work (see the load average above); ratios within one run are what count; the request counts do not depend on load.',
   ];
 }
+
+// Opt-in (issue 14, part 1): the pipelined wire client (lib/s7/wire), not yet the product's
+// engine. `BENCH_S7_WIRE=1 node bench/s7.mjs` times its cycle (the same planner and decoding,
+// its requests pipelined on one socket) beside our default engine, our single connection and,
+// when bench/peers is installed, nodes7, through the same delaying proxy in one run; then 500
+// tags every 100 ms on it. It prints its rows and touches neither bench/results nor REPORT.md.
+const WIRE_SCHEDULE_S = envNumber('BENCH_S7_WIRE_SCHEDULE_S', 30);
+
+/** The wire client reading `tags` each cycle: the planner's requests all at once, replies decoded as S7Connection decodes them. */
+async function openWireReader({ host, port, tags, pduSize }) {
+  const { parseAddress, planReads } = dist('lib/s7');
+  const { planResult } = dist('lib/s7/prepared-read');
+  const { S7WireClient } = dist('lib/s7/wire');
+  const client = new S7WireClient();
+  const negotiated = await client.connect({ host, port, pduSize });
+  const addresses = signalRows(tags).map((r) => parseAddress(r.address, r.dataType));
+  const plan = planReads(addresses, { pduSize: negotiated.pduSize });
+  const partsOf = (req) => (req.kind === 'multi' ? req.parts : [req.part]);
+  return {
+    engine: 'wire (lib/s7/wire)',
+    pduSize: negotiated.pduSize,
+    maxJobs: negotiated.maxJobs,
+    connections: 1,
+    plannedRequests: plan.requests.length,
+    async read() {
+      const outcomes = await Promise.all(plan.requests.map(async (req) => {
+        const results = await client.read(partsOf(req));
+        return { parts: results.map((r) => (r.ok ? { ok: true, data: r.data } : { ok: false, code: r.returnCode, text: r.error })), at: Date.now() };
+      }));
+      const { items } = planResult(addresses, plan, outcomes);
+      const bad = items.filter((i) => !i.ok);
+      if (bad.length) throw new Error(`${bad.length} bad items, e.g. ${bad[0].error}`);
+      return items;
+    },
+    close: () => client.close(),
+  };
+}
+
+/** 500 tags every SCHEDULE_INTERVAL_MS on the wire client: a cycle still running when the next is due is an overrun (that slot is skipped). */
+async function wireSchedule(proxy, pduSize) {
+  const reader = await openWireReader({ host: proxy.host, port: proxy.port, tags: TAG_SETS['mixed-500'], pduSize });
+  try {
+    let running = false;
+    let cycles = 0;
+    let overruns = 0;
+    let failures = 0;
+    const times = [];
+    const slots = Math.floor((WIRE_SCHEDULE_S * 1000) / SCHEDULE_INTERVAL_MS);
+    const start = performance.now();
+    for (let slot = 0; slot < slots; slot++) {
+      const due = start + slot * SCHEDULE_INTERVAL_MS;
+      await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+      if (running) { overruns++; continue; }
+      running = true;
+      const t0 = performance.now();
+      reader.read().then(() => { cycles++; times.push(performance.now() - t0); }, () => { failures++; }).finally(() => { running = false; });
+    }
+    const cycle = summarize(times);
+    return { ok: true, seconds: WIRE_SCHEDULE_S, slots, cycles, overruns, failures, cycleMeanMs: round(cycle.mean), cycleP99Ms: round(cycle.p99), cycleMaxMs: round(cycle.max), maxJobs: reader.maxJobs };
+  } finally {
+    await reader.close();
+  }
+}
+
+export async function runWire(log) {
+  const rows = [];
+  const schedule = [];
+  for (const pduSize of PDUS) {
+    const sim = await startSimulator({ machines: idleMachines(10), pduSize });
+    try {
+      for (const delayMs of [0, DELAY_MS]) {
+        const proxy = await startS7Proxy({ targetHost: sim.host, targetPort: sim.port, delayMs });
+        try {
+          for (const [set, tags] of Object.entries(TAG_SETS)) {
+            const wire = await measure(openWireReader, proxy, tags, pduSize);
+            const ours = await measure(openOurReader, proxy, tags, pduSize);
+            const single = await measure((o) => openOurReader({ ...o, connection: SINGLE }), proxy, tags, pduSize);
+            // fails ("not installed") without bench/peers: `node bench/install-peers.mjs`
+            const peer = await measure(openNodes7Reader, proxy, tags, pduSize);
+            const ratio = (other) => (wire.ok && other.ok ? round(wire.cycleMs / other.cycleMs) : '-');
+            const row = { pdu: pduSize, delayMs, set, tags: tags.length, wire, ours, single, peer, wireOverOurs: ratio(ours), wireOverSingle: ratio(single), wireOverPeer: ratio(peer) };
+            log(`s7 wire pdu ${pduSize} delay ${delayMs} ${set}: wire ${fmt(wire)} | ours default ${fmt(ours)} | ours one connection ${fmt(single)} | nodes7 ${fmt(peer)} | wire/default ${row.wireOverOurs}, wire/one ${row.wireOverSingle}, wire/nodes7 ${row.wireOverPeer}`);
+            rows.push(row);
+          }
+          if (pduSize === 240 && delayMs === DELAY_MS) {
+            const s = await wireSchedule(proxy, pduSize);
+            log(`s7 wire schedule 500 tags @ ${SCHEDULE_INTERVAL_MS} ms, pdu ${pduSize}, delay ${delayMs}: ${JSON.stringify(s)}`);
+            schedule.push({ pdu: pduSize, delayMs, ...s });
+          }
+        } finally {
+          await proxy.close();
+        }
+      }
+    } finally {
+      await sim.stop();
+    }
+  }
+  return { rows, schedule };
+}
+
+if (process.env.BENCH_S7_WIRE === '1' && process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) {
+  const os = await import('node:os');
+  console.log(`s7 wire benchmark: node ${process.version}, load average ${os.loadavg().map((v) => v.toFixed(2)).join(' / ')}, ${CYCLES} cycles per measurement`);
+  const result = await runWire((line) => console.log(`  ${line}`));
+  console.log(JSON.stringify(result));
+}
