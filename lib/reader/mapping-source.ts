@@ -50,7 +50,8 @@ export class MappingPoller {
   private stopped = false;
   private lastRows: string | undefined;
   private lastSkipped = '';
-  private lastError: string | undefined;
+  /** The outage reported (its first cause), until a refresh succeeds. */
+  private reportedOutage: string | undefined;
 
   constructor(private readonly options: MappingPollerOptions) {}
 
@@ -80,8 +81,8 @@ export class MappingPoller {
     try {
       const { rows, skipped, otherShare } = await loadPinMappings(o.source, o.knownPins, Math.min(o.refreshMs, 10_000), o.scope);
       if (this.stopped) return;
-      if (this.lastError !== undefined) {
-        this.lastError = undefined;
+      if (this.reportedOutage !== undefined) {
+        this.reportedOutage = undefined;
         o.onError(undefined);
       }
       const withInterval = o.intervalMs ? rows.map((r) => ({ ...r, intervalMs: o.intervalMs })) : rows;
@@ -99,9 +100,9 @@ export class MappingPoller {
       if (this.stopped) return;
       // Once per outage: its cause may read differently from one refresh to the next (a
       // connection closed, then refused), which is still the same outage.
-      if (this.lastError === undefined) {
-        this.lastError = `reading the sensor pin mappings from MongoDB: ${err instanceof Error ? err.message : String(err)}`;
-        o.onError(this.lastError);
+      if (this.reportedOutage === undefined) {
+        this.reportedOutage = `reading the sensor pin mappings from MongoDB: ${err instanceof Error ? err.message : String(err)}`;
+        o.onError(this.reportedOutage);
       }
     }
   }
