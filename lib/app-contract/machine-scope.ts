@@ -26,6 +26,9 @@ export function parseMachineScope(text: unknown): MachineScope {
   if (text === undefined || text === null) return scope;
   if (typeof text !== 'string') throw new Error(`machine scope must be text, not ${typeof text}`);
   for (const term of text.split(/[\s,;]+/).filter((t) => t !== '')) {
+    // Node-RED leaves `${NAME}` as it is when the variable is set nowhere (flow, group, process)
+    const unset = /^\$\{(\S+)\}$/.exec(term);
+    if (unset) throw new Error(`machine scope: the environment variable ${unset[1]} is not set (set it to this instance's machines, or to "" for every machine)`);
     const match = /^(department|machine|host)=(.+)$/i.exec(term);
     if (!match) throw new Error(`machine scope: "${term}" is not department=<id>, machine=<id> or host=<PLC host>`);
     const key = match[1].toLowerCase() as keyof typeof SCOPE_KEYS;

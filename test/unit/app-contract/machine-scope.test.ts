@@ -31,7 +31,7 @@ describe('machine scope (each instance reads only its share)', () => {
     assert.throws(() => parseMachineScope('host=a/b'), /"host=a\/b" is not a host name or address/);
     assert.throws(() => parseMachineScope(42), /machine scope must be text, not number/);
     // an unresolved ${ENV} reaches the runtime as "" or as the literal text: the literal is refused
-    assert.throws(() => parseMachineScope('${S7_MACHINE_SCOPE}'), /"\$\{S7_MACHINE_SCOPE\}" is not department=/);
+    assert.throws(() => parseMachineScope('${S7_MACHINE_SCOPE}'), /the environment variable S7_MACHINE_SCOPE is not set/);
   });
 
   it('admits a machine named by its id or its department (ObjectIds or hex strings)', () => {
