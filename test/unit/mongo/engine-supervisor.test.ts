@@ -135,6 +135,21 @@ describe('mongo sink engine', () => {
     assert.equal(h.engine.getStats().written, 250);
   });
 
+  it('writes latest values a command of 20 per batch, each started once the previous is done; a smaller rest waits for the flush tick', async () => {
+    h = harness({ signalMode: 'latest', batchSize: 100, flushIntervalMs: 60_000 });
+    for (let i = 0; i < 50; i++) {
+      const sensorId = (0xc0 + i).toString(16).padStart(24, '0');
+      h.submit({ ...reading(i), signal: { ...(reading(i).signal as object), sensorId } });
+    }
+    await waitFor('two commands', () => h.db.calls.length === 2 && h.done.length === 40);
+    assert.deepEqual(h.db.calls, ['bulkWrite signaldatas 20', 'bulkWrite signaldatas 20'], 'no flush tick yet: the clock has not moved');
+    assert.equal(h.db.maxInFlight, 1, 'one command at a time');
+    await h.clock.advance(60_000);
+    await h.drive('the rest written at the tick', () => h.done.length === 50);
+    assert.deepEqual(h.db.calls, ['bulkWrite signaldatas 20', 'bulkWrite signaldatas 20', 'bulkWrite signaldatas 10']);
+    assert.ok(h.done.every((d) => !d.err));
+  });
+
   it('keeps one batch in flight per collection even when two kinds of write share it', async () => {
     h = harness({ batchSize: 5, generic: true, genericCollection: 'signaldatas' });
     for (let i = 0; i < 20; i++) {
