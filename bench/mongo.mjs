@@ -367,7 +367,10 @@ export async function latestKeepsUp(serverName) {
     { id: 'target', z: 'tab', type: 'mongo-sink', connection: 'conn', signalMode: 'latest', latestCollection: collection, writeProduction: false, writeStatus: false, wires: [[], ['bench-out']] },
     ...meterNodes('target'),
   ];
-  const runtime = await loadFlow([nodeModule('mongo-connection'), nodeModule('mongo-sink'), nodeModule('complete'), nodeModule('catch')], flow, settings);
+  // The nodes' real catalogue: the queue and the drops are read from the status text.
+  const { withCatalogue } = dist('test/helpers/catalogue.js');
+  const mongoNodes = ['mongo-connection', 'mongo-sink'].map((name) => withCatalogue(nodeModule(name), 'mongo-connection', 'mongo-sink'));
+  const runtime = await loadFlow([...mongoNodes, nodeModule('complete'), nodeModule('catch')], flow, settings);
   const target = runtime.getNode('target');
   const done = completions(runtime);
   const periodMs = (1000 * LATEST_SENSORS) / LATEST_RATE;

@@ -14,7 +14,7 @@ import type { Spool } from './spool';
 import type { BsonTypes, DbLike } from './store';
 import { ConnectionRefusedError } from './supervisor';
 import { ValidationError } from '../shared/validate';
-import { BatchWriter, TransientWriteError, ensureIndexes, type Outcome } from './writer';
+import { BatchWriter, TransientWriteError, UPDATES_PER_COMMAND, ensureIndexes, type Outcome } from './writer';
 
 /** Attempts at a batch the server keeps answering with an uncertain error before it fails. */
 const UNCERTAIN_ATTEMPTS = 5;
@@ -129,6 +129,18 @@ class Ticket {
   }
 }
 
+/**
+ * The most entries one batch of a lane takes. Updates go UPDATES_PER_COMMAND to a command, one
+ * command after another (lib/mongo/writer.ts): a batch of one command each, started as soon as
+ * the previous one is done and a command's worth waits, writes the same and settles its messages
+ * one command after their values came in, not after the whole lane's round (the latest values of
+ * 100 sensors are five commands: their messages waited up to two rounds and the flush tick).
+ */
+function batchLimit(item: WorkItem, batchSize: number): number {
+  const updates = item.kind === 'latest' || item.kind === 'status' || (item.kind === 'generic' && item.operation !== 'insert');
+  return updates ? Math.min(batchSize, UPDATES_PER_COMMAND) : batchSize;
+}
+
 function laneOf(item: WorkItem): { lane: string; spec: LaneSpec<WorkItem> } {
   switch (item.kind) {
     case 'history':
@@ -164,7 +176,7 @@ export class SinkEngine {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly busyCollections = new Set<string>();
   private readonly uncertainFailures = new Map<string, number>();
-  private readonly laneKinds = new Map<string, { kind: WorkItem['kind']; collection: string }>();
+  private readonly laneKinds = new Map<string, { kind: WorkItem['kind']; collection: string; batchLimit: number }>();
   private readonly clock: Clock;
   private timer: unknown;
   private waiting = 0;
@@ -217,7 +229,8 @@ export class SinkEngine {
 
   private enqueue(item: WorkItem, ticket: Ticket | undefined, seq?: number): void {
     const { lane, spec } = laneOf(item);
-    this.laneKinds.set(lane, { kind: item.kind, collection: item.collection });
+    const limit = batchLimit(item, this.options.config.batchSize);
+    this.laneKinds.set(lane, { kind: item.kind, collection: item.collection, batchLimit: limit });
     const result = this.queue.add(lane, item, estimateBytes(item), ticket, spec, seq);
     const spool = this.options.spool;
     if (spool && seq === undefined && result.entry) spool.add({ seq: result.entry.seq, lane, key: spec.key, item, bytes: result.entry.bytes });
@@ -233,7 +246,7 @@ export class SinkEngine {
         for (const t of entry.waiters) t.settle('dropped');
       }
     }
-    if (this.queue.pendingIn(lane) >= this.options.config.batchSize) this.scheduleFlush();
+    if (this.queue.pendingIn(lane) >= limit) this.scheduleFlush();
   }
 
   private countDrop(lane: string, n: number): void {
@@ -266,16 +279,16 @@ export class SinkEngine {
     for (const lane of this.queue.idleLanes()) {
       const backoff = this.backoff.get(lane.name);
       if (backoff && backoff.until > now) continue;
-      const { collection } = this.laneKinds.get(lane.name)!;
+      const { collection, batchLimit: limit } = this.laneKinds.get(lane.name)!;
       if (this.busyCollections.has(collection)) continue;
-      const batch = this.queue.take(lane.name, this.options.config.batchSize);
+      const batch = this.queue.take(lane.name, limit);
       if (batch.length === 0) continue;
       this.busyCollections.add(collection);
       const running = this.runBatch(lane.name, batch).finally(() => {
         this.inFlight.delete(running);
         this.busyCollections.delete(collection);
         // Full batches go at once; the rest waits for the flush interval.
-        if (this.queue.idleLanes().some((l) => l.pending >= this.options.config.batchSize)) this.scheduleFlush();
+        if (this.queue.idleLanes().some((l) => l.pending >= this.laneKinds.get(l.name)!.batchLimit)) this.scheduleFlush();
       });
       this.inFlight.add(running);
     }

@@ -29,7 +29,21 @@ export interface SupervisorOptions<TDb> {
   clock?: Clock;
   /** Random source for the backoff's jitter (tests make it fixed). */
   random?: () => number;
+  /** How long close() waits for the client (CLOSE_GRACE_MS). */
+  closeGraceMs?: number;
 }
+
+/**
+ * How long close() waits for the driver's close before giving up on the client. A healthy close
+ * (an endSessions round trip, sockets closed) takes milliseconds; a server or link that stopped
+ * answering holds it until the driver's monitor gives up on the server (heartbeat plus connect
+ * timeout, 40 s by default). Node-RED gives a node 15 s to close and the connection node first
+ * waits up to 10 s for its users' last writes: 3 s keeps the whole close inside Node-RED's limit.
+ */
+export const CLOSE_GRACE_MS = 3_000;
+
+/** How close() ended: the client closed, or it did not within the grace and was left to finish alone. */
+export type CloseOutcome = 'closed' | 'abandoned';
 
 export class ConnectionClosedError extends Error {
   constructor() {
@@ -177,11 +191,30 @@ export class ConnectionSupervisor<TDb> extends EventEmitter {
     });
   }
 
-  /** Stops reconnecting and closes the client; resolves when its connections are closed. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Stops reconnecting and closes the client; resolves when its connections are closed, or after
+   * the close grace with 'abandoned': the driver's close waits for the server without a limit (its
+   * force flag has no effect in drivers 6 and 7), so a client whose server stopped answering is
+   * left to finish closing on its own (its monitor ends it once the server counts as lost).
+   */
+  async close(): Promise<CloseOutcome> {
+    if (this.closed) return 'closed';
     this.closed = true;
     if (this.retryTimer) this.clock.clearTimer(this.retryTimer);
+    let timer: unknown;
+    const grace = new Promise<CloseOutcome>((resolve) => {
+      timer = this.clock.setTimer(() => resolve('abandoned'), this.options.closeGraceMs ?? CLOSE_GRACE_MS);
+    });
+    const outcome = await Promise.race([this.closeClients().then(() => 'closed' as const), grace]);
+    this.clock.clearTimer(timer);
+    this.client = undefined;
+    this.connected = false;
+    this.setState({ status: 'closed' });
+    this.removeAllListeners();
+    return outcome;
+  }
+
+  private async closeClients(): Promise<void> {
     // Closing a client that is still connecting ends its connect() at once.
     await this.connecting?.close().catch(() => undefined);
     await this.attempt;
@@ -189,7 +222,5 @@ export class ConnectionSupervisor<TDb> extends EventEmitter {
     this.client = undefined;
     this.connected = false;
     if (client) await client.close().catch(() => undefined);
-    this.setState({ status: 'closed' });
-    this.removeAllListeners();
   }
 }

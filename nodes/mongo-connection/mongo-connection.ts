@@ -9,7 +9,7 @@ import type { MongoConnectionConfig, MongoConnectionCredentials } from '../../li
 import type { ConnectionState, DriverModule, MongoConnectionHandle } from '../../lib/mongo/connection-handle';
 import { wireVersionMismatch } from '../../lib/mongo/errors';
 import { redact } from '../../lib/mongo/redact';
-import { ConnectionSupervisor, type SupervisedClient } from '../../lib/mongo/supervisor';
+import { CLOSE_GRACE_MS, ConnectionSupervisor, type SupervisedClient } from '../../lib/mongo/supervisor';
 import { envReferenceOf } from '../shared/editor/field-checks';
 import { DRIVER_ENV, DRIVER_SETTING, MONGO_CONNECTION_TYPE } from './types';
 
@@ -17,7 +17,7 @@ type MongoConnectionDef = NodeDef & Partial<Record<keyof MongoConnectionConfig, 
 type MongoConnectionNode = Node<MongoConnectionCredentials> & MongoConnectionHandle;
 type Db = Awaited<ReturnType<MongoConnectionHandle['getDb']>>;
 
-/** How long a close waits for users' last writes (the sink bounds its own at 5 s). */
+/** How long a close waits for users' last writes (the sink bounds its own at 5 s); then the client gets CLOSE_GRACE_MS. */
 const HOLD_LIMIT_MS = 10_000;
 /** The dialog's "Test connection" gives up after this long, whatever the settings' timeouts. */
 const TEST_TIMEOUT_MS = 5_000;
@@ -222,7 +222,10 @@ export = function register(RED: NodeAPI): void {
           clearTimeout(bound);
           return supervisor.close();
         })
-        .then(done, (err: unknown) => {
+        .then((outcome) => {
+          if (outcome === 'abandoned') node.warn(RED._('mongo-connection.log.closeAbandoned', { seconds: CLOSE_GRACE_MS / 1000 }));
+          done();
+        }, (err: unknown) => {
           node.warn(RED._('mongo-connection.log.closeFailed', { error: hide(String(err)) }));
           done();
         });

@@ -53,20 +53,28 @@ export function onErrorCall(node: Node, listener: (text: string) => void): void 
   (node as unknown as { on(event: string, cb: (call: { args: unknown[] }) => void): void }).on('call:error', (call) => listener(String(call.args[0])));
 }
 
+/** Node-RED's log level of errors (fatal is 10). */
+const ERROR_LEVEL = 20;
+
 /**
- * The runtime's log from now on, as "<node type>: <text>" lines, until stop(). Also what nodes
- * log while they close: the test helper's spies are gone by then.
+ * The runtime's log from now on, as "<node type>: <text>" lines (`errors`: those logged as errors),
+ * until stop(). Also what nodes log while they close: the test helper's spies are gone by then.
  */
-export function recordLog(): { lines: string[]; stop(): void } {
+export function recordLog(): { lines: string[]; errors: string[]; stop(): void } {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { log } = require(require.resolve('@node-red/util', { paths: [path.dirname(nodeRedPath)] })) as {
     log: { addHandler(h: EventEmitter): void; removeHandler(h: EventEmitter): void };
   };
   const lines: string[] = [];
+  const errors: string[] = [];
   const handler = new EventEmitter();
-  handler.on('log', (entry: { type?: string; msg?: unknown }) => lines.push(`${entry.type ?? ''}: ${typeof entry.msg === 'string' ? entry.msg : String(entry.msg)}`));
+  handler.on('log', (entry: { type?: string; msg?: unknown; level?: number }) => {
+    const line = `${entry.type ?? ''}: ${typeof entry.msg === 'string' ? entry.msg : String(entry.msg)}`;
+    lines.push(line);
+    if (entry.level !== undefined && entry.level <= ERROR_LEVEL) errors.push(line);
+  });
   log.addHandler(handler);
-  return { lines, stop: () => log.removeHandler(handler) };
+  return { lines, errors, stop: () => log.removeHandler(handler) };
 }
 
 export function readingsMessage(machineId: string, sensorIds: string[], timestamp: number, value = 1): Record<string, unknown> {

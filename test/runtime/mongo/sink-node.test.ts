@@ -200,6 +200,48 @@ describeEachMongoServer('mongo-sink in Node-RED', (target) => {
     assert.ok(second.p[0].machineId instanceof driver.ObjectId);
   });
 
+  it('latest values of 100 sensors: a command of 20 upserts per batch, each started once the previous is done (no flush tick), newest values only, and FerretDB is not blocked by matched updates', async () => {
+    const { server, driver } = target();
+    // No flush tick within the test: every write here goes because a command's worth waits.
+    await loadSink(server, sinkFlow(server.uri, database, { sink: { signalMode: 'latest', flushIntervalMs: 3_600_000 } }));
+    const written = counter('written');
+    const results = counter('results');
+    const sink = helper.getNode('sink');
+    const machine = oid();
+    const sensors = Array.from({ length: 100 }, oid);
+    const send = (value: number): void => sink.receive(readingsMessage(machine, sensors, T0 + value, value) as never);
+    const documents = async (): Promise<Map<string, number[]>> => {
+      const byString = new Map<string, number[]>();
+      for (const d of await client.db(database).collection('signaldatas').find({}).toArray()) {
+        byString.set(String(d.sensorId), [...(byString.get(String(d.sensorId)) ?? []), d.value as number]);
+      }
+      return byString;
+    };
+    const batchSizes = (): number[] => results.messages.map((m) => (m.payload as { kind: string; written: number }).written);
+    // Connected first: a retry (no connection yet) would wait for the flush tick.
+    await waitFor('connected', () => statusTexts(sink).some((t) => t.startsWith('connected')));
+
+    send(1); // 100 new documents
+    await waitFor('the first message written', () => written.count === 1);
+    assert.deepEqual(batchSizes(), [20, 20, 20, 20, 20], 'one command per batch');
+
+    // Ten messages before any write: they coalesce into one value per sensor, the newest; every
+    // update matches a document (the case that blocked FerretDB in commands of 100).
+    for (let value = 2; value <= 11; value++) send(value);
+    await waitFor('the ten messages written', () => written.count === 11);
+    assert.equal(results.count, 10, 'five more commands of 20');
+
+    // A newer value while older ones are in flight: each sensor ends with the newest.
+    send(12);
+    await waitFor('a batch of value 12 answered', () => results.count > 10);
+    send(13);
+    await waitFor('both messages written', () => written.count === 13);
+    const docs = await documents();
+    assert.equal(docs.size, 100, 'one document per sensor');
+    assert.ok([...docs.values()].every((values) => values.length === 1 && values[0] === 13), 'every sensor holds the newest value, once');
+    assert.ok(sensors.every((s) => docs.has(new driver.ObjectId(s).toString())));
+  });
+
   it('leaves no connection open after redeploys (counted on the server)', async function () {
     this.timeout(60_000);
     const { server } = target();

@@ -9,7 +9,7 @@ import { ConnectionSettingsError } from '../../../lib/mongo/client-settings';
 import { MONGO_SINK_DEFAULTS, type MongoSinkConfig } from '../../../lib/mongo/sink-config';
 import { AttemptTimeoutError, MIN_ATTEMPT_LIMIT_MS, SinkEngine, attemptLimitMs, type BatchReport, type DropReport } from '../../../lib/mongo/sink-engine';
 import type { BsonTypes, CollectionLike, DbLike, Doc } from '../../../lib/mongo/store';
-import { ConnectionClosedError, ConnectionRefusedError, ConnectionSupervisor, type SupervisedClient } from '../../../lib/mongo/supervisor';
+import { CLOSE_GRACE_MS, ConnectionClosedError, ConnectionRefusedError, ConnectionSupervisor, type SupervisedClient } from '../../../lib/mongo/supervisor';
 import { ManualClock } from '../../helpers/manual-clock';
 import { waitFor } from '../../helpers/wait';
 
@@ -133,6 +133,21 @@ describe('mongo sink engine', () => {
     assert.equal(h.db.maxInFlight, 1);
     assert.ok(h.done.every((d) => !d.err && d.dropped === 0));
     assert.equal(h.engine.getStats().written, 250);
+  });
+
+  it('writes latest values a command of 20 per batch, each started once the previous is done; a smaller rest waits for the flush tick', async () => {
+    h = harness({ signalMode: 'latest', batchSize: 100, flushIntervalMs: 60_000 });
+    for (let i = 0; i < 50; i++) {
+      const sensorId = (0xc0 + i).toString(16).padStart(24, '0');
+      h.submit({ ...reading(i), signal: { ...(reading(i).signal as object), sensorId } });
+    }
+    await waitFor('two commands', () => h.db.calls.length === 2 && h.done.length === 40);
+    assert.deepEqual(h.db.calls, ['bulkWrite signaldatas 20', 'bulkWrite signaldatas 20'], 'no flush tick yet: the clock has not moved');
+    assert.equal(h.db.maxInFlight, 1, 'one command at a time');
+    await h.clock.advance(60_000);
+    await h.drive('the rest written at the tick', () => h.done.length === 50);
+    assert.deepEqual(h.db.calls, ['bulkWrite signaldatas 20', 'bulkWrite signaldatas 20', 'bulkWrite signaldatas 10']);
+    assert.ok(h.done.every((d) => !d.err));
   });
 
   it('keeps one batch in flight per collection even when two kinds of write share it', async () => {
@@ -262,8 +277,13 @@ describe('mongo sink engine', () => {
   });
 });
 
+/**
+ * A client whose connect succeeds, fails or hangs as planned. `closeHangs`: its close() never
+ * settles (test/runtime/mongo/close.test.ts makes a real driver's close hang against real servers).
+ */
 class FakeClient implements SupervisedClient<string> {
   closed = false;
+  closeHangs = false;
   constructor(private readonly outcome: 'fail' | 'ok' | 'hang' | 'old-server') {}
   connect(): Promise<unknown> {
     if (this.outcome === 'ok') return Promise.resolve(this);
@@ -279,6 +299,7 @@ class FakeClient implements SupervisedClient<string> {
   }
   async close(): Promise<void> {
     this.closed = true;
+    if (this.closeHangs) return new Promise<void>(() => undefined);
     this.rejectConnect?.(new Error('topology closed'));
   }
   on(): unknown {
@@ -326,9 +347,45 @@ describe('mongo connection supervisor', () => {
     assert.deepEqual(made.map((m) => m.client.closed), [true, true, true, false], 'failed clients are closed');
     assert.ok(states.includes('disconnected: connect ECONNREFUSED mongodb://***@127.0.0.1:1 (retry in 0.5 s)'), states.join('\n'));
     assert.ok(!states.join().includes('pw@'));
-    await sup.close();
+    assert.equal(await sup.close(), 'closed');
     assert.equal(made[3].client.closed, true);
     await assert.rejects(sup.getDb(), ConnectionClosedError);
+  });
+
+  it('gives up on a client whose close never ends after the close grace, and is closed', async () => {
+    const clock = new ManualClock();
+    const made: Made[] = [];
+    const sup = supervisor(clock, ['ok'], made);
+    sup.start();
+    await drive(clock, 'connected', () => sup.state.status === 'connected', 100);
+    made[0].client.closeHangs = true;
+    let outcome: string | undefined;
+    void sup.close().then((o) => (outcome = o));
+    await clock.advance(CLOSE_GRACE_MS - 1);
+    assert.equal(outcome, undefined, 'waits for the client during the grace');
+    assert.equal(made[0].client.closed, true, 'the client was asked to close');
+    await clock.advance(1);
+    assert.equal(outcome, 'abandoned');
+    assert.equal(sup.state.status, 'closed');
+    await assert.rejects(sup.getDb(), ConnectionClosedError);
+    assert.equal(sup.listenerCount('status'), 0);
+    assert.ok(CLOSE_GRACE_MS <= 5_000, 'with the 10 s wait for users, inside Node-RED\'s 15 s close timeout');
+  });
+
+  it('gives up after the grace on a client still connecting whose close never ends', async () => {
+    const clock = new ManualClock();
+    const made: Made[] = [];
+    const sup = supervisor(clock, ['hang'], made);
+    sup.start();
+    made[0].client.closeHangs = true;
+    const waiting = sup.getDb(60_000).then(() => undefined, (err: unknown) => err);
+    let outcome: string | undefined;
+    void sup.close().then((o) => (outcome = o));
+    await clock.advance(CLOSE_GRACE_MS);
+    assert.equal(outcome, 'abandoned');
+    assert.ok((await waiting) instanceof ConnectionClosedError, 'a waiting user learns the connection closed');
+    await clock.advance(120_000);
+    assert.equal(made.length, 1, 'no client made after the close');
   });
 
   it('closes while a connect is still pending, and makes no client after that', async () => {
