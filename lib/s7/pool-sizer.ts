@@ -1,15 +1,17 @@
 /**
  * How many S7 connections one PLC session should hold: the adaptive pool.
  *
- * snap7's client has one request in flight per connection, so a cycle of n requests takes
- * about n round trips on one connection. The sizer keeps one connection while every read's
- * cycle fits comfortably in its period (the time between its starts, whoever reads: a reader's
- * interval, or back to back), and asks for one more, up to the cap, while it does not:
+ * A connection carries j requests per round trip: the jobs the PLC agreed to for the wire
+ * engine (it pipelines them on its socket), 1 for snap7's client. So a cycle of n requests takes
+ * about ceil(n / j) round trips on one connection. The sizer keeps one connection while every
+ * read's cycle fits comfortably in its period (the time between its starts, whoever reads: a
+ * reader's interval, or back to back), and asks for one more, up to the cap, while it does not:
  *
- *   load(k) = Σ over the reads in use: ceil(requests / k) × round trip / period
+ *   load(k) = Σ over the reads in use: ceil(requests / (k × j)) × round trip / period
  *
  * is the share of the time k connections are busy. It wants the fewest k with load(k) ≤ FIT
- * (one more only while that lowers the load: a read of 2 requests gains nothing from a third).
+ * (one more only while that lowers the load: a read of 2 requests gains nothing from a third, a
+ * read of 8 requests on connections of 8 jobs nothing from a second).
  * Fewer connections are given back only after load(k − 1) stayed ≤ SHRINK_FIT for shrinkAfterMs
  * (on the injected clock), so a pool does not flap at the threshold. A fixed pool always wants
  * the cap. A connect refused beyond the first (a CPU out of connection resources) holds growth
@@ -48,6 +50,7 @@ export class PoolSizer {
   private rttMs: number | undefined;
   private shrinkSince: number | undefined;
   private growBlockedUntil = -Infinity;
+  private jobs = 1;
 
   constructor(private readonly opts: PoolSizerOptions) {}
 
@@ -69,7 +72,12 @@ export class PoolSizer {
     d.lastStart = now;
   }
 
-  /** A request's round trip (the snap7 call), ms. */
+  /** Requests one connection carries at once (its negotiated jobs; 1 for snap7), as the newest connect agreed. */
+  jobsPerConnection(jobs: number): void {
+    this.jobs = Math.max(1, Math.floor(jobs));
+  }
+
+  /** A request's round trip (the call, from sending to its answer), ms. */
   roundTrip(ms: number): void {
     this.rttMs = this.rttMs === undefined ? ms : this.rttMs + SMOOTHING * (ms - this.rttMs);
   }
@@ -90,7 +98,7 @@ export class PoolSizer {
         continue;
       }
       if (d.periodMs === undefined) continue;
-      load += (Math.ceil(d.requests / k) * this.rttMs) / Math.max(d.periodMs, this.rttMs);
+      load += (Math.ceil(d.requests / (k * this.jobs)) * this.rttMs) / Math.max(d.periodMs, this.rttMs);
     }
     return load;
   }

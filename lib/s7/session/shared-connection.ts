@@ -12,6 +12,10 @@ export interface SharedConnectionStatus {
   negotiatedPdu: number | undefined;
   /** S7 connections open now (the adaptive pool's size). */
   connections: number;
+  /** Requests each connection carries at once (the wire engine's negotiated jobs, MaxAmQ; 1 for snap7); 0 while none is open. */
+  jobsPerConnection: number;
+  /** Requests in flight now. */
+  requestsInFlight: number;
   retryAt: number | undefined;
   lastError: string | undefined;
   users: number;
@@ -81,6 +85,8 @@ export class SharedConnection {
       state: c?.state ?? 'closed',
       negotiatedPdu: c?.negotiatedPdu,
       connections: c?.connections ?? 0,
+      jobsPerConnection: c?.jobsPerConnection ?? 0,
+      requestsInFlight: c?.requestsInFlight ?? 0,
       retryAt: c?.retryAt,
       lastError: c?.lastError,
       users: this.users.size,
