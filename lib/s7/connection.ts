@@ -22,7 +22,7 @@ import { systemClock, type Clock } from '../shared/clock';
 import type { S7Address } from './address';
 import { readIsolatingBadItems } from './bad-item-retry';
 import { capacityOf, connectClient, errorText, newClient, PooledClient, runRequest, type ClientSettings } from './client-pool';
-import { S7_ENGINES, type S7Engine } from './engine';
+import { DEFAULT_ENGINE, S7_ENGINES, type S7Engine } from './engine';
 import { isLinkError } from './errors';
 import type { ReadPlan } from './planner';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_SHRINK_AFTER_MS, PoolSizer } from './pool-sizer';
@@ -32,7 +32,7 @@ import { probeTcp } from './tcp-probe';
 import { snap7Slots, TRIAL_TIMEOUT_MS, type SlotGrant, type ThreadSlots } from './thread-slots';
 
 export { S7ConnectionError, type ItemResult, type PreparedRead, type ReadResult } from './prepared-read';
-export { S7_ENGINES, type S7Engine } from './engine';
+export { DEFAULT_ENGINE, S7_ENGINES, type S7Engine } from './engine';
 
 export interface S7ConnectionOptions {
   host: string;
@@ -126,7 +126,7 @@ export class S7Connection extends EventEmitter {
     }
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<S7ConnectionOptions>;
     const o: Settings = {
-      engine: 'wire', port: 102, rack: 0, slot: 1, connectionType: 'PG', pduSize: 480, connectTimeoutMs: 3000, receiveTimeoutMs: 2000,
+      engine: DEFAULT_ENGINE, port: 102, rack: 0, slot: 1, connectionType: 'PG', pduSize: 480, connectTimeoutMs: 3000, receiveTimeoutMs: 2000,
       reconnectMinMs: 1000, reconnectMaxMs: 30000, maxConnections: DEFAULT_MAX_CONNECTIONS, fixedConnections: false,
       shrinkAfterMs: DEFAULT_SHRINK_AFTER_MS, onProbation: false,
       ...given,

@@ -6,3 +6,5 @@
  */
 export type S7Engine = 'wire' | 'snap7';
 export const S7_ENGINES: readonly S7Engine[] = ['wire', 'snap7'];
+/** No thread held per call, several requests in flight on one connection (plc-connection's help says more). */
+export const DEFAULT_ENGINE: S7Engine = 'wire';

@@ -3,7 +3,7 @@
  * validation into S7ConnectionOptions. Pure: the editor bundle uses the presets.
  */
 import type { S7ConnectionOptions } from '../connection';
-import { S7_ENGINES, type S7Engine } from '../engine';
+import { DEFAULT_ENGINE, S7_ENGINES, type S7Engine } from '../engine';
 import { DEFAULT_MAX_CONNECTIONS } from '../pool-sizer';
 import { hostProblem, hostProblemText } from '../../shared/host';
 
@@ -44,8 +44,7 @@ export interface PlcConnectionSettings {
 }
 
 export const CONNECTION_DEFAULTS: PlcConnectionSettings = {
-  // no thread held per call and several requests in flight on one connection: see the plc-connection help
-  engine: 'wire',
+  engine: DEFAULT_ENGINE,
   family: 'S7-1200/1500',
   host: '',
   port: 102,

@@ -6,9 +6,12 @@
  */
 import { systemClock, type Clock } from '../../shared/clock';
 import { S7Connection, type S7ConnectionOptions } from '../connection';
+import { DEFAULT_ENGINE, type S7Engine } from '../engine';
 
 export interface SharedConnectionStatus {
   state: S7Connection['state'];
+  /** The S7 client in use ('wire' or 'snap7'). */
+  engine: S7Engine;
   negotiatedPdu: number | undefined;
   /** S7 connections open now (the adaptive pool's size). */
   connections: number;
@@ -83,6 +86,7 @@ export class SharedConnection {
     const c = this.connection;
     return {
       state: c?.state ?? 'closed',
+      engine: c?.engine ?? this.options.engine ?? DEFAULT_ENGINE,
       negotiatedPdu: c?.negotiatedPdu,
       connections: c?.connections ?? 0,
       jobsPerConnection: c?.jobsPerConnection ?? 0,
