@@ -28,7 +28,7 @@ export const DEFAULT_SHRINK_AFTER_MS = 30_000;
 export const GROW_RETRY_MS = 60_000;
 /** The cap of the adaptive pool (plc-connection's default; see its help for why 3). */
 export const DEFAULT_MAX_CONNECTIONS = 3;
-/** Weight of the newest sample in the smoothed round trip and periods. */
+/** Weight of the newest sample in the smoothed round trip (a read's mean) and periods. */
 const SMOOTHING = 0.2;
 
 interface Demand {
@@ -48,6 +48,8 @@ export interface PoolSizerOptions {
 export class PoolSizer {
   private readonly demands = new Map<object, Demand>();
   private rttMs: number | undefined;
+  /** Round trips measured since the last read started: they enter the smoothed value as one sample (their mean). */
+  private sampled = { sum: 0, count: 0 };
   private shrinkSince: number | undefined;
   private growBlockedUntil = -Infinity;
   private jobs = 1;
@@ -56,11 +58,13 @@ export class PoolSizer {
 
   /** The smoothed round trip of one request, once one was measured. */
   get roundTripMs(): number | undefined {
+    this.foldRoundTrips();
     return this.rttMs;
   }
 
   /** A read of `key` (a prepared read) with `requests` requests starts at `now`. */
   readStarted(key: object, requests: number, now: number): void {
+    this.foldRoundTrips();
     const d = this.demands.get(key);
     if (!d) {
       this.demands.set(key, { requests, periodMs: undefined, lastStart: now });
@@ -79,7 +83,20 @@ export class PoolSizer {
 
   /** A request's round trip (the call, from sending to its answer), ms. */
   roundTrip(ms: number): void {
-    this.rttMs = this.rttMs === undefined ? ms : this.rttMs + SMOOTHING * (ms - this.rttMs);
+    this.sampled.sum += ms;
+    this.sampled.count++;
+  }
+
+  /**
+   * One sample per read, not per request: a read of 27 requests that met a slow moment (a busy
+   * machine, a GC pause) would otherwise move the smoothed value as far as 27 slow reads.
+   */
+  private foldRoundTrips(): void {
+    const { sum, count } = this.sampled;
+    if (count === 0) return;
+    const mean = sum / count;
+    this.sampled = { sum: 0, count: 0 };
+    this.rttMs = this.rttMs === undefined ? mean : this.rttMs + SMOOTHING * (mean - this.rttMs);
   }
 
   /** An extra connection could not connect (likely the CPU's connection resources): no growth for a while. */
@@ -89,6 +106,7 @@ export class PoolSizer {
 
   /** Share of the time `k` connections would be busy with the reads in use. */
   load(k: number, now: number): number {
+    this.foldRoundTrips();
     if (this.rttMs === undefined) return 0;
     let load = 0;
     for (const [key, d] of this.demands) {

@@ -77,6 +77,24 @@ describe('adaptive S7 connection pool (sizer)', () => {
     assert.equal(settle(sizer, clock, 1), 1);
   });
 
+  it('one slow read (a busy moment) among quick ones opens no connection: a read counts as one sample, not one per request', async () => {
+    const clock = new ManualClock();
+    const sizer = adaptive(3);
+    sizer.jobsPerConnection(8);
+    const read = {};
+    // 27 requests of 9 ms every 100 ms: 4 round trips, 36 % of the interval
+    await readEvery(sizer, clock, read, 27, 100, 9, 20);
+    assert.equal(settle(sizer, clock, 1), 1);
+    // one read whose 27 requests each took 20 ms: smoothed per request, the round trip would be 20 ms (80 %)
+    await readEvery(sizer, clock, read, 27, 100, 20, 1);
+    sizer.readStarted(read, 27, clock.now());
+    assert.ok((sizer.roundTripMs as number) < 12, `round trip ${sizer.roundTripMs}`);
+    assert.equal(settle(sizer, clock, 1), 1);
+    // slow for good (40 ms): two connections save two round trips; a third none
+    await readEvery(sizer, clock, read, 27, 100, 40, 10);
+    assert.equal(settle(sizer, clock, 1), 2);
+  });
+
   it('opens none that would not shorten a cycle', async () => {
     const clock = new ManualClock();
     const sizer = adaptive(3);
