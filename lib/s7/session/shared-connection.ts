@@ -17,8 +17,6 @@ export interface SharedConnectionStatus {
   connections: number;
   /** Requests each connection carries at once (the wire engine's negotiated jobs, MaxAmQ; 1 for snap7); 0 while none is open. */
   jobsPerConnection: number;
-  /** Requests in flight now. */
-  requestsInFlight: number;
   retryAt: number | undefined;
   lastError: string | undefined;
   users: number;
@@ -90,7 +88,6 @@ export class SharedConnection {
       negotiatedPdu: c?.negotiatedPdu,
       connections: c?.connections ?? 0,
       jobsPerConnection: c?.jobsPerConnection ?? 0,
-      requestsInFlight: c?.requestsInFlight ?? 0,
       retryAt: c?.retryAt,
       lastError: c?.lastError,
       users: this.users.size,
