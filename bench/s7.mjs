@@ -1,8 +1,9 @@
-// Issues 3 and 14 benchmark: our S7 engine with the plc-connection node's DEFAULT settings (the
-// adaptive pool) against node-red-contrib-s7's engine (@st-one-io/nodes7) on the package's
-// simulator, with the same tag sets, on loopback and on a delayed link; our single connection
-// (the old default) beside it. Requests are counted on the wire (TPKT frames from the client,
-// bench/lib/s7-proxy.mjs). Also: where a cycle's time goes on loopback (bench/lib/s7-breakdown.mjs).
+// Issues 3 and 14 benchmark: our S7 reading with the plc-connection node's DEFAULT settings (the
+// built-in pipelined wire engine, the adaptive pool) against node-red-contrib-s7's engine
+// (@st-one-io/nodes7) on the package's simulator, with the same tag sets, on loopback and on a
+// delayed link; the node-snap7 engine on one connection (the old default) beside it. Requests are
+// counted on the wire (TPKT frames from the client, bench/lib/s7-proxy.mjs). Also: where a
+// cycle's time goes on loopback, for both engines (bench/lib/s7-breakdown.mjs).
 import { distDir, envNumber, dist, round, summarize } from './lib/env.mjs';
 import { openNodes7Reader } from './lib/peer-nodes7.mjs';
 import { openOurReader, signalRows, whenConnected } from './lib/ours-s7.mjs';
@@ -26,8 +27,10 @@ const BREAKDOWN_CYCLES = envNumber('BENCH_S7_BREAKDOWN_CYCLES', 200);
 /** An older build's dist directory, broken down beside this one. */
 const BEFORE_DIST = process.env.BENCH_S7_BEFORE;
 const BEFORE_LABEL = process.env.BENCH_S7_BEFORE_LABEL || BEFORE_DIST;
-/** Our old default, measured beside the new one. */
-const SINGLE = { maxConnections: 1, fixedConnections: true };
+/** Our old default, measured beside the new one: node-snap7, one connection. */
+const SINGLE = { engine: 'snap7', maxConnections: 1, fixedConnections: true };
+/** The engines broken down: the default first. */
+const BREAKDOWN_ENGINES = ['wire', 'snap7'];
 
 /** Back-to-back cycles of one engine: requests per cycle (wire) and cycle time. */
 async function measure(open, proxy, tags, pduSize) {
@@ -110,9 +113,12 @@ export async function run(log) {
     const sim = await startSimulator({ machines: idleMachines(10), pduSize });
     try {
       if (pduSize === PDUS[0]) {
-        const builds = [['this build', distDir], ...(BEFORE_DIST ? [[`before (${BEFORE_LABEL})`, BEFORE_DIST]] : [])];
-        for (const [build, dir] of builds) {
-          const b = await breakdown({ distDir: dir, host: sim.host, port: sim.port, tags: TAG_SETS['mixed-500'], pduSize, cycles: BREAKDOWN_CYCLES });
+        const builds = [
+          ...BREAKDOWN_ENGINES.map((engine) => [`this build, ${engine}`, distDir, engine]),
+          ...(BEFORE_DIST ? [[`before (${BEFORE_LABEL})`, BEFORE_DIST, 'snap7']] : []),
+        ];
+        for (const [build, dir, engine] of builds) {
+          const b = await breakdown({ distDir: dir, host: sim.host, port: sim.port, tags: TAG_SETS['mixed-500'], pduSize, engine, cycles: BREAKDOWN_CYCLES });
           log(`s7 breakdown ${build}, mixed-500, pdu ${pduSize}, loopback, one connection: ${JSON.stringify(b)}`);
           breakdowns.push({ build, pdu: pduSize, set: 'mixed-500', ...b });
         }
@@ -125,7 +131,7 @@ export async function run(log) {
             const peer = await measure(openNodes7Reader, proxy, tags, pduSize);
             const single = await measure((o) => openOurReader({ ...o, connection: SINGLE }), proxy, tags, pduSize);
             const row = { pdu: pduSize, delayMs, set, tags: tags.length, ours, peer, single };
-            log(`s7 pdu ${pduSize} delay ${delayMs} ${set}: ours ${fmt(ours)} | nodes7 ${fmt(peer)} | ours one connection ${fmt(single)}`);
+            log(`s7 pdu ${pduSize} delay ${delayMs} ${set}: ours ${fmt(ours)} | nodes7 ${fmt(peer)} | node-snap7, 1 connection ${fmt(single)}`);
             rows.push(row);
           }
           const s = await scheduleRun(proxy, pduSize);
@@ -153,9 +159,9 @@ function conditions() {
     injectedDelayMs: DELAY_MS,
     delayMethod: 'user-space TCP proxy delaying every chunk by the delay in each direction (round trip + 2 × delay); tc netem is not available (the kernel has no sch_netem)',
     pduSizes: PDUS,
-    ours: 'the plc-connection node\'s default settings (toConnectionOptions of the dialog\'s defaults; the adaptive pool, at most 3 connections), the PDU the simulator offers; "one connection": the same with maxConnections 1, fixed (the old default)',
+    ours: 'the plc-connection node\'s default settings (toConnectionOptions of the dialog\'s defaults: the built-in pipelined wire engine, up to its negotiated 8 jobs in flight per connection; the adaptive pool, at most 3 connections), the PDU the simulator offers; "node-snap7, 1 connection": the same with engine snap7 and maxConnections 1, fixed (the old default)',
     schedule: `500 tags (mixed-500) every ${SCHEDULE_INTERVAL_MS} ms through plc-reader's engine, default settings: ${SCHEDULE_WARMUP_S} s for the pool to adapt (its overruns reported apart), then ${SCHEDULE_S} s counted`,
-    breakdown: `mixed-500 at PDU ${PDUS[0]}, straight to the simulator (no proxy), one connection, ${BREAKDOWN_CYCLES} back-to-back readNow() cycles of plc-reader's engine after 20 warm-up ones; per cycle`,
+    breakdown: `mixed-500 at PDU ${PDUS[0]}, straight to the simulator (no proxy), one connection of each engine, ${BREAKDOWN_CYCLES} back-to-back readNow() cycles of plc-reader's engine after 20 warm-up ones; per cycle`,
     peerConfig: 'nodes7 as node-red-contrib-s7 configures it: up to 8 parallel jobs (pipelined requests on one connection), PDU as negotiated',
     simulator: 'dist/sim/cli.js (node-snap7 S7Server), 10 machines on DB1..DB10, scenario off',
   };
@@ -208,12 +214,13 @@ function goals(rows, schedule) {
 }
 
 const ms = (v) => round(v, 3);
+const optional = (v) => (v === undefined ? '-' : ms(v));
 
 export function tables(result) {
   return [
     {
       title: 'Requests per cycle (counted on the wire) and cycle time (mean of back-to-back cycles); ours with default settings',
-      columns: ['PDU', 'delay ms', 'tag set', 'tags', 'ours req', 'nodes7 req', 'req ratio', 'ours ms', 'ours conn', 'nodes7 ms', 'time ratio', 'ours one connection ms', 'one connection ratio'],
+      columns: ['PDU', 'delay ms', 'tag set', 'tags', 'ours req', 'nodes7 req', 'req ratio', 'ours ms', 'ours conn', 'nodes7 ms', 'time ratio', 'node-snap7, 1 connection ms', 'node-snap7, 1 connection ratio'],
       rows: result.rows.map((r) => [r.pdu, r.delayMs, r.set, r.tags,
         r.ours.ok ? round(r.ours.requests) : 'failed', r.peer.ok ? round(r.peer.requests) : `failed: ${r.peer.error}`,
         r.ours.ok && r.peer.ok ? round(r.ours.requests / r.peer.requests) : '-',
@@ -229,141 +236,39 @@ export function tables(result) {
         : [s.pdu, s.delayMs, `failed: ${s.error}`])),
     },
     {
-      title: 'Where a cycle\'s time goes on loopback (ms per cycle; one connection, so the parts run in sequence)',
-      columns: ['build', 'req/cycle', 'cycle', 'snap7 calls (JS call to callback)', 'of which inside snap7 (ExecTime, whole ms)', 'thread-pool hop (per request, probe)', 'decoding', 'scheduling', 'message building', 'ours (decoding + scheduling + messages)'],
-      rows: (result.breakdowns ?? []).map((b) => [b.build, round(b.requestsPerCycle), ms(b.cycleMs), ms(b.snap7CallMs), ms(b.snap7ExecTimeMs), ms(b.threadPoolHopPerRequestMs), ms(b.decodeMs), ms(b.schedulingMs), ms(b.messageBuildingMs), ms(b.decodeMs + b.schedulingMs + b.messageBuildingMs)]),
+      title: 'Where a cycle\'s time goes on loopback (ms per cycle; one connection of each engine)',
+      columns: ['build, engine', 'req/cycle', 'cycle', 'client calls under way (first call to last callback)', 'of which inside snap7 (ExecTime, whole ms)', 'of which the wire client\'s frame building + reply parsing', 'thread-pool hop (per request, probe)', 'decoding', 'scheduling', 'message building', 'ours outside the client (decoding + scheduling + messages)'],
+      rows: (result.breakdowns ?? []).map((b) => [b.build, round(b.requestsPerCycle), ms(b.cycleMs), ms(b.clientCallMs ?? b.snap7CallMs), optional(b.snap7ExecTimeMs), optional(b.wireCodecMs), optional(b.threadPoolHopPerRequestMs), ms(b.decodeMs), ms(b.schedulingMs), ms(b.messageBuildingMs), ms(b.decodeMs + b.schedulingMs + b.messageBuildingMs)]),
     },
   ];
 }
 
 /** What the loopback breakdown shows, in words. */
 function breakdownNotes(breakdowns) {
-  const now = breakdowns.find((b) => b.build === 'this build');
-  if (!now) return [];
   const ours = (b) => b.decodeMs + b.schedulingMs + b.messageBuildingMs;
-  const before = breakdowns.find((b) => b !== now);
-  return [`Loopback breakdown (mixed-500, PDU ${now.pdu}, one connection): of ${round(now.cycleMs)} ms per cycle, ${round(now.snap7CallMs)} ms (${round((100 * now.snap7CallMs) / now.cycleMs, 1)} %) are the ${now.requestsPerCycle} snap7 calls, ${round(now.snap7CallMs / now.requestsPerCycle)} ms each, of which snap7 itself reports ${round(now.snap7ExecTimeMs / now.requestsPerCycle)} ms (whole ms); the thread-pool hop is ${round(now.threadPoolHopPerRequestMs, 3)} ms per request. Ours (decoding, scheduling, message building) is ${round(ours(now), 3)} ms (${round((100 * ours(now)) / now.cycleMs, 1)} %)` +
-    (before ? `, before this change ${round(ours(before), 3)} ms. The one cut made (decoding reads a range answered by one reply part straight from that reply: no buffer and copy per range and cycle) is below this machine's noise: in the three runs of 2026-12-01 ours was 0.67 / 0.79 / 1.06 ms against 0.67 / 0.87 / 0.55 ms before, at load averages from 12 to 30. What is left to win is in snap7, not in our code.` : '.')];
+  const share = (part, b) => `${round(part, 3)} ms (${round((100 * part) / b.cycleMs, 1)} %)`;
+  const wire = breakdowns.find((b) => b.engine === 'wire' && b.build.startsWith('this build'));
+  const snap7 = breakdowns.find((b) => b.engine === 'snap7' && b.build.startsWith('this build'));
+  const lines = [];
+  if (wire) {
+    lines.push(`Loopback breakdown, wire engine (the default; mixed-500, PDU ${wire.pdu}, one connection): of ${round(wire.cycleMs)} ms per cycle, the ${wire.requestsPerCycle} requests are under way (pipelined, up to 8 at once) for ${share(wire.clientCallMs, wire)}, of which the client's own frame building and reply parsing take ${round(wire.wireCodecMs, 3)} ms; the rest of that is the socket round trips and the simulator. Ours outside the client (decoding, scheduling, message building) is ${share(ours(wire), wire)}.`);
+  }
+  if (snap7) {
+    lines.push(`Loopback breakdown, node-snap7 engine (same read): of ${round(snap7.cycleMs)} ms per cycle, ${share(snap7.clientCallMs, snap7)} are the ${snap7.requestsPerCycle} snap7 calls one after another, ${round(snap7.clientCallMs / snap7.requestsPerCycle)} ms each, of which snap7 itself reports ${round(snap7.snap7ExecTimeMs / snap7.requestsPerCycle)} ms (whole ms); the thread-pool hop is ${round(snap7.threadPoolHopPerRequestMs, 3)} ms per request. Ours outside the client is ${share(ours(snap7), snap7)}.`);
+  }
+  return lines;
 }
 
 export function notes(result) {
   const peerFailures = result.rows.filter((r) => !r.peer.ok);
   return [
     'Injected delay: `tc qdisc add dev <veth> root netem delay 5ms` fails here ("Specified qdisc kind is unknown": the kernel has no sch_netem and no loadable modules), so a network namespace would add nothing. The delay comes from test/helpers/s7-proxy.ts (bench/lib/s7-proxy.mjs) instead, which holds every chunk for the delay in each direction; both engines go through the same proxy, which also counts requests (TPKT frames from the client).',
-    'nodes7 (as node-red-contrib-s7 uses it) negotiates up to 8 parallel jobs and pipelines a cycle\'s requests on one connection. snap7\'s client cannot pipeline: one request in flight per S7 connection. Our default therefore adapts the number of S7 connections (lib/s7/pool-sizer.ts): one while the cycle fits in half its period, more, one at a time, up to 3, while it does not. Back-to-back reading never fits, so there the pool grows as far as another connection shortens the cycle. The parallel requests are bounded by the process-wide snap7 thread budget too: 3 of libuv\'s default 4 threads (lib/s7/thread-slots.ts), so more than 3 connections would not help on the default thread pool.',
-    'snap7\'s client waits for a reply by polling the socket with 1 ms sleeps (TMsgSocket::WaitForData in snap7\'s snap_msgsock.cpp: `SysSleep(1)` while fewer bytes than needed have arrived). On loopback the reply is not there the instant the request has gone, so every request costs at least one such sleep (about 1.1 ms with the kernel\'s timer slack): the floor of the "snap7 calls" column, in native code we do not own. nodes7 reads the socket as data arrives.',
+    'nodes7 (as node-red-contrib-s7 uses it) negotiates up to 8 parallel jobs and pipelines a cycle\'s requests on one connection. So does our default engine, the built-in wire client (lib/s7/wire): no threads, up to the negotiated jobs (8 with the simulator) in flight on one socket, so a cycle of n requests takes about ceil(n / 8) round trips on one connection. The adaptive pool (lib/s7/pool-sizer.ts) counts the jobs: it keeps one connection while ceil(requests / (connections × jobs)) round trips fit in half the period, and opens more, up to 3, only while one pipelined connection does not fit. Back-to-back reading never fits, so there the pool grows as far as another connection saves a round trip.',
+    'The node-snap7 engine (beside it, on one connection: the old default) cannot pipeline: one request in flight per S7 connection, each holding a libuv thread while it waits, and its client waits for a reply by polling the socket with 1 ms sleeps (TMsgSocket::WaitForData in snap7\'s snap_msgsock.cpp: `SysSleep(1)` while fewer bytes than needed have arrived), so every request costs at least one such sleep on loopback.',
     ...breakdownNotes(result.breakdowns ?? []),
-    'Why the delay goals for mixed-500 at PDU 240 are out of reach on snap7 with the default thread pool: a snap7 call blocks a libuv thread until its reply, the process keeps one of the 4 threads for file I/O, so at most 3 requests are in flight, one per S7 connection. 14 requests take 5 sequential round trips of at least 2 × 5 ms + snap7\'s 1 ms poll (≥ 55 ms on an idle machine), while nodes7 pipelines up to 8 requests on one socket. More connections only help with more threads: `UV_THREADPOOL_SIZE=8` and at most 6 connections (not the defaults; measured by hand in the same minute as the defaults, 30 s after a 5 s warm-up, load average about 30) gave 6 overruns against 32 with the defaults. Meeting these goals with default settings needs a pipelining, non-blocking S7 client instead of snap7\'s blocking one (a new engine; not attempted in this change).',
-    'The machine was heavily shared during this run (load average at start above; 10 to 33 on 2 cores over the day\'s runs): absolute times are inflated and move between runs, most for the engine that needs threads and timers (the 5 ms delay is a timer too). At load 1 to 3 (the previous report) a pool of 4 needed 52 to 55 ms per 500-tag cycle at PDU 240 with the delay and had 0 overruns in 15 s.',
     ...(peerFailures.length
       ? [`nodes7 failed in ${peerFailures.length} case(s) (${[...new Set(peerFailures.map((r) => `${r.set} at PDU ${r.pdu}`))].join(', ')}): "${peerFailures[0].peer.error}". At PDU 960 it packs more than 20 items into one request; snap7's server handles at most 20 items of a request (MaxVars in snap7's s7_server.cpp) and answers only those, so nodes7 meets a short reply. Whether a real S7-1500 takes more than 20 items at PDU 960 could not be tested here; our planner never sends more than 20.`]
       : []),
     'Cycle times are the mean of back-to-back reads on a machine shared with other work (see the load average above); ratios within one run are what count; the request counts do not depend on load.',
   ];
-}
-
-// Opt-in (issue 14, part 1): the pipelined wire client (lib/s7/wire), not yet the product's
-// engine. `BENCH_S7_WIRE=1 node bench/s7.mjs` times its cycle (the same planner and decoding,
-// its requests pipelined on one socket) beside our default engine, our single connection and,
-// when bench/peers is installed, nodes7, through the same delaying proxy in one run; then 500
-// tags every 100 ms on it. It prints its rows and touches neither bench/results nor REPORT.md.
-const WIRE_SCHEDULE_S = envNumber('BENCH_S7_WIRE_SCHEDULE_S', 30);
-
-/** The wire client reading `tags` each cycle: the planner's requests all at once, replies decoded as S7Connection decodes them. */
-async function openWireReader({ host, port, tags, pduSize }) {
-  const { parseAddress, planReads } = dist('lib/s7');
-  const { planResult } = dist('lib/s7/prepared-read');
-  const { S7WireClient } = dist('lib/s7/wire');
-  const client = new S7WireClient();
-  const negotiated = await client.connect({ host, port, pduSize });
-  const addresses = signalRows(tags).map((r) => parseAddress(r.address, r.dataType));
-  const plan = planReads(addresses, { pduSize: negotiated.pduSize });
-  const partsOf = (req) => (req.kind === 'multi' ? req.parts : [req.part]);
-  return {
-    engine: 'wire (lib/s7/wire)',
-    pduSize: negotiated.pduSize,
-    maxJobs: negotiated.maxJobs,
-    connections: 1,
-    plannedRequests: plan.requests.length,
-    async read() {
-      const outcomes = await Promise.all(plan.requests.map(async (req) => {
-        const results = await client.read(partsOf(req));
-        return { parts: results.map((r) => (r.ok ? { ok: true, data: r.data } : { ok: false, code: r.returnCode, text: r.error })), at: Date.now() };
-      }));
-      const { items } = planResult(addresses, plan, outcomes);
-      const bad = items.filter((i) => !i.ok);
-      if (bad.length) throw new Error(`${bad.length} bad items, e.g. ${bad[0].error}`);
-      return items;
-    },
-    close: () => client.close(),
-  };
-}
-
-/** 500 tags every SCHEDULE_INTERVAL_MS on the wire client: a cycle still running when the next is due is an overrun (that slot is skipped). */
-async function wireSchedule(proxy, pduSize) {
-  const reader = await openWireReader({ host: proxy.host, port: proxy.port, tags: TAG_SETS['mixed-500'], pduSize });
-  try {
-    let running = false;
-    let cycles = 0;
-    let overruns = 0;
-    let failures = 0;
-    const times = [];
-    const slots = Math.floor((WIRE_SCHEDULE_S * 1000) / SCHEDULE_INTERVAL_MS);
-    const start = performance.now();
-    for (let slot = 0; slot < slots; slot++) {
-      const due = start + slot * SCHEDULE_INTERVAL_MS;
-      await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
-      if (running) { overruns++; continue; }
-      running = true;
-      const t0 = performance.now();
-      reader.read().then(() => { cycles++; times.push(performance.now() - t0); }, () => { failures++; }).finally(() => { running = false; });
-    }
-    const cycle = summarize(times);
-    return { ok: true, seconds: WIRE_SCHEDULE_S, slots, cycles, overruns, failures, cycleMeanMs: round(cycle.mean), cycleP99Ms: round(cycle.p99), cycleMaxMs: round(cycle.max), maxJobs: reader.maxJobs };
-  } finally {
-    await reader.close();
-  }
-}
-
-export async function runWire(log) {
-  const rows = [];
-  const schedule = [];
-  for (const pduSize of PDUS) {
-    const sim = await startSimulator({ machines: idleMachines(10), pduSize });
-    try {
-      for (const delayMs of [0, DELAY_MS]) {
-        const proxy = await startS7Proxy({ targetHost: sim.host, targetPort: sim.port, delayMs });
-        try {
-          for (const [set, tags] of Object.entries(TAG_SETS)) {
-            const wire = await measure(openWireReader, proxy, tags, pduSize);
-            const ours = await measure(openOurReader, proxy, tags, pduSize);
-            const single = await measure((o) => openOurReader({ ...o, connection: SINGLE }), proxy, tags, pduSize);
-            // fails ("not installed") without bench/peers: `node bench/install-peers.mjs`
-            const peer = await measure(openNodes7Reader, proxy, tags, pduSize);
-            const ratio = (other) => (wire.ok && other.ok ? round(wire.cycleMs / other.cycleMs) : '-');
-            const row = { pdu: pduSize, delayMs, set, tags: tags.length, wire, ours, single, peer, wireOverOurs: ratio(ours), wireOverSingle: ratio(single), wireOverPeer: ratio(peer) };
-            log(`s7 wire pdu ${pduSize} delay ${delayMs} ${set}: wire ${fmt(wire)} | ours default ${fmt(ours)} | ours one connection ${fmt(single)} | nodes7 ${fmt(peer)} | wire/default ${row.wireOverOurs}, wire/one ${row.wireOverSingle}, wire/nodes7 ${row.wireOverPeer}`);
-            rows.push(row);
-          }
-          if (pduSize === 240 && delayMs === DELAY_MS) {
-            const s = await wireSchedule(proxy, pduSize);
-            log(`s7 wire schedule 500 tags @ ${SCHEDULE_INTERVAL_MS} ms, pdu ${pduSize}, delay ${delayMs}: ${JSON.stringify(s)}`);
-            schedule.push({ pdu: pduSize, delayMs, ...s });
-          }
-        } finally {
-          await proxy.close();
-        }
-      }
-    } finally {
-      await sim.stop();
-    }
-  }
-  return { rows, schedule };
-}
-
-if (process.env.BENCH_S7_WIRE === '1' && process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) {
-  const os = await import('node:os');
-  console.log(`s7 wire benchmark: node ${process.version}, load average ${os.loadavg().map((v) => v.toFixed(2)).join(' / ')}, ${CYCLES} cycles per measurement`);
-  const result = await runWire((line) => console.log(`  ${line}`));
-  console.log(JSON.stringify(result));
 }

@@ -55,7 +55,7 @@ export async function run(log) {
 function conditions() {
   return {
     threadPool: 'UV_THREADPOOL_SIZE unset (libuv default: 4 threads), one fresh process per scenario',
-    plcs: '4 healthy and 8 silent S7 connections with a plc-connection\'s defaults (connect 3 s, receive 2 s, reconnect 1 s doubling to 30 s), each read every 200 ms (4 tags) through plc-reader\'s engine, per-cycle output',
+    plcs: '4 healthy and 8 silent S7 connections with a plc-connection\'s defaults (the built-in wire engine, which holds no thread; connect 3 s, receive 2 s, reconnect 1 s doubling to 30 s), each read every 200 ms (4 tags) through plc-reader\'s engine, per-cycle output',
     healthyPlcs: 'the package\'s simulator (dist/sim/cli.js, one process, node-snap7 S7Server): 4 connections straight to it, DB1..DB4',
     silentPlcs: 'the same simulator behind a TCP proxy in the measuring process that stops forwarding in both directions but keeps every socket open and accepts new ones',
     fileIo: 'fs.readFile of a 4 KB file every 10 ms in the same process, timed with performance.now()',
@@ -102,6 +102,7 @@ export function notes() {
   return [
     ...Object.entries(SCENARIOS).map(([name, what]) => `Scenario "${name}": ${what}.`),
     'fs.readFile latency includes the event loop\'s own delay (a busy machine gives the process less CPU); the event loop delay column (perf_hooks.monitorEventLoopDelay over the same window) tells that part from waiting for a thread-pool thread.',
+    'The default engine (the built-in wire client) holds no libuv thread: a silent PLC costs it a socket and a timer. What follows is about the node-snap7 engine (engine: snap7), and about builds before the wire engine became the default (BENCH_THREADPOOL_BEFORE).',
     'snap7 calls block a libuv thread until the PLC answers or the timeout ends. lib/s7/thread-slots.ts keeps them to (pool size − 1) threads at once, keeps one slot for requests, and puts the connects of PLCs that did not answer (and the dialog\'s test reads) on a probation slot of their own.',
     'When several connected PLCs fall silent at the same moment ("onset"), the first of their requests take every request slot until their receive timeout (2 s) ends: file I/O keeps its thread, but the healthy readers wait that once (the cycles short in "onset"). From then on each PLC not heard from since is tried with a 300 ms receive timeout, so the remaining silent PLCs cost a slot for a moment each, and afterwards they only reconnect, on probation. Nothing can tell a PLC that has just fallen silent from a healthy one before its first timeout, and on 3 usable threads 8 such requests cannot all be kept off the slots; a PLC that falls silent alone costs one slot for one receive timeout.',
   ];

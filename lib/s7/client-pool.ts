@@ -1,14 +1,19 @@
 /**
- * The node-snap7 clients of one connection, each with strictly one call in flight, and the
- * snap7 calls made on them. A client that saw a link error is never reused: after a timeout a
- * late reply would shift every following answer by one, so it is disconnected and a new one
- * made. Disconnect() runs on the main thread without snap7's per-client lock, so it is only
- * called on a client with no call in flight.
+ * The clients of one connection and the S7 calls made on them. Two engines speak snap7's client
+ * interface (snap7.ts): node-snap7's client, strictly one call in flight, and the wire client
+ * (wire/snap7-adapter.ts), which pipelines up to the negotiated number of jobs on its socket.
+ * A client that saw a link error is never reused: after a timeout a late reply would shift every
+ * following answer by one, so it is disconnected and a new one made. snap7's Disconnect() runs
+ * on the main thread without its per-client lock, so it is only called on a snap7 client with no
+ * call in flight; the wire client's fails its calls at once.
  */
+import type { Clock } from '../shared/clock';
+import type { S7Engine } from './engine';
 import { SNAP7 } from './errors';
 import type { PlannedRequest, RangePart } from './planner';
 import type { PartOutcome } from './prepared-read';
 import { snap7, type MultiVarRequest, type MultiVarResult, type Snap7Client } from './snap7';
+import { WireSnap7Client } from './wire/snap7-adapter';
 
 export interface ClientSettings {
   port: number;
@@ -25,13 +30,15 @@ export interface ClientSettings {
 export class PooledClient {
   client: Snap7Client | undefined;
   connected = false;
-  /** A request is running (or waiting for a thread slot) on this client. */
-  busy = false;
+  /** Requests running (or waiting for a thread slot) on this client. */
+  inFlight = 0;
+  /** Requests it may carry at once: the wire client's negotiated jobs, 1 for snap7. */
+  capacity = 1;
   /** A probe or connect runs. */
   connecting = false;
   /** The running probe is a quiet retry (the connection stays in backoff while it runs). */
   quietProbe = false;
-  /** The adaptive pool no longer needs it: it closes once its running call is done. */
+  /** The adaptive pool no longer needs it: it closes once its running calls are done. */
   retiring = false;
   pdu = 0;
   retryTimer: unknown;
@@ -40,12 +47,12 @@ export class PooledClient {
 
   /** Resolves once no call runs on this client; used by close(). */
   whenIdle(): Promise<void> {
-    if (!this.busy && !this.connecting) return Promise.resolve();
+    if (this.inFlight === 0 && !this.connecting) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
   settle(): void {
-    if (this.busy || this.connecting) return;
+    if (this.inFlight > 0 || this.connecting) return;
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
@@ -53,6 +60,7 @@ export class PooledClient {
     const client = this.client;
     this.client = undefined;
     this.pdu = 0;
+    this.capacity = 1;
     if (!client) return;
     try {
       client.Disconnect();
@@ -70,9 +78,9 @@ export function errorText(client: Snap7Client, code: number): string {
   }
 }
 
-/** A new snap7 client with the connection's timeouts; the caller connects it. */
-export function newClient(s: ClientSettings): Snap7Client {
-  const client = new (snap7().S7Client)();
+/** A new client of `engine` with the connection's timeouts (the wire client's run on `clock`); the caller connects it. */
+export function newClient(s: ClientSettings, engine: S7Engine, clock: Clock): Snap7Client {
+  const client = engine === 'wire' ? new WireSnap7Client({ clock }) : new (snap7().S7Client)();
   client.SetParam(client.RemotePort, s.port);
   client.SetParam(client.PingTimeout, s.connectTimeoutMs);
   client.SetParam(client.SendTimeout, s.receiveTimeoutMs);
@@ -81,7 +89,12 @@ export function newClient(s: ClientSettings): Snap7Client {
   return client;
 }
 
-/** Connects `client` to `ip` (a thread-pool call); resolves with the negotiated PDU, rejects with snap7's code. */
+/** Requests `client` may carry at once once connected. */
+export function capacityOf(client: Snap7Client): number {
+  return client instanceof WireSnap7Client ? Math.max(1, client.maxJobs) : 1;
+}
+
+/** Connects `client` to `ip` (for snap7 a thread-pool call); resolves with the negotiated PDU, rejects with snap7's code. */
 export function connectClient(client: Snap7Client, ip: string, s: ClientSettings): Promise<number> {
   return new Promise((resolve, reject) => {
     const cb = (err: unknown): void => {
@@ -104,7 +117,7 @@ export function connectClient(client: Snap7Client, ip: string, s: ClientSettings
 }
 
 /**
- * Runs one planned request (a thread-pool call). `done` gets snap7's request-level error code,
+ * Runs one planned request (for snap7 a thread-pool call). `done` gets snap7's request-level error code,
  * or null and the outcome of each range part. Throws when snap7 refuses the call itself.
  */
 export function runRequest(client: Snap7Client, request: PlannedRequest, done: (err: number | null, parts?: PartOutcome[]) => void): void {

@@ -1,15 +1,17 @@
 /**
  * How many S7 connections one PLC session should hold: the adaptive pool.
  *
- * snap7's client has one request in flight per connection, so a cycle of n requests takes
- * about n round trips on one connection. The sizer keeps one connection while every read's
- * cycle fits comfortably in its period (the time between its starts, whoever reads: a reader's
- * interval, or back to back), and asks for one more, up to the cap, while it does not:
+ * A connection carries j requests per round trip: the jobs the PLC agreed to for the wire
+ * engine (it pipelines them on its socket), 1 for snap7's client. So a cycle of n requests takes
+ * about ceil(n / j) round trips on one connection. The sizer keeps one connection while every
+ * read's cycle fits comfortably in its period (the time between its starts, whoever reads: a
+ * reader's interval, or back to back), and asks for one more, up to the cap, while it does not:
  *
- *   load(k) = Σ over the reads in use: ceil(requests / k) × round trip / period
+ *   load(k) = Σ over the reads in use: ceil(requests / (k × j)) × round trip / period
  *
  * is the share of the time k connections are busy. It wants the fewest k with load(k) ≤ FIT
- * (one more only while that lowers the load: a read of 2 requests gains nothing from a third).
+ * (one more only while that lowers the load: a read of 2 requests gains nothing from a third, a
+ * read of 8 requests on connections of 8 jobs nothing from a second).
  * Fewer connections are given back only after load(k − 1) stayed ≤ SHRINK_FIT for shrinkAfterMs
  * (on the injected clock), so a pool does not flap at the threshold. A fixed pool always wants
  * the cap. A connect refused beyond the first (a CPU out of connection resources) holds growth
@@ -26,7 +28,7 @@ export const DEFAULT_SHRINK_AFTER_MS = 30_000;
 export const GROW_RETRY_MS = 60_000;
 /** The cap of the adaptive pool (plc-connection's default; see its help for why 3). */
 export const DEFAULT_MAX_CONNECTIONS = 3;
-/** Weight of the newest sample in the smoothed round trip and periods. */
+/** Weight of the newest sample in the smoothed round trip (a read's mean) and periods. */
 const SMOOTHING = 0.2;
 
 interface Demand {
@@ -46,18 +48,23 @@ export interface PoolSizerOptions {
 export class PoolSizer {
   private readonly demands = new Map<object, Demand>();
   private rttMs: number | undefined;
+  /** Round trips measured since the last read started: they enter the smoothed value as one sample (their mean). */
+  private sampled = { sum: 0, count: 0 };
   private shrinkSince: number | undefined;
   private growBlockedUntil = -Infinity;
+  private jobs = 1;
 
   constructor(private readonly opts: PoolSizerOptions) {}
 
   /** The smoothed round trip of one request, once one was measured. */
   get roundTripMs(): number | undefined {
+    this.foldRoundTrips();
     return this.rttMs;
   }
 
   /** A read of `key` (a prepared read) with `requests` requests starts at `now`. */
   readStarted(key: object, requests: number, now: number): void {
+    this.foldRoundTrips();
     const d = this.demands.get(key);
     if (!d) {
       this.demands.set(key, { requests, periodMs: undefined, lastStart: now });
@@ -69,9 +76,27 @@ export class PoolSizer {
     d.lastStart = now;
   }
 
-  /** A request's round trip (the snap7 call), ms. */
+  /** Requests one connection carries at once (its negotiated jobs; 1 for snap7), as the newest connect agreed. */
+  jobsPerConnection(jobs: number): void {
+    this.jobs = Math.max(1, Math.floor(jobs));
+  }
+
+  /** A request's round trip (the call, from sending to its answer), ms. */
   roundTrip(ms: number): void {
-    this.rttMs = this.rttMs === undefined ? ms : this.rttMs + SMOOTHING * (ms - this.rttMs);
+    this.sampled.sum += ms;
+    this.sampled.count++;
+  }
+
+  /**
+   * One sample per read, not per request: a read of 27 requests that met a slow moment (a busy
+   * machine, a GC pause) would otherwise move the smoothed value as far as 27 slow reads.
+   */
+  private foldRoundTrips(): void {
+    const { sum, count } = this.sampled;
+    if (count === 0) return;
+    const mean = sum / count;
+    this.sampled = { sum: 0, count: 0 };
+    this.rttMs = this.rttMs === undefined ? mean : this.rttMs + SMOOTHING * (mean - this.rttMs);
   }
 
   /** An extra connection could not connect (likely the CPU's connection resources): no growth for a while. */
@@ -81,6 +106,7 @@ export class PoolSizer {
 
   /** Share of the time `k` connections would be busy with the reads in use. */
   load(k: number, now: number): number {
+    this.foldRoundTrips();
     if (this.rttMs === undefined) return 0;
     let load = 0;
     for (const [key, d] of this.demands) {
@@ -90,7 +116,7 @@ export class PoolSizer {
         continue;
       }
       if (d.periodMs === undefined) continue;
-      load += (Math.ceil(d.requests / k) * this.rttMs) / Math.max(d.periodMs, this.rttMs);
+      load += (Math.ceil(d.requests / (k * this.jobs)) * this.rttMs) / Math.max(d.periodMs, this.rttMs);
     }
     return load;
   }

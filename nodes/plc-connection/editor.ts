@@ -1,5 +1,6 @@
 /** Editor for the plc-connection config node: presets per PLC family, rack/slot or TSAP, status. */
 import type * as EditorClient from '@node-red/editor-client';
+import { S7_ENGINES, type S7Engine } from '../../lib/s7/engine';
 import { legacyConnections, orEnv } from '../../lib/s7/session/connection-config';
 import { hostProblem, splitHostPort } from '../../lib/shared/host';
 import { messageElement, showFieldMessages, showMessage, type Labels } from '../shared/editor/field-messages';
@@ -30,6 +31,8 @@ RED.nodes.registerType<PlcConnectionConfig>('plc-connection' satisfies typeof PL
   color: '#3FADB5' satisfies PlcColor,
   defaults: {
     name: { value: '' },
+    // flows saved before this setting have none: the runtime gives them the default
+    engine: { value: d.engine, validate: (v: unknown) => v === undefined || v === '' || S7_ENGINES.includes(v as S7Engine) },
     family: { value: d.family },
     host: { value: d.host, required: true, validate: orEnv((v) => hostProblem(String(v)) === undefined) },
     port: { value: d.port, required: true, validate: intIn(1, 65535) },
@@ -110,11 +113,12 @@ RED.nodes.registerType<PlcConnectionConfig>('plc-connection' satisfies typeof PL
       const out = $('#plc-connection-status');
       out.text('…');
       $.getJSON(`plc-connection/${encodeURIComponent(this.id)}/status`)
-        .done((s: { state: string; negotiatedPdu?: number; connections?: number; lastError?: string; error?: string }) => {
+        .done((s: { state: string; negotiatedPdu?: number; connections?: number; jobsPerConnection?: number; lastError?: string; error?: string }) => {
           const pdu = s.negotiatedPdu ? `, ${t('status.pdu')} ${s.negotiatedPdu}` : '';
           const connections = s.connections ? `, ${s.connections} ${t('status.connections')}` : '';
+          const jobs = s.connections && s.jobsPerConnection ? `, ${labels('plc-connection.status.jobs', { count: s.jobsPerConnection })}` : '';
           const err = s.lastError || s.error ? ` – ${s.lastError ?? s.error}` : '';
-          out.text(`${s.state}${pdu}${connections}${err}`);
+          out.text(`${s.state}${pdu}${connections}${jobs}${err}`);
         })
         .fail((xhr: JQuery.jqXHR) => out.text(xhr.status === 404 ? t('status.notDeployed') : xhr.statusText));
     });

@@ -44,6 +44,8 @@ export interface S7Proxy {
   readonly requests: number;
   /** Client connections open through the proxy now. */
   readonly connections: number;
+  /** The most requests one client connection had sent and not yet seen answered, at once (pipelining at work). */
+  readonly peakInFlight: number;
   /** Delay per direction from now on, ms. */
   delayMs: number;
   /** Cuts the oldest client connection (both sides), as a failing link would. */
@@ -56,18 +58,22 @@ export async function startS7Proxy({ targetHost, targetPort, delayMs = 0 }: { ta
   const sockets = new Set<net.Socket>();
   const clients = new Set<net.Socket>();
   let requests = 0;
+  let peakInFlight = 0;
   const server = net.createServer((client) => {
     const upstream = net.connect({ host: targetHost, port: targetPort });
     client.setNoDelay(true);
     upstream.setNoDelay(true);
     sockets.add(client); sockets.add(upstream); clients.add(client);
     const counter = new TpktCounter();
+    const answers = new TpktCounter();
     delayedPipe(client, upstream, () => proxy.delayMs, (chunk) => {
       const before = counter.frames;
       counter.push(chunk);
       requests += counter.frames - before;
+      // every client frame (connect, setup, read) gets exactly one answer frame
+      peakInFlight = Math.max(peakInFlight, counter.frames - answers.frames);
     });
-    delayedPipe(upstream, client, () => proxy.delayMs, () => undefined);
+    delayedPipe(upstream, client, () => proxy.delayMs, (chunk) => answers.push(chunk));
     const closeBoth = (): void => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); clients.delete(client); };
     client.on('close', closeBoth); upstream.on('close', closeBoth);
     client.on('error', closeBoth); upstream.on('error', closeBoth);
@@ -78,6 +84,7 @@ export async function startS7Proxy({ targetHost, targetPort, delayMs = 0 }: { ta
     port: (server.address() as net.AddressInfo).port,
     get requests() { return requests; },
     get connections() { return clients.size; },
+    get peakInFlight() { return peakInFlight; },
     delayMs,
     dropOne() {
       const [oldest] = clients;

@@ -3,6 +3,7 @@
  * validation into S7ConnectionOptions. Pure: the editor bundle uses the presets.
  */
 import type { S7ConnectionOptions } from '../connection';
+import { DEFAULT_ENGINE, S7_ENGINES, type S7Engine } from '../engine';
 import { DEFAULT_MAX_CONNECTIONS } from '../pool-sizer';
 import { hostProblem, hostProblemText } from '../../shared/host';
 
@@ -12,6 +13,8 @@ export type ConnectionType = 'PG' | 'OP' | 'S7_BASIC';
 
 /** As the dialog stores them: numbers may arrive as strings from old flows or hand edits. */
 export interface PlcConnectionSettings {
+  /** The S7 client; flows saved before the setting have none and get the default. */
+  engine: S7Engine;
   family: PlcFamily;
   host: string;
   port: number | string;
@@ -41,6 +44,7 @@ export interface PlcConnectionSettings {
 }
 
 export const CONNECTION_DEFAULTS: PlcConnectionSettings = {
+  engine: DEFAULT_ENGINE,
   family: 'S7-1200/1500',
   host: '',
   port: 102,
@@ -134,12 +138,15 @@ function connectionCount(settings: PlcConnectionSettings): Pick<S7ConnectionOpti
 export function toConnectionOptions(input: Partial<PlcConnectionSettings>): S7ConnectionOptions {
   const settings: PlcConnectionSettings = { ...CONNECTION_DEFAULTS, ...input };
   if (!settings.connectionType) settings.connectionType = CONNECTION_DEFAULTS.connectionType;
+  const engine = isSet(settings.engine) ? String(settings.engine).trim() : CONNECTION_DEFAULTS.engine;
+  if (!S7_ENGINES.includes(engine as S7Engine)) throw new Error(`engine must be ${S7_ENGINES.join(' or ')}, got "${String(settings.engine)}"`);
   const host = String(settings.host ?? '').trim();
   if (!host) throw new Error('host is empty (in the default flow: set PLC_HOST)');
   const problem = hostProblem(host);
   if (problem) throw new Error(hostProblemText(problem, host));
   const options: S7ConnectionOptions = {
     host,
+    engine: engine as S7Engine,
     port: integer(settings, 'port', 1, 65535),
     connectionType: settings.connectionType,
     pduSize: integer(settings, 'pduSize', 240, 960),

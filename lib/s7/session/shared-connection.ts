@@ -6,12 +6,17 @@
  */
 import { systemClock, type Clock } from '../../shared/clock';
 import { S7Connection, type S7ConnectionOptions } from '../connection';
+import { DEFAULT_ENGINE, type S7Engine } from '../engine';
 
 export interface SharedConnectionStatus {
   state: S7Connection['state'];
+  /** The S7 client in use ('wire' or 'snap7'). */
+  engine: S7Engine;
   negotiatedPdu: number | undefined;
   /** S7 connections open now (the adaptive pool's size). */
   connections: number;
+  /** Requests each connection carries at once (the wire engine's negotiated jobs, MaxAmQ; 1 for snap7); 0 while none is open. */
+  jobsPerConnection: number;
   retryAt: number | undefined;
   lastError: string | undefined;
   users: number;
@@ -79,8 +84,10 @@ export class SharedConnection {
     const c = this.connection;
     return {
       state: c?.state ?? 'closed',
+      engine: c?.engine ?? this.options.engine ?? DEFAULT_ENGINE,
       negotiatedPdu: c?.negotiatedPdu,
       connections: c?.connections ?? 0,
+      jobsPerConnection: c?.jobsPerConnection ?? 0,
       retryAt: c?.retryAt,
       lastError: c?.lastError,
       users: this.users.size,

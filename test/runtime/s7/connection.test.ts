@@ -327,11 +327,11 @@ describe('s7 connection over real S7', function () {
       }
     });
 
-    it('never holds more than (thread pool size - 1) threads with snap7 calls: file I/O answers while every PLC is silent', async () => {
+    it('snap7 engine: never holds more than (thread pool size - 1) threads with snap7 calls: file I/O answers while every PLC is silent', async () => {
       const threads = threadPoolSize();
       const limits = limitsFor(threads);
       // as many silent PLCs as the pool has threads: unlimited, their reads would take every one
-      const many = Array.from({ length: threads }, () => open(sim, { receiveTimeoutMs: 30_000 }));
+      const many = Array.from({ length: threads }, () => open(sim, { engine: 'snap7', receiveTimeoutMs: 30_000 }));
       await Promise.all(many.map((c) => whenState(c, 'connected')));
       const prepared = many.map((c) => c.prepare([parseAddress('DB1,REAL0')]));
       await sim.silence();
@@ -346,15 +346,15 @@ describe('s7 connection over real S7', function () {
       for (const r of await Promise.all(reads)) assert.equal(r.items[0].value, 12.5, 'the held reads are answered once the PLC talks again');
     });
 
-    it('when PLCs fall silent together, one not heard from since is given up after a short trial, not its whole receive timeout', async function () {
+    it('snap7 engine: when PLCs fall silent together, one not heard from since is given up after a short trial, not its whole receive timeout', async function () {
       // a reconnect it started during the silence may run to its 60 s timeout before leftoverCallsReturned()
       this.timeout(90_000);
       const limits = limitsFor(threadPoolSize());
       // every request slot taken by silent PLCs: two give up after 1.5 s, one waits 20 s
-      const quick = Array.from({ length: limits.total - 1 }, () => open(sim, { receiveTimeoutMs: 1500 }));
-      const patient = open(sim, { receiveTimeoutMs: 20_000 });
+      const quick = Array.from({ length: limits.total - 1 }, () => open(sim, { engine: 'snap7', receiveTimeoutMs: 1500 }));
+      const patient = open(sim, { engine: 'snap7', receiveTimeoutMs: 20_000 });
       // and one more with a receive timeout of a minute, waiting for a slot
-      const late = open(sim, { receiveTimeoutMs: 60_000 });
+      const late = open(sim, { engine: 'snap7', receiveTimeoutMs: 60_000 });
       const all = [...quick, patient, late];
       await Promise.all(all.map((c) => whenState(c, 'connected')));
       const prepared = all.map((c) => c.prepare([parseAddress('DB1,REAL0')]));
@@ -373,13 +373,13 @@ describe('s7 connection over real S7', function () {
       await leftoverCallsReturned();
     });
 
-    it('a PLC silent from the start costs only its own readers', async () => {
+    it('snap7 engine: a PLC silent from the start costs only its own readers', async () => {
       const silentPlc = await startSimulator({ pduSize: 480 });
       try {
         const healthy = open(sim);
         await whenState(healthy, 'connected');
         await silentPlc.silence();
-        const silent = Array.from({ length: 4 }, () => open(silentPlc, { receiveTimeoutMs: 8000, connectTimeoutMs: 8000 }));
+        const silent = Array.from({ length: 4 }, () => open(silentPlc, { engine: 'snap7', receiveTimeoutMs: 8000, connectTimeoutMs: 8000 }));
         await waitFor('the silent connects wait for the PLC', () => snap7Slots.usage.connects === limitsFor(threadPoolSize()).connects);
         const prepared = healthy.prepare([parseAddress('DB1,REAL0')]);
         for (let i = 0; i < 10; i++) assert.equal((await healthy.read(prepared)).items[0].value, 12.5);
@@ -391,17 +391,17 @@ describe('s7 connection over real S7', function () {
       }
     });
 
-    it('after a failed S7 connect a PLC connects on probation: a healthy PLC reconnects without waiting behind it', async () => {
+    it('snap7 engine: after a failed S7 connect a PLC connects on probation: a healthy PLC reconnects without waiting behind it', async () => {
       const silentPlc = await startSimulator({ pduSize: 480 });
       try {
         const healthy = open(sim);
         await whenState(healthy, 'connected');
         await silentPlc.silence();
         // a test read (always on probation) that hangs on the silent PLC
-        open(silentPlc, { onProbation: true, connectTimeoutMs: 8000, receiveTimeoutMs: 8000 });
+        open(silentPlc, { engine: 'snap7', onProbation: true, connectTimeoutMs: 8000, receiveTimeoutMs: 8000 });
         await waitFor('the test read holds the probation slot', () => snap7Slots.usage.probation === 1);
         // a PLC in good standing: its first S7 connect fails (200 ms), its retry then waits on probation
-        const silent = open(silentPlc, { connectTimeoutMs: 200, receiveTimeoutMs: 200, reconnectMinMs: 100 });
+        const silent = open(silentPlc, { engine: 'snap7', connectTimeoutMs: 200, receiveTimeoutMs: 200, reconnectMinMs: 100 });
         await waitFor('the retry waits on probation', () => silent.state === 'connecting' && /^127\.0\.0\.1:\d+: /.test(silent.lastError ?? '') && snap7Slots.usage.waiting > 0);
         await sim.restart(0);
         const prepared = healthy.prepare([parseAddress('DB1,REAL0')]);
@@ -416,11 +416,11 @@ describe('s7 connection over real S7', function () {
       }
     });
 
-    it('close() ends within a moment while a request waits for a silent PLC: the read fails as closed, the snap7 call keeps its thread slot until it returns', async () => {
+    it('snap7 engine: close() ends within a moment while a request waits for a silent PLC: the read fails as closed, the snap7 call keeps its thread slot until it returns', async () => {
       const clock = new ManualClock(Date.now());
       // a budget of its own, so calls left over from other tests do not count here
       const slots = new ThreadSlots(limitsFor(threadPoolSize()), clock);
-      const conn = open(sim, { clock, threadSlots: slots, receiveTimeoutMs: 60_000 });
+      const conn = open(sim, { engine: 'snap7', clock, threadSlots: slots, receiveTimeoutMs: 60_000 });
       await whenState(conn, 'connected');
       const prepared = conn.prepare([parseAddress('DB1,REAL0')]);
       assert.equal((await conn.read(prepared)).items[0].value, 12.5);

@@ -1,13 +1,15 @@
 /**
  * The adaptive connection pool over real S7: plc-reader's engine reads the simulator through a
- * proxy that delays every chunk (a slow link). The pool grows while the cycle does not fit its
- * interval, shrinks back when the interval is relaxed, and a pooled connection that fails costs
- * no reading. Waits for each state (generously); asserts no durations.
+ * proxy that delays every chunk (a slow link). On snap7's engine (one request per connection)
+ * the pool grows while the cycle does not fit its interval, shrinks back when the interval is
+ * relaxed, and a pooled connection that fails costs no reading. The default wire engine carries
+ * the same cycle on one connection, pipelined. Waits for each state (generously); asserts no
+ * durations.
  */
 import assert from 'node:assert/strict';
 import { ReaderEngine } from '../../../lib/reader/engine';
 import { resolveSignals, type SignalRow } from '../../../lib/reader/signals';
-import { S7Connection } from '../../../lib/s7/connection';
+import { S7Connection, type S7Engine } from '../../../lib/s7/connection';
 import { DEFAULT_MAX_CONNECTIONS } from '../../../lib/s7/pool-sizer';
 import { toConnectionOptions } from '../../../lib/s7/session/connection-config';
 import type { ContractMessage } from '../../../lib/shared/messages';
@@ -62,9 +64,9 @@ describe('adaptive S7 connection pool over a slow link', function () {
     await sim?.close();
   });
 
-  it('grows one connection at a time under delay, and shrinks back when the interval is relaxed', async () => {
-    // the dialog's defaults, except a short hysteresis so the test need not wait 30 s
-    connection = new S7Connection({ ...toConnectionOptions({ host: proxy.host, port: proxy.port, pduSize: 240 }), shrinkAfterMs: 1000 });
+  /** A reader on a connection with the dialog's defaults and `engine`, except a short hysteresis so the test need not wait 30 s. */
+  const startReading = async (s7Engine: S7Engine, intervalMs: number): Promise<void> => {
+    connection = new S7Connection({ ...toConnectionOptions({ host: proxy.host, port: proxy.port, pduSize: 240, engine: s7Engine }), shrinkAfterMs: 1000 });
     connection.start();
     cycles = [];
     badReports = [];
@@ -72,8 +74,29 @@ describe('adaptive S7 connection pool over a slow link', function () {
       emit: (msgs) => { cycles.push(...msgs); },
       reportBad: (errors) => { badReports.push(String(errors)); },
     });
-    await engine.setSignals(signals(100));
+    await engine.setSignals(signals(intervalMs));
     await engine.start();
+  };
+
+  it('wire (default): one connection carries what snap7 needs three for, its requests pipelined', async () => {
+    // 11 requests every 200 ms: one at a time they take more than half of it, 8 at a time two round trips
+    await startReading('wire', 200);
+    const sizes = new Set<number>();
+    await waitFor('30 cycles', () => {
+      sizes.add(connection.connections);
+      return cycles.length >= 30;
+    });
+    assert.deepEqual([...sizes].filter((n) => n > 1), [], 'never more than one connection');
+    assert.equal(proxy.connections, 1);
+    assert.equal(proxy.peakInFlight, 8, 'the negotiated 8 jobs in flight at once');
+    assertCyclesGood(0);
+    await engine.stop();
+    await connection.close();
+    await waitFor('its connection is gone', () => proxy.connections === 0);
+  });
+
+  it('snap7: grows one connection at a time under delay, and shrinks back when the interval is relaxed', async () => {
+    await startReading('snap7', 100);
     const sizes = new Set<number>();
     await waitFor('the pool grows to its cap', async () => {
       sizes.add(connection.connections);
@@ -92,7 +115,7 @@ describe('adaptive S7 connection pool over a slow link', function () {
     assert.equal(connection.state, 'connected');
   });
 
-  it('a pooled connection that fails costs no reading and is replaced', async () => {
+  it('snap7: a pooled connection that fails costs no reading and is replaced', async () => {
     await engine.setSignals(signals(100));
     await waitFor(`the pool grows again (${await connectionsNow()})`, () => connection.connections === DEFAULT_MAX_CONNECTIONS);
     const from = cycles.length;

@@ -11,6 +11,14 @@ describe('S7 connection options', () => {
     }
   });
 
+  it('reads with the wire engine unless snap7 is asked for, and names an unknown engine', () => {
+    assert.equal(new S7Connection({ host: 'plc' }).engine, 'wire');
+    assert.equal(new S7Connection({ host: 'plc', engine: undefined }).engine, 'wire');
+    assert.equal(new S7Connection({ host: 'plc', engine: 'snap7' }).engine, 'snap7');
+    assert.throws(() => new S7Connection({ host: 'plc', engine: 'nodes7' as 'wire' }), /S7 connection: engine must be wire or snap7, not "nodes7"/);
+    assert.equal(new S7Connection({ host: 'plc' }).jobsPerConnection, 0, 'none open before start()');
+  });
+
   it('refuses the old poolSize loudly instead of reading with a different pool', () => {
     assert.throws(() => new S7Connection({ host: 'plc', poolSize: 4 } as S7ConnectionOptions), /poolSize is no longer an option: use maxConnections/);
   });

@@ -44,6 +44,57 @@ describe('adaptive S7 connection pool (sizer)', () => {
     assert.equal(adaptive(8).wanted(1, clock.now()).count, 1, 'no round trip measured yet: no growth');
   });
 
+  it('with pipelining (8 jobs per connection) keeps ONE connection where snap7 (1 job) needs three', async () => {
+    const clock = new ManualClock();
+    const [pipelined, snap7] = [adaptive(3), adaptive(3)];
+    pipelined.jobsPerConnection(8);
+    // 500 tags at PDU 240: 27 requests of 12 ms every 100 ms; 8 jobs: 4 round trips, 48 % of the interval
+    for (const sizer of [pipelined, snap7]) await readEvery(sizer, clock, {}, 27, 100, 12, 20);
+    assert.equal(settle(pipelined, clock, 1), 1);
+    assert.ok(pipelined.load(1, clock.now()) <= 0.5, `load ${pipelined.load(1, clock.now())}`);
+    assert.equal(settle(snap7, clock, 1), 3);
+  });
+
+  it('with pipelining still grows, up to the cap, when one pipelined connection does not fit', async () => {
+    const clock = new ManualClock();
+    const sizer = adaptive(3);
+    sizer.jobsPerConnection(8);
+    // 27 requests of 30 ms every 100 ms: 4 round trips on one connection (120 %), 2 on two (60 %), 2 on three
+    await readEvery(sizer, clock, {}, 27, 100, 30, 20);
+    assert.deepEqual(sizer.wanted(1, clock.now()), { count: 2 });
+    assert.equal(settle(sizer, clock, 1), 2, 'a third would not save a round trip');
+    sizer.jobsPerConnection(4);
+    // 4 jobs: 7 / 4 / 3 round trips on 1 / 2 / 3 connections
+    assert.equal(settle(sizer, clock, 1), 3);
+  });
+
+  it('a request count within one connection\'s jobs never opens a second, however slow the link', async () => {
+    const clock = new ManualClock();
+    const sizer = adaptive(3);
+    sizer.jobsPerConnection(8);
+    await readEvery(sizer, clock, {}, 8, 50, 50, 20);
+    assert.ok(sizer.load(1, clock.now()) > 0.5);
+    assert.equal(settle(sizer, clock, 1), 1);
+  });
+
+  it('one slow read (a busy moment) among quick ones opens no connection: a read counts as one sample, not one per request', async () => {
+    const clock = new ManualClock();
+    const sizer = adaptive(3);
+    sizer.jobsPerConnection(8);
+    const read = {};
+    // 27 requests of 9 ms every 100 ms: 4 round trips, 36 % of the interval
+    await readEvery(sizer, clock, read, 27, 100, 9, 20);
+    assert.equal(settle(sizer, clock, 1), 1);
+    // one read whose 27 requests each took 20 ms: smoothed per request, the round trip would be 20 ms (80 %)
+    await readEvery(sizer, clock, read, 27, 100, 20, 1);
+    sizer.readStarted(read, 27, clock.now());
+    assert.ok((sizer.roundTripMs as number) < 12, `round trip ${sizer.roundTripMs}`);
+    assert.equal(settle(sizer, clock, 1), 1);
+    // slow for good (40 ms): two connections save two round trips; a third none
+    await readEvery(sizer, clock, read, 27, 100, 40, 10);
+    assert.equal(settle(sizer, clock, 1), 2);
+  });
+
   it('opens none that would not shorten a cycle', async () => {
     const clock = new ManualClock();
     const sizer = adaptive(3);

@@ -7,9 +7,17 @@ const pick = ({ maxConnections, fixedConnections }: S7ConnectionOptions): Pick<S
 describe('reader connection settings', () => {
   it('turns rack/slot settings (numbers as strings too) into connection options', () => {
     assert.deepEqual(toConnectionOptions({ ...CONNECTION_DEFAULTS, host: ' 127.0.0.1 ', port: '1102', rack: '0', slot: '2', pduSize: '240' }), {
-      host: '127.0.0.1', port: 1102, connectionType: 'PG', pduSize: 240, connectTimeoutMs: 3000, receiveTimeoutMs: 2000,
+      host: '127.0.0.1', engine: 'wire', port: 1102, connectionType: 'PG', pduSize: 240, connectTimeoutMs: 3000, receiveTimeoutMs: 2000,
       reconnectMinMs: 1000, reconnectMaxMs: 30000, maxConnections: 3, fixedConnections: false, maxGap: 16, rack: 0, slot: 2,
     });
+  });
+
+  it('reads with the built-in wire engine unless snap7 is chosen; an unknown engine is named', () => {
+    const { engine: _absent, ...savedBefore } = CONNECTION_DEFAULTS;
+    assert.equal(toConnectionOptions({ ...savedBefore, host: 'plc' }).engine, 'wire', 'flows saved before the setting');
+    assert.equal(toConnectionOptions({ host: 'plc', engine: '' as 'wire' }).engine, 'wire');
+    assert.equal(toConnectionOptions({ host: 'plc', engine: 'snap7' }).engine, 'snap7');
+    assert.throws(() => toConnectionOptions({ host: 'plc', engine: 'nodes7' as 'wire' }), /engine must be wire or snap7, got "nodes7"/);
   });
 
   it('adapts with at most 3 connections by default; a fixed count when asked', () => {
