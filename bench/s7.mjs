@@ -14,7 +14,7 @@ import { TAG_SETS } from './lib/tag-sets.mjs';
 
 export const title = 'S7 reading (issues 3 and 14)';
 
-const CYCLES = envNumber('BENCH_S7_CYCLES', 40);
+const CYCLES = envNumber('BENCH_S7_CYCLES', 100);
 const WARMUP = 3;
 /** The adaptive pool settles (no change in its size) for this many cycles before timing starts. */
 const SETTLED_CYCLES = 10;
@@ -32,31 +32,62 @@ const SINGLE = { engine: 'snap7', maxConnections: 1, fixedConnections: true };
 /** The engines broken down: the default first. */
 const BREAKDOWN_ENGINES = ['wire', 'snap7'];
 
-/** Back-to-back cycles of one engine: requests per cycle (wire) and cycle time. */
-async function measure(open, proxy, tags, pduSize) {
-  let reader;
+/** Timed cycles are split into this many rounds, the engines taking turns (see measureSideBySide). */
+const ROUNDS = 4;
+
+/** Opens one engine's reader and warms it up; an adaptive pool until its size stayed the same for SETTLED_CYCLES cycles. */
+async function openSide(open, proxy, tags, pduSize) {
+  const side = { reader: undefined, times: [], requests: 0, error: undefined };
   try {
-    reader = await open({ host: proxy.host, port: proxy.port, tags, pduSize });
-    // warm up; an adaptive pool until its size stayed the same for SETTLED_CYCLES cycles
+    side.reader = await open({ host: proxy.host, port: proxy.port, tags, pduSize });
     let same = 0;
-    for (let i = 0, last = reader.connections; i < WARMUP || (last !== undefined && same < SETTLED_CYCLES && i < 300); i++) {
-      await reader.read();
-      same = reader.connections === last ? same + 1 : 0;
-      last = reader.connections;
+    for (let i = 0, last = side.reader.connections; i < WARMUP || (last !== undefined && same < SETTLED_CYCLES && i < 300); i++) {
+      await side.reader.read();
+      same = side.reader.connections === last ? same + 1 : 0;
+      last = side.reader.connections;
     }
-    const before = proxy.requests;
-    const times = [];
-    for (let i = 0; i < CYCLES; i++) {
-      const t0 = performance.now();
-      await reader.read();
-      times.push(performance.now() - t0);
-    }
-    const cycle = summarize(times);
-    return { ok: true, pdu: reader.pduSize, requests: (proxy.requests - before) / CYCLES, cycleMs: cycle.mean, cycleP95Ms: cycle.p95, connections: reader.connections };
   } catch (err) {
-    return { ok: false, error: String(err?.message ?? err).split('\n')[0] };
+    side.error = err;
+  }
+  return side;
+}
+
+/** `cycles` back-to-back cycles of one engine: their times, and the requests they sent (counted on the wire). */
+async function timeCycles(side, proxy, cycles) {
+  if (side.error) return;
+  const before = proxy.requests;
+  try {
+    for (let i = 0; i < cycles; i++) {
+      const t0 = performance.now();
+      await side.reader.read();
+      side.times.push(performance.now() - t0);
+    }
+  } catch (err) {
+    side.error = err;
+  }
+  side.requests += proxy.requests - before;
+}
+
+/**
+ * Cycle time and requests per cycle of several engines on one link. Their cycles are timed in
+ * ROUNDS rounds, each engine in turn (the first engine changing every round), so a change in the
+ * machine's load during the measurement falls on all of them alike.
+ */
+async function measureSideBySide(openers, proxy, tags, pduSize) {
+  const sides = [];
+  try {
+    for (const open of openers) sides.push(await openSide(open, proxy, tags, pduSize));
+    const perRound = Math.ceil(CYCLES / ROUNDS);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let k = 0; k < sides.length; k++) await timeCycles(sides[(round + k) % sides.length], proxy, perRound);
+    }
+    return sides.map((side) => {
+      if (side.error) return { ok: false, error: String(side.error?.message ?? side.error).split('\n')[0] };
+      const cycle = summarize(side.times);
+      return { ok: true, pdu: side.reader.pduSize, requests: side.requests / side.times.length, cycleMs: cycle.mean, cycleP95Ms: cycle.p95, connections: side.reader.connections };
+    });
   } finally {
-    await reader?.close().catch(() => {});
+    await Promise.all(sides.map((side) => side.reader?.close().catch(() => {})));
   }
 }
 
@@ -127,9 +158,7 @@ export async function run(log) {
         const proxy = await startS7Proxy({ targetHost: sim.host, targetPort: sim.port, delayMs });
         try {
           for (const [set, tags] of Object.entries(TAG_SETS)) {
-            const ours = await measure(openOurReader, proxy, tags, pduSize);
-            const peer = await measure(openNodes7Reader, proxy, tags, pduSize);
-            const single = await measure((o) => openOurReader({ ...o, connection: SINGLE }), proxy, tags, pduSize);
+            const [ours, peer, single] = await measureSideBySide([openOurReader, openNodes7Reader, (o) => openOurReader({ ...o, connection: SINGLE })], proxy, tags, pduSize);
             const row = { pdu: pduSize, delayMs, set, tags: tags.length, ours, peer, single };
             log(`s7 pdu ${pduSize} delay ${delayMs} ${set}: ours ${fmt(ours)} | nodes7 ${fmt(peer)} | node-snap7, 1 connection ${fmt(single)}`);
             rows.push(row);
@@ -154,7 +183,7 @@ function fmt(r) {
 
 function conditions() {
   return {
-    cyclesPerMeasurement: CYCLES,
+    cyclesPerMeasurement: `${CYCLES}, timed in ${ROUNDS} rounds with the engines taking turns (the first one changing every round), so that a change in the machine's load falls on all of them alike`,
     warmupCycles: `${WARMUP}; our adaptive pool: until its size stayed the same for ${SETTLED_CYCLES} cycles (the "conn" column: S7 connections it settled on)`,
     injectedDelayMs: DELAY_MS,
     delayMethod: 'user-space TCP proxy delaying every chunk by the delay in each direction (round trip + 2 × delay); tc netem is not available (the kernel has no sch_netem)',
@@ -169,20 +198,30 @@ function conditions() {
 
 const SETS = ['contiguous-100-real', 'scattered-100', 'mixed-500'];
 
-/** Issue 14's cycle-time goal at one delay: every set at every PDU at most `limit` × the peer. */
+/**
+ * Issue 14's cycle-time goal at one delay: every set at every PDU at most `limit` × the peer.
+ * Where the peer cannot read a set at a PDU (nodes7 puts more items in one request than the
+ * simulator's snap7 server, like S7-300/400 CPUs, accepts), ours is held against the peer's best
+ * cycle for that set at a PDU where it works: what a user of the peer would have to fall back to.
+ */
 function cycleGoal(rows, delayMs, limit) {
   const cases = PDUS.flatMap((pdu) => SETS.map((set) => rows.find((r) => r.pdu === pdu && r.delayMs === delayMs && r.set === set)).filter(Boolean));
+  const fallbackOf = (r) => cases.filter((c) => c.set === r.set && c.peer.ok).sort((a, b) => a.peer.cycleMs - b.peer.cycleMs)[0];
   const ratio = (r) => r.ours.cycleMs / r.peer.cycleMs;
   const compared = cases.filter((r) => r.ours.ok && r.peer.ok);
   const failedOurs = cases.filter((r) => !r.ours.ok);
-  const peerOnlyFailed = cases.filter((r) => r.ours.ok && !r.peer.ok);
-  const over = compared.filter((r) => ratio(r) > limit);
+  const peerOnlyFailed = cases.filter((r) => r.ours.ok && !r.peer.ok).map((r) => ({ r, fallback: fallbackOf(r) }));
+  const fallbackRatio = ({ r, fallback }) => r.ours.cycleMs / fallback.peer.cycleMs;
+  const withFallback = peerOnlyFailed.filter((f) => f.fallback);
+  const over = [...compared.filter((r) => ratio(r) > limit), ...withFallback.filter((f) => fallbackRatio(f) > limit).map((f) => f.r)];
+  const unjudged = peerOnlyFailed.length - withFallback.length;
   return {
     goal: `cycle time ≤ ${limit}× the peer's with ${delayMs ? `a ${delayMs} ms delay` : 'no delay'}, default settings`,
-    met: compared.length > 0 && over.length === 0 && failedOurs.length === 0 && peerOnlyFailed.length === 0 ? true : (over.length > 0 || failedOurs.length > 0 ? false : null),
+    met: over.length > 0 || failedOurs.length > 0 ? false : compared.length > 0 && unjudged === 0 ? true : null,
     detail: `ratio ours/peer: ${compared.map((r) => `${r.set}@pdu${r.pdu} ${round(ratio(r))} (${round(r.ours.cycleMs)} vs ${round(r.peer.cycleMs)} ms, ${r.ours.connections} conn)`).join(', ')}` +
+      (withFallback.length ? `; the peer failed, so against its best working PDU: ${withFallback.map((f) => `${f.r.set}@pdu${f.r.pdu} ${round(fallbackRatio(f))} (ours ${round(f.r.ours.cycleMs)} ms vs the peer's ${round(f.fallback.peer.cycleMs)} ms at pdu ${f.fallback.pdu}; the peer at pdu ${f.r.pdu}: ${f.r.peer.error})`).join(', ')}` : '') +
+      (unjudged ? `; not comparable, the peer failed at every PDU: ${peerOnlyFailed.filter((f) => !f.fallback).map((f) => `${f.r.set}@pdu${f.r.pdu}`).join(', ')}` : '') +
       (over.length ? `; over ${limit}×: ${over.map((r) => `${r.set}@pdu${r.pdu}`).join(', ')}` : '') +
-      (peerOnlyFailed.length ? `; not comparable, the peer failed: ${peerOnlyFailed.map((r) => `${r.set}@pdu${r.pdu} (ours ${round(r.ours.cycleMs)} ms)`).join(', ')}` : '') +
       (failedOurs.length ? `; OURS FAILED: ${failedOurs.map((r) => `${r.set}@pdu${r.pdu}`).join(', ')}` : ''),
   };
 }
