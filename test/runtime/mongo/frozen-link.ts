@@ -16,6 +16,8 @@ export interface FrozenLink {
   /** Client connections accepted so far. */
   readonly accepted: number;
   freeze(): void;
+  /** Freezes the link when a client sends a chunk that `match` picks (that chunk is held too). */
+  freezeWhen(match: (chunk: Buffer) => boolean): void;
   /** Cuts every connection, as a failing link finally would. */
   cut(): void;
   close(): Promise<void>;
@@ -25,6 +27,7 @@ export async function startFrozenLink(targetPort: number, targetHost = '127.0.0.
   const clients = new Set<net.Socket>();
   const upstreams = new Set<net.Socket>();
   let frozen = false;
+  let trigger: ((chunk: Buffer) => boolean) | undefined;
   let heldBytes = 0;
   let accepted = 0;
   const server = net.createServer((client) => {
@@ -33,6 +36,7 @@ export async function startFrozenLink(targetPort: number, targetHost = '127.0.0.
     clients.add(client);
     upstreams.add(upstream);
     client.on('data', (chunk: Buffer) => {
+      if (!frozen && trigger?.(chunk)) frozen = true;
       if (frozen) heldBytes += chunk.length;
       else upstream.write(chunk);
     });
@@ -70,6 +74,9 @@ export async function startFrozenLink(targetPort: number, targetHost = '127.0.0.
     },
     freeze() {
       frozen = true;
+    },
+    freezeWhen(match) {
+      trigger = match;
     },
     cut,
     /** Fails for good: new connections refused, open ones cut. */
