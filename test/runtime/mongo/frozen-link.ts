@@ -16,6 +16,8 @@ export interface FrozenLink {
   /** Client connections accepted so far. */
   readonly accepted: number;
   freeze(): void;
+  /** Delivers again, from now on (what was held stays lost: cut() the connections that sent it). */
+  thaw(): void;
   /** Freezes the link when a client sends a chunk that `match` picks (that chunk is held too). */
   freezeWhen(match: (chunk: Buffer) => boolean): void;
   /** Cuts every connection, as a failing link finally would. */
@@ -74,6 +76,10 @@ export async function startFrozenLink(targetPort: number, targetHost = '127.0.0.
     },
     freeze() {
       frozen = true;
+    },
+    thaw() {
+      frozen = false;
+      trigger = undefined;
     },
     freezeWhen(match) {
       trigger = match;
