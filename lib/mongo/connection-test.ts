@@ -2,7 +2,8 @@
  * The connection dialog's "Test connection" without Node-RED: connect, ping, answer within one
  * time limit, whatever the server does. The driver bounds connecting and server selection, but
  * not a command: a server (or link) that accepts the connection and then stops answering holds
- * the ping, and the client's close after it, without limit (test/runtime/mongo/frozen-link.ts).
+ * the ping until the driver's monitor gives up on the server (a heartbeat plus the connect
+ * timeout; with a long heartbeat, practically never; test/runtime/mongo/frozen-link.ts).
  */
 import { systemClock, type Clock } from '../shared/clock';
 import { CLOSE_GRACE_MS, closeWithin, type CloseOutcome } from './supervisor';
@@ -38,7 +39,8 @@ export interface ConnectionTestOptions {
 /**
  * Connects and pings; resolves once the database answered, rejects with the driver's error or a
  * ConnectionTestTimeoutError naming the stage that did not answer. The client is closed in the
- * background, never awaited: its close waits for the server, as the ping did.
+ * background, never awaited: a close can wait for a server that stopped answering too
+ * (lib/mongo/supervisor.ts, CLOSE_GRACE_MS).
  */
 export async function testConnection(client: TestClient, options: ConnectionTestOptions): Promise<void> {
   const clock = options.clock ?? systemClock;
