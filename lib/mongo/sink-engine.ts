@@ -172,7 +172,8 @@ export class SinkEngine {
   private readonly queue: WriteQueue<WorkItem, Ticket>;
   private readonly writer: BatchWriter;
   private readonly stats: SinkStats = { queued: 0, inFlight: 0, written: 0, unchanged: 0, dropped: 0, failed: 0, retrying: false, casRetries: 0 };
-  private readonly backoff = new Map<string, { backoff: Backoff; until: number }>();
+  /** Lanes waiting to retry a failed batch: until when, and the timer that restarts them then. */
+  private readonly backoff = new Map<string, { backoff: Backoff; until: number; timer?: unknown }>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly busyCollections = new Set<string>();
   private readonly uncertainFailures = new Map<string, number>();
@@ -274,25 +275,48 @@ export class SinkEngine {
     this.publishStats();
   }
 
-  private startBatches(): void {
+  /** Starts idle lanes (only `onlyLane` when given) that are not backing off. */
+  private startBatches(onlyLane?: string): void {
     const now = this.clock.now();
     for (const lane of this.queue.idleLanes()) {
-      const backoff = this.backoff.get(lane.name);
-      if (backoff && backoff.until > now) continue;
+      if (onlyLane !== undefined && lane.name !== onlyLane) continue;
+      const retry = this.backoff.get(lane.name);
+      if (retry && retry.until > now) continue;
       const { collection, batchLimit: limit } = this.laneKinds.get(lane.name)!;
       if (this.busyCollections.has(collection)) continue;
       const batch = this.queue.take(lane.name, limit);
       if (batch.length === 0) continue;
+      // Whichever starts the retry (its timer, a tick, a full batch), it is started once.
+      if (retry) this.clock.clearTimer(retry.timer);
       this.busyCollections.add(collection);
       const running = this.runBatch(lane.name, batch).finally(() => {
         this.inFlight.delete(running);
         this.busyCollections.delete(collection);
-        // Full batches go at once; the rest waits for the flush interval.
-        if (this.queue.idleLanes().some((l) => l.pending >= this.laneKinds.get(l.name)!.batchLimit)) this.scheduleFlush();
+        // Full batches and retries that are due (this batch held their collection) go at once; the
+        // rest waits for the flush interval.
+        if (this.queue.idleLanes().some((l) => l.pending >= this.laneKinds.get(l.name)!.batchLimit || this.retryDue(l.name))) this.scheduleFlush();
       });
       this.inFlight.add(running);
     }
     this.waiting = this.queue.entries - this.queue.inFlight;
+  }
+
+  private retryDue(lane: string): boolean {
+    const retry = this.backoff.get(lane);
+    return retry !== undefined && retry.until <= this.clock.now();
+  }
+
+  /**
+   * A failed batch is retried when its backoff says, on its own timer: the flush interval (up to
+   * hours) must not add to the pause, nor a tick start it early.
+   */
+  private scheduleRetry(lane: string, retry: { until: number; timer?: unknown }): void {
+    this.clock.clearTimer(retry.timer);
+    retry.timer = this.clock.setTimer(() => {
+      if (this.closed) return;
+      this.startBatches(lane);
+      this.publishStats();
+    }, retry.until - this.clock.now());
   }
 
   private reportDrops(): void {
@@ -338,6 +362,7 @@ export class SinkEngine {
         this.backoff.set(lane, retry);
       }
       retry.until = this.clock.now() + retry.backoff.next();
+      this.scheduleRetry(lane, retry);
       this.waiting = this.queue.entries - this.queue.inFlight;
       this.stats.retrying = true;
       this.stats.lastError = this.options.redact((err as Error).message ?? String(err));
@@ -370,6 +395,7 @@ export class SinkEngine {
   }
 
   private finishBatch(lane: string, batch: QueueEntry<WorkItem, Ticket>[], outcomes: Outcome[], kind: WorkItem['kind'], collection: string, started: number): void {
+    this.clock.clearTimer(this.backoff.get(lane)?.timer);
     this.backoff.delete(lane);
     this.uncertainFailures.delete(lane);
     this.stats.retrying = this.backoff.size > 0;
@@ -429,6 +455,7 @@ export class SinkEngine {
   async close(waitMs = 5000): Promise<number> {
     this.closed = true;
     this.clock.clearTimer(this.timer);
+    for (const retry of this.backoff.values()) this.clock.clearTimer(retry.timer);
     const deadline = this.clock.now() + waitMs;
     // What arrived since the last flush is written now, not left behind as if it were a backlog.
     // Lanes that fail go into backoff and are not started again: the loop ends.

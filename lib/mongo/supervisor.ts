@@ -45,6 +45,20 @@ export const CLOSE_GRACE_MS = 3_000;
 /** How close() ended: the client closed, or it did not within the grace and was left to finish alone. */
 export type CloseOutcome = 'closed' | 'abandoned';
 
+/**
+ * Waits for a client's close at most `graceMs`: 'closed' once it ended (failed or not), else
+ * 'abandoned' and the close is left to finish on its own.
+ */
+export async function closeWithin(closing: Promise<unknown>, graceMs: number, clock: Clock = systemClock): Promise<CloseOutcome> {
+  let timer: unknown;
+  const grace = new Promise<CloseOutcome>((resolve) => {
+    timer = clock.setTimer(() => resolve('abandoned'), graceMs);
+  });
+  const outcome = await Promise.race([closing.then(() => 'closed' as const, () => 'closed' as const), grace]);
+  clock.clearTimer(timer);
+  return outcome;
+}
+
 export class ConnectionClosedError extends Error {
   constructor() {
     super('the MongoDB connection was closed (node redeployed or stopped)');
@@ -201,12 +215,7 @@ export class ConnectionSupervisor<TDb> extends EventEmitter {
     if (this.closed) return 'closed';
     this.closed = true;
     if (this.retryTimer) this.clock.clearTimer(this.retryTimer);
-    let timer: unknown;
-    const grace = new Promise<CloseOutcome>((resolve) => {
-      timer = this.clock.setTimer(() => resolve('abandoned'), this.options.closeGraceMs ?? CLOSE_GRACE_MS);
-    });
-    const outcome = await Promise.race([this.closeClients().then(() => 'closed' as const), grace]);
-    this.clock.clearTimer(timer);
+    const outcome = await closeWithin(this.closeClients(), this.options.closeGraceMs ?? CLOSE_GRACE_MS, this.clock);
     this.client = undefined;
     this.connected = false;
     this.setState({ status: 'closed' });

@@ -6,6 +6,7 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { ConnectionSettingsError, buildClientSettings, normalizeConnectionConfig, type ClientSettings } from '../../lib/mongo/client-settings';
 import type { MongoConnectionConfig, MongoConnectionCredentials } from '../../lib/mongo/connection-config';
+import { ConnectionTestTimeoutError, testConnection, type TestClient } from '../../lib/mongo/connection-test';
 import type { ConnectionState, DriverModule, MongoConnectionHandle } from '../../lib/mongo/connection-handle';
 import { wireVersionMismatch } from '../../lib/mongo/errors';
 import { redact } from '../../lib/mongo/redact';
@@ -19,8 +20,10 @@ type Db = Awaited<ReturnType<MongoConnectionHandle['getDb']>>;
 
 /** How long a close waits for users' last writes (the sink bounds its own at 5 s); then the client gets CLOSE_GRACE_MS. */
 const HOLD_LIMIT_MS = 10_000;
-/** The dialog's "Test connection" gives up after this long, whatever the settings' timeouts. */
+/** The dialog's "Test connection" caps the driver's connect and server selection timeouts at this, so a failed connect names its cause. */
 const TEST_TIMEOUT_MS = 5_000;
+/** The whole "Test connection", the ping included (which the driver does not bound), answers within this. */
+const TEST_LIMIT_MS = 2 * TEST_TIMEOUT_MS;
 /** What the editor shows in a password field whose stored value it does not know. */
 const UNCHANGED_PASSWORD = '__PWRD__';
 
@@ -81,8 +84,8 @@ function oldServerAdvice(RED: NodeAPI, driver: LoadedDriver, error: string): str
 
 /**
  * The dialog's "Test connection": connects with the dialog's unsaved settings (the stored
- * credentials where a password field is unchanged), pings the database and disconnects. The
- * answer is ok or the cause, redacted: never a password.
+ * credentials where a password field is unchanged), pings the database and disconnects in the
+ * background. The answer is ok or the cause, redacted (never a password), within TEST_LIMIT_MS.
  */
 function registerConnectionTest(RED: NodeAPI): void {
   RED.httpAdmin.post('/mongo-connection/test', RED.auth.needsPermission('mongo-connection.write'), (req, res) => {
@@ -118,19 +121,19 @@ function registerConnectionTest(RED: NodeAPI): void {
         connectTimeoutMS: Math.min(config.connectTimeoutMS || TEST_TIMEOUT_MS, TEST_TIMEOUT_MS),
         serverSelectionTimeoutMS: Math.min(config.serverSelectionTimeoutMS || TEST_TIMEOUT_MS, TEST_TIMEOUT_MS),
       };
-      const client = new driver.module.MongoClient(settings.uri, options) as unknown as SupervisedClient<Db> & { db(name: string): Db };
-      try {
-        await client.connect();
-        await client.db(settings.databaseName).command({ ping: 1 });
-        return { ok: true, database: settings.databaseName };
-      } finally {
-        await client.close().catch(() => undefined);
-      }
+      const client = new driver.module.MongoClient(settings.uri, options) as unknown as TestClient;
+      await testConnection(client, {
+        databaseName: settings.databaseName,
+        limitMs: TEST_LIMIT_MS,
+        onCloseAbandoned: () => RED.log.warn(RED._('mongo-connection.log.testCloseAbandoned', { seconds: CLOSE_GRACE_MS / 1000 })),
+      });
+      return { ok: true, database: settings.databaseName };
     };
     run().then((answer) => res.json(answer), (err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
       const text = err instanceof ConnectionSettingsError && err.problem === 'password-in-uri'
         ? RED._('mongo-connection.errors.passwordInUri')
+        : err instanceof ConnectionTestTimeoutError ? RED._(`mongo-connection.test.noAnswer.${err.stage}`, { seconds: err.limitMs / 1000 })
         : driver && wireVersionMismatch({ message }) ? oldServerAdvice(RED, driver, message) : message;
       res.json({ ok: false, error: hide(text) });
     });

@@ -1,12 +1,17 @@
 /**
  * mongo-connection's "Test connection" (POST /mongo-connection/test) against a real server:
  * the dialog's unsaved settings, the stored password when the field is unchanged, ok or the
- * cause, never a password.
+ * cause, never a password; and within its time limit when the server accepts the connection
+ * and then stops answering (test/runtime/mongo/frozen-link.ts).
  */
 import assert from 'node:assert/strict';
-import { getMongoServer, mongoServerNames, type MongoServerInfo } from '../../helpers/mongo-servers';
+import { ConnectionTestTimeoutError, testConnection, type TestClient } from '../../../lib/mongo/connection-test';
+import { ManualClock } from '../../helpers/manual-clock';
+import { describeEachMongoServer, getMongoServer, mongoServerNames, type MongoServerInfo } from '../../helpers/mongo-servers';
 import { helper } from '../../helpers/node-red';
-import { NODES } from './sink-harness';
+import { waitFor } from '../../helpers/wait';
+import { startFrozenLink, type FrozenLink } from './frozen-link';
+import { NODES, translate } from './sink-harness';
 
 const STORED = 'Stored-Pw-4711';
 const TYPED = 'Typed-Pw-0815';
@@ -52,6 +57,69 @@ describe('mongo-connection: Test connection [ferretdb]', function () {
     for (const body of [refused.body, inUri.body]) {
       const text = JSON.stringify(body);
       assert.ok(!text.includes(TYPED) && !text.includes(STORED), text);
+    }
+  });
+});
+
+/** A ping command's first element as BSON puts it ({ ping: 1 }: int32 "ping"): the chunk that freezes the link. */
+const PING = Buffer.from('\x10ping\x00', 'latin1');
+const isPing = (chunk: Buffer): boolean => chunk.includes(PING);
+/** The limit the lib-level tests give the test (the endpoint's own is 10 s). */
+const LIMIT_MS = 10_000;
+
+describeEachMongoServer('mongo-connection: Test connection against a server that stops answering', (target) => {
+  let link: FrozenLink | undefined;
+  const linkUri = (): string => `mongodb://127.0.0.1:${link!.port}/`;
+  // The driver's own timeouts far beyond the limit: only the test's clock ends the wait.
+  const client = (): TestClient =>
+    new (target().driver.MongoClient)(linkUri(), { connectTimeoutMS: 60_000, serverSelectionTimeoutMS: 60_000 }) as unknown as TestClient;
+
+  beforeEach(async () => {
+    link = await startFrozenLink(Number(new URL(target().server.uri).port));
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await link?.close(); // cuts what the abandoned clients still wait for
+    link = undefined;
+  });
+
+  it('answers with an error naming the unanswered ping, without the address, when the server accepts the connection and then stops answering', async function () {
+    this.timeout(120_000); // a limit, not a measure
+    const { server } = target();
+    helper.settings({ s7productionMongoDriver: server.driver } as never);
+    await helper.load(NODES as never, [] as never);
+    link!.freezeWhen(isPing);
+    // The driver interrupts a command only once its monitor's check of the server times out: a
+    // heartbeat plus the connect timeout (15 s by default, here over a minute). The old endpoint
+    // waited that long; supertest's timeout turns the wait into a failure, not a measure.
+    const res = await helper.request().post('/mongo-connection/test')
+      .send({ id: '', config: { mode: 'uri', uri: `${linkUri()}?heartbeatFrequencyMS=60000`, database: 'test_db' }, credentials: {} })
+      .timeout(50_000)
+      .expect(200);
+    assert.ok(link!.heldBytes > 0, 'the ping was sent into the frozen link');
+    assert.deepEqual(res.body, { ok: false, error: translate('mongo-connection.test.noAnswer.ping', { seconds: 10 }) });
+    assert.ok(!JSON.stringify(res.body).includes(String(link!.port)), 'no address in the answer');
+  });
+
+  it('names the stage that did not answer, the ping or the connect, at the limit on its clock', async function () {
+    this.timeout(120_000); // a limit, not a measure
+    for (const stage of ['ping', 'connect'] as const) {
+      const clock = new ManualClock();
+      if (stage === 'ping') link!.freezeWhen(isPing);
+      else link!.freeze();
+      const acceptedBefore = link!.accepted;
+      const heldBefore = link!.heldBytes;
+      const test = testConnection(client(), { databaseName: 'test_db', limitMs: LIMIT_MS, clock }).then(() => undefined, (err: Error) => err);
+      let settled = false;
+      void test.then(() => (settled = true));
+      await waitFor(`the ${stage} sent into the frozen link`, () => link!.heldBytes > heldBefore && link!.accepted > acceptedBefore);
+      await clock.advance(LIMIT_MS - 1);
+      assert.equal(settled, false, 'no answer before the limit');
+      await clock.advance(1);
+      const failure = await test;
+      assert.ok(failure instanceof ConnectionTestTimeoutError, String(failure));
+      assert.equal(failure.stage, stage);
+      link!.cut();
     }
   });
 });

@@ -16,6 +16,10 @@ export interface FrozenLink {
   /** Client connections accepted so far. */
   readonly accepted: number;
   freeze(): void;
+  /** Delivers again, from now on (what was held stays lost: cut() the connections that sent it). */
+  thaw(): void;
+  /** Freezes the link when a client sends a chunk that `match` picks (that chunk is held too). */
+  freezeWhen(match: (chunk: Buffer) => boolean): void;
   /** Cuts every connection, as a failing link finally would. */
   cut(): void;
   close(): Promise<void>;
@@ -25,6 +29,7 @@ export async function startFrozenLink(targetPort: number, targetHost = '127.0.0.
   const clients = new Set<net.Socket>();
   const upstreams = new Set<net.Socket>();
   let frozen = false;
+  let trigger: ((chunk: Buffer) => boolean) | undefined;
   let heldBytes = 0;
   let accepted = 0;
   const server = net.createServer((client) => {
@@ -33,6 +38,7 @@ export async function startFrozenLink(targetPort: number, targetHost = '127.0.0.
     clients.add(client);
     upstreams.add(upstream);
     client.on('data', (chunk: Buffer) => {
+      if (!frozen && trigger?.(chunk)) frozen = true;
       if (frozen) heldBytes += chunk.length;
       else upstream.write(chunk);
     });
@@ -70,6 +76,13 @@ export async function startFrozenLink(targetPort: number, targetHost = '127.0.0.
     },
     freeze() {
       frozen = true;
+    },
+    thaw() {
+      frozen = false;
+      trigger = undefined;
+    },
+    freezeWhen(match) {
+      trigger = match;
     },
     cut,
     /** Fails for good: new connections refused, open ones cut. */
