@@ -272,16 +272,31 @@ const median = (values) => {
   return sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
 };
 
-/** Whether a read request reached the PLC while the pulse's cycle bit was high (read times ascending). */
-function readDuring(reads, pulse) {
+/** Whether a read request reached the PLC from `from` to `to` (read times ascending). */
+function readBetween(reads, from, to) {
   let lo = 0;
   let hi = reads.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (reads[mid] < pulse.rise) lo = mid + 1;
+    if (reads[mid] < from) lo = mid + 1;
     else hi = mid;
   }
-  return lo < reads.length && reads[lo] <= (pulse.fall ?? Number.POSITIVE_INFINITY);
+  return lo < reads.length && reads[lo] <= to;
+}
+
+/**
+ * The unit cycles no reading could count: a rising edge is seen only if a read found the bit low
+ * after the previous pulse fell and another found it high before this one fell. Each with the
+ * span it needed read: from the previous fall to this fall.
+ */
+function unseenPulses(pulses, reads) {
+  const unseen = [];
+  pulses.forEach((p, k) => {
+    const fall = p.fall ?? Number.POSITIVE_INFINITY;
+    const lowFrom = k > 0 ? pulses[k - 1].fall ?? p.rise : -Infinity;
+    if (!readBetween(reads, p.rise, fall) || (k > 0 && !readBetween(reads, lowFrom, p.rise - 1))) unseen.push({ rise: lowFrom, fall });
+  });
+  return unseen;
 }
 
 /** Count, p50, p99 and max of durations, ms. */
@@ -454,8 +469,12 @@ export async function run(log) {
       const machineGaps = gaps.filter((g) => g.machineId === machineIdOf(i));
       const { least, most } = expectedUnits(pulseLogs[i], machineGaps);
       const produced = units.get(machineIdOf(i)) ?? 0;
+      const unseen = unseenPulses(pulseLogs[i], readTimes[i]);
       return {
-        plc: i, role: roleOf(i), units: produced, pulses: pulseLogs[i].length, unreadPulses: pulseLogs[i].filter((p) => !readDuring(readTimes[i], p)).length,
+        plc: i, role: roleOf(i), units: produced, pulses: pulseLogs[i].length,
+        unseenPulses: unseen.length,
+        // a unit cycle no reading could count, and no gap said so: the edge counter's gap rule missed it
+        unseenOutsideGaps: expectedUnits(unseen, machineGaps).least,
         gaps: machineGaps.length, pulsesInGaps: most - least,
         gapAwareExact: produced >= least && produced <= most,
         gapSeconds: machineGaps.map((g) => round((g.to - g.from) / 1000, 2)),
@@ -492,11 +511,16 @@ export async function run(log) {
   }
 }
 
-/** The healthy PLCs' gaps: how many were reported, on how many PLCs, and the pulses in them; null when the run did not record them. */
+/**
+ * The healthy PLCs' gaps: how many were reported, on how many PLCs, the pulses in them, and the
+ * unit cycles no reading could count (all of them, and those outside every gap); null when the
+ * run did not record them.
+ */
 function healthyGaps(r) {
   if (r.healthyUnits.some((u) => u.gaps === undefined)) return null;
   const withGaps = r.healthyUnits.filter((u) => u.gaps > 0);
-  return { gaps: withGaps.reduce((n, u) => n + u.gaps, 0), plcs: withGaps.length, pulses: withGaps.reduce((n, u) => n + u.pulsesInGaps, 0) };
+  const sum = (field) => r.healthyUnits.reduce((n, u) => n + (u[field] ?? 0), 0);
+  return { gaps: sum('gaps'), plcs: withGaps.length, pulses: sum('pulsesInGaps'), unseen: sum('unseenPulses'), unseenOutsideGaps: sum('unseenOutsideGaps') };
 }
 
 const withPoolAndLoop = (r) => (r.poolReadFileMs
@@ -507,7 +531,7 @@ export function goalsOf(r) {
   const healthy = r.healthyUnits.length;
   const g = healthyGaps(r);
   const gapAware = r.healthyUnits.every((u) => u.gapAwareExact !== undefined)
-    ? `; gap-aware ground truth (pulses in reported gaps may be missed): ${r.healthyUnits.filter((u) => u.gapAwareExact).length} of ${healthy} within`
+    ? `; gap-aware ground truth (pulses in reported gaps may be missed): ${r.healthyUnits.filter((u) => u.gapAwareExact).length} of ${healthy} within; unit cycles no reading could count: ${g.unseen}, outside every reported gap: ${g.unseenOutsideGaps}`
     : '';
   return [
     { goal: 'healthy PLCs complete ≥ 99 % of their cycles', met: r.healthyCyclesPercent.min >= 99, detail: `min ${r.healthyCyclesPercent.min} %, mean ${r.healthyCyclesPercent.mean} % over ${healthy} healthy PLCs` },
@@ -523,8 +547,11 @@ export function goalsOf(r) {
 }
 
 export function tables(r) {
-  const unitsColumns = ['PLC', 'role', 'units', 'pulses', 'units − pulses', 'pulses no read saw', 'gaps reported', 'pulses in gaps', 'gap-aware'];
-  const unitsRows = (rows) => rows.map((u) => [u.plc, u.role ?? 'healthy', u.units, u.pulses, u.units - u.pulses, u.unreadPulses ?? '', u.gaps ?? '', u.pulsesInGaps ?? '', u.gapAwareExact === undefined ? '' : u.gapAwareExact ? 'within' : 'OUTSIDE']);
+  const unitsColumns = ['PLC', 'role', 'units', 'pulses', 'units − pulses', 'gaps reported', 'pulses in gaps', 'gap-aware', 'pulses no reading could count (outside gaps)'];
+  const unitsRows = (rows) => rows.map((u) => [
+    u.plc, u.role ?? 'healthy', u.units, u.pulses, u.units - u.pulses, u.gaps ?? '', u.pulsesInGaps ?? '',
+    u.gapAwareExact === undefined ? '' : u.gapAwareExact ? 'within' : 'OUTSIDE', u.unseenPulses === undefined ? '' : `${u.unseenPulses} (${u.unseenOutsideGaps})`,
+  ]);
   return [
     {
       title: 'Summary',
@@ -553,6 +580,7 @@ export function notes(r) {
     ...(r.machine ? [`Machines: cycle every ${r.machine.cycleTimeMs.join(' / ')} ms, the cycle bit high for ${r.machine.pulseWidthMs} ms, read every ${r.intervalMs} ms.`] : []),
     ...(r.engine ? [`S7 engine: ${r.engine} (BENCH_FLEET_ENGINE); node-snap7 ${r.snap7Loaded ? 'was' : 'was not'} loaded in the Node-RED process.`] : []),
     '"Gap-aware": the stored units lie between the pulses outside every gap the PLC\'s edge counter reported and all its pulses (test/runtime/scale/ground-truth.ts). A gap is a pause in the readings that could hold a whole pulse: the edge counter says so in Node-RED\'s log.',
+    '"Pulses no reading could count": by the simulator\'s clock, no read request reached the PLC while the bit was high, or none while it was low before (two pulses then look like one); in brackets those outside every reported gap, which the edge counter should have reported. A read within a few ms of an edge may be judged either way.',
     'Flapping PLCs lose the pulses made while they are down (the default flow counts edges of the cycle bit); the restarted PLC restarts with its counters at 0: both are reported apart, not in "units exact".',
     ...(r.shortPulseWarnings ? [`Edge counters warned ${r.shortPulseWarnings} time(s) of a phase seen in a single reading (at most once a minute per machine).`] : []),
     ...(r.logProblems.length ? [`Nodes logged ${r.logProblems.length} warning/error line(s) (first 30 kept), e.g. "${r.logProblems[0]}"`] : ['No node logged a warning or an error.']),
