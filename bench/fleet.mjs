@@ -78,10 +78,11 @@ async function simHost() {
     /** A PLC restart: the old one goes, a new one with counters at 0 answers on the same port. */
     reset: async (i) => {
       const old = plcs[i].sim;
-      plcs[i].earlierPulses.push(...old.pulseLog('m'));
-      plcs[i].earlierReads.push(...old.readRequestTimes());
       const scenario = old.truth('m').scenario;
       await old.stop();
+      // after stop(): a pulse under way has its fall then
+      plcs[i].earlierPulses.push(...old.pulseLog('m'));
+      plcs[i].earlierReads.push(...old.readRequestTimes());
       const sim = new PlcSimulator({ port: old.port, machines: [{ ...machineOf(i), scenario }], pduSize: 480 });
       await sim.start();
       plcs[i].sim = sim;
