@@ -6,11 +6,15 @@
 // child process of their own (this file with --fleet-sim), so their CPU cost is measured apart.
 //
 // Reported: healthy PLCs' completed cycles, flapping PLCs' time from coming back to the first good
-// read, fs.readFile p99 inside the Node-RED process (a preloaded probe on the default thread pool),
-// CPU and RSS (RSS after a full GC, growth first third → last third), units per healthy PLC against
-// the simulator's pulse count, and the simulator process's CPU. BENCH_FLEET_MINUTES sets the measured
-// length (20 for the goal). `node bench/fleet.mjs` runs it alone and prints the figures;
-// `npm run bench -- fleet` runs it through bench/run.mjs.
+// read, fs.readFile p99 inside the Node-RED process (a preloaded probe on the default thread pool;
+// beside it the same read from a worker thread, i.e. the thread pool's part, the event loop's
+// delay and V8's collections), CPU and RSS (RSS after a full GC, growth first third → last third),
+// units per PLC against the simulator's pulse count, with the gaps its edge counter reported and
+// the pulses no reading could count (by the simulator's log of read requests), and the simulator
+// process's CPU. BENCH_FLEET_MINUTES sets the measured length (20 for the goal), BENCH_FLEET_ENGINE
+// the plc-connections' S7 engine, BENCH_FLEET_CPU_PROF a directory for a CPU profile of Node-RED.
+// `node bench/fleet.mjs` runs it alone and prints the figures; `npm run bench -- fleet` runs it
+// through bench/run.mjs.
 import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -212,19 +216,28 @@ function fleetFlow(ports) {
  * goal's figure), and the same from a worker thread. The libuv thread pool is one per process and
  * the worker's event loop has nothing else to do, so the worker's readFile is the thread pool's
  * part (queueing behind other calls, e.g. snap7's); the main event loop's own delay is measured
- * with monitorEventLoopDelay. Every 5 s one line: the readFile durations and the loop delay's
- * p50/p99/max over those 5 s.
+ * with monitorEventLoopDelay, and its garbage collections with a 'gc' PerformanceObserver. The
+ * RSS probe's forced full collections (gc-probe.cjs) are the benchmark's own: the main-thread
+ * reads they overlapped are listed apart. Every 5 s one line: the readFile durations, the loop
+ * delay's p50/p99/max and V8's own collections (total and longest) over those 5 s.
  */
 const READFILE_PROBE = `'use strict';
 const fs = require('node:fs');
-const { monitorEventLoopDelay } = require('node:perf_hooks');
+const { PerformanceObserver, constants, monitorEventLoopDelay, performance } = require('node:perf_hooks');
 const { Worker } = require('node:worker_threads');
 const file = __filename;
-const since = (t) => Number(process.hrtime.bigint() - t) / 1e6;
-let batch = { main: [], pool: [] };
+let reads = [];
+let poolMs = [];
+let collections = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const forced = (e.detail.flags & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED) !== 0;
+    collections.push({ start: e.startTime, end: e.startTime + e.duration, forced, counted: false });
+  }
+}).observe({ entryTypes: ['gc'] });
 setInterval(() => {
-  const t = process.hrtime.bigint();
-  fs.readFile(file, () => batch.main.push(since(t)));
+  const start = performance.now();
+  fs.readFile(file, () => reads.push({ start, end: performance.now() }));
 }, 100).unref();
 const pool = new Worker(\`
 const fs = require('node:fs');
@@ -234,7 +247,7 @@ setInterval(() => {
   fs.readFile(workerData, () => parentPort.postMessage(Number(process.hrtime.bigint() - t) / 1e6));
 }, 100);
 \`, { eval: true, workerData: file, execArgv: [] }); // not preloading this probe (and the GC probe) again
-pool.on('message', (ms) => batch.pool.push(ms));
+pool.on('message', (ms) => poolMs.push(ms));
 pool.unref();
 const resolutionMs = 10;
 const loop = monitorEventLoopDelay({ resolution: resolutionMs });
@@ -245,8 +258,25 @@ setInterval(() => {
   const ms = (ns) => r2(Math.max(0, ns / 1e6 - resolutionMs));
   const loopMs = { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) };
   loop.reset();
-  process.stdout.write('readfile-probe ' + JSON.stringify({ at: Date.now(), ms: batch.main.map(r2), poolMs: batch.pool.map(r2), loopMs }) + '\\n');
-  batch = { main: [], pool: [] };
+  const forced = collections.filter((c) => c.forced);
+  const duringForcedGc = (r) => forced.some((c) => c.start < r.end && c.end > r.start);
+  const own = collections.filter((c) => !c.forced && !c.counted);
+  for (const c of collections) c.counted = true;
+  const gcMs = { total: r2(own.reduce((t, c) => t + c.end - c.start, 0)), max: r2(Math.max(0, ...own.map((c) => c.end - c.start))) };
+  const line = {
+    at: Date.now(),
+    ms: reads.map((r) => r2(r.end - r.start)),
+    duringForcedGcMs: reads.filter(duringForcedGc).map((r) => r2(r.end - r.start)),
+    poolMs: poolMs.map(r2),
+    loopMs,
+    gcMs,
+  };
+  process.stdout.write('readfile-probe ' + JSON.stringify(line) + '\\n');
+  reads = [];
+  poolMs = [];
+  // a read still under way may yet end in a collection of the last seconds
+  const now = performance.now();
+  collections = collections.filter((c) => c.end > now - 2000);
 }, 5000).unref();
 `;
 
@@ -487,7 +517,7 @@ export async function run(log) {
     return {
       plcs: PLCS, silent: SILENT, flapping: FLAPPING, restarted: RESTARTED, tags: TAGS, intervalMs: INTERVAL_MS,
       engine: ENGINE ?? 'product default', snap7Loaded,
-      machine: { cycleTimeMs: [...new Set(healthy.map((i) => machineOf(i).cycleTimeMs))], pulseWidthMs: machineOf(0).pulseWidthMs },
+      machine: { cycleTimeMs: [...new Set(healthy.map((i) => machineOf(i).cycleTimeMs))], pulseWidthMs: [...new Set(healthy.map((i) => machineOf(i).pulseWidthMs))] },
       minutes: MINUTES, warmupSeconds: WARMUP_S, elapsedSeconds: round(elapsed, 0), server: SERVER, loadavg: os.loadavg().map((v) => round(v, 2)),
       healthyCyclesPercent: { min: round(Math.min(...cyclePercents), 2), mean: round(cyclePercents.reduce((a, b) => a + b, 0) / cyclePercents.length, 2) },
       flapBackAfterMs: { n: backAfterMs.length, max: backAfterMs.length ? Math.max(...backAfterMs) : null, median: round(median(backAfterMs), 0), all: backAfterMs },
@@ -495,6 +525,10 @@ export async function run(log) {
       restartedAt: restartedAt ? round((restartedAt - started) / 1000, 0) : null,
       readFileMs: spread(inWindow.flatMap((b) => b.ms)),
       poolReadFileMs: spread(inWindow.flatMap((b) => b.poolMs)),
+      readFileDuringForcedGc: inWindow.flatMap((b) => b.duringForcedGcMs).length,
+      // V8's own collections on the main thread: share of the time, and the longest pause
+      gcPercent: round((100 * inWindow.reduce((t, b) => t + b.gcMs.total, 0)) / (inWindow.length * 5000), 2),
+      gcMaxMs: round(Math.max(...inWindow.map((b) => b.gcMs.max)), 2),
       eventLoopDelayMs: { p50: round(median(inWindow.map((b) => b.loopMs.p50)), 2), p99Median: round(median(inWindow.map((b) => b.loopMs.p99)), 2), p99Worst: round(Math.max(...inWindow.map((b) => b.loopMs.p99)), 2), max: round(Math.max(...inWindow.map((b) => b.loopMs.max)), 2) },
       nodeRed: { cpuPercent: round((100 * (nrEnd.cpuSeconds - nrStart.cpuSeconds)) / elapsed, 1), rssStartMB: round(nrStart.rssMB, 1), rssEndMB: round(nrEnd.rssMB, 1), rssAfterGcMB: gcInWindow, rssAfterGcGrowthMB: growth(gcInWindow), forcedGcMaxMs: Math.max(...gcProbesInWindow.map((p) => p.gcMs)) },
       simulator: { cpuPercent: round((100 * (simEnd.cpuSeconds - simStart.cpuSeconds)) / elapsed, 1), rssMB: round(simEnd.rssMB, 1) },
@@ -567,6 +601,7 @@ export function tables(r) {
           ['fs.readFile, main thread (the goal)', r.readFileMs.n, r.readFileMs.p50, r.readFileMs.p99, r.readFileMs.max],
           ['fs.readFile, worker thread (thread pool only)', r.poolReadFileMs.n, r.poolReadFileMs.p50, r.poolReadFileMs.p99, r.poolReadFileMs.max],
           ['event-loop delay (p50 / p99 per 5 s: median; worst p99; max)', '', r.eventLoopDelayMs.p50, `${r.eventLoopDelayMs.p99Median} (worst ${r.eventLoopDelayMs.p99Worst})`, r.eventLoopDelayMs.max],
+          ...(r.gcPercent === undefined ? [] : [['V8 collections, main thread (share of the time; longest pause)', '', `${r.gcPercent} %`, '', r.gcMaxMs]]),
         ],
       }]
       : []),
@@ -578,10 +613,11 @@ export function tables(r) {
 export function notes(r) {
   return [
     `Load average at the end ${r.loadavg.join(' / ')} on a 2-core machine shared with other work: absolute figures depend on it.`,
-    ...(r.machine ? [`Machines: cycle every ${r.machine.cycleTimeMs.join(' / ')} ms, the cycle bit high for ${r.machine.pulseWidthMs} ms, read every ${r.intervalMs} ms.`] : []),
+    ...(r.machine ? [`Machines: cycle every ${r.machine.cycleTimeMs.join(' / ')} ms, the cycle bit high for ${[r.machine.pulseWidthMs].flat().join(' / ')} ms, read every ${r.intervalMs} ms.`] : []),
     ...(r.engine ? [`S7 engine: ${r.engine} (BENCH_FLEET_ENGINE); node-snap7 ${r.snap7Loaded ? 'was' : 'was not'} loaded in the Node-RED process.`] : []),
+    ...(r.readFileDuringForcedGc === undefined ? [] : [`The RSS probe's forced full collections (the benchmark's own, ${r.minutes >= 20 ? 'once a minute' : 'more often in short runs'}, longest ${r.nodeRed.forcedGcMaxMs} ms) overlapped ${r.readFileDuringForcedGc} main-thread read(s); they are in the figures.`]),
     '"Gap-aware": the stored units lie between the pulses outside every gap the PLC\'s edge counter reported and all its pulses (test/runtime/scale/ground-truth.ts). A gap is a pause in the readings that could hold a whole pulse: the edge counter says so in Node-RED\'s log.',
-    '"Pulses no reading could count": by the simulator\'s clock, no read request reached the PLC while the bit was high, or none while it was low before (two pulses then look like one); in brackets those outside every reported gap, which the edge counter should have reported. A read within a few ms of an edge may be judged either way.',
+    '"Pulses no reading could count": by the simulator\'s clock, no read request reached the PLC while the bit was high, or none while it was low before (two pulses then look like one); in brackets those outside every reported gap, which the edge counter should have reported. A rising edge read after a gap stands for one of the pulses in it, so units may exceed pulses less these; a read within a few ms of an edge may be judged either way.',
     'Flapping PLCs lose the pulses made while they are down (the default flow counts edges of the cycle bit); the restarted PLC restarts with its counters at 0: both are reported apart, not in "units exact".',
     ...(r.shortPulseWarnings ? [`Edge counters warned ${r.shortPulseWarnings} time(s) of a phase seen in a single reading (at most once a minute per machine).`] : []),
     ...(r.logProblems.length ? [`Nodes logged ${r.logProblems.length} warning/error line(s) (first 30 kept), e.g. "${r.logProblems[0]}"`] : ['No node logged a warning or an error.']),
