@@ -49,7 +49,7 @@ function reading(i, t) {
 /** The contenders: each a flow writing to `collection`, and how a message carrying `n` documents starting at `i` looks. */
 export const CONTENDERS = {
   'mongo-sink (ours), one reading per message': {
-    modules: () => [nodeModule('mongo-connection'), nodeModule('mongo-sink')],
+    modules: () => ourModules(),
     flow: (server, collection) => [
       { id: 'conn', z: 'tab', type: 'mongo-connection', mode: 'uri', uri: server.uri, database: DATABASE },
       { id: 'target', z: 'tab', type: 'mongo-sink', connection: 'conn', signalMode: 'history', historyCollection: collection, writeProduction: false, writeStatus: false, wires: [[], []] },
@@ -59,7 +59,7 @@ export const CONTENDERS = {
     message: (i, t) => { const r = reading(i, t); return { topic: r.signal.name, payload: r.value, signal: r.signal, quality: 'good', timestamp: t }; },
   },
   [`mongo-sink (ours), ${READINGS_PER_CYCLE} readings per message (per-cycle reader output)`]: {
-    modules: () => [nodeModule('mongo-connection'), nodeModule('mongo-sink')],
+    modules: () => ourModules(),
     flow: (server, collection) => CONTENDERS['mongo-sink (ours), one reading per message'].flow(server, collection),
     perMessage: READINGS_PER_CYCLE,
     completesAfterWrite: true,
@@ -102,9 +102,10 @@ async function countOf(client, collection) {
   return client.db(DATABASE).collection(collection).countDocuments({});
 }
 
-/** The sink's status text; the test helper's runtime shows catalogue keys ("mongo-sink.status.queued 5"): their last part is the English word. */
-function plainStatus(text) {
-  return String(text ?? '').replace(/mongo-sink\.status\./g, '');
+/** Our nodes with their real catalogue: the queue and the drops are read from the sink's status text. */
+function ourModules() {
+  const { withCatalogue } = dist('test/helpers/catalogue.js');
+  return ['mongo-connection', 'mongo-sink'].map((name) => withCatalogue(nodeModule(name), 'mongo-connection', 'mongo-sink'));
 }
 
 /** Polls the server's (cheap) estimated count; countDocuments() is far too slow on these servers to poll. */
@@ -248,7 +249,7 @@ async function outage(serverName) {
   const done = completions(runtime);
   let messages = 0;
   let lastStatus = '';
-  target.on('call:status', (call) => { lastStatus = plainStatus(call.args[0]?.text ?? lastStatus); });
+  target.on('call:status', (call) => { lastStatus = call.args[0]?.text ?? lastStatus; });
   const memory = [];
   let sent = 0;
   let phase = 'before';
@@ -367,10 +368,7 @@ export async function latestKeepsUp(serverName) {
     { id: 'target', z: 'tab', type: 'mongo-sink', connection: 'conn', signalMode: 'latest', latestCollection: collection, writeProduction: false, writeStatus: false, wires: [[], ['bench-out']] },
     ...meterNodes('target'),
   ];
-  // The nodes' real catalogue: the queue and the drops are read from the status text.
-  const { withCatalogue } = dist('test/helpers/catalogue.js');
-  const mongoNodes = ['mongo-connection', 'mongo-sink'].map((name) => withCatalogue(nodeModule(name), 'mongo-connection', 'mongo-sink'));
-  const runtime = await loadFlow([...mongoNodes, nodeModule('complete'), nodeModule('catch')], flow, settings);
+  const runtime = await loadFlow([...ourModules(), nodeModule('complete'), nodeModule('catch')], flow, settings);
   const target = runtime.getNode('target');
   const done = completions(runtime);
   const periodMs = (1000 * LATEST_SENSORS) / LATEST_RATE;
@@ -383,7 +381,7 @@ export async function latestKeepsUp(serverName) {
   let batches = 0;
   let batchMs = 0;
   target.on('call:status', (call) => {
-    lastStatus = plainStatus(call.args[0]?.text ?? lastStatus);
+    lastStatus = call.args[0]?.text ?? lastStatus;
     maxQueued = Math.max(maxQueued, Number(/queued (\d+)/.exec(lastStatus)?.[1] ?? 0));
   });
   runtime.getNode('bench-done').on('input', (msg) => latencyMs.push(Date.now() - sentAt[msg.benchIndex]));
@@ -548,7 +546,7 @@ function outageGoal(out) {
   const detail = `heap ${out.heapBeforeMB} MB before, max ${out.outageHeapMaxMB} MB during (RSS max ${out.outageRssMaxMB} MB), ${out.heapEndOfOutageMB} MB at the end of the outage (after GC), ${out.heapAfterRecoveryMB} MB after recovery; ` +
     (full >= 0 ? `queue full after ${during[full].s} s at ${atFull} MB, max ${plateauMax} MB after that; ` : 'the queue never reached its bound, so a plateau was not shown; ') +
     `${out.sent} readings sent, ${out.present} in the database, ${dropped} dropped by the overflow policy and reported (${out.sent - out.present - dropped} unaccounted for); ${out.completed}/${out.messages} messages done, ${out.errors} errors; ` +
-    `status at the end of the outage "${plainStatus(out.statusAtEndOfOutage)}", after "${plainStatus(out.statusAfter)}"`;
+    `status at the end of the outage "${out.statusAtEndOfOutage}", after "${out.statusAfter}"`;
   if (full < 0) return { goal, met: recovered ? null : false, detail };
   // Heap samples between collections swing by tens of MB: allow 50 % over the level at which the queue filled.
   const capped = during.every((m) => Number(/queued (\d+)/.exec(m.status)?.[1] ?? 0) <= 100000);
@@ -585,7 +583,7 @@ export function tables(result) {
     {
       title: `Outage on ${o.server}: our sink's memory (every 10 s)`,
       columns: ['s', 'phase', 'heap MB', 'RSS MB', 'status'],
-      rows: (o.memory ?? []).filter((_, i) => i % 10 === 0).map((m) => [m.s, m.phase, m.heapMB, m.rssMB, plainStatus(m.status)]),
+      rows: (o.memory ?? []).filter((_, i) => i % 10 === 0).map((m) => [m.s, m.phase, m.heapMB, m.rssMB, m.status]),
     },
   ];
 }
