@@ -9,7 +9,7 @@ import type { PreparedRead, ReadResult, S7ConnectionState } from '../s7/connecti
 import type { ContractMessage, Reading } from '../shared/messages';
 import { BadSetTracker, OutputShaper, type OutputOptions } from './output';
 import { systemClock, type Clock } from '../shared/clock';
-import { Scheduler } from './scheduler';
+import { nextPhase, Scheduler } from './scheduler';
 import { describeSignal, itemError, type ResolvedSignal } from './signals';
 
 /** The part of S7Connection the engine uses (a device boundary). */
@@ -69,6 +69,8 @@ export class ReaderEngine {
     output: OutputOptions,
     private readonly callbacks: EngineCallbacks,
     private readonly clock: Clock = systemClock,
+    /** The schedule's phase (scheduler.ts); by default each engine takes the next one. */
+    private readonly phase: number = nextPhase(),
   ) {
     this.shaper = new OutputShaper(output);
   }
@@ -184,6 +186,7 @@ export class ReaderEngine {
       },
       () => (this.all ? this.cycle(this.all, true) : Promise.resolve([])),
       this.clock,
+      this.phase,
     );
     this.scheduler.start();
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Scheduler } from '../../../lib/reader/scheduler';
+import { nextPhase, Scheduler } from '../../../lib/reader/scheduler';
 import { ManualClock } from '../../helpers/manual-clock';
 
 /** Stops the scheduler, letting the clock run so a cycle in flight can finish. */
@@ -133,6 +133,39 @@ describe('reader scheduler', () => {
     await clock.advance(250);
     await s.stop();
     assert.equal(runs, 3);
+  });
+
+  it('with a phase, runs the first cycle at start, the second phase × interval later, then one per interval', async () => {
+    const clock = new ManualClock();
+    const anchor = clock.now();
+    const starts: number[] = [];
+    const durations = [5, 5, 5, 130, 5];
+    const s = new Scheduler([{ id: 'a', intervalMs: 100 }], async () => {
+      starts.push(clock.now() - anchor);
+      await clock.sleep(durations[starts.length - 1] ?? 5);
+    }, async () => undefined, clock, 0.25);
+    s.start();
+    await clock.advance(600);
+    await stopWith(s, clock);
+    // the cycle at 225 ran 130 ms, past 325: that slot is skipped, the grid stays where it was
+    assert.deepEqual(starts.slice(0, 6), [0, 25, 125, 225, 425, 525]);
+    assert.equal(s.stats('a')!.overruns, 1);
+    assert.equal(s.stats('a')!.skippedSlots, 1);
+  });
+
+  it('spreads the phases it gives out evenly over the interval', () => {
+    const phases = Array.from({ length: 50 }, () => nextPhase());
+    for (const p of phases) assert.ok(p > 0 && p <= 1, `phase ${p} in (0, 1]`);
+    const sorted = [...phases].sort((a, b) => a - b);
+    const widestGap = Math.max(...sorted.slice(1).map((p, i) => p - sorted[i]), sorted[0] + 1 - sorted.at(-1)!);
+    // 50 phases evenly spread would leave gaps of 0.02; the golden-ratio sequence stays within 3× that
+    assert.ok(widestGap < 0.06, `widest gap ${widestGap}`);
+  });
+
+  it('refuses a phase outside (0, 1]', () => {
+    for (const phase of [0, -0.5, 1.5, Number.NaN]) {
+      assert.throws(() => new Scheduler([{ id: 'a', intervalMs: 100 }], async () => undefined, async () => undefined, new ManualClock(), phase), /schedule phase must be in \(0, 1\]/);
+    }
   });
 
   it('rejects an interval that is not positive, naming the group', () => {
