@@ -42,16 +42,18 @@ describe('mongo write queue', () => {
     q.add('latest', { v: 3 }, 1, 'b', { key: 's', newer });
     q.add('latest', { v: 2 }, 1, 'c', { key: 's', newer });
     assert.equal(q.entries, 1);
-    const [entry] = q.take('latest', 10);
+    const batch = q.take('latest', 10);
+    const [entry] = batch;
     assert.equal(entry.item.v, 3);
     assert.deepEqual(entry.waiters.sort(), ['a', 'b', 'c']);
     q.add('latest', { v: 4 }, 1, 'd', { key: 's', newer });
-    const superseded = q.retry('latest', [entry]);
+    const superseded = q.retry('latest', batch);
     assert.equal(superseded.length, 1);
-    const [next] = q.take('latest', 10);
+    const taken = q.take('latest', 10);
+    const [next] = taken;
     assert.equal(next.item.v, 4);
     assert.deepEqual(next.waiters.sort(), ['a', 'b', 'c', 'd']);
-    q.complete('latest');
+    q.complete('latest', taken);
     assert.equal(q.entries, 0);
   });
 
@@ -69,20 +71,48 @@ describe('mongo write queue', () => {
         continue;
       }
       seen.push(...batch.map((e) => e.item.v));
-      q.complete('raw');
+      q.complete('raw', batch);
     }
     assert.deepEqual(seen, Array.from({ length: 2500 }, (_, i) => i + 500));
     assert.equal(q.entries, 0);
   });
 
-  it('puts a failed batch back at the head of its lane, one batch in flight per lane', () => {
+  it('puts a failed batch back at the head of its lane, one batch in flight per lane unless told more', () => {
     const q = new WriteQueue<Item, string>({ maxEntries: 10, maxBytes: 1e9, overflow: 'drop-oldest' });
     for (let v = 1; v <= 4; v++) q.add('raw', { v }, 1, `w${v}`);
     const batch = q.take('raw', 2);
     assert.deepEqual(q.take('raw', 2), [], 'second batch waits');
-    assert.deepEqual(q.idleLanes(), []);
+    assert.deepEqual(q.waitingLanes(), [{ name: 'raw', pending: 2, batchesInFlight: 1 }]);
     q.retry('raw', batch);
     assert.deepEqual(q.take('raw', 10).map((e) => e.item.v), [1, 2, 3, 4]);
+  });
+
+  it('keeps two batches of a lane in flight apart: each completes or comes back on its own, in seq order', () => {
+    const q = new WriteQueue<Item, string>({ maxEntries: 100, maxBytes: 1e9, overflow: 'drop-oldest' });
+    for (let v = 1; v <= 8; v++) q.add('raw', { v }, 1, `w${v}`);
+    const first = q.take('raw', 3, 2);
+    const second = q.take('raw', 3, 2);
+    assert.deepEqual(q.take('raw', 3, 2), [], 'no third batch');
+    assert.equal(q.inFlight, 6);
+    assert.deepEqual([...q.all()].map((e) => e.item.v), [1, 2, 3, 4, 5, 6, 7, 8], 'in flight and pending, for the spool and close');
+    // The later batch fails first, then the earlier one: both come back before what waits, in order.
+    q.retry('raw', second);
+    q.retry('raw', first);
+    assert.equal(q.inFlight, 0);
+    const all = q.take('raw', 10);
+    assert.deepEqual(all.map((e) => e.item.v), [1, 2, 3, 4, 5, 6, 7, 8]);
+    q.retry('raw', all);
+    // A batch completes alone: the other stays in flight.
+    const a = q.take('raw', 4, 2);
+    const b = q.take('raw', 4, 2);
+    q.complete('raw', b);
+    assert.equal(q.entries, 4);
+    assert.equal(q.inFlight, 4);
+    q.complete('raw', b); // not in flight any more: nothing happens
+    assert.equal(q.entries, 4);
+    q.complete('raw', a);
+    assert.equal(q.entries, 0);
+    assert.equal(q.inFlight, 0);
   });
 });
 
