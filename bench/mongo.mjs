@@ -37,6 +37,8 @@ const SOAK_P99_BOUND_MS = 2000;
 const OUTAGE_S = envNumber('BENCH_MONGO_OUTAGE_S', 150);
 const OUTAGE_RATE = 1000;
 const SERVERS = (process.env.BENCH_MONGO_SERVERS || 'ferretdb,mongo-java-server').split(',');
+/** BENCH_MONGO_ONLY_THROUGHPUT=1: only the rounds of ceiling and ours (no peers, no latest mode, no outage), for quick before/after comparisons. */
+const ONLY_THROUGHPUT = process.env.BENCH_MONGO_ONLY_THROUGHPUT === '1';
 const DATABASE = 'bench';
 
 const machineId = '65a0000000000000000000aa';
@@ -330,7 +332,7 @@ export async function run(log) {
         record(await driverCeiling(client, bson, `${++runId}`, 2), r);
         record(await throughput(server, client, perCycle, CONTENDERS[perCycle], `${++runId}`), r);
       }
-      for (const [name, contender] of Object.entries(CONTENDERS).filter(([n]) => n !== perCycle)) {
+      for (const [name, contender] of Object.entries(CONTENDERS).filter(([n]) => n !== perCycle && !ONLY_THROUGHPUT)) {
         record(await throughput(server, client, name, contender, `${++runId}`));
       }
     } finally {
@@ -338,6 +340,7 @@ export async function run(log) {
       await server.stop();
     }
   }
+  if (ONLY_THROUGHPUT) return { results, goals: goals(results), conditions: { ...conditions(), only: 'BENCH_MONGO_ONLY_THROUGHPUT=1: the rounds of ceiling and ours only' } };
   const latest = previous?.result.latest ?? await latestKeepsUp(SERVERS[0]);
   if (!previous) log(`latest on ${SERVERS[0]}: ${JSON.stringify({ ...latest, perSecond: undefined })}`);
   const outageServer = SERVERS[0];
@@ -509,7 +512,7 @@ function goals(results, out, latest) {
     });
   }
   if (latest) goalRows.push(latestGoal(latest));
-  goalRows.push(outageGoal(out));
+  if (out) goalRows.push(outageGoal(out));
   return goalRows;
 }
 
@@ -582,11 +585,13 @@ export function tables(result) {
           result.latest.upsertsPerSecond, `${result.latest.batches} (${result.latest.meanBatchMs})`, `${result.latest.documents} (${result.latest.documentsNewest})`]],
       }]
       : []),
-    {
-      title: `Outage on ${o.server}: our sink's memory (every 10 s)`,
-      columns: ['s', 'phase', 'heap MB', 'RSS MB', 'status'],
-      rows: (o.memory ?? []).filter((_, i) => i % 10 === 0).map((m) => [m.s, m.phase, m.heapMB, m.rssMB, plainStatus(m.status)]),
-    },
+    ...(o
+      ? [{
+        title: `Outage on ${o.server}: our sink's memory (every 10 s)`,
+        columns: ['s', 'phase', 'heap MB', 'RSS MB', 'status'],
+        rows: (o.memory ?? []).filter((_, i) => i % 10 === 0).map((m) => [m.s, m.phase, m.heapMB, m.rssMB, plainStatus(m.status)]),
+      }]
+      : []),
   ];
 }
 

@@ -145,6 +145,65 @@ describe('mongo spool', () => {
     assert.ok(e.item.id instanceof ObjectId && e.item.id.equals(id));
     c.close();
   });
+
+  it('never writes (nor serialises) an entry acknowledged before its write; the others replay as before', async () => {
+    const file = path.join(dir, 'q.jsonl');
+    const clock = new ManualClock();
+    const serialised: number[] = [];
+    const ejson = { ...BSON.EJSON, stringify: (value: unknown, options?: { relaxed?: boolean }) => (serialised.push((value as { a: number }).a), BSON.EJSON.stringify(value, options)) };
+    const spool = new Spool<{ v: number }>(file, ejson, { clock, flushMs: 100 });
+    spool.load();
+    for (const seq of [1, 2, 3]) spool.add({ seq, lane: 'l', item: { v: seq }, bytes: 1 });
+    spool.ack([1, 2, 3]); // written to the database within flushMs
+    await clock.advance(100);
+    assert.equal(fs.statSync(file).size, 0, 'nothing written');
+    assert.deepEqual(serialised, []);
+    spool.add({ seq: 4, lane: 'l', item: { v: 4 }, bytes: 1 });
+    spool.add({ seq: 5, lane: 'l', item: { v: 5 }, bytes: 1 });
+    await clock.advance(100); // 4 and 5 wait longer than flushMs: written
+    spool.add({ seq: 6, lane: 'l', item: { v: 6 }, bytes: 1 });
+    spool.add({ seq: 7, lane: 'l', item: { v: 7 }, bytes: 1 });
+    spool.ack([4, 6]);
+    await clock.advance(100);
+    assert.deepEqual(serialised, [4, 5, 7]);
+    assert.deepEqual(fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => Object.keys(JSON.parse(l))[0]), ['a', 'a', 'd', 'a'], 'adds of 4 and 5; the acknowledgement of 4, the add of 7');
+    spool.close();
+    const again = new Spool<{ v: number }>(file, BSON.EJSON);
+    assert.deepEqual(again.load().map((e) => e.seq), [5, 7]);
+    again.close();
+  });
+
+  it('after a crash (the process killed), replays every entry written and not acknowledged in the file', () => {
+    const file = path.join(dir, 'q.jsonl');
+    // A child writes 1-3 (flushed), acknowledges 1 (flushed), acknowledges 2 and adds 4 (not yet
+    // flushed), and is killed: 2 comes back (written twice is harmless, every write is idempotent); 4 was
+    // never on disk, as before (the spool's window is flushMs).
+    const script = `
+      const { Spool } = require(${JSON.stringify(path.resolve(__dirname, '../../../lib/mongo/spool.js'))});
+      const { BSON } = require('mongodb');
+      const spool = new Spool(${JSON.stringify(file)}, BSON.EJSON, { flushMs: 60000 });
+      spool.load();
+      for (const seq of [1, 2, 3]) spool.add({ seq, lane: 'l', item: { v: seq, at: new Date(seq) }, bytes: 1 });
+      spool.flush();
+      spool.ack([1]);
+      spool.flush();
+      spool.ack([2]);
+      spool.add({ seq: 4, lane: 'l', item: { v: 4, at: new Date(4) }, bytes: 1 });
+      process.kill(process.pid, 'SIGKILL');`;
+    let killed: string | null = null;
+    try {
+      execFileSync(process.execPath, ['-e', script], { cwd: path.resolve(__dirname, '../../../..'), stdio: 'pipe' });
+    } catch (err) {
+      killed = (err as { signal: string | null }).signal;
+    }
+    assert.equal(killed, 'SIGKILL');
+    const after = new Spool<{ v: number; at: Date }>(file, BSON.EJSON);
+    const entries = after.load();
+    assert.deepEqual(entries.map((e) => e.seq), [2, 3]);
+    assert.ok(entries[0].item.at instanceof Date && entries[0].item.at.getTime() === 2);
+    assert.equal(after.corruptLines, 0);
+    after.close();
+  });
 });
 
 /** The real file system, made to fail on demand like a full disk (ENOSPC) or a read-only mount (EROFS). */
