@@ -142,11 +142,25 @@ function feed(target, contender, docs, first, t0) {
   });
 }
 
-/** Counts done() calls of the node under test (Complete and Catch nodes scoped to it). */
+/**
+ * Counts done() calls of the node under test (Complete and Catch nodes scoped to it).
+ * `reached(n, timeoutMs)` resolves at the completion that makes n (true), or at the timeout
+ * (false): a timed run ends when its last message completes, not at the next poll, as the
+ * ceiling's ends when its last insertMany resolves.
+ */
 function completions(runtime) {
-  const state = { done: 0, errors: 0, firstError: undefined };
-  runtime.getNode('bench-done').on('input', () => { state.done++; });
-  runtime.getNode('bench-errors').on('input', (msg) => { state.errors++; state.firstError ??= msg.error?.message; });
+  let waiter;
+  const settled = () => { if (waiter && state.done + state.errors >= waiter.count) waiter.resolve(true); };
+  const state = {
+    done: 0, errors: 0, firstError: undefined,
+    reached: (count, timeoutMs) => new Promise((resolve) => {
+      const timer = setTimeout(() => { waiter = undefined; resolve(state.done + state.errors >= count); }, timeoutMs);
+      waiter = { count, resolve: (v) => { clearTimeout(timer); waiter = undefined; resolve(v); } };
+      settled();
+    }),
+  };
+  runtime.getNode('bench-done').on('input', () => { state.done++; settled(); });
+  runtime.getNode('bench-errors').on('input', (msg) => { state.errors++; state.firstError ??= msg.error?.message; settled(); });
   return state;
 }
 
@@ -179,7 +193,7 @@ export async function throughput(server, client, name, contender, runId) {
     const doneBefore = done.done + done.errors;
     const started = performance.now();
     const messages = await feed(target, contender, DOCS, WARMUP_DOCS, t0);
-    if (contender.completesAfterWrite) await waitFor(() => done.done + done.errors - doneBefore >= messages, 300000);
+    if (contender.completesAfterWrite) await done.reached(doneBefore + messages, 300000);
     else await waitForCount(client, collection, WARMUP_DOCS + DOCS, 300000, 20);
     const seconds = (performance.now() - started) / 1000;
     const arrived = (await countOf(client, collection)) - WARMUP_DOCS;
