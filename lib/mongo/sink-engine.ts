@@ -300,19 +300,25 @@ export class SinkEngine {
   /**
    * Starts batches on the lanes (only `onlyLane` when given) that are not backing off: a lane
    * with nothing in flight takes what waits; an insert lane that is not recovering from a failure
-   * also sends further full batches, up to INSERT_BATCHES_IN_FLIGHT (a recovering lane sends one
-   * at a time, so each attempt counts once).
+   * also sends further full batches, up to INSERT_BATCHES_IN_FLIGHT, unless another lane waits
+   * for the same collection (a recovering lane sends one at a time, so each attempt counts once).
    */
   private startBatches(onlyLane?: string): void {
     const now = this.clock.now();
-    for (const lane of this.queue.waitingLanes()) {
+    const lanes = this.queue.waitingLanes();
+    const waitingFor = new Map<string, number>();
+    for (const lane of lanes) {
+      const { collection } = this.laneKinds.get(lane.name)!;
+      waitingFor.set(collection, (waitingFor.get(collection) ?? 0) + 1);
+    }
+    for (const lane of lanes) {
       if (onlyLane !== undefined && lane.name !== onlyLane) continue;
       const retry = this.backoff.get(lane.name);
       if (retry && retry.until > now) continue;
       const { collection, batchLimit: limit, insert } = this.laneKinds.get(lane.name)!;
       const writing = this.writing.get(collection);
       if (writing && writing.lane !== lane.name) continue;
-      const maxInFlight = insert && !retry ? INSERT_BATCHES_IN_FLIGHT : 1;
+      const maxInFlight = insert && !retry && waitingFor.get(collection) === 1 ? INSERT_BATCHES_IN_FLIGHT : 1;
       let { pending, batchesInFlight } = lane;
       while (pending > 0 && batchesInFlight < maxInFlight && (batchesInFlight === 0 || pending >= limit)) {
         const batch = this.queue.take(lane.name, limit, maxInFlight);

@@ -166,7 +166,7 @@ describe('mongo sink engine', () => {
       h.submit({ payload: { note: i } });
     }
     await h.drive('40 written', () => h.done.length === 40);
-    assert.equal(h.db.maxInFlight, 2, 'each lane sends two batches at once');
+    assert.equal(h.db.maxInFlight, 2, 'a lane sends two batches at once once the other has nothing waiting');
     assert.equal(h.db.mixed, 0, 'readings and other documents never in flight together');
     assert.equal(h.db.docs.get('signaldatas')!.length, 40);
   });
