@@ -97,23 +97,25 @@ describeEachMongoServer('mongo sink retries on its backoff, not on the flush int
     // Each message of 100 readings fills a batch.
     const { clock, done, machine, sensors, countDocs } = start(100, 100);
     await waitFor('connected', () => supervisor!.state.status === 'connected');
-    engine!.submit(readingsMessage(machine, sensors, T0) as never, (err) => done.push(err));
-    await waitFor('the first message written', () => done.length === 1);
+    // Two batches at once: the driver's pool then holds two connections, and the two batches
+    // below go out on them (a new connection would wait for its handshake in the frozen link).
+    for (let i = 0; i < 2; i++) engine!.submit(readingsMessage(machine, sensors, T0 + i) as never, (err) => done.push(err));
+    await waitFor('the first messages written', () => done.length === 2);
 
     link.freeze();
-    for (let i = 1; i <= 3; i++) engine!.submit(readingsMessage(machine, sensors, T0 + i) as never, (err) => done.push(err));
+    for (let i = 2; i <= 4; i++) engine!.submit(readingsMessage(machine, sensors, T0 + i) as never, (err) => done.push(err));
     await waitFor('two batches in flight, the third waiting', () => engine!.getStats().inFlight === 200);
     await waitFor('writes sent into the frozen link', () => link!.heldBytes > 0);
     link.cut(); // every write in flight fails as a lost connection
     link.thaw();
     await waitFor('the failed writes waiting to retry', () => engine!.getStats().retrying && engine!.getStats().inFlight === 0);
     await waitFor('connected again', () => supervisor!.state.status === 'connected');
-    assert.equal(done.length, 1, 'nothing written before the backoff is over');
+    assert.equal(done.length, 2, 'nothing written before the backoff is over');
 
     await clock.advance(RETRY_MS);
-    await waitFor('the three messages written after the backoff', () => done.length === 4);
-    assert.deepEqual(done, [undefined, undefined, undefined, undefined]);
-    assert.equal(await countDocs(), 400, 'each reading once');
+    await waitFor('the three messages written after the backoff', () => done.length === 5);
+    assert.deepEqual(done, [undefined, undefined, undefined, undefined, undefined]);
+    assert.equal(await countDocs(), 500, 'each reading once');
     assert.equal(engine!.getStats().retrying, false);
   });
 });
