@@ -5,6 +5,7 @@
 import {
   TOPIC_MACHINE_STATUS,
   TOPIC_PRODUCTION,
+  isObjectIdHex,
   readingsOf,
   type ContractMessage,
   type MachineStatus,
@@ -151,23 +152,24 @@ function intakeReadings(msg: ContractMessage, readings: unknown[], config: Mongo
         intake.skipped.push(`${name}: no sensorId/machineId (not an application sensor)`);
         return;
       }
-      const sensorId = requireObjectIdHex(signal.sensorId, `${field}.signal.sensorId`);
-      const machineId = requireObjectIdHex(signal.machineId, `${field}.signal.machineId`);
-      const valueField = perCycle ? `${field}.value` : 'payload';
+      // The usual cases are checked first; field names are spelled out only for an error (a
+      // message carries hundreds of readings).
+      const sensorId = isObjectIdHex(signal.sensorId) ? signal.sensorId.toLowerCase() : requireObjectIdHex(signal.sensorId, `${field}.signal.sensorId`);
+      const machineId = isObjectIdHex(signal.machineId) ? signal.machineId.toLowerCase() : requireObjectIdHex(signal.machineId, `${field}.signal.machineId`);
       // The application stores pins as the numbers 0/1.
-      let value = typeof r.value === 'boolean' ? (r.value ? 1 : 0) : assertSafeValue(r.value, valueField);
+      let value =
+        typeof r.value === 'boolean' ? (r.value ? 1 : 0) : typeof r.value === 'number' && Number.isFinite(r.value) ? r.value : assertSafeValue(r.value, perCycle ? `${field}.value` : 'payload');
       if (value === undefined) {
         // A failed read has no value; when bad readings are wanted, it is stored as null.
-        if (r.quality !== 'bad') throw new ValidationError(valueField, 'no value');
+        if (r.quality !== 'bad') throw new ValidationError(perCycle ? `${field}.value` : 'payload', 'no value');
         value = null;
       }
       const timestamp = timeOf(r.timestamp, perCycle ? `${field}.timestamp` : 'timestamp', now, window);
-      const base = { sensorId, machineId, value, timestamp };
       if (config.signalMode === 'history' || config.signalMode === 'both') {
-        intake.items.push({ kind: 'history', collection: config.historyCollection, id: newId(), ...base });
+        intake.items.push({ kind: 'history', collection: config.historyCollection, id: newId(), sensorId, machineId, value, timestamp });
       }
       if (config.signalMode === 'latest' || config.signalMode === 'both') {
-        intake.items.push({ kind: 'latest', collection: config.latestCollection, ...base });
+        intake.items.push({ kind: 'latest', collection: config.latestCollection, sensorId, machineId, value, timestamp });
       }
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;

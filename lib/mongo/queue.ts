@@ -1,6 +1,7 @@
 /**
  * The sink's bounded write queue. Lanes (one per collection and kind of write) are flushed
- * separately with at most one batch in flight each. FIFO lanes (raw readings, generic documents)
+ * separately; how many batches of a lane may be in flight at once is the caller's rule (take's
+ * `maxInFlight`). FIFO lanes (raw readings, generic documents)
  * may be dropped under the overflow policy; keyed lanes (latest value per sensor, production
  * snapshot per machine-hour, status per machine) coalesce (the newest wins) and are never
  * dropped: they are bounded by the number of keys, not by time.
@@ -39,10 +40,10 @@ export interface AddResult<T, W> {
 }
 
 /**
- * An array with a moving head: O(1) at both ends where it matters. (A Map used as a FIFO slows
- * down quadratically: iteration from the start walks over every deleted slot.)
+ * An array with a moving head, in `seq` order: O(1) at both ends where it matters. (A Map used as
+ * a FIFO slows down quadratically: iteration from the start walks over every deleted slot.)
  */
-class Fifo<E> {
+class Fifo<E extends { seq: number }> {
   private items: (E | undefined)[] = [];
   private head = 0;
 
@@ -65,8 +66,17 @@ class Fifo<E> {
     }
     return item;
   }
-  prepend(list: E[]): void {
-    this.items = [...list, ...this.items.slice(this.head)];
+  /**
+   * Puts entries taken earlier back in `seq` order: another batch of the lane may have come back
+   * before them, with later entries.
+   */
+  putBack(list: E[]): void {
+    const rest = this.items.slice(this.head) as E[]; // past the head, every slot holds an entry
+    const merged: E[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < list.length && j < rest.length) merged.push(list[i].seq < rest[j].seq ? list[i++] : rest[j++]);
+    this.items = merged.concat(list.slice(i), rest.slice(j));
     this.head = 0;
   }
   *values(): Generator<E> {
@@ -82,7 +92,8 @@ interface Lane<T, W> {
   fifo: Fifo<QueueEntry<T, W>>;
   /** Keyed lanes, by key; a Map keeps insertion order. */
   byKey: Map<string, QueueEntry<T, W>>;
-  inFlight: QueueEntry<T, W>[] | null;
+  /** The lane's batches in flight. */
+  inFlight: QueueEntry<T, W>[][];
 }
 
 function pendingSize<T, W>(lane: Lane<T, W>): number {
@@ -139,7 +150,7 @@ export class WriteQueue<T, W> {
   private lane(name: string, spec: LaneSpec<T>): Lane<T, W> {
     let lane = this.lanes.get(name);
     if (!lane) {
-      lane = { name, keyed: spec.key !== undefined, newer: spec.newer, fifo: new Fifo(), byKey: new Map(), inFlight: null };
+      lane = { name, keyed: spec.key !== undefined, newer: spec.newer, fifo: new Fifo(), byKey: new Map(), inFlight: [] };
       this.lanes.set(name, lane);
     }
     return lane;
@@ -171,13 +182,13 @@ export class WriteQueue<T, W> {
     return dropped;
   }
 
-  /** Lanes with pending entries and no batch in flight. */
-  idleLanes(): { name: string; pending: number }[] {
+  /** Lanes with pending entries: how many, and how many batches of the lane are in flight. */
+  waitingLanes(): { name: string; pending: number; batchesInFlight: number }[] {
     const out = [];
     for (const lane of this.lanes.values()) {
       const pending = pendingSize(lane);
-      if (lane.inFlight || pending === 0) continue;
-      out.push({ name: lane.name, pending });
+      if (pending === 0) continue;
+      out.push({ name: lane.name, pending, batchesInFlight: lane.inFlight.length });
     }
     return out;
   }
@@ -187,10 +198,10 @@ export class WriteQueue<T, W> {
     return lane ? pendingSize(lane) : 0;
   }
 
-  /** Takes up to `max` entries of a lane as its batch in flight. */
-  take(laneName: string, max: number): QueueEntry<T, W>[] {
+  /** Takes up to `max` entries of a lane as a batch in flight, unless `maxInFlight` batches of it already are. */
+  take(laneName: string, max: number, maxInFlight = 1): QueueEntry<T, W>[] {
     const lane = this.lanes.get(laneName);
-    if (!lane || lane.inFlight) return [];
+    if (!lane || lane.inFlight.length >= maxInFlight) return [];
     const batch: QueueEntry<T, W>[] = [];
     if (lane.keyed) {
       for (const [k, entry] of lane.byKey) {
@@ -201,35 +212,38 @@ export class WriteQueue<T, W> {
     } else {
       while (batch.length < max && lane.fifo.size > 0) batch.push(lane.fifo.shift()!);
     }
-    lane.inFlight = batch;
+    if (batch.length === 0) return batch;
+    lane.inFlight.push(batch);
     this.inFlight += batch.length;
     return batch;
   }
 
-  /** The batch in flight is done (written, or failed for good): it leaves the queue. */
-  complete(laneName: string): void {
+  /** Removes `batch` (as take returned it) from its lane's batches in flight; undefined when it is not one. */
+  private land(laneName: string, batch: QueueEntry<T, W>[]): Lane<T, W> | undefined {
     const lane = this.lanes.get(laneName);
-    if (!lane?.inFlight) return;
-    for (const entry of lane.inFlight) this.count(entry, -1);
-    this.inFlight -= lane.inFlight.length;
-    lane.inFlight = null;
+    const at = lane ? lane.inFlight.indexOf(batch) : -1;
+    if (!lane || at < 0) return undefined;
+    lane.inFlight.splice(at, 1);
+    this.inFlight -= batch.length;
+    return lane;
+  }
+
+  /** A batch in flight is done (written, or failed for good): it leaves the queue. */
+  complete(laneName: string, batch: QueueEntry<T, W>[]): void {
+    if (!this.land(laneName, batch)) return;
+    for (const entry of batch) this.count(entry, -1);
   }
 
   /**
-   * The batch in flight goes back to the head of its lane, except entries a newer pending one
-   * supersedes meanwhile (those hand their waiters over and leave; they are returned).
+   * A batch in flight goes back to the head of its lane (in seq order), except entries a newer
+   * pending one supersedes meanwhile (those hand their waiters over and leave; they are returned).
    */
-  retry(laneName: string, keep: QueueEntry<T, W>[]): QueueEntry<T, W>[] {
-    const lane = this.lanes.get(laneName);
-    if (!lane?.inFlight) return [];
-    const kept = new Set(keep);
+  retry(laneName: string, batch: QueueEntry<T, W>[]): QueueEntry<T, W>[] {
+    const lane = this.land(laneName, batch);
+    if (!lane) return [];
     const superseded: QueueEntry<T, W>[] = [];
     const front: QueueEntry<T, W>[] = [];
-    for (const entry of lane.inFlight) {
-      if (!kept.has(entry)) {
-        this.count(entry, -1);
-        continue;
-      }
+    for (const entry of batch) {
       const newer = lane.keyed ? lane.byKey.get(entry.key!) : undefined;
       if (newer) {
         newer.waiters.unshift(...entry.waiters);
@@ -240,16 +254,14 @@ export class WriteQueue<T, W> {
       }
     }
     if (lane.keyed) lane.byKey = new Map([...front.map((e): [string, QueueEntry<T, W>] => [e.key!, e]), ...lane.byKey]);
-    else lane.fifo.prepend(front);
-    this.inFlight -= lane.inFlight.length;
-    lane.inFlight = null;
+    else lane.fifo.putBack(front);
     return superseded;
   }
 
   /** Every entry, pending and in flight (for the spool's compaction and for close). */
   *all(): Generator<QueueEntry<T, W>> {
     for (const lane of this.lanes.values()) {
-      if (lane.inFlight) yield* lane.inFlight;
+      for (const batch of lane.inFlight) yield* batch;
       yield* lane.keyed ? lane.byKey.values() : lane.fifo.values();
     }
   }

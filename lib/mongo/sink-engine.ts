@@ -137,9 +137,21 @@ class Ticket {
  * 100 sensors are five commands: their messages waited up to two rounds and the flush tick).
  */
 function batchLimit(item: WorkItem, batchSize: number): number {
-  const updates = item.kind === 'latest' || item.kind === 'status' || (item.kind === 'generic' && item.operation !== 'insert');
-  return updates ? Math.min(batchSize, UPDATES_PER_COMMAND) : batchSize;
+  return isInsert(item) ? batchSize : Math.min(batchSize, UPDATES_PER_COMMAND);
 }
+
+/** History and generic inserts: each document carries its _id, so order does not matter and a replay changes nothing. */
+function isInsert(item: WorkItem): boolean {
+  return item.kind === 'history' || (item.kind === 'generic' && item.operation === 'insert');
+}
+
+/**
+ * Full batches of an insert lane in flight at once while the lane is healthy: the server works
+ * on one while the next is built, sent and queued, so it is not idle between batches (FerretDB's
+ * own insertMany ceiling is ~6 % higher with two in flight than one at a time; bench/mongo.mjs).
+ * Update lanes keep one: their values land in order, and FerretDB's connection limit (writer.ts).
+ */
+export const INSERT_BATCHES_IN_FLIGHT = 2;
 
 function laneOf(item: WorkItem): { lane: string; spec: LaneSpec<WorkItem> } {
   switch (item.kind) {
@@ -175,9 +187,15 @@ export class SinkEngine {
   /** Lanes waiting to retry a failed batch: until when, and the timer that restarts them then. */
   private readonly backoff = new Map<string, { backoff: Backoff; until: number; timer?: unknown }>();
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly busyCollections = new Set<string>();
+  /** The lane writing each collection, and its batches in flight: one lane per collection at a time. */
+  private readonly writing = new Map<string, { lane: string; batches: number }>();
   private readonly uncertainFailures = new Map<string, number>();
-  private readonly laneKinds = new Map<string, { kind: WorkItem['kind']; collection: string; batchLimit: number }>();
+  /**
+   * Transient failures of each lane so far. A batch that was in flight when a later one of its
+   * lane failed neither clears that failure's pause by succeeding nor adds a pause of its own.
+   */
+  private readonly laneFailures = new Map<string, number>();
+  private readonly laneKinds = new Map<string, { kind: WorkItem['kind']; collection: string; batchLimit: number; insert: boolean }>();
   private readonly clock: Clock;
   private timer: unknown;
   private waiting = 0;
@@ -230,8 +248,12 @@ export class SinkEngine {
 
   private enqueue(item: WorkItem, ticket: Ticket | undefined, seq?: number): void {
     const { lane, spec } = laneOf(item);
-    const limit = batchLimit(item, this.options.config.batchSize);
-    this.laneKinds.set(lane, { kind: item.kind, collection: item.collection, batchLimit: limit });
+    let kind = this.laneKinds.get(lane);
+    if (!kind) {
+      kind = { kind: item.kind, collection: item.collection, batchLimit: batchLimit(item, this.options.config.batchSize), insert: isInsert(item) };
+      this.laneKinds.set(lane, kind);
+    }
+    const limit = kind.batchLimit;
     const result = this.queue.add(lane, item, estimateBytes(item), ticket, spec, seq);
     const spool = this.options.spool;
     if (spool && seq === undefined && result.entry) spool.add({ seq: result.entry.seq, lane, key: spec.key, item, bytes: result.entry.bytes });
@@ -265,8 +287,8 @@ export class SinkEngine {
   }
 
   /**
-   * Starts a batch on every idle lane that is not backing off, at most one per collection
-   * (two kinds of write may share one: e.g. generic inserts into the signal history).
+   * Starts batches on the lanes that are not backing off, one lane per collection at a time (two
+   * kinds of write may share one: e.g. generic inserts into the signal history).
    */
   flush(): void {
     this.reportDrops();
@@ -275,30 +297,54 @@ export class SinkEngine {
     this.publishStats();
   }
 
-  /** Starts idle lanes (only `onlyLane` when given) that are not backing off. */
+  /**
+   * Starts batches on the lanes (only `onlyLane` when given) that are not backing off: a lane
+   * with nothing in flight takes what waits; an insert lane that is not recovering from a failure
+   * also sends further full batches, up to INSERT_BATCHES_IN_FLIGHT, unless another lane waits
+   * for the same collection (a recovering lane sends one at a time, so each attempt counts once).
+   */
   private startBatches(onlyLane?: string): void {
     const now = this.clock.now();
-    for (const lane of this.queue.idleLanes()) {
+    const lanes = this.queue.waitingLanes();
+    const waitingFor = new Map<string, number>();
+    for (const lane of lanes) {
+      const { collection } = this.laneKinds.get(lane.name)!;
+      waitingFor.set(collection, (waitingFor.get(collection) ?? 0) + 1);
+    }
+    for (const lane of lanes) {
       if (onlyLane !== undefined && lane.name !== onlyLane) continue;
       const retry = this.backoff.get(lane.name);
       if (retry && retry.until > now) continue;
-      const { collection, batchLimit: limit } = this.laneKinds.get(lane.name)!;
-      if (this.busyCollections.has(collection)) continue;
-      const batch = this.queue.take(lane.name, limit);
-      if (batch.length === 0) continue;
-      // Whichever starts the retry (its timer, a tick, a full batch), it is started once.
-      if (retry) this.clock.clearTimer(retry.timer);
-      this.busyCollections.add(collection);
-      const running = this.runBatch(lane.name, batch).finally(() => {
-        this.inFlight.delete(running);
-        this.busyCollections.delete(collection);
-        // Full batches and retries that are due (this batch held their collection) go at once; the
-        // rest waits for the flush interval.
-        if (this.queue.idleLanes().some((l) => l.pending >= this.laneKinds.get(l.name)!.batchLimit || this.retryDue(l.name))) this.scheduleFlush();
-      });
-      this.inFlight.add(running);
+      const { collection, batchLimit: limit, insert } = this.laneKinds.get(lane.name)!;
+      const writing = this.writing.get(collection);
+      if (writing && writing.lane !== lane.name) continue;
+      const maxInFlight = insert && !retry && waitingFor.get(collection) === 1 ? INSERT_BATCHES_IN_FLIGHT : 1;
+      let { pending, batchesInFlight } = lane;
+      while (pending > 0 && batchesInFlight < maxInFlight && (batchesInFlight === 0 || pending >= limit)) {
+        const batch = this.queue.take(lane.name, limit, maxInFlight);
+        if (batch.length === 0) break;
+        // Whichever starts the retry (its timer, a tick, a full batch), it is started once.
+        if (retry) this.clock.clearTimer(retry.timer);
+        this.startBatch(lane.name, collection, batch);
+        pending -= batch.length;
+        batchesInFlight++;
+      }
     }
     this.waiting = this.queue.entries - this.queue.inFlight;
+  }
+
+  private startBatch(lane: string, collection: string, batch: QueueEntry<WorkItem, Ticket>[]): void {
+    const writing = this.writing.get(collection) ?? { lane, batches: 0 };
+    writing.batches++;
+    this.writing.set(collection, writing);
+    const running = this.runBatch(lane, batch, this.laneFailures.get(lane) ?? 0).finally(() => {
+      this.inFlight.delete(running);
+      if (--writing.batches === 0) this.writing.delete(collection);
+      // Full batches and retries that are due (this batch held their collection or place) go at
+      // once; the rest waits for the flush interval.
+      if (this.queue.waitingLanes().some((l) => l.pending >= this.laneKinds.get(l.name)!.batchLimit || this.retryDue(l.name))) this.scheduleFlush();
+    });
+    this.inFlight.add(running);
   }
 
   private retryDue(lane: string): boolean {
@@ -327,7 +373,8 @@ export class SinkEngine {
     this.pendingDrops = {};
   }
 
-  private async runBatch(lane: string, batch: QueueEntry<WorkItem, Ticket>[]): Promise<void> {
+  /** `failuresAtStart`: the lane's transient failures when the batch started (see laneFailures). */
+  private async runBatch(lane: string, batch: QueueEntry<WorkItem, Ticket>[], failuresAtStart: number): Promise<void> {
     const { kind, collection } = this.laneKinds.get(lane)!;
     const started = this.clock.now();
     this.stats.inFlight += batch.length;
@@ -335,25 +382,34 @@ export class SinkEngine {
     try {
       outcomes = await this.bounded(this.attempt(kind, collection, batch));
     } catch (err) {
-      if (err instanceof AttemptTimeoutError) this.options.onAbandoned?.(err);
       // Only transient failures get here (no connection yet, lost connection, write conflicts
       // that persisted): the writer turns the server's refusals into per-item outcomes.
       this.stats.inFlight -= batch.length;
       if (err instanceof ConnectionRefusedError) {
         // The connection's settings are refused (e.g. a password in the flow): no retry helps.
         const error = this.options.redact(err.message);
-        this.finishBatch(lane, batch, batch.map(() => ({ ok: false, error })), kind, collection, started);
+        this.finishBatch(lane, batch, batch.map(() => ({ ok: false, error })), kind, collection, started, failuresAtStart);
         return;
       }
+      if (failuresAtStart !== (this.laneFailures.get(lane) ?? 0) && this.backoff.has(lane)) {
+        // Sent before a later batch of its lane failed: that failure's pause restarts the lane
+        // (and its abandoned attempt already replaced the client).
+        for (const entry of this.queue.retry(lane, batch)) this.options.spool?.ack([entry.seq]);
+        this.waiting = this.queue.entries - this.queue.inFlight;
+        this.publishStats();
+        return;
+      }
+      if (err instanceof AttemptTimeoutError) this.options.onAbandoned?.(err);
       if (err instanceof TransientWriteError && err.uncertain) {
         const failures = (this.uncertainFailures.get(lane) ?? 0) + 1;
         this.uncertainFailures.set(lane, failures);
         if (failures >= UNCERTAIN_ATTEMPTS) {
           const error = `${collection}: ${this.options.redact(err.message)} (${failures} attempts)`;
-          this.finishBatch(lane, batch, batch.map(() => ({ ok: false, error })), kind, collection, started);
+          this.finishBatch(lane, batch, batch.map(() => ({ ok: false, error })), kind, collection, started, failuresAtStart);
           return;
         }
       }
+      this.laneFailures.set(lane, (this.laneFailures.get(lane) ?? 0) + 1);
       const superseded = this.queue.retry(lane, batch);
       for (const entry of superseded) this.options.spool?.ack([entry.seq]);
       let retry = this.backoff.get(lane);
@@ -370,7 +426,7 @@ export class SinkEngine {
       return;
     }
     this.stats.inFlight -= batch.length;
-    this.finishBatch(lane, batch, outcomes, kind, collection, started);
+    this.finishBatch(lane, batch, outcomes, kind, collection, started, failuresAtStart);
   }
 
   private async attempt(kind: WorkItem['kind'], collection: string, batch: QueueEntry<WorkItem, Ticket>[]): Promise<Outcome[]> {
@@ -394,12 +450,23 @@ export class SinkEngine {
     return Promise.race([work, limit]).finally(() => this.clock.clearTimer(timer));
   }
 
-  private finishBatch(lane: string, batch: QueueEntry<WorkItem, Ticket>[], outcomes: Outcome[], kind: WorkItem['kind'], collection: string, started: number): void {
-    this.clock.clearTimer(this.backoff.get(lane)?.timer);
-    this.backoff.delete(lane);
-    this.uncertainFailures.delete(lane);
+  private finishBatch(
+    lane: string,
+    batch: QueueEntry<WorkItem, Ticket>[],
+    outcomes: Outcome[],
+    kind: WorkItem['kind'],
+    collection: string,
+    started: number,
+    failuresAtStart: number,
+  ): void {
+    if (failuresAtStart === (this.laneFailures.get(lane) ?? 0)) {
+      // The lane works again (a batch sent before its latest failure says nothing about that).
+      this.clock.clearTimer(this.backoff.get(lane)?.timer);
+      this.backoff.delete(lane);
+      this.uncertainFailures.delete(lane);
+    }
     this.stats.retrying = this.backoff.size > 0;
-    this.queue.complete(lane);
+    this.queue.complete(lane, batch);
     this.options.spool?.ack(batch.map((e) => e.seq));
     const report: BatchReport = { lane, kind, collection, written: 0, unchanged: 0, failed: 0, errors: [], durationMs: this.clock.now() - started };
     batch.forEach((entry, i) => {

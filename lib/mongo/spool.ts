@@ -2,7 +2,10 @@
  * The optional disk spool: every queued entry is appended to a file (one JSON line, Extended
  * JSON so Dates and ObjectIds survive) and acknowledged once written, dropped or superseded, so
  * a restart during an outage replays what was not yet written. Lines are buffered and written
- * (and fsynced) together, every `flushMs`; the file is compacted when mostly acknowledged.
+ * (and fsynced) together, every `flushMs`; the file is compacted when mostly acknowledged. An
+ * entry acknowledged before that write is never written (nor serialised): the database took it
+ * within `flushMs`, so a crash loses nothing the file would have held, and under load (full
+ * batches go at once) most entries never touch the disk.
  *
  * A failing disk (full, read-only, directory removed) never throws out of a timer: the spool
  * keeps every live entry in memory, reports the problem, and retries with backoff by rewriting
@@ -55,7 +58,10 @@ interface AckLine {
 }
 
 export class Spool<T> {
-  private buffer: string[] = [];
+  /** Entries added since the last write, in seq order; acknowledged ones leave unwritten. */
+  private unwritten = new Map<number, SpooledEntry<T>>();
+  /** Acknowledgements of entries the file holds, for the next write. */
+  private acks: number[] = [];
   private fd: number | undefined;
   private live = new Map<number, SpooledEntry<T>>();
   private acknowledged = 0;
@@ -107,24 +113,40 @@ export class Spool<T> {
 
   add(entry: SpooledEntry<T>): void {
     this.live.set(entry.seq, entry);
-    this.push(this.ejson.stringify(this.addLine(entry), { relaxed: true }));
+    if (this.failure) return; // the retry rewrites the file from memory
+    this.unwritten.set(entry.seq, entry);
+    this.schedule();
   }
 
   ack(seqs: number[]): void {
-    if (seqs.length === 0) return;
-    for (const seq of seqs) this.live.delete(seq);
-    this.acknowledged += seqs.length;
-    this.push(JSON.stringify({ d: seqs }));
+    for (const seq of seqs) {
+      this.live.delete(seq);
+      if (this.failure || this.unwritten.delete(seq)) continue;
+      this.acks.push(seq);
+      this.acknowledged++;
+    }
+    if (this.acks.length) this.schedule();
   }
 
   private addLine(e: SpooledEntry<T>): AddLine<T> {
     return { a: e.seq, l: e.lane, b: e.bytes, i: e.item, ...(e.key === undefined ? {} : { k: e.key }) };
   }
 
-  private push(line: string): void {
-    if (this.failure) return; // the retry rewrites the file from memory
-    this.buffer.push(line);
+  private schedule(): void {
     this.timer ??= this.clock.setTimer(() => this.flush(), this.flushMs);
+  }
+
+  /** What the next write appends: the acknowledgements, then the entries added since. */
+  private takeLines(): string[] {
+    const lines = this.acks.length ? [JSON.stringify({ d: this.acks })] : [];
+    for (const entry of this.unwritten.values()) lines.push(this.ejson.stringify(this.addLine(entry), { relaxed: true }));
+    this.clearUnwritten();
+    return lines;
+  }
+
+  private clearUnwritten(): void {
+    this.unwritten = new Map();
+    this.acks = [];
   }
 
   /** Writes buffered lines and fsyncs; compacts when most lines are acknowledgements. Never throws. */
@@ -135,10 +157,9 @@ export class Spool<T> {
       this.attempt(() => this.rewrite());
       return;
     }
-    if (this.fd === undefined || this.buffer.length === 0) return;
+    if (this.fd === undefined || (this.unwritten.size === 0 && this.acks.length === 0)) return;
     this.attempt(() => {
-      this.writeAll(this.fd!, this.buffer.join('\n') + '\n');
-      this.buffer = [];
+      this.writeAll(this.fd!, this.takeLines().join('\n') + '\n');
       this.fs.fsyncSync(this.fd!);
       // Writes to a file whose directory was removed succeed, and vanish with the process.
       if (this.fs.fstatSync(this.fd!).nlink === 0) throw Object.assign(new Error('the spool file was removed'), { code: 'ENOENT' });
@@ -154,7 +175,7 @@ export class Spool<T> {
       const code = (err as NodeJS.ErrnoException).code;
       const first = (this.failure as NodeJS.ErrnoException | undefined)?.code !== code || !this.failure;
       this.failure = Object.assign(new Error(`spool ${this.file}: ${(err as Error).message}`), { code });
-      this.buffer = [];
+      this.clearUnwritten();
       if (first) this.options.onProblem?.(this.failure);
       this.timer ??= this.clock.setTimer(() => this.flush(), this.retry.next());
       return;
@@ -204,7 +225,7 @@ export class Spool<T> {
     }
     this.fd = this.fs.openSync(this.file, 'a');
     this.acknowledged = 0;
-    this.buffer = [];
+    this.clearUnwritten();
   }
 
   private writeLive(file: string): void {

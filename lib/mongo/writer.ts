@@ -26,6 +26,12 @@ export class TransientWriteError extends Error {
   }
 }
 
+/** A write that went through (shared: outcomes are only read). */
+const WRITTEN: Outcome = Object.freeze({ ok: true });
+
+/** Reference ids kept as ObjectIds (a plant has hundreds of sensors); beyond that the cache starts over. */
+const REFERENCE_CACHE_SIZE = 10_000;
+
 /** Compare-and-swap attempts on one production document before the batch is retried later. */
 const CAS_ATTEMPTS = 8;
 
@@ -45,6 +51,8 @@ export class BatchWriter {
    * writer or the application saved it): a measure of contention, e.g. two instances on one machine.
    */
   private casRetryCount = 0;
+  /** The ObjectIds of sensors and machines, by hex: every reading names them, and parsing hex is much of a document's cost. */
+  private readonly references = new Map<string, unknown>();
 
   constructor(private readonly bson: BsonTypes, private readonly now: () => Date = () => new Date()) {}
 
@@ -56,12 +64,23 @@ export class BatchWriter {
     return new this.bson.ObjectId(hex);
   }
 
+  /** A sensor's or machine's ObjectId, made once (the driver only reads it). */
+  private reference(hex: string): unknown {
+    let id = this.references.get(hex);
+    if (id === undefined) {
+      if (this.references.size >= REFERENCE_CACHE_SIZE) this.references.clear();
+      id = this.oid(hex);
+      this.references.set(hex, id);
+    }
+    return id;
+  }
+
   async write(db: DbLike, kind: WorkItem['kind'], collection: string, items: WorkItem[]): Promise<Outcome[]> {
     const coll = db.collection(collection);
     try {
       switch (kind) {
         case 'history':
-          return await this.insertAll(coll, (items as SignalItem[]).map((i) => this.historyDoc(i)));
+          return await this.insertAll(coll, this.historyDocs(items as SignalItem[]));
         case 'latest':
           return await this.upsertLatest(coll, items as SignalItem[]);
         case 'status':
@@ -80,22 +99,22 @@ export class BatchWriter {
     }
   }
 
-  private historyDoc(item: SignalItem): Doc {
+  private historyDocs(items: SignalItem[]): Doc[] {
     const now = this.now();
-    return {
+    return items.map((item) => ({
       _id: this.oid(item.id!),
-      sensorId: this.oid(item.sensorId),
-      machineId: this.oid(item.machineId),
+      sensorId: this.reference(item.sensorId),
+      machineId: this.reference(item.machineId),
       value: item.value,
       timestamp: driverDate(item.timestamp, 'timestamp'),
       createdAt: now,
       updatedAt: now,
-    };
+    }));
   }
 
   /** Unordered insertMany; a duplicate _id means an earlier attempt already wrote it. */
   private async insertAll(coll: CollectionLike, docs: Doc[]): Promise<Outcome[]> {
-    const outcomes: Outcome[] = docs.map(() => ({ ok: true }));
+    const outcomes: Outcome[] = new Array<Outcome>(docs.length).fill(WRITTEN);
     try {
       await coll.insertMany(docs, { ordered: false });
       return outcomes;
@@ -125,16 +144,16 @@ export class BatchWriter {
       coll,
       items.map((i) => ({
         updateOne: {
-          filter: { sensorId: this.oid(i.sensorId) },
+          filter: { sensorId: this.reference(i.sensorId) },
           update: {
-            $set: { machineId: this.oid(i.machineId), value: i.value, timestamp: driverDate(i.timestamp, 'timestamp'), updatedAt: now },
+            $set: { machineId: this.reference(i.machineId), value: i.value, timestamp: driverDate(i.timestamp, 'timestamp'), updatedAt: now },
             $setOnInsert: { createdAt: now },
           },
           upsert: true,
         },
       })),
     );
-    return items.map(() => ({ ok: true }));
+    return items.map(() => WRITTEN);
   }
 
   private async writeStatus(coll: CollectionLike, items: StatusItem[]): Promise<Outcome[]> {
@@ -217,7 +236,7 @@ export class BatchWriter {
         return { updateOne: { filter, update: { $set: fields, ...(Object.keys(onInsert).length ? { $setOnInsert: onInsert } : {}) }, upsert: true } };
       }),
     );
-    return items.map(() => ({ ok: true }));
+    return items.map(() => WRITTEN);
   }
 }
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { ObjectId } from 'mongodb';
 import { ConnectionSettingsError } from '../../../lib/mongo/client-settings';
 import { MONGO_SINK_DEFAULTS, type MongoSinkConfig } from '../../../lib/mongo/sink-config';
-import { AttemptTimeoutError, MIN_ATTEMPT_LIMIT_MS, SinkEngine, attemptLimitMs, type BatchReport, type DropReport } from '../../../lib/mongo/sink-engine';
+import { AttemptTimeoutError, INSERT_BATCHES_IN_FLIGHT, MIN_ATTEMPT_LIMIT_MS, SinkEngine, attemptLimitMs, type BatchReport, type DropReport } from '../../../lib/mongo/sink-engine';
 import type { BsonTypes, CollectionLike, DbLike, Doc } from '../../../lib/mongo/store';
 import { CLOSE_GRACE_MS, ConnectionClosedError, ConnectionRefusedError, ConnectionSupervisor, type SupervisedClient } from '../../../lib/mongo/supervisor';
 import { ManualClock } from '../../helpers/manual-clock';
@@ -38,10 +38,13 @@ class MemoryDb implements DbLike {
   readonly callTimes: number[] = [];
   inFlight = 0;
   maxInFlight = 0;
+  /** What each call in flight writes (readings or other documents), and calls that overlapped a call writing something else. */
+  private readonly writing: string[] = [];
+  mixed = 0;
 
   constructor(private readonly clock: ManualClock) {}
 
-  private async op<T>(what: string, fn: () => T): Promise<T> {
+  private async op<T>(what: string, fn: () => T, writes = what): Promise<T> {
     this.calls.push(what);
     this.callTimes.push(this.clock.now());
     if (this.unanswered > 0) {
@@ -50,7 +53,10 @@ class MemoryDb implements DbLike {
     }
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    if (this.writing.some((w) => w !== writes)) this.mixed++;
+    this.writing.push(writes);
     await new Promise((resolve) => setImmediate(resolve)); // an answer comes later, not at once
+    this.writing.splice(this.writing.indexOf(writes), 1);
     this.inFlight--;
     if (this.down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { name: 'MongoNetworkError' });
     if (this.unknownErrors > 0) {
@@ -62,7 +68,7 @@ class MemoryDb implements DbLike {
   collection(name: string): CollectionLike {
     const list = (): Doc[] => this.docs.get(name) ?? this.docs.set(name, []).get(name)!;
     return {
-      insertMany: (docs) => this.op(`insertMany ${name} ${docs.length}`, () => list().push(...docs)),
+      insertMany: (docs) => this.op(`insertMany ${name} ${docs.length}`, () => list().push(...docs), docs.every((d) => 'sensorId' in d) ? 'readings' : 'documents'),
       bulkWrite: (ops) =>
         this.op(`bulkWrite ${name} ${ops.length}`, () => {
           for (const op of ops as { updateOne: { filter: Doc; update: { $set: Doc } } }[]) {
@@ -124,13 +130,16 @@ describe('mongo sink engine', () => {
   let h: Harness;
   afterEach(() => h.engine.close(100));
 
-  it('writes in batches of the batch size, one batch in flight per collection, done after the write', async () => {
+  it('writes in batches of the batch size, two full insert batches in flight, done after the write', async () => {
     h = harness({ batchSize: 100 });
     for (let i = 0; i < 250; i++) h.submit(reading(i));
     assert.equal(h.done.length, 0, 'nothing is done before it is written');
+    await waitFor('two full batches', () => h.done.length === 200);
+    assert.equal(INSERT_BATCHES_IN_FLIGHT, 2);
+    assert.equal(h.db.maxInFlight, 2, 'sent together');
     await h.drive('250 written', () => h.done.length === 250);
     assert.deepEqual(h.db.calls, ['insertMany signaldatas 100', 'insertMany signaldatas 100', 'insertMany signaldatas 50']);
-    assert.equal(h.db.maxInFlight, 1);
+    assert.equal(h.db.maxInFlight, 2, 'the rest, not a full batch, waits until nothing of its lane is in flight');
     assert.ok(h.done.every((d) => !d.err && d.dropped === 0));
     assert.equal(h.engine.getStats().written, 250);
   });
@@ -150,15 +159,47 @@ describe('mongo sink engine', () => {
     assert.ok(h.done.every((d) => !d.err));
   });
 
-  it('keeps one batch in flight per collection even when two kinds of write share it', async () => {
+  it('lets one lane at a time write a collection that two kinds of write share', async () => {
     h = harness({ batchSize: 5, generic: true, genericCollection: 'signaldatas' });
     for (let i = 0; i < 20; i++) {
       h.submit(reading(i));
       h.submit({ payload: { note: i } });
     }
     await h.drive('40 written', () => h.done.length === 40);
-    assert.equal(h.db.maxInFlight, 1);
+    assert.equal(h.db.maxInFlight, 2, 'a lane sends two batches at once once the other has nothing waiting');
+    assert.equal(h.db.mixed, 0, 'readings and other documents never in flight together');
     assert.equal(h.db.docs.get('signaldatas')!.length, 40);
+  });
+
+  it('sends one batch at a time after a failure: the batch in flight with the failed one adds no pause of its own', async () => {
+    h = harness({ batchSize: 5, flushIntervalMs: 3_600_000 });
+    h.db.down = true;
+    for (let i = 0; i < 10; i++) h.submit(reading(i));
+    await waitFor('two full batches sent and failed', () => h.engine.getStats().retrying && h.db.calls.length === 2 && h.db.inFlight === 0);
+    await h.drive('6 attempts', () => h.db.calls.length >= 6);
+    const t0 = h.db.callTimes[0];
+    // retryInitialMs 10, doubling up to retryMaxMs 40, one attempt per pause.
+    assert.deepEqual(h.db.callTimes.slice(0, 6).map((t) => t - t0), [0, 0, 10, 30, 70, 110]);
+    h.db.down = false;
+    await h.drive('10 written', () => h.done.length === 10);
+    assert.ok(h.done.every((d) => !d.err));
+    assert.deepEqual(h.db.docs.get('signaldatas')!.map((d) => (d.timestamp as Date).getTime() - T0), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'each reading once, in order');
+    assert.equal(h.engine.getStats().retrying, false);
+  });
+
+  it('keeps a failed batch\'s pause when the batch sent with it succeeds', async () => {
+    h = harness({ batchSize: 5, flushIntervalMs: 3_600_000, retryInitialMs: 1000, retryMaxMs: 1000 });
+    h.db.unknownErrors = 1; // the first batch's answer
+    for (let i = 0; i < 10; i++) h.submit(reading(i));
+    await waitFor('both batches answered', () => h.done.length === 5 && h.db.calls.length === 2);
+    assert.equal(h.engine.getStats().retrying, true, 'the second batch succeeded, the first still waits for its pause');
+    await h.clock.advance(999);
+    assert.equal(h.db.calls.length, 2, 'no retry before the pause is over');
+    await h.clock.advance(1);
+    await waitFor('the retry', () => h.done.length === 10);
+    assert.deepEqual(h.db.callTimes.map((t) => t - h.db.callTimes[0]), [0, 0, 1000]);
+    assert.equal(h.db.docs.get('signaldatas')!.length, 10);
+    assert.equal(h.engine.getStats().retrying, false);
   });
 
   it('retries while the database is down, with growing pauses up to the limit, without reporting failures', async () => {

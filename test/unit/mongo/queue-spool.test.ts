@@ -42,16 +42,18 @@ describe('mongo write queue', () => {
     q.add('latest', { v: 3 }, 1, 'b', { key: 's', newer });
     q.add('latest', { v: 2 }, 1, 'c', { key: 's', newer });
     assert.equal(q.entries, 1);
-    const [entry] = q.take('latest', 10);
+    const batch = q.take('latest', 10);
+    const [entry] = batch;
     assert.equal(entry.item.v, 3);
     assert.deepEqual(entry.waiters.sort(), ['a', 'b', 'c']);
     q.add('latest', { v: 4 }, 1, 'd', { key: 's', newer });
-    const superseded = q.retry('latest', [entry]);
+    const superseded = q.retry('latest', batch);
     assert.equal(superseded.length, 1);
-    const [next] = q.take('latest', 10);
+    const taken = q.take('latest', 10);
+    const [next] = taken;
     assert.equal(next.item.v, 4);
     assert.deepEqual(next.waiters.sort(), ['a', 'b', 'c', 'd']);
-    q.complete('latest');
+    q.complete('latest', taken);
     assert.equal(q.entries, 0);
   });
 
@@ -69,20 +71,48 @@ describe('mongo write queue', () => {
         continue;
       }
       seen.push(...batch.map((e) => e.item.v));
-      q.complete('raw');
+      q.complete('raw', batch);
     }
     assert.deepEqual(seen, Array.from({ length: 2500 }, (_, i) => i + 500));
     assert.equal(q.entries, 0);
   });
 
-  it('puts a failed batch back at the head of its lane, one batch in flight per lane', () => {
+  it('puts a failed batch back at the head of its lane, one batch in flight per lane unless told more', () => {
     const q = new WriteQueue<Item, string>({ maxEntries: 10, maxBytes: 1e9, overflow: 'drop-oldest' });
     for (let v = 1; v <= 4; v++) q.add('raw', { v }, 1, `w${v}`);
     const batch = q.take('raw', 2);
     assert.deepEqual(q.take('raw', 2), [], 'second batch waits');
-    assert.deepEqual(q.idleLanes(), []);
+    assert.deepEqual(q.waitingLanes(), [{ name: 'raw', pending: 2, batchesInFlight: 1 }]);
     q.retry('raw', batch);
     assert.deepEqual(q.take('raw', 10).map((e) => e.item.v), [1, 2, 3, 4]);
+  });
+
+  it('keeps two batches of a lane in flight apart: each completes or comes back on its own, in seq order', () => {
+    const q = new WriteQueue<Item, string>({ maxEntries: 100, maxBytes: 1e9, overflow: 'drop-oldest' });
+    for (let v = 1; v <= 8; v++) q.add('raw', { v }, 1, `w${v}`);
+    const first = q.take('raw', 3, 2);
+    const second = q.take('raw', 3, 2);
+    assert.deepEqual(q.take('raw', 3, 2), [], 'no third batch');
+    assert.equal(q.inFlight, 6);
+    assert.deepEqual([...q.all()].map((e) => e.item.v), [1, 2, 3, 4, 5, 6, 7, 8], 'in flight and pending, for the spool and close');
+    // The later batch fails first, then the earlier one: both come back before what waits, in order.
+    q.retry('raw', second);
+    q.retry('raw', first);
+    assert.equal(q.inFlight, 0);
+    const all = q.take('raw', 10);
+    assert.deepEqual(all.map((e) => e.item.v), [1, 2, 3, 4, 5, 6, 7, 8]);
+    q.retry('raw', all);
+    // A batch completes alone: the other stays in flight.
+    const a = q.take('raw', 4, 2);
+    const b = q.take('raw', 4, 2);
+    q.complete('raw', b);
+    assert.equal(q.entries, 4);
+    assert.equal(q.inFlight, 4);
+    q.complete('raw', b); // not in flight any more: nothing happens
+    assert.equal(q.entries, 4);
+    q.complete('raw', a);
+    assert.equal(q.entries, 0);
+    assert.equal(q.inFlight, 0);
   });
 });
 
@@ -114,6 +144,65 @@ describe('mongo spool', () => {
     assert.ok(e.item.at instanceof Date && e.item.at.getTime() === 7);
     assert.ok(e.item.id instanceof ObjectId && e.item.id.equals(id));
     c.close();
+  });
+
+  it('never writes (nor serialises) an entry acknowledged before its write; the others replay as before', async () => {
+    const file = path.join(dir, 'q.jsonl');
+    const clock = new ManualClock();
+    const serialised: number[] = [];
+    const ejson = { ...BSON.EJSON, stringify: (value: unknown, options?: { relaxed?: boolean }) => (serialised.push((value as { a: number }).a), BSON.EJSON.stringify(value, options)) };
+    const spool = new Spool<{ v: number }>(file, ejson, { clock, flushMs: 100 });
+    spool.load();
+    for (const seq of [1, 2, 3]) spool.add({ seq, lane: 'l', item: { v: seq }, bytes: 1 });
+    spool.ack([1, 2, 3]); // written to the database within flushMs
+    await clock.advance(100);
+    assert.equal(fs.statSync(file).size, 0, 'nothing written');
+    assert.deepEqual(serialised, []);
+    spool.add({ seq: 4, lane: 'l', item: { v: 4 }, bytes: 1 });
+    spool.add({ seq: 5, lane: 'l', item: { v: 5 }, bytes: 1 });
+    await clock.advance(100); // 4 and 5 wait longer than flushMs: written
+    spool.add({ seq: 6, lane: 'l', item: { v: 6 }, bytes: 1 });
+    spool.add({ seq: 7, lane: 'l', item: { v: 7 }, bytes: 1 });
+    spool.ack([4, 6]);
+    await clock.advance(100);
+    assert.deepEqual(serialised, [4, 5, 7]);
+    assert.deepEqual(fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => Object.keys(JSON.parse(l))[0]), ['a', 'a', 'd', 'a'], 'adds of 4 and 5; the acknowledgement of 4, the add of 7');
+    spool.close();
+    const again = new Spool<{ v: number }>(file, BSON.EJSON);
+    assert.deepEqual(again.load().map((e) => e.seq), [5, 7]);
+    again.close();
+  });
+
+  it('after a crash (the process killed), replays every entry written and not acknowledged in the file', () => {
+    const file = path.join(dir, 'q.jsonl');
+    // A child writes 1-3 (flushed), acknowledges 1 (flushed), acknowledges 2 and adds 4 (not yet
+    // flushed), and is killed: 2 comes back (written twice is harmless, every write is idempotent); 4 was
+    // never on disk, as before (the spool's window is flushMs).
+    const script = `
+      const { Spool } = require(${JSON.stringify(path.resolve(__dirname, '../../../lib/mongo/spool.js'))});
+      const { BSON } = require('mongodb');
+      const spool = new Spool(${JSON.stringify(file)}, BSON.EJSON, { flushMs: 60000 });
+      spool.load();
+      for (const seq of [1, 2, 3]) spool.add({ seq, lane: 'l', item: { v: seq, at: new Date(seq) }, bytes: 1 });
+      spool.flush();
+      spool.ack([1]);
+      spool.flush();
+      spool.ack([2]);
+      spool.add({ seq: 4, lane: 'l', item: { v: 4, at: new Date(4) }, bytes: 1 });
+      process.kill(process.pid, 'SIGKILL');`;
+    let killed: string | null = null;
+    try {
+      execFileSync(process.execPath, ['-e', script], { cwd: path.resolve(__dirname, '../../../..'), stdio: 'pipe' });
+    } catch (err) {
+      killed = (err as { signal: string | null }).signal;
+    }
+    assert.equal(killed, 'SIGKILL');
+    const after = new Spool<{ v: number; at: Date }>(file, BSON.EJSON);
+    const entries = after.load();
+    assert.deepEqual(entries.map((e) => e.seq), [2, 3]);
+    assert.ok(entries[0].item.at instanceof Date && entries[0].item.at.getTime() === 2);
+    assert.equal(after.corruptLines, 0);
+    after.close();
   });
 });
 
