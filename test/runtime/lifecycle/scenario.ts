@@ -325,9 +325,14 @@ export async function runTorture(combo: Combo): Promise<TortureRun> {
       const log = await b.pulseLog(COUNTER_MACHINE.name);
       return log.length > 0 && log[log.length - 1].fall !== undefined ? log[log.length - 1] : undefined;
     });
-    // One request in flight per connection: a second read means the first one's answer arrived.
-    await waitFor(`${combo.server}/${combo.store}: PLC B read twice after mill-3 stopped`,
-      async () => (await b.readRequestTimes(lastPulse.fall)).length >= 2, 120_000);
+    // A cycle's requests go out together (the default engine keeps several in flight on one
+    // connection), and a reader's next cycle starts only once the one before has its answers: a
+    // request half an interval (500 ms) after the first one after the fall means a whole cycle
+    // read after the fall has been answered.
+    await waitFor(`${combo.server}/${combo.store}: PLC B read a whole cycle after mill-3 stopped`, async () => {
+      const times = await b.readRequestTimes(lastPulse.fall);
+      return times.length >= 2 && times[times.length - 1] - times[0] >= 250;
+    }, 120_000);
     await b.stopServer();
     await b.resetCounter(COUNTER_MACHINE.name, 0);
     await sleep(PLC_RESTART_MS);
